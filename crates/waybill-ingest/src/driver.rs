@@ -1,0 +1,697 @@
+//! The ingest driver: open an input read-only, recognise its format, parse it
+//! (in parallel chunks for line formats), hash it, and hand record batches and
+//! rejects to a [`PartSink`].
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use arrow::record_batch::RecordBatch;
+use waybill_model::schema::{Counts, EventBatchBuilder, InputContext, RejectRow};
+use waybill_model::{EventSink, Event, Reject};
+
+use crate::input::{Companion, Content, Input, PROBE_LEN, SQLITE_MAGIC, SqliteInput, hash_file, open_sqlite, read_full, reject_too_long, reject_truncated_stream};
+use crate::lines::{Chunker, LinePos, MAX_LINE, Piece, for_each_line};
+use crate::registry::{SOURCES, find};
+use crate::source::{ClockHint, InputKind, LineParser, ParseContext, Probe, Sniff, Source, SourceError};
+
+/// A boxed error from a [`PartSink`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Events flushed to a part when a sequential parse has buffered this many.
+pub const PART_EVENTS: usize = 256 * 1024;
+/// Rejects flushed when this many are buffered (bounds memory on garbage input).
+pub const PART_REJECTS: usize = 64 * 1024;
+
+/// Receives the output of one input, part by part. Parts are numbered from 0 in
+/// input order; with parallel parsing they may arrive out of order, so an
+/// implementation must file them by number. For one part, `rejects` may be called
+/// several times, in record order.
+pub trait PartSink: Sync {
+    /// The events of part `part`.
+    fn events(&self, part: u32, batch: RecordBatch) -> Result<(), BoxError>;
+    /// Some rejects of part `part`.
+    fn rejects(&self, part: u32, rows: &[RejectRow]) -> Result<(), BoxError>;
+}
+
+/// Progress of one input (uv's pattern: the library reports, the CLI draws).
+pub trait Reporter: Sync {
+    /// Raw bytes of the input read so far.
+    fn read(&self, _raw_bytes: u64) {}
+}
+
+/// A reporter that ignores everything.
+pub struct NoReporter;
+impl Reporter for NoReporter {}
+
+/// Why an input could not be ingested. Every variant names the input.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The input could not be opened or its metadata read.
+    #[error("{path}: cannot open: {source}")]
+    Open {
+        /// The input.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// Reading failed part-way.
+    #[error("{path}: read error at byte {offset}: {source}")]
+    Read {
+        /// The input.
+        path: PathBuf,
+        /// Offset reached.
+        offset: u64,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// Not a regular file.
+    #[error("{0}: not a regular file")]
+    NotAFile(PathBuf),
+    /// No source recognised the content.
+    #[error("{path}: format not recognised ({detail}); name it with --format, see `waybill formats`")]
+    Unrecognised {
+        /// The input.
+        path: PathBuf,
+        /// What was tried.
+        detail: String,
+    },
+    /// `--format` names no source.
+    #[error("unknown format {0:?}; see `waybill formats`")]
+    UnknownFormat(String),
+    /// `--format` names a source that reads another kind of input.
+    #[error("{path}: format {format} reads {expected} inputs, this file is not one")]
+    WrongKind {
+        /// The input.
+        path: PathBuf,
+        /// The source id.
+        format: &'static str,
+        /// What the source reads.
+        expected: &'static str,
+    },
+    /// The file starts like SQLite but SQLite cannot use it (truncated, encrypted, corrupt).
+    #[error("{path}: not a usable SQLite database: {source}")]
+    Sqlite {
+        /// The input.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: crate::input::SqliteOpenError,
+    },
+    /// The source could not use the input as a whole.
+    #[error("{path}: {format}: {source}")]
+    Source {
+        /// The input.
+        path: PathBuf,
+        /// The source id.
+        format: &'static str,
+        /// The cause.
+        #[source]
+        source: SourceError,
+    },
+    /// Every record was rejected: almost always the wrong format.
+    #[error("{path}: no record could be read as {format} ({rejects} rejected); wrong format?")]
+    NothingParsed {
+        /// The input.
+        path: PathBuf,
+        /// The source id.
+        format: &'static str,
+        /// Records rejected.
+        rejects: u64,
+    },
+    /// The part sink failed (disk full, …).
+    #[error("{path}: writing the parsed output failed: {source}")]
+    Output {
+        /// The input.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: BoxError,
+    },
+    /// A source did not close a record exactly once (a bug in waybill).
+    #[error("{path}: internal error in source {format} at {at}: {detail} (this is a bug in waybill; please report it)")]
+    Protocol {
+        /// The input.
+        path: PathBuf,
+        /// The source id.
+        format: &'static str,
+        /// Where.
+        at: String,
+        /// What.
+        detail: String,
+    },
+}
+
+impl IngestError {
+    /// Is this "no source recognised the file"? (A folder walk skips such files.)
+    pub fn is_unrecognised(&self) -> bool {
+        matches!(self, Self::Unrecognised { .. })
+    }
+}
+
+/// What to ingest and how to attribute it.
+#[derive(Debug, Clone, Copy)]
+pub struct IngestRequest<'a> {
+    /// The evidence file.
+    pub path: &'a Path,
+    /// Manifest id assigned to it (`I0001`).
+    pub id: &'a str,
+    /// `--format` override.
+    pub format: Option<&'a str>,
+    /// `--device`.
+    pub device: Option<&'a str>,
+    /// `--clock`.
+    pub clock: Option<&'a str>,
+    /// Parse settings.
+    pub ctx: &'a ParseContext,
+    /// Folder for scratch copies (SQLite with WAL); the system temp folder when `None`.
+    pub scratch: Option<&'a Path>,
+}
+
+/// What ingesting one input produced.
+#[derive(Debug, Clone)]
+pub struct InputSummary {
+    /// Source id.
+    pub format: &'static str,
+    /// Source version.
+    pub parser_version: u32,
+    /// How the source was chosen: `sniffed` or `--format`.
+    pub chosen_by: &'static str,
+    /// The clock name recorded on the events.
+    pub clock: String,
+    /// SHA-256 of the file, lower-case hex.
+    pub sha256: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// `gzip` when decompressed.
+    pub compression: Option<&'static str>,
+    /// WAL/journal files read with an SQLite database.
+    pub companions: Vec<Companion>,
+    /// Records, events, rejects.
+    pub counts: Counts,
+}
+
+/// Recognises the format of `path` without parsing it.
+pub fn detect(path: &Path, ctx: &ParseContext, format: Option<&str>, scratch: Option<&Path>) -> Result<&'static dyn Source, IngestError> {
+    let opened = open_input(path, scratch)?;
+    choose(path, &opened, ctx, format).map(|(s, _)| s)
+}
+
+enum Opened {
+    Text { head: Vec<u8>, complete: bool },
+    Sqlite(SqliteInput),
+}
+
+fn open_input(path: &Path, scratch: Option<&Path>) -> Result<Opened, IngestError> {
+    let meta = std::fs::metadata(path).map_err(|source| IngestError::Open { path: path.to_owned(), source })?;
+    if !meta.is_file() {
+        return Err(IngestError::NotAFile(path.to_owned()));
+    }
+    let mut content = Content::open(path).map_err(|source| IngestError::Open { path: path.to_owned(), source })?;
+    let mut head = vec![0u8; PROBE_LEN];
+    let n = match read_full(&mut content, &mut head) {
+        Ok(n) => n,
+        // A compressed file cut short still has a readable head.
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => 0,
+        Err(source) => return Err(IngestError::Read { path: path.to_owned(), offset: 0, source }),
+    };
+    head.truncate(n);
+    let complete = n < PROBE_LEN;
+    if content.compression().is_none() && head.starts_with(SQLITE_MAGIC) {
+        let db = open_sqlite(path, scratch).map_err(|source| IngestError::Sqlite { path: path.to_owned(), source })?;
+        return Ok(Opened::Sqlite(db));
+    }
+    Ok(Opened::Text { head, complete })
+}
+
+fn choose(
+    path: &Path,
+    opened: &Opened,
+    ctx: &ParseContext,
+    format: Option<&str>,
+) -> Result<(&'static dyn Source, &'static str), IngestError> {
+    let (kind, probe) = match opened {
+        Opened::Text { head, complete } => (
+            InputKind::Text,
+            Probe { head, complete: *complete, file_name: file_name(path), sqlite: None, ctx },
+        ),
+        Opened::Sqlite(db) => (
+            InputKind::Sqlite,
+            Probe { head: &[], complete: false, file_name: file_name(path), sqlite: Some(&db.schema), ctx },
+        ),
+    };
+    if let Some(id) = format {
+        let source = find(id).ok_or_else(|| IngestError::UnknownFormat(id.to_owned()))?;
+        if source.input_kind() != kind {
+            return Err(IngestError::WrongKind {
+                path: path.to_owned(),
+                format: source.id(),
+                expected: if source.input_kind() == InputKind::Sqlite { "SQLite" } else { "text" },
+            });
+        }
+        return Ok((source, "--format"));
+    }
+    let mut yes = Vec::new();
+    let mut maybe = Vec::new();
+    for s in SOURCES.iter().copied().filter(|s| s.input_kind() == kind) {
+        match s.sniff(&probe) {
+            Sniff::Yes => yes.push(s),
+            Sniff::Maybe => maybe.push(s),
+            Sniff::No => {}
+        }
+    }
+    // Registry order breaks ties between several `Yes` (see `registry`).
+    if let Some(s) = yes.first() {
+        return Ok((*s, "sniffed"));
+    }
+    if let [only] = maybe.as_slice() {
+        return Ok((*only, "sniffed"));
+    }
+    let detail = match (kind, maybe.len()) {
+        (InputKind::Sqlite, 0) => {
+            let tables: Vec<&str> = match opened {
+                Opened::Sqlite(db) => db.schema.tables.keys().map(String::as_str).take(8).collect(),
+                Opened::Text { .. } => Vec::new(),
+            };
+            format!("SQLite database with tables {}", tables.join(", "))
+        }
+        (InputKind::Text, 0) => describe_text(probe.head),
+        _ => format!("could be any of {}", maybe.iter().map(|s| s.id()).collect::<Vec<_>>().join(", ")),
+    };
+    Err(IngestError::Unrecognised { path: path.to_owned(), detail })
+}
+
+fn describe_text(head: &[u8]) -> String {
+    if head.is_empty() {
+        return "empty file".into();
+    }
+    let binary = head.iter().take(4096).filter(|b| **b == 0 || (**b < 0x20 && !b"\t\r\n\x0c\x1b".contains(b))).count();
+    if binary > 0 {
+        "binary content".into()
+    } else {
+        "text matching no known format".into()
+    }
+}
+
+fn file_name(path: &Path) -> &str {
+    path.file_name().and_then(|n| n.to_str()).unwrap_or("")
+}
+
+/// Ingests one input: recognise, parse, hash. Output goes to `parts`.
+pub fn ingest(req: &IngestRequest<'_>, parts: &dyn PartSink, reporter: &dyn Reporter) -> Result<InputSummary, IngestError> {
+    let path = req.path;
+    let opened = open_input(path, req.scratch)?;
+    let (source, chosen_by) = choose(path, &opened, req.ctx, req.format)?;
+    let clock = match (req.clock, source.clock(), req.device) {
+        (Some(c), _, _) => c.to_owned(),
+        (None, ClockHint::Device, Some(d)) => d.to_owned(),
+        (None, ClockHint::Device, None) => format!("device:{}", req.id),
+        (None, ClockHint::Host, _) => format!("host:{}", req.id),
+    };
+    let ictx = InputContext {
+        format: source.id().to_owned(),
+        source: req.id.to_owned(),
+        clock: clock.clone(),
+        device: req.device.map(str::to_owned),
+        tz_name: Some(req.ctx.tz.to_string()),
+    };
+    let fail = |source_err: SourceError| IngestError::Source { path: path.to_owned(), format: source.id(), source: source_err };
+    let (counts, sha256, size, compression, companions) = match opened {
+        Opened::Sqlite(db) => {
+            let (sha256, size) = hash_file(path).map_err(|source| IngestError::Read { path: path.to_owned(), offset: 0, source })?;
+            reporter.read(size);
+            let mut sink = FlushingSink::new(ictx, parts);
+            let mut input = Input::sqlite_input(path, req.ctx, &db);
+            let result = source.parse(&mut input, &mut sink);
+            let counts = sink.finish(path, source.id())?;
+            result.map_err(fail)?;
+            (counts, sha256, size, None, db.companions.clone())
+        }
+        Opened::Text { .. } => {
+            let content = Content::open(path).map_err(|source| IngestError::Open { path: path.to_owned(), source })?;
+            let compression = content.compression();
+            let (counts, content) = match source.line_parser(req.ctx).map_err(fail)? {
+                Some(parser) => run_lines(path, source.id(), parser.as_ref(), content, &ictx, parts, reporter)?,
+                None => {
+                    let mut sink = FlushingSink::new(ictx, parts);
+                    let mut input = Input::text(path, req.ctx, content);
+                    let result = source.parse(&mut input, &mut sink);
+                    let counts = sink.finish(path, source.id())?;
+                    result.map_err(fail)?;
+                    let content = input.into_content().ok_or_else(|| fail(SourceError::Invalid("content lost".into())))?;
+                    (counts, content)
+                }
+            };
+            let (sha256, size) = content
+                .into_raw()
+                .finish()
+                .map_err(|source| IngestError::Read { path: path.to_owned(), offset: 0, source })?;
+            reporter.read(size);
+            (counts, sha256, size, compression, Vec::new())
+        }
+    };
+    if counts.records > 0 && counts.accepted() == 0 {
+        return Err(IngestError::NothingParsed { path: path.to_owned(), format: source.id(), rejects: counts.rejects });
+    }
+    Ok(InputSummary {
+        format: source.id(),
+        parser_version: source.version(),
+        chosen_by,
+        clock,
+        sha256,
+        size,
+        compression,
+        companions,
+        counts,
+    })
+}
+
+/// An [`EventSink`] for sequential parses that writes a part whenever enough events
+/// or rejects are buffered (only between records, so a record stays in one part).
+struct FlushingSink<'a> {
+    builder: EventBatchBuilder,
+    parts: &'a dyn PartSink,
+    part: u32,
+    error: Option<BoxError>,
+}
+
+impl<'a> FlushingSink<'a> {
+    fn new(ctx: InputContext, parts: &'a dyn PartSink) -> Self {
+        Self { builder: EventBatchBuilder::new(ctx, 0), parts, part: 0, error: None }
+    }
+
+    fn flush(&mut self) {
+        if self.error.is_some() {
+            return;
+        }
+        let wrote = !self.builder.is_empty() || !self.builder.rejects().is_empty();
+        if !self.builder.is_empty() {
+            match self.builder.take_batch() {
+                Ok(batch) => {
+                    if let Err(e) = self.parts.events(self.part, batch) {
+                        self.error = Some(e);
+                    }
+                }
+                Err(e) => self.error = Some(Box::new(e)),
+            }
+        }
+        let rejects = self.builder.take_rejects();
+        if !rejects.is_empty()
+            && let Err(e) = self.parts.rejects(self.part, &rejects)
+        {
+            self.error = Some(e);
+        }
+        if wrote {
+            self.part += 1;
+            self.builder.start_part(self.part);
+        }
+    }
+
+    fn maybe_flush(&mut self) {
+        if self.builder.len() >= PART_EVENTS || self.builder.rejects().len() >= PART_REJECTS {
+            self.flush();
+        }
+    }
+
+    fn finish(mut self, path: &Path, format: &'static str) -> Result<Counts, IngestError> {
+        if self.builder.pending() > 0 {
+            return Err(IngestError::Protocol {
+                path: path.to_owned(),
+                format,
+                at: "end of input".into(),
+                detail: format!("{} events emitted without closing their record", self.builder.pending()),
+            });
+        }
+        self.flush();
+        match self.error {
+            Some(source) => Err(IngestError::Output { path: path.to_owned(), source }),
+            None => Ok(self.builder.counts()),
+        }
+    }
+}
+
+impl EventSink for FlushingSink<'_> {
+    fn event(&mut self, event: Event<'_>) {
+        self.builder.event(event);
+    }
+
+    fn accepted(&mut self) {
+        self.builder.accepted();
+        self.maybe_flush();
+    }
+
+    fn reject(&mut self, reject: Reject<'_>) {
+        self.builder.reject(reject);
+        self.maybe_flush();
+    }
+}
+
+/// Parses a line format: the calling thread reads and hashes, workers parse
+/// chunks and write one part each.
+fn run_lines(
+    path: &Path,
+    format: &'static str,
+    parser: &dyn LineParser,
+    content: Content,
+    ictx: &InputContext,
+    parts: &dyn PartSink,
+    reporter: &dyn Reporter,
+) -> Result<(Counts, Content), IngestError> {
+    let mut chunker = Chunker::new(content);
+    let total = Mutex::new(Counts::default());
+    let first_error: Mutex<Option<IngestError>> = Mutex::new(None);
+    let mut next_index = 0u32;
+    let mut stream_error: Option<(u64, io::Error)> = None;
+
+    let work = |piece: Piece| {
+        match parse_piece(path, format, parser, piece, ictx, parts) {
+            Ok(c) => total.lock().unwrap_or_else(std::sync::PoisonError::into_inner).add(c),
+            Err(e) => {
+                let mut slot = first_error.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                slot.get_or_insert(e);
+            }
+        }
+    };
+
+    let first = chunker.next_piece();
+    match first {
+        Err(e) => stream_error = Some(e),
+        Ok(None) => {}
+        Ok(Some(piece)) => {
+            next_index = piece_index(&piece) + 1;
+            let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+            std::thread::scope(|scope| {
+                let (tx, rx) = crossbeam_channel::bounded::<Piece>(workers);
+                for _ in 0..workers {
+                    let rx = rx.clone();
+                    let work = &work;
+                    scope.spawn(move || {
+                        for piece in rx {
+                            work(piece);
+                        }
+                    });
+                }
+                drop(rx);
+                let mut piece = Some(piece);
+                while let Some(p) = piece.take() {
+                    if tx.send(p).is_err() {
+                        break;
+                    }
+                    reporter.read(chunker.get_ref().raw_bytes());
+                    if first_error.lock().map(|e| e.is_some()).unwrap_or(true) {
+                        break;
+                    }
+                    match chunker.next_piece() {
+                        Ok(Some(p)) => {
+                            next_index = piece_index(&p) + 1;
+                            piece = Some(p);
+                        }
+                        Ok(None) => {}
+                        Err(e) => stream_error = Some(e),
+                    }
+                }
+                drop(tx);
+            });
+        }
+    }
+    if let Some(e) = first_error.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
+        return Err(e);
+    }
+    let mut counts = total.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((offset, source)) = stream_error {
+        if source.kind() != io::ErrorKind::UnexpectedEof {
+            return Err(IngestError::Read { path: path.to_owned(), offset, source });
+        }
+        // A compressed stream cut short: keep what was read, reject the cut.
+        let mut b = EventBatchBuilder::new(ictx.clone(), next_index);
+        reject_truncated_stream(&mut b, offset, chunker.line());
+        counts.add(b.counts());
+        parts
+            .rejects(next_index, b.rejects())
+            .map_err(|source| IngestError::Output { path: path.to_owned(), source })?;
+    }
+    Ok((counts, chunker.into_inner()))
+}
+
+fn piece_index(p: &Piece) -> u32 {
+    match p {
+        Piece::Lines { index, .. } | Piece::Overlong { index, .. } => *index,
+    }
+}
+
+fn parse_piece(
+    path: &Path,
+    format: &'static str,
+    parser: &dyn LineParser,
+    piece: Piece,
+    ictx: &InputContext,
+    parts: &dyn PartSink,
+) -> Result<Counts, IngestError> {
+    let out_err = |source| IngestError::Output { path: path.to_owned(), source };
+    match piece {
+        Piece::Overlong { index, offset, line, len, head } => {
+            let mut b = EventBatchBuilder::new(ictx.clone(), index);
+            reject_too_long(&mut b, LinePos { offset, line, terminated: true }, len, &head);
+            parts.rejects(index, b.rejects()).map_err(out_err)?;
+            Ok(b.counts())
+        }
+        Piece::Lines { index, offset, first_line, data } => {
+            let mut b = EventBatchBuilder::new(ictx.clone(), index);
+            let mut violation: Option<LinePos> = None;
+            let mut sink_error: Option<BoxError> = None;
+            for_each_line(&data, offset, first_line, |pos, line| {
+                if line.len() > MAX_LINE {
+                    reject_too_long(&mut b, pos, line.len() as u64, line);
+                } else {
+                    let before = b.counts().records;
+                    parser.parse_line(pos, line, &mut b);
+                    if b.counts().records != before + 1 || b.pending() != 0 {
+                        violation.get_or_insert(pos);
+                    }
+                }
+                if b.rejects().len() >= PART_REJECTS && sink_error.is_none() {
+                    let rows = b.take_rejects();
+                    if let Err(e) = parts.rejects(index, &rows) {
+                        sink_error = Some(e);
+                    }
+                }
+            });
+            if let Some(pos) = violation {
+                return Err(IngestError::Protocol {
+                    path: path.to_owned(),
+                    format,
+                    at: pos.record().to_string(),
+                    detail: "a line was not closed exactly once (accepted or rejected)".into(),
+                });
+            }
+            if let Some(e) = sink_error {
+                return Err(out_err(e));
+            }
+            if !b.is_empty() {
+                let batch = b.take_batch().map_err(|e| out_err(Box::new(e)))?;
+                parts.events(index, batch).map_err(out_err)?;
+            }
+            let rows = b.take_rejects();
+            if !rows.is_empty() {
+                parts.rejects(index, &rows).map_err(out_err)?;
+            }
+            Ok(b.counts())
+        }
+    }
+}
+
+/// An evidence file found by [`expand`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// Its path.
+    pub path: PathBuf,
+    /// Named on the command line (not found by walking a folder).
+    pub explicit: bool,
+}
+
+/// What [`expand`] could not use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The path.
+    pub path: PathBuf,
+    /// Why.
+    pub reason: String,
+}
+
+/// Expands files and folders (recursively, in byte order of the path) into the
+/// files to ingest. Symbolic links inside folders are not followed (they may point
+/// outside the evidence); they are listed as skipped. `exclude` (the case folder)
+/// is never entered.
+pub fn expand(paths: &[PathBuf], exclude: Option<&Path>) -> (Vec<Found>, Vec<Skipped>) {
+    let mut found = Vec::new();
+    let mut skipped = Vec::new();
+    let exclude = exclude.and_then(|p| std::fs::canonicalize(p).ok());
+    for p in paths {
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => walk(p, exclude.as_deref(), &mut found, &mut skipped),
+            Ok(_) => found.push(Found { path: p.clone(), explicit: true }),
+            Err(e) => skipped.push(Skipped { path: p.clone(), reason: e.to_string() }),
+        }
+    }
+    (found, skipped)
+}
+
+fn walk(dir: &Path, exclude: Option<&Path>, found: &mut Vec<Found>, skipped: &mut Vec<Skipped>) {
+    if let (Some(ex), Ok(c)) = (exclude, std::fs::canonicalize(dir))
+        && c == ex
+    {
+        return;
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            skipped.push(Skipped { path: dir.to_owned(), reason: e.to_string() });
+            return;
+        }
+    };
+    let mut items: Vec<PathBuf> = Vec::new();
+    for entry in entries {
+        match entry {
+            Ok(e) => items.push(e.path()),
+            Err(e) => skipped.push(Skipped { path: dir.to_owned(), reason: e.to_string() }),
+        }
+    }
+    items.sort_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
+    for p in items {
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                skipped.push(Skipped { path: p, reason: "symbolic link (not followed)".into() });
+            }
+            Ok(m) if m.is_dir() => walk(&p, exclude, found, skipped),
+            Ok(m) if m.is_file() => {
+                if is_sqlite_companion(&p) {
+                    continue;
+                }
+                found.push(Found { path: p, explicit: false });
+            }
+            Ok(_) => skipped.push(Skipped { path: p, reason: "not a regular file".into() }),
+            Err(e) => skipped.push(Skipped { path: p, reason: e.to_string() }),
+        }
+    }
+}
+
+/// `-wal`, `-shm` and `-journal` files beside a database are read with it, not alone.
+fn is_sqlite_companion(p: &Path) -> bool {
+    let name = p.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    for suffix in ["-wal", "-shm", "-journal"] {
+        if let Some(base) = name.strip_suffix(suffix)
+            && !base.is_empty()
+        {
+            let db = p.with_file_name(base);
+            if let Ok(mut f) = std::fs::File::open(&db) {
+                let mut magic = [0u8; 16];
+                if read_full(&mut f, &mut magic).ok() == Some(16) && magic == SQLITE_MAGIC {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}

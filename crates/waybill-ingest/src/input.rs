@@ -1,0 +1,396 @@
+//! Opening evidence, read-only, in one place.
+//!
+//! **Text inputs** are opened with `File::open` (read-only) and read once,
+//! sequentially. Gzip content (magic `1f 8b`) is decompressed transparently;
+//! record offsets then refer to the decompressed stream, and the manifest says
+//! `compression = "gzip"`. The SHA-256 of the raw file is computed from the same
+//! reads that feed the parser.
+//!
+//! **SQLite inputs** must never be written, yet SQLite writes beside a database
+//! when it opens it normally (`-shm`, `-wal`, `-journal`, a checkpoint on close):
+//! - with no `-wal` or `-journal` beside the file (or empty ones), the file is
+//!   opened as `file:…?mode=ro&immutable=1`: SQLite takes no locks, creates no
+//!   files and reads only the main file;
+//! - with a non-empty `-wal` or `-journal`, the database and those files are
+//!   copied to a scratch folder and the copy is opened there, so that the WAL's
+//!   committed frames are read (Firefox keeps recent history only in the WAL) and a
+//!   hot journal is rolled back — all on the copy. The companions' SHA-256 are
+//!   recorded in the manifest next to the database's. A `-shm` file is never read:
+//!   it is an index SQLite rebuilds from the WAL.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use flate2::read::MultiGzDecoder;
+use rusqlite::{Connection, OpenFlags};
+use sha2::{Digest, Sha256};
+use waybill_model::{EventSink, Reject, RejectReason};
+
+use crate::lines::{Chunker, LinePos, MAX_LINE, Piece, for_each_line};
+use crate::source::{ParseContext, SourceError, SqliteSchema};
+
+/// How many bytes of content sniffers see.
+pub const PROBE_LEN: usize = 64 << 10;
+
+/// The first bytes of every SQLite 3 database.
+pub const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
+
+/// The raw file, hashed as it is read.
+pub struct RawReader {
+    file: File,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl RawReader {
+    /// Opens `path` read-only.
+    pub fn open(path: &Path) -> io::Result<Self> {
+        Ok(Self { file: File::open(path)?, hasher: Sha256::new(), bytes: 0 })
+    }
+
+    /// Reads what is left (so the hash covers the whole file) and returns the
+    /// lower-case hex SHA-256 and the size in bytes.
+    pub fn finish(mut self) -> io::Result<(String, u64)> {
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            match self.read(&mut buf) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((hex(&self.hasher.finalize()), self.bytes))
+    }
+
+    /// Bytes read so far.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+}
+
+impl Read for RawReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// SHA-256 (hex) and size of a file, streamed.
+pub fn hash_file(path: &Path) -> io::Result<(String, u64)> {
+    RawReader::open(path)?.finish()
+}
+
+/// The content of a text input: the raw file, or its gzip decompression.
+pub enum Content {
+    /// Uncompressed.
+    Plain(RawReader),
+    /// Gzip (all members).
+    Gzip(MultiGzDecoder<RawReader>),
+}
+
+impl Content {
+    /// Opens `path`, detecting gzip by its magic bytes.
+    pub fn open(path: &Path) -> io::Result<Self> {
+        let mut magic = [0u8; 2];
+        let n = {
+            let mut f = File::open(path)?;
+            read_full(&mut f, &mut magic)?
+        };
+        let raw = RawReader::open(path)?;
+        Ok(if n == 2 && magic == [0x1f, 0x8b] { Self::Gzip(MultiGzDecoder::new(raw)) } else { Self::Plain(raw) })
+    }
+
+    /// `Some("gzip")` for compressed content.
+    pub fn compression(&self) -> Option<&'static str> {
+        match self {
+            Self::Plain(_) => None,
+            Self::Gzip(_) => Some("gzip"),
+        }
+    }
+
+    /// Raw bytes read from the file so far.
+    pub fn raw_bytes(&self) -> u64 {
+        match self {
+            Self::Plain(r) => r.bytes(),
+            Self::Gzip(g) => g.get_ref().bytes(),
+        }
+    }
+
+    /// The raw reader, to finish hashing.
+    pub fn into_raw(self) -> RawReader {
+        match self {
+            Self::Plain(r) => r,
+            Self::Gzip(g) => g.into_inner(),
+        }
+    }
+}
+
+impl Read for Content {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Self::Plain(r) => r.read(buf),
+            Self::Gzip(g) => g.read(buf),
+        }
+    }
+}
+
+/// Reads until `buf` is full or the stream ends; returns the bytes read.
+pub fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// A file found beside an SQLite database and read with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Companion {
+    /// Its path.
+    pub path: PathBuf,
+    /// `wal` or `journal`.
+    pub role: &'static str,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256, lower-case hex.
+    pub sha256: String,
+}
+
+/// An SQLite database opened read-only by the rules in the module docs.
+pub struct SqliteInput {
+    /// The connection.
+    pub conn: Connection,
+    /// Tables and columns.
+    pub schema: SqliteSchema,
+    /// WAL/journal files that were read with it.
+    pub companions: Vec<Companion>,
+    _scratch: Option<tempfile::TempDir>,
+}
+
+/// Why an SQLite input could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum SqliteOpenError {
+    /// Copying to the scratch folder or hashing failed.
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    /// SQLite refused the file.
+    #[error("{0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// Opens an SQLite database read-only (see the module docs). `scratch` is where
+/// copies go (the system temp folder when `None`).
+pub fn open_sqlite(path: &Path, scratch: Option<&Path>) -> Result<SqliteInput, SqliteOpenError> {
+    let mut companions = Vec::new();
+    for (suffix, role) in [("-wal", "wal"), ("-journal", "journal")] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let p = PathBuf::from(p);
+        if let Ok(meta) = std::fs::metadata(&p)
+            && meta.is_file()
+            && meta.len() > 0
+        {
+            let (sha256, size) = hash_file(&p)?;
+            companions.push(Companion { path: p, role, size, sha256 });
+        }
+    }
+    let (conn, scratch_dir) = if companions.is_empty() {
+        let uri = format!("file:{}?mode=ro&immutable=1", uri_path(path));
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        (Connection::open_with_flags(uri, flags)?, None)
+    } else {
+        let dir = match scratch {
+            Some(s) => tempfile::Builder::new().prefix("waybill-sqlite-").tempdir_in(s)?,
+            None => tempfile::Builder::new().prefix("waybill-sqlite-").tempdir()?,
+        };
+        let copy = dir.path().join("db");
+        std::fs::copy(path, &copy)?;
+        for c in &companions {
+            let suffix = if c.role == "wal" { "-wal" } else { "-journal" };
+            std::fs::copy(&c.path, dir.path().join(format!("db{suffix}")))?;
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        (Connection::open_with_flags(&copy, flags)?, Some(dir))
+    };
+    let schema = read_schema(&conn)?;
+    Ok(SqliteInput { conn, schema, companions, _scratch: scratch_dir })
+}
+
+fn read_schema(conn: &Connection) -> Result<SqliteSchema, rusqlite::Error> {
+    let mut schema = SqliteSchema {
+        user_version: conn.query_row("PRAGMA user_version", [], |r| r.get(0))?,
+        ..SqliteSchema::default()
+    };
+    let names: Vec<String> = {
+        let mut stmt = conn.prepare("SELECT name FROM sqlite_master WHERE type IN ('table','view') ORDER BY name")?;
+        stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?
+    };
+    for name in names {
+        let mut stmt = conn.prepare("SELECT name FROM pragma_table_info(?1)")?;
+        let cols: Vec<String> = stmt.query_map([&name], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        schema.tables.insert(name, cols);
+    }
+    Ok(schema)
+}
+
+/// Percent-encodes a path for an SQLite URI filename.
+fn uri_path(path: &Path) -> String {
+    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'/')
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    percent_encoding::percent_encode(abs.as_os_str().as_encoded_bytes(), SET).to_string()
+}
+
+/// What a source parses: the path, the settings, and the content.
+pub struct Input<'a> {
+    path: &'a Path,
+    ctx: &'a ParseContext,
+    body: Body<'a>,
+}
+
+enum Body<'a> {
+    Text(Option<Chunker<Content>>),
+    Sqlite(&'a SqliteInput),
+}
+
+impl<'a> Input<'a> {
+    /// A text input over `content`.
+    pub fn text(path: &'a Path, ctx: &'a ParseContext, content: Content) -> Self {
+        Self { path, ctx, body: Body::Text(Some(Chunker::new(content))) }
+    }
+
+    /// An SQLite input.
+    pub fn sqlite_input(path: &'a Path, ctx: &'a ParseContext, db: &'a SqliteInput) -> Self {
+        Self { path, ctx, body: Body::Sqlite(db) }
+    }
+
+    /// The evidence path (to name in messages, never to open or write).
+    pub fn path(&self) -> &Path {
+        self.path
+    }
+
+    /// Parse settings.
+    pub fn ctx(&self) -> &ParseContext {
+        self.ctx
+    }
+
+    /// The SQLite connection and schema.
+    pub fn sqlite(&self) -> Result<&'a SqliteInput, SourceError> {
+        match self.body {
+            Body::Sqlite(db) => Ok(db),
+            Body::Text(_) => Err(SourceError::Unsupported("this source reads SQLite, the input is text".into())),
+        }
+    }
+
+    fn chunker(&mut self) -> Result<&mut Chunker<Content>, SourceError> {
+        match &mut self.body {
+            Body::Text(Some(c)) => Ok(c),
+            _ => Err(SourceError::Unsupported("this source reads text, the input is not".into())),
+        }
+    }
+
+    /// Calls `f` for every non-blank line, in order. Lines longer than
+    /// [`MAX_LINE`] are rejected into `out` without calling `f`.
+    pub fn for_each_line(
+        &mut self,
+        out: &mut dyn EventSink,
+        mut f: impl FnMut(LinePos, &[u8], &mut dyn EventSink),
+    ) -> Result<(), SourceError> {
+        let chunker = self.chunker()?;
+        loop {
+            match chunker.next_piece() {
+                Ok(None) => return Ok(()),
+                Ok(Some(Piece::Lines { offset, first_line, data, .. })) => {
+                    for_each_line(&data, offset, first_line, |pos, line| {
+                        if line.len() > MAX_LINE {
+                            reject_too_long(out, pos, line.len() as u64, line);
+                        } else {
+                            f(pos, line, out);
+                        }
+                    });
+                }
+                Ok(Some(Piece::Overlong { offset, line, len, head, .. })) => {
+                    reject_too_long(out, LinePos { offset, line, terminated: true }, len, &head);
+                }
+                Err((offset, source)) if source.kind() == io::ErrorKind::UnexpectedEof => {
+                    // A compressed stream cut short: what came before stands, the cut is a reject.
+                    reject_truncated_stream(out, offset, chunker_line(chunker));
+                    return Ok(());
+                }
+                Err((offset, source)) => return Err(SourceError::Io { offset, source }),
+            }
+        }
+    }
+
+    /// Reads the whole content, up to `limit` bytes.
+    pub fn read_to_end(&mut self, limit: usize) -> Result<Vec<u8>, SourceError> {
+        let chunker = self.chunker()?;
+        let mut all = Vec::new();
+        loop {
+            match chunker.next_piece() {
+                Ok(None) => return Ok(all),
+                Ok(Some(Piece::Lines { data, .. })) => all.extend_from_slice(&data),
+                Ok(Some(Piece::Overlong { len, .. })) => {
+                    return Err(SourceError::Invalid(format!("a line of {len} bytes exceeds the {limit}-byte limit")));
+                }
+                Err((offset, source)) => return Err(SourceError::Io { offset, source }),
+            }
+            if all.len() > limit {
+                return Err(SourceError::Invalid(format!("content exceeds the {limit}-byte limit of this format")));
+            }
+        }
+    }
+
+    /// Gives back the text content (to finish hashing).
+    pub fn into_content(self) -> Option<Content> {
+        match self.body {
+            Body::Text(c) => c.map(Chunker::into_inner),
+            Body::Sqlite(_) => None,
+        }
+    }
+}
+
+fn chunker_line(c: &Chunker<Content>) -> u64 {
+    c.line()
+}
+
+/// Records that a compressed stream ended early, at `offset` of the content.
+pub fn reject_truncated_stream(out: &mut dyn EventSink, offset: u64, line: u64) {
+    out.reject(Reject {
+        record: waybill_model::RecordRef::Line { offset, line },
+        reason: RejectReason::Truncated(format!("compressed stream ends early; content after byte {offset} is lost")),
+        raw: b"",
+    });
+}
+
+/// Rejects a line longer than [`MAX_LINE`].
+pub fn reject_too_long(out: &mut dyn EventSink, pos: LinePos, len: u64, raw: &[u8]) {
+    out.reject(Reject {
+        record: pos.record(),
+        reason: RejectReason::TooLong { len, limit: MAX_LINE as u64 },
+        raw: &raw[..raw.len().min(waybill_model::EXCERPT_LIMIT)],
+    });
+}

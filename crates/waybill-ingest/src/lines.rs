@@ -1,0 +1,266 @@
+//! Splitting a byte stream into chunks of whole lines, with offsets and line
+//! numbers, in bounded memory.
+//!
+//! A chunk ends at the last newline within [`CHUNK_SIZE`] bytes, so lines are
+//! never split between chunks and chunks can be parsed independently. A line
+//! longer than a whole chunk is not buffered: it is skipped to its end and
+//! reported as an [`Piece::Overlong`] (a reject), so a 10 GiB single-line file
+//! costs one chunk of memory.
+
+use std::io::{self, Read};
+
+use waybill_model::RecordRef;
+
+/// Size of one chunk of lines. Fixed (not derived from the machine) so that the
+/// parts of an input, and the `seq` of its events, are the same everywhere.
+pub const CHUNK_SIZE: usize = 32 << 20;
+
+/// Longest line parsed as a record; longer lines are rejected as too long.
+pub const MAX_LINE: usize = 4 << 20;
+
+/// Where a line is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinePos {
+    /// Byte offset of the line's first byte in the (decompressed) content.
+    pub offset: u64,
+    /// 1-based line number.
+    pub line: u64,
+    /// The line ends with a newline (the last line of a file may not).
+    pub terminated: bool,
+}
+
+impl LinePos {
+    /// The record reference of this line.
+    pub fn record(&self) -> RecordRef {
+        RecordRef::Line { offset: self.offset, line: self.line }
+    }
+}
+
+/// One unit of work read from a stream.
+#[derive(Debug)]
+pub enum Piece {
+    /// Whole lines.
+    Lines {
+        /// Sequence number of the piece in the stream (0-based).
+        index: u32,
+        /// Offset of `data[0]`.
+        offset: u64,
+        /// Line number of the first line.
+        first_line: u64,
+        /// The bytes: complete lines, the last one unterminated only at end of stream.
+        data: Vec<u8>,
+    },
+    /// A line longer than a chunk; only its first bytes were kept.
+    Overlong {
+        /// Sequence number of the piece in the stream.
+        index: u32,
+        /// Offset of the line.
+        offset: u64,
+        /// Its line number.
+        line: u64,
+        /// Its full length in bytes (without the newline).
+        len: u64,
+        /// Its first bytes.
+        head: Vec<u8>,
+    },
+}
+
+/// Reads a stream as [`Piece`]s.
+pub struct Chunker<R> {
+    reader: R,
+    chunk_size: usize,
+    buf: Vec<u8>,
+    /// Offset of `buf[0]`.
+    offset: u64,
+    line: u64,
+    index: u32,
+    eof: bool,
+    /// A read error, reported after the bytes read before it have been handed out.
+    error: Option<io::Error>,
+}
+
+impl<R: Read> Chunker<R> {
+    /// A chunker with the standard chunk size.
+    pub fn new(reader: R) -> Self {
+        Self::with_chunk_size(reader, CHUNK_SIZE)
+    }
+
+    /// A chunker with a given chunk size (tests use small ones).
+    pub fn with_chunk_size(reader: R, chunk_size: usize) -> Self {
+        Self { reader, chunk_size: chunk_size.max(2), buf: Vec::new(), offset: 0, line: 1, index: 0, eof: false, error: None }
+    }
+
+    /// Offset of the next unread byte of the content.
+    pub fn position(&self) -> u64 {
+        self.offset + self.buf.len() as u64
+    }
+
+    /// Line number of the next unread line.
+    pub fn line(&self) -> u64 {
+        self.line + memchr::memchr_iter(b'\n', &self.buf).count() as u64
+    }
+
+    /// The reader.
+    pub fn get_ref(&self) -> &R {
+        &self.reader
+    }
+
+    /// Gives the reader back (to drain or finish it).
+    pub fn into_inner(self) -> R {
+        self.reader
+    }
+
+    fn fill(&mut self) {
+        while !self.eof && self.buf.len() < self.chunk_size {
+            let start = self.buf.len();
+            self.buf.resize(self.chunk_size, 0);
+            match self.reader.read(&mut self.buf[start..]) {
+                Ok(0) => {
+                    self.buf.truncate(start);
+                    self.eof = true;
+                }
+                Ok(n) => self.buf.truncate(start + n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => self.buf.truncate(start),
+                Err(e) => {
+                    self.buf.truncate(start);
+                    self.eof = true;
+                    self.error = Some(e);
+                }
+            }
+        }
+    }
+
+    /// The next piece, or `None` at the end. A read error is returned (with the
+    /// offset reached) after every byte read before it has been handed out; the
+    /// last piece before an error may end in an incomplete line.
+    pub fn next_piece(&mut self) -> Result<Option<Piece>, (u64, io::Error)> {
+        self.fill();
+        if self.buf.is_empty() {
+            return match self.error.take() {
+                Some(e) => Err((self.offset, e)),
+                None => Ok(None),
+            };
+        }
+        let index = self.index;
+        self.index += 1;
+        let cut = if self.eof { Some(self.buf.len()) } else { memchr::memrchr(b'\n', &self.buf).map(|i| i + 1) };
+        if let Some(cut) = cut {
+            let rest = self.buf.split_off(cut);
+            let data = std::mem::replace(&mut self.buf, rest);
+            let offset = self.offset;
+            let first_line = self.line;
+            self.offset += data.len() as u64;
+            self.line += memchr::memchr_iter(b'\n', &data).count() as u64;
+            return Ok(Some(Piece::Lines { index, offset, first_line, data }));
+        }
+        // No newline in a full chunk: an overlong line. Keep its head, skip to its end.
+        let offset = self.offset;
+        let line = self.line;
+        let head = self.buf[..waybill_model::EXCERPT_LIMIT.min(self.buf.len())].to_vec();
+        let mut len = 0u64;
+        loop {
+            if let Some(i) = memchr::memchr(b'\n', &self.buf) {
+                len += i as u64;
+                self.offset += len + 1;
+                self.line += 1;
+                self.buf.drain(..=i);
+                break;
+            }
+            len += self.buf.len() as u64;
+            self.buf.clear();
+            if self.eof {
+                self.offset += len;
+                break;
+            }
+            self.fill();
+            if self.buf.is_empty() {
+                self.offset += len;
+                break;
+            }
+        }
+        Ok(Some(Piece::Overlong { index, offset, line, len, head }))
+    }
+}
+
+/// Calls `f` for every non-blank line of `data` (complete lines starting at
+/// `offset`, line number `first_line`), without the line terminator (`\n` or `\r\n`).
+pub fn for_each_line(data: &[u8], offset: u64, first_line: u64, mut f: impl FnMut(LinePos, &[u8])) {
+    let mut start = 0usize;
+    let mut line = first_line;
+    while start < data.len() {
+        let (end, next, terminated) = match memchr::memchr(b'\n', &data[start..]) {
+            Some(i) => (start + i, start + i + 1, true),
+            None => (data.len(), data.len(), false),
+        };
+        let mut l = &data[start..end];
+        if let Some(s) = l.strip_suffix(b"\r") {
+            l = s;
+        }
+        if !l.is_empty() && !l.iter().all(|b| *b == b' ' || *b == b'\t') {
+            f(LinePos { offset: offset + start as u64, line, terminated }, l);
+        }
+        line += 1;
+        start = next;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pieces(input: &[u8], chunk: usize) -> Vec<Piece> {
+        let mut c = Chunker::with_chunk_size(input, chunk);
+        let mut out = Vec::new();
+        while let Some(p) = c.next_piece().unwrap() {
+            out.push(p);
+        }
+        out
+    }
+
+    #[test]
+    fn chunks_keep_offsets_and_line_numbers() {
+        let text = b"aa\nbbbb\ncc\r\n\nlast";
+        let mut seen = Vec::new();
+        for p in pieces(text, 6) {
+            match p {
+                Piece::Lines { offset, first_line, data, .. } => {
+                    for_each_line(&data, offset, first_line, |pos, l| seen.push((pos, l.to_vec())));
+                }
+                Piece::Overlong { .. } => panic!("no overlong line here"),
+            }
+        }
+        let got: Vec<(u64, u64, bool, &[u8])> =
+            seen.iter().map(|(p, l)| (p.offset, p.line, p.terminated, l.as_slice())).collect();
+        assert_eq!(
+            got,
+            vec![(0, 1, true, &b"aa"[..]), (3, 2, true, b"bbbb"), (8, 3, true, b"cc"), (13, 5, false, b"last")]
+        );
+    }
+
+    #[test]
+    fn overlong_line_is_skipped_in_bounded_memory() {
+        let mut text = b"ok\n".to_vec();
+        text.extend(std::iter::repeat_n(b'x', 100));
+        text.extend(b"\nafter\n");
+        let ps = pieces(&text, 8);
+        let mut lines = Vec::new();
+        let mut overlong = Vec::new();
+        for p in ps {
+            match p {
+                Piece::Lines { offset, first_line, data, .. } => {
+                    for_each_line(&data, offset, first_line, |pos, l| lines.push((pos.offset, pos.line, l.to_vec())));
+                }
+                Piece::Overlong { offset, line, len, head, .. } => overlong.push((offset, line, len, head.len())),
+            }
+        }
+        assert_eq!(overlong, vec![(3, 2, 100, 8)]);
+        assert_eq!(lines, vec![(0, 1, b"ok".to_vec()), (104, 3, b"after".to_vec())]);
+    }
+
+    #[test]
+    fn overlong_last_line_without_newline() {
+        let text = [b'y'; 20];
+        let ps = pieces(&text, 4);
+        assert!(matches!(ps.as_slice(), [Piece::Overlong { offset: 0, line: 1, len: 20, .. }]));
+    }
+}

@@ -1,0 +1,302 @@
+//! The waybill case folder.
+//!
+//! ```text
+//! CASE/
+//!   case.toml             subjects, default zone, examiner
+//!   manifest.jsonl        one line per evidence input, hash-chained
+//!   custody.jsonl         one line per command run on the case, hash-chained
+//!   events/format=<fmt>/source=<id>/part-NNNNN.parquet   the event table (zstd)
+//!   rejects/<id>.jsonl    records that could not be parsed
+//! ```
+//!
+//! This crate is the only one that writes into a case folder. Writes are atomic
+//! (temp file, fsync, rename, fsync of the folder) and an input's manifest line
+//! is written last, so a crash leaves a step either complete or absent: readers
+//! only see inputs listed in the manifest, and a writer removes what an
+//! interrupted step left behind. Writers hold an exclusive lock on `CASE/.lock`.
+//!
+//! Queries go through one DataFusion session ([`query::Query`]) over the
+//! tables `events`, `rejects` and `inputs`.
+
+mod atomic;
+pub mod chain;
+mod config;
+mod manifest;
+pub mod query;
+mod staging;
+
+use std::path::{Path, PathBuf};
+
+pub use config::{CaseConfig, CaseMeta};
+pub use manifest::{CompanionEntry, ManifestEntry};
+pub use staging::{Staging, writer_properties};
+
+use chain::Chain;
+
+/// Everything that can go wrong with a case folder. I/O errors name their path.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A file operation failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The folder is not a waybill case.
+    #[error("{0}: not a waybill case (no case.toml); create one with `waybill case new`")]
+    NotACase(PathBuf),
+    /// `case new` on an existing case or a non-empty folder.
+    #[error("{0}: already exists and is not empty")]
+    AlreadyExists(PathBuf),
+    /// Another waybill process is writing to the case.
+    #[error("{0}: the case is locked by another waybill process")]
+    Locked(PathBuf),
+    /// A case file has unexpected content.
+    #[error("{path}: {detail}")]
+    Layout {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
+    /// Writing or reading Parquet failed.
+    #[error("{path}: {source}")]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: parquet::errors::ParquetError,
+    },
+    /// A query failed.
+    #[error("query failed: {0}")]
+    Query(#[from] Box<datafusion::error::DataFusionError>),
+}
+
+impl StoreError {
+    pub(crate) fn layout(path: &Path, detail: &str) -> Self {
+        Self::Layout { path: path.to_owned(), detail: detail.to_owned() }
+    }
+}
+
+/// An open case.
+pub struct Case {
+    root: PathBuf,
+    config: CaseConfig,
+    manifest: Chain,
+    custody: Chain,
+    _lock: Option<std::fs::File>,
+}
+
+const CASE_FILE: &str = "case.toml";
+const MANIFEST: &str = "manifest.jsonl";
+const CUSTODY: &str = "custody.jsonl";
+const STAGING: &str = ".staging";
+
+impl Case {
+    /// Creates a case folder (which must not exist, or be empty).
+    pub fn create(root: &Path, config: &CaseConfig) -> Result<Self, StoreError> {
+        if root.exists() {
+            let non_empty = fs_err::read_dir(root)?.next().is_some();
+            if non_empty {
+                return Err(StoreError::AlreadyExists(root.to_owned()));
+            }
+        }
+        fs_err::create_dir_all(root)?;
+        let text = toml::to_string(config).map_err(|e| StoreError::layout(&root.join(CASE_FILE), &e.to_string()))?;
+        atomic::write(&root.join(CASE_FILE), text.as_bytes())?;
+        for d in ["events", "rejects"] {
+            fs_err::create_dir_all(root.join(d))?;
+        }
+        atomic::sync_dir(root)?;
+        Self::open_for_write(root)
+    }
+
+    /// Opens a case to read it (no lock; only committed inputs are visible).
+    pub fn open(root: &Path) -> Result<Self, StoreError> {
+        let path = root.join(CASE_FILE);
+        let text = match fs_err::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(StoreError::NotACase(root.to_owned())),
+            Err(e) => return Err(e.into()),
+        };
+        let config: CaseConfig = toml::from_str(&text).map_err(|e| StoreError::layout(&path, &e.to_string()))?;
+        Ok(Self {
+            root: root.to_owned(),
+            config,
+            manifest: Chain::load(&root.join(MANIFEST))?,
+            custody: Chain::load(&root.join(CUSTODY))?,
+            _lock: None,
+        })
+    }
+
+    /// Opens a case to write it: takes the lock and removes leftovers of an
+    /// interrupted step (staging folders, event folders and reject files of
+    /// inputs that never got their manifest line).
+    pub fn open_for_write(root: &Path) -> Result<Self, StoreError> {
+        let mut case = Self::open(root)?;
+        let lock = fs_err::OpenOptions::new().create(true).truncate(false).write(true).open(root.join(".lock"))?;
+        let lock = lock.into_file();
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Err(StoreError::Locked(root.to_owned())),
+            Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
+        }
+        case._lock = Some(lock);
+        case.remove_leftovers()?;
+        Ok(case)
+    }
+
+    fn remove_leftovers(&self) -> Result<(), StoreError> {
+        let staging = self.root.join(STAGING);
+        if staging.exists() {
+            for e in fs_err::read_dir(&staging)? {
+                let p = e?.path();
+                if staging::is_leftover(&p) {
+                    fs_err::remove_dir_all(&p)?;
+                }
+            }
+        }
+        let known: std::collections::BTreeSet<String> = self.manifest_entries()?.into_iter().map(|m| m.id).collect();
+        let events = self.root.join("events");
+        if events.exists() {
+            for fmt in fs_err::read_dir(&events)? {
+                let fmt = fmt?.path();
+                if !fmt.is_dir() {
+                    continue;
+                }
+                for src in fs_err::read_dir(&fmt)? {
+                    let src = src?.path();
+                    let name = src.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                    if let Some(id) = name.strip_prefix("source=")
+                        && !known.contains(id)
+                    {
+                        fs_err::remove_dir_all(&src)?;
+                    }
+                }
+            }
+        }
+        let rejects = self.root.join("rejects");
+        if rejects.exists() {
+            for r in fs_err::read_dir(&rejects)? {
+                let r = r?.path();
+                let id = r.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                if r.extension().is_some_and(|e| e == "jsonl") && !known.contains(&id) {
+                    fs_err::remove_file(&r)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The case folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `case.toml`.
+    pub fn config(&self) -> &CaseConfig {
+        &self.config
+    }
+
+    /// The manifest chain.
+    pub fn manifest(&self) -> &Chain {
+        &self.manifest
+    }
+
+    /// The custody chain.
+    pub fn custody(&self) -> &Chain {
+        &self.custody
+    }
+
+    /// Every committed input, in manifest order.
+    pub fn manifest_entries(&self) -> Result<Vec<ManifestEntry>, StoreError> {
+        self.manifest.entries()
+    }
+
+    /// The id the next input will get.
+    pub fn next_input_id(&self) -> Result<String, StoreError> {
+        let max = self
+            .manifest_entries()?
+            .iter()
+            .filter_map(|m| m.id.strip_prefix('I').and_then(|n| n.parse::<u64>().ok()))
+            .max()
+            .unwrap_or(0);
+        Ok(format!("I{:04}", max + 1))
+    }
+
+    /// Starts staging the next input.
+    pub fn begin_input(&self) -> Result<Staging, StoreError> {
+        let id = self.next_input_id()?;
+        Staging::create(self.root.join(STAGING).join(&id), id)
+    }
+
+    /// Discards a staged input.
+    pub fn abort_input(&self, staging: Staging) -> Result<(), StoreError> {
+        if staging.dir.exists() {
+            fs_err::remove_dir_all(&staging.dir)?;
+        }
+        Ok(())
+    }
+
+    /// An input with the same content, format and attribution already committed
+    /// (`clock` is the `--clock` given, `None` for the default clock).
+    pub fn find_duplicate(&self, sha256: &str, format: &str, device: Option<&str>, clock: Option<&str>) -> Result<Option<ManifestEntry>, StoreError> {
+        Ok(self.manifest_entries()?.into_iter().find(|m| {
+            let default_clock = m.clock == format!("device:{}", m.id) || m.clock == format!("host:{}", m.id) || Some(m.clock.as_str()) == m.device.as_deref();
+            let same_clock = match clock {
+                Some(c) => m.clock == c,
+                None => default_clock,
+            };
+            m.sha256 == sha256 && m.format == format && m.device.as_deref() == device && same_clock
+        }))
+    }
+
+    /// Makes a staged input part of the case: moves its events and rejects into
+    /// place, then appends its manifest line (last).
+    pub fn commit_input(&mut self, staging: Staging, mut entry: ManifestEntry) -> Result<ManifestEntry, StoreError> {
+        entry.id = staging.id.clone();
+        let rejects = staging.merge_rejects()?;
+        staging.sync_events()?;
+        let fmt_dir = self.root.join("events").join(format!("format={}", entry.format));
+        fs_err::create_dir_all(&fmt_dir)?;
+        let target = fmt_dir.join(format!("source={}", entry.id));
+        if target.exists() {
+            fs_err::remove_dir_all(&target)?;
+        }
+        if staging.event_parts()? > 0 {
+            atomic::rename(&staging.events_dir(), &target)?;
+        }
+        if let Some(r) = rejects {
+            let dir = self.root.join("rejects");
+            fs_err::create_dir_all(&dir)?;
+            atomic::rename(&r, &dir.join(format!("{}.jsonl", entry.id)))?;
+        }
+        let line = self.manifest.append(&entry)?;
+        let committed: ManifestEntry = serde_json::from_str(&line).map_err(|e| StoreError::layout(&self.root.join(MANIFEST), &e.to_string()))?;
+        fs_err::remove_dir_all(&staging.dir)?;
+        Ok(committed)
+    }
+
+    /// Appends a custody record (a JSON object; `prev` is set here).
+    pub fn append_custody(&mut self, entry: &serde_json::Value) -> Result<(), StoreError> {
+        self.custody.append(entry).map(|_| ())
+    }
+
+    /// Event folders of committed inputs.
+    pub fn event_dirs(&self) -> Result<Vec<PathBuf>, StoreError> {
+        Ok(self
+            .manifest_entries()?
+            .iter()
+            .map(|m| self.root.join("events").join(format!("format={}", m.format)).join(format!("source={}", m.id)))
+            .filter(|p| p.is_dir())
+            .collect())
+    }
+
+    /// Reject files of committed inputs.
+    pub fn reject_files(&self) -> Result<Vec<PathBuf>, StoreError> {
+        Ok(self
+            .manifest_entries()?
+            .iter()
+            .map(|m| self.root.join("rejects").join(format!("{}.jsonl", m.id)))
+            .filter(|p| p.is_file())
+            .collect())
+    }
+}

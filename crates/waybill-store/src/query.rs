@@ -1,0 +1,166 @@
+//! SQL over a case with Apache DataFusion.
+//!
+//! Tables:
+//! - `events` — the event table (see `waybill_model`), read from the Parquet
+//!   parts of the inputs listed in the manifest;
+//! - `rejects` — `source`, `record`, `code`, `reason`, `excerpt`, `excerpt_encoding`;
+//! - `inputs` — `source`, `path`, `sha256`, `size`, `format`, `records`, `events`,
+//!   `rejects`, plus `parser_version`, `device`, `clock`, `tz`, `compression`.
+//!
+//! Only committed inputs are read, so a query never sees a half-written step.
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, RecordBatch, StringArray, UInt32Array, UInt64Array};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::datasource::MemTable;
+use datafusion::datasource::file_format::json::JsonFormat;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::prelude::{SessionConfig, SessionContext};
+use futures_lite::StreamExt;
+
+use crate::{Case, ManifestEntry, StoreError};
+
+fn df(e: datafusion::error::DataFusionError) -> StoreError {
+    StoreError::Query(Box::new(e))
+}
+
+/// The schema of the `rejects` table.
+pub fn rejects_schema() -> SchemaRef {
+    let f = |n: &str| Field::new(n, DataType::Utf8, true);
+    Arc::new(Schema::new(vec![f("source"), f("record"), f("code"), f("reason"), f("excerpt"), f("excerpt_encoding")]))
+}
+
+/// A DataFusion session over one case.
+pub struct Query {
+    rt: tokio::runtime::Runtime,
+    ctx: SessionContext,
+}
+
+impl Query {
+    /// Registers the case's tables.
+    pub fn open(case: &Case) -> Result<Self, StoreError> {
+        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        let config = SessionConfig::new().with_information_schema(true);
+        let ctx = SessionContext::new_with_config(config);
+        let entries = case.manifest_entries()?;
+        let event_dirs = case.event_dirs()?;
+        let reject_files = case.reject_files()?;
+        rt.block_on(async {
+            register_listing(&ctx, "events", &event_dirs, waybill_model::schema::event_schema(), Format::Parquet).await?;
+            register_listing(&ctx, "rejects", &reject_files, rejects_schema(), Format::Json).await?;
+            let inputs = inputs_batch(&entries)?;
+            let table = MemTable::try_new(inputs.schema(), vec![vec![inputs]]).map_err(df)?;
+            ctx.register_table("inputs", Arc::new(table)).map_err(df)?;
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(Self { rt, ctx })
+    }
+
+    /// The session (to register more tables).
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// Runs a query and collects the result.
+    pub fn sql(&self, sql: &str) -> Result<(SchemaRef, Vec<RecordBatch>), StoreError> {
+        self.rt.block_on(async {
+            let frame = self.ctx.sql(sql).await.map_err(df)?;
+            let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+            let batches = frame.collect().await.map_err(df)?;
+            Ok((schema, batches))
+        })
+    }
+
+    /// Runs a query and hands each result batch to `f` as it is produced
+    /// (bounded memory for large results). `f` returning `false` stops early.
+    pub fn sql_each(&self, sql: &str, mut f: impl FnMut(&RecordBatch) -> Result<bool, StoreError>) -> Result<SchemaRef, StoreError> {
+        self.rt.block_on(async {
+            let frame = self.ctx.sql(sql).await.map_err(df)?;
+            let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+            let mut stream = frame.execute_stream().await.map_err(df)?;
+            while let Some(batch) = stream.next().await {
+                let batch = batch.map_err(df)?;
+                if !f(&batch)? {
+                    break;
+                }
+            }
+            Ok(schema)
+        })
+    }
+}
+
+enum Format {
+    Parquet,
+    Json,
+}
+
+async fn register_listing(
+    ctx: &SessionContext,
+    name: &str,
+    paths: &[std::path::PathBuf],
+    schema: SchemaRef,
+    format: Format,
+) -> Result<(), StoreError> {
+    if paths.is_empty() {
+        let table = MemTable::try_new(schema, vec![vec![]]).map_err(df)?;
+        ctx.register_table(name, Arc::new(table)).map_err(df)?;
+        return Ok(());
+    }
+    let urls = paths
+        .iter()
+        .map(|p| {
+            let abs = std::path::absolute(p)?;
+            let mut s = abs.to_string_lossy().into_owned();
+            if p.is_dir() && !s.ends_with('/') {
+                s.push('/');
+            }
+            ListingTableUrl::parse(&s).map_err(df)
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let options = match format {
+        Format::Parquet => ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet"),
+        Format::Json => ListingOptions::new(Arc::new(JsonFormat::default())).with_file_extension(".jsonl"),
+    };
+    let config = ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options).with_schema(schema);
+    let table = ListingTable::try_new(config).map_err(df)?;
+    ctx.register_table(name, Arc::new(table)).map_err(df)?;
+    Ok(())
+}
+
+fn inputs_batch(entries: &[ManifestEntry]) -> Result<RecordBatch, StoreError> {
+    let s = |f: &dyn Fn(&ManifestEntry) -> Option<String>| -> ArrayRef { Arc::new(entries.iter().map(f).collect::<StringArray>()) };
+    let u = |f: &dyn Fn(&ManifestEntry) -> u64| -> ArrayRef { Arc::new(entries.iter().map(|e| Some(f(e))).collect::<UInt64Array>()) };
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("source", DataType::Utf8, false),
+        Field::new("path", DataType::Utf8, false),
+        Field::new("sha256", DataType::Utf8, false),
+        Field::new("size", DataType::UInt64, false),
+        Field::new("format", DataType::Utf8, false),
+        Field::new("records", DataType::UInt64, false),
+        Field::new("events", DataType::UInt64, false),
+        Field::new("rejects", DataType::UInt64, false),
+        Field::new("parser_version", DataType::UInt32, false),
+        Field::new("device", DataType::Utf8, true),
+        Field::new("clock", DataType::Utf8, false),
+        Field::new("tz", DataType::Utf8, false),
+        Field::new("compression", DataType::Utf8, true),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        s(&|e| Some(e.id.clone())),
+        s(&|e| Some(e.path.clone())),
+        s(&|e| Some(e.sha256.clone())),
+        u(&|e| e.size),
+        s(&|e| Some(e.format.clone())),
+        u(&|e| e.records),
+        u(&|e| e.events),
+        u(&|e| e.rejects),
+        Arc::new(entries.iter().map(|e| Some(e.parser_version)).collect::<UInt32Array>()),
+        s(&|e| e.device.clone()),
+        s(&|e| Some(e.clock.clone())),
+        s(&|e| Some(e.tz.clone())),
+        s(&|e| e.compression.clone()),
+    ];
+    RecordBatch::try_new(schema, columns).map_err(|e| StoreError::Query(Box::new(e.into())))
+}

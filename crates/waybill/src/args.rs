@@ -1,0 +1,137 @@
+//! Command-line arguments (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// waybill: did the person retrieve it, or did infrastructure deliver it?
+#[derive(Debug, Parser)]
+#[command(name = "waybill", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create or manage a case folder.
+    #[command(subcommand)]
+    Case(CaseCommand),
+    /// Ingest evidence files or folders into a case.
+    Ingest(IngestArgs),
+    /// List every evidence format waybill reads.
+    Formats(FormatsArgs),
+    /// Run SQL over a case (tables: events, rejects, inputs).
+    Sql(SqlArgs),
+    /// Print the merged UTC timeline of a case.
+    Timeline(TimelineArgs),
+}
+
+/// `waybill case …`
+#[derive(Debug, Subcommand)]
+pub enum CaseCommand {
+    /// Create a case folder with its case.toml.
+    New(CaseNewArgs),
+}
+
+/// `waybill case new`
+#[derive(Debug, Args)]
+pub struct CaseNewArgs {
+    /// The case folder to create (must not exist or be empty).
+    pub case: PathBuf,
+    /// A subject of the case, KIND=VALUE with KIND one of account, device, ip, phone (repeatable).
+    #[arg(long = "subject", value_name = "KIND=VALUE")]
+    pub subjects: Vec<String>,
+    /// Default zone for evidence that writes local time without an offset (IANA name, UTC, or ±HH:MM).
+    #[arg(long, value_name = "ZONE", default_value = "UTC")]
+    pub tz: String,
+    /// The examiner's name.
+    #[arg(long, value_name = "NAME")]
+    pub examiner: Option<String>,
+}
+
+/// `waybill ingest`
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// The case folder.
+    pub case: PathBuf,
+    /// Evidence files or folders (folders are walked recursively).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Read the inputs as this format instead of sniffing (see `waybill formats`).
+    #[arg(long, value_name = "ID")]
+    pub format: Option<String>,
+    /// Attribute the evidence to this device of the case.
+    #[arg(long, value_name = "NAME")]
+    pub device: Option<String>,
+    /// Name of the clock that produced the timestamps (default: the device, or the log's host).
+    #[arg(long, value_name = "NAME")]
+    pub clock: Option<String>,
+    /// Zone of sources that write local time without an offset (default: the case zone).
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Access-log format: apache:'LogFormat string' or nginx:'log_format string'.
+    #[arg(long, value_name = "SPEC")]
+    pub log_format: Option<String>,
+    /// Print a JSON summary instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `waybill formats`
+#[derive(Debug, Args)]
+pub struct FormatsArgs {
+    /// Print JSON lines instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Output format of `waybill sql`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SqlFormat {
+    /// An aligned text table.
+    Table,
+    /// CSV with a header row.
+    Csv,
+    /// JSON Lines, one object per row.
+    Json,
+}
+
+/// `waybill sql`
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// The case folder.
+    pub case: PathBuf,
+    /// The query.
+    pub query: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = SqlFormat::Table)]
+    pub format: SqlFormat,
+}
+
+/// `waybill timeline`
+#[derive(Debug, Args)]
+pub struct TimelineArgs {
+    /// The case folder.
+    pub case: PathBuf,
+    /// Only events at or after this time (RFC 3339, or a date; UTC unless an offset is given).
+    #[arg(long, value_name = "T")]
+    pub from: Option<String>,
+    /// Only events before this time.
+    #[arg(long, value_name = "T")]
+    pub to: Option<String>,
+    /// Only events within --window of this time.
+    #[arg(long, value_name = "T", requires = "window")]
+    pub around: Option<String>,
+    /// Half-width of the --around window: 30s, 5m, 2h, 1d.
+    #[arg(long, value_name = "DUR", requires = "around")]
+    pub window: Option<String>,
+    /// An extra SQL condition on the events table (e.g. "kind = 'browser.visit'").
+    #[arg(long = "where", value_name = "SQL")]
+    pub filter: Option<String>,
+    /// Print JSON lines instead of text.
+    #[arg(long)]
+    pub json: bool,
+}

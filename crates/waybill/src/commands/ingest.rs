@@ -1,0 +1,211 @@
+//! `waybill ingest`.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+use serde::Serialize;
+use waybill_ingest::{IngestError, IngestRequest, InputSummary, LogFormatSpec, ParseContext, Zone, expand, find, ingest};
+use waybill_store::{Case, CompanionEntry, ManifestEntry};
+
+use crate::args::IngestArgs;
+use crate::exit::ExitStatus;
+use crate::reporters::InputProgress;
+
+/// The outcome of one input, as printed and in `--json`.
+#[derive(Debug, Serialize)]
+struct Outcome {
+    path: String,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    format: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    records: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    events: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rejects: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sha256: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+}
+
+impl Outcome {
+    fn new(path: &Path, status: &'static str) -> Self {
+        Self {
+            path: path.display().to_string(),
+            status,
+            id: None,
+            format: None,
+            records: None,
+            events: None,
+            rejects: None,
+            sha256: None,
+            message: None,
+        }
+    }
+}
+
+/// Ingests evidence into a case.
+pub fn run(a: &IngestArgs) -> Result<ExitStatus> {
+    let started = super::now();
+    let mut case = Case::open_for_write(&a.case)?;
+    let tz: Zone = a.tz.as_deref().unwrap_or(&case.config().case.tz).parse().context("--tz")?;
+    let log_format = a.log_format.as_deref().map(str::parse::<LogFormatSpec>).transpose().context("--log-format")?;
+    if let Some(f) = &a.format
+        && find(f).is_none()
+    {
+        anyhow::bail!("unknown format {f:?}; see `waybill formats`");
+    }
+    let ctx = ParseContext { tz, log_format: log_format.clone() };
+    let (found, skipped) = expand(&a.paths, Some(case.root()));
+    let mut outcomes: Vec<Outcome> = skipped
+        .iter()
+        .map(|s| Outcome { message: Some(s.reason.clone()), ..Outcome::new(&s.path, "skipped") })
+        .collect();
+    let mut failed = false;
+    let mut stderr = std::io::stderr();
+    for f in &found {
+        let staging = case.begin_input()?;
+        let size = std::fs::metadata(&f.path).map_or(0, |m| m.len());
+        let progress = InputProgress::new(size, &f.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        let abs = std::path::absolute(&f.path).unwrap_or_else(|_| f.path.clone());
+        let req = IngestRequest {
+            path: &f.path,
+            id: staging.id(),
+            format: a.format.as_deref(),
+            device: a.device.as_deref(),
+            clock: a.clock.as_deref(),
+            ctx: &ctx,
+            scratch: None,
+        };
+        let result = ingest(&req, &staging, &progress);
+        progress.finish();
+        match result {
+            Ok(summary) => {
+                if let Some(dup) = case.find_duplicate(&summary.sha256, summary.format, a.device.as_deref(), a.clock.as_deref())? {
+                    case.abort_input(staging)?;
+                    outcomes.push(Outcome {
+                        id: Some(dup.id.clone()),
+                        format: Some(dup.format.clone()),
+                        sha256: Some(dup.sha256.clone()),
+                        message: Some(format!("already ingested as {}", dup.id)),
+                        ..Outcome::new(&f.path, "duplicate")
+                    });
+                    continue;
+                }
+                let entry = manifest_entry(&abs, &summary, a, &ctx);
+                let committed = case.commit_input(staging, entry)?;
+                outcomes.push(Outcome {
+                    id: Some(committed.id.clone()),
+                    format: Some(committed.format.clone()),
+                    records: Some(committed.records),
+                    events: Some(committed.events),
+                    rejects: Some(committed.rejects),
+                    sha256: Some(committed.sha256.clone()),
+                    ..Outcome::new(&f.path, "ingested")
+                });
+            }
+            Err(e) => {
+                case.abort_input(staging)?;
+                if e.is_unrecognised() && !f.explicit {
+                    outcomes.push(Outcome { message: Some(short_reason(&e)), ..Outcome::new(&f.path, "skipped") });
+                } else {
+                    failed = true;
+                    if !a.json {
+                        writeln!(stderr, "error: {e}")?;
+                    }
+                    outcomes.push(Outcome { message: Some(e.to_string()), ..Outcome::new(&f.path, "error") });
+                }
+            }
+        }
+    }
+    let inputs: Vec<serde_json::Value> = outcomes
+        .iter()
+        .filter(|o| o.status == "ingested")
+        .map(|o| serde_json::json!({"id": o.id, "path": o.path, "sha256": o.sha256, "format": o.format}))
+        .collect();
+    case.append_custody(&serde_json::json!({
+        "command": super::argv(),
+        "action": "ingest",
+        "tool": super::tool(),
+        "started": started,
+        "finished": super::now(),
+        "inputs": inputs,
+        "errors": outcomes.iter().filter(|o| o.status == "error").count(),
+    }))?;
+    print(&outcomes, a.json)?;
+    Ok(if failed { ExitStatus::Failure } else { ExitStatus::Success })
+}
+
+fn short_reason(e: &IngestError) -> String {
+    match e {
+        IngestError::Unrecognised { detail, .. } => format!("format not recognised: {detail}"),
+        other => other.to_string(),
+    }
+}
+
+fn manifest_entry(abs: &Path, s: &InputSummary, a: &IngestArgs, ctx: &ParseContext) -> ManifestEntry {
+    ManifestEntry {
+        id: String::new(),
+        path: abs.display().to_string(),
+        size: s.size,
+        sha256: s.sha256.clone(),
+        format: s.format.to_owned(),
+        parser_version: s.parser_version,
+        chosen_by: s.chosen_by.to_owned(),
+        compression: s.compression.map(str::to_owned),
+        companions: s
+            .companions
+            .iter()
+            .map(|c| CompanionEntry {
+                path: std::path::absolute(&c.path).unwrap_or_else(|_| c.path.clone()).display().to_string(),
+                role: c.role.to_owned(),
+                size: c.size,
+                sha256: c.sha256.clone(),
+            })
+            .collect(),
+        device: a.device.clone(),
+        clock: s.clock.clone(),
+        tz: ctx.tz.to_string(),
+        log_format: ctx.log_format.as_ref().map(ToString::to_string),
+        records: s.counts.records,
+        events: s.counts.events,
+        rejects: s.counts.rejects,
+        prev: String::new(),
+    }
+}
+
+fn print(outcomes: &[Outcome], json: bool) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        let doc = serde_json::json!({
+            "inputs": outcomes,
+            "ingested": outcomes.iter().filter(|o| o.status == "ingested").count(),
+            "duplicates": outcomes.iter().filter(|o| o.status == "duplicate").count(),
+            "skipped": outcomes.iter().filter(|o| o.status == "skipped").count(),
+            "errors": outcomes.iter().filter(|o| o.status == "error").count(),
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        return Ok(());
+    }
+    for o in outcomes {
+        match o.status {
+            "ingested" => writeln!(
+                out,
+                "{}  {:<22} records {:>9}  events {:>9}  rejects {:>7}  {}",
+                o.id.as_deref().unwrap_or(""),
+                o.format.as_deref().unwrap_or(""),
+                o.records.unwrap_or(0),
+                o.events.unwrap_or(0),
+                o.rejects.unwrap_or(0),
+                o.path
+            )?,
+            status => writeln!(out, "{status:<5}  {}  ({})", o.path, o.message.as_deref().unwrap_or(""))?,
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,41 @@
+//! One module per subcommand.
+
+mod case;
+mod formats;
+mod ingest;
+mod sql;
+mod timeline;
+
+use anyhow::Result;
+
+use crate::args::{CaseCommand, Cli, Command};
+use crate::exit::ExitStatus;
+
+/// Runs the command.
+pub fn run(cli: Cli) -> Result<ExitStatus> {
+    match cli.command {
+        Command::Case(CaseCommand::New(a)) => case::new(&a),
+        Command::Ingest(a) => ingest::run(&a),
+        Command::Formats(a) => formats::run(&a),
+        Command::Sql(a) => sql::run(&a),
+        Command::Timeline(a) => timeline::run(&a),
+    }
+}
+
+/// The command line as run, for the custody log.
+pub fn argv() -> Vec<String> {
+    std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect()
+}
+
+/// The tool name and version, for the custody log.
+pub fn tool() -> String {
+    format!("waybill {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Wall-clock time for the custody log (never in results).
+pub fn now() -> String {
+    let us = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
+    waybill_model::Timestamp::from_unix_micros(us).map_or_else(|_| String::new(), |t| t.to_string())
+}

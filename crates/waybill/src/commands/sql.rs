@@ -1,0 +1,54 @@
+//! `waybill sql`.
+
+use std::io::Write as _;
+
+use anyhow::Result;
+use waybill_store::Case;
+use waybill_store::query::Query;
+
+use crate::args::{SqlArgs, SqlFormat};
+use crate::exit::ExitStatus;
+use crate::printer;
+
+/// Runs SQL over a case.
+pub fn run(a: &SqlArgs) -> Result<ExitStatus> {
+    let case = Case::open(&a.case)?;
+    let q = Query::open(&case)?;
+    let stdout = std::io::stdout();
+    match a.format {
+        SqlFormat::Table => {
+            let (schema, batches) = q.sql(&a.query)?;
+            printer::table(&mut stdout.lock(), &batches, &schema)?;
+        }
+        SqlFormat::Csv => {
+            let mut csv = printer::CsvOut::new(stdout.lock());
+            let mut err = None;
+            q.sql_each(&a.query, |b| match csv.write(b) {
+                Ok(()) => Ok(true),
+                Err(e) => {
+                    err = Some(e);
+                    Ok(false)
+                }
+            })?;
+            if let Some(e) = err {
+                return Err(e);
+            }
+        }
+        SqlFormat::Json => {
+            let mut out = stdout.lock();
+            let mut err = None;
+            q.sql_each(&a.query, |b| match printer::json_lines(&mut out, b) {
+                Ok(()) => Ok(true),
+                Err(e) => {
+                    err = Some(e);
+                    Ok(false)
+                }
+            })?;
+            if let Some(e) = err {
+                return Err(e);
+            }
+            out.flush()?;
+        }
+    }
+    Ok(ExitStatus::Success)
+}
