@@ -23,17 +23,38 @@ pub struct AccessLogParser {
 impl AccessLogParser {
     /// A parser over `templates` (tried in order), converting local times with `zone`.
     pub fn new(templates: Vec<Template>, zone: Zone) -> Self {
-        Self { templates, zone, hint: AtomicUsize::new(0) }
+        Self {
+            templates,
+            zone,
+            hint: AtomicUsize::new(0),
+        }
     }
 
     /// Does any template fit the line?
     pub fn matches(&self, line: &[u8]) -> bool {
         let mut vals = Vec::new();
-        self.templates.iter().any(|t| t.split(line, &mut vals) && build(t, &vals, LinePos { offset: 0, line: 1, terminated: true }, self.zone).is_ok())
+        self.templates.iter().any(|t| {
+            t.split(line, &mut vals)
+                && build(
+                    t,
+                    &vals,
+                    LinePos {
+                        offset: 0,
+                        line: 1,
+                        terminated: true,
+                    },
+                    self.zone,
+                )
+                .is_ok()
+        })
     }
 
     fn names(&self) -> String {
-        self.templates.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ")
+        self.templates
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -56,21 +77,40 @@ impl LineParser for AccessLogParser {
                     out.event(event);
                     out.accepted();
                 }
-                Err(reason) => out.reject(Reject { record: pos.record(), reason, raw: line }),
+                Err(reason) => out.reject(Reject {
+                    record: pos.record(),
+                    reason,
+                    raw: line,
+                }),
             }
             return;
         }
         let reason = if pos.terminated {
-            RejectReason::Malformed(format!("line does not match the access-log format ({})", self.names()))
+            RejectReason::Malformed(format!(
+                "line does not match the access-log format ({})",
+                self.names()
+            ))
         } else {
-            RejectReason::Truncated(format!("last line, without newline, does not match ({})", self.names()))
+            RejectReason::Truncated(format!(
+                "last line, without newline, does not match ({})",
+                self.names()
+            ))
         };
-        out.reject(Reject { record: pos.record(), reason, raw: line });
+        out.reject(Reject {
+            record: pos.record(),
+            reason,
+            raw: line,
+        });
     }
 }
 
 /// Builds the event of a split line.
-pub fn build<'a>(tpl: &'a Template, vals: &[&'a [u8]], pos: LinePos, zone: Zone) -> Result<Event<'a>, RejectReason> {
+pub fn build<'a>(
+    tpl: &'a Template,
+    vals: &[&'a [u8]],
+    pos: LinePos,
+    zone: Zone,
+) -> Result<Event<'a>, RejectReason> {
     let time_idx = tpl
         .fields
         .iter()
@@ -89,7 +129,12 @@ pub fn build<'a>(tpl: &'a Template, vals: &[&'a [u8]], pos: LinePos, zone: Zone)
         })
         .ok_or_else(|| RejectReason::Malformed("the log format has no time field".into()))?;
     let time = field_time(&tpl.fields[time_idx].kind, vals[time_idx], zone)?;
-    let mut e = Event::new(EventKind::HttpRequest, time.ts, time.precision, pos.record());
+    let mut e = Event::new(
+        EventKind::HttpRequest,
+        time.ts,
+        time.precision,
+        pos.record(),
+    );
     e.local_time = time.local;
     if time.ambiguous {
         e.attrs.push("tz_ambiguous", true);
@@ -107,7 +152,9 @@ pub fn build<'a>(tpl: &'a Template, vals: &[&'a [u8]], pos: LinePos, zone: Zone)
             continue;
         }
         let raw = vals[i];
-        let Some(v) = dash_none(unescape(raw)) else { continue };
+        let Some(v) = dash_none(unescape(raw)) else {
+            continue;
+        };
         let key = field.key.as_str();
         match &field.kind {
             FieldKind::RemoteHost => {
@@ -133,7 +180,9 @@ pub fn build<'a>(tpl: &'a Template, vals: &[&'a [u8]], pos: LinePos, zone: Zone)
             FieldKind::Uri => target = Some(v),
             FieldKind::Path => path = Some(v),
             FieldKind::Query => query = Some(v),
-            FieldKind::QueryWithMark => query = Some(Cow::Owned(v.trim_start_matches('?').to_owned())),
+            FieldKind::QueryWithMark => {
+                query = Some(Cow::Owned(v.trim_start_matches('?').to_owned()))
+            }
             FieldKind::RemoteUser => e.actor = Some(v),
             FieldKind::Status => e.status = v.parse().ok(),
             FieldKind::BodyBytes => body_size = v.parse().ok(),
@@ -168,7 +217,9 @@ pub fn build<'a>(tpl: &'a Template, vals: &[&'a [u8]], pos: LinePos, zone: Zone)
                     e.attrs.push("duration_s", f);
                 }
             }
-            FieldKind::Ident | FieldKind::PeerIp | FieldKind::LocalIp | FieldKind::Other(_) => e.attrs.push(key, v),
+            FieldKind::Ident | FieldKind::PeerIp | FieldKind::LocalIp | FieldKind::Other(_) => {
+                e.attrs.push(key, v)
+            }
             // Time fields after the first are kept as written.
             _ => e.attrs.push(key, v),
         }

@@ -7,7 +7,11 @@ use waybill_model::Event;
 
 /// `-` and the empty string mean "not logged".
 pub fn dash_none(v: Cow<'_, str>) -> Option<Cow<'_, str>> {
-    if v.is_empty() || v == "-" { None } else { Some(v) }
+    if v.is_empty() || v == "-" {
+        None
+    } else {
+        Some(v)
+    }
 }
 
 /// Puts a request header into its event column, if it has one. Header names are
@@ -51,7 +55,11 @@ pub struct RequestLine<'a> {
 /// empty line, TLS bytes sent to a plain-text port — gives `None`.
 pub fn parse_request_line(s: &str) -> Option<RequestLine<'_>> {
     let mut it = s.splitn(3, ' ');
-    let method = it.next().filter(|m| !m.is_empty() && m.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-' || b == b'_'))?;
+    let method = it.next().filter(|m| {
+        !m.is_empty()
+            && m.bytes()
+                .all(|b| b.is_ascii_alphabetic() || b == b'-' || b == b'_')
+    })?;
     let target = it.next().filter(|t| !t.is_empty())?;
     let protocol = it.next();
     if let Some(p) = protocol
@@ -59,13 +67,18 @@ pub fn parse_request_line(s: &str) -> Option<RequestLine<'_>> {
     {
         return None;
     }
-    Some(RequestLine { method, target, protocol })
+    Some(RequestLine {
+        method,
+        target,
+        protocol,
+    })
 }
 
 /// Is `target` an absolute `http(s)://` URL?
 pub fn is_absolute(target: &str) -> bool {
     let t = target.as_bytes();
-    (t.len() > 7 && t[..7].eq_ignore_ascii_case(b"http://")) || (t.len() > 8 && t[..8].eq_ignore_ascii_case(b"https://"))
+    (t.len() > 7 && t[..7].eq_ignore_ascii_case(b"http://"))
+        || (t.len() > 8 && t[..8].eq_ignore_ascii_case(b"https://"))
 }
 
 /// Assembles the URL of a request. An absolute target is kept as is. With a
@@ -73,16 +86,25 @@ pub fn is_absolute(target: &str) -> bool {
 /// define it by convention (443 → `https`, 80 → `http`); when neither says, the
 /// URL is scheme-relative (`//host/path`) rather than guessed. Without a host the
 /// target alone is returned.
-pub fn build_url<'a>(scheme: Option<&str>, host: Option<&str>, port: Option<u16>, target: Cow<'a, str>) -> Cow<'a, str> {
+pub fn build_url<'a>(
+    scheme: Option<&str>,
+    host: Option<&str>,
+    port: Option<u16>,
+    target: Cow<'a, str>,
+) -> Cow<'a, str> {
     if is_absolute(&target) {
         return target;
     }
-    let Some(host) = host.filter(|h| !h.is_empty() && *h != "-") else { return target };
-    let scheme = scheme.filter(|s| !s.is_empty() && *s != "-").or(match port {
-        Some(443) => Some("https"),
-        Some(80) => Some("http"),
-        _ => None,
-    });
+    let Some(host) = host.filter(|h| !h.is_empty() && *h != "-") else {
+        return target;
+    };
+    let scheme = scheme
+        .filter(|s| !s.is_empty() && *s != "-")
+        .or(match port {
+            Some(443) => Some("https"),
+            Some(80) => Some("http"),
+            _ => None,
+        });
     let default_port = match scheme {
         Some(s) if s.eq_ignore_ascii_case("https") => Some(443),
         Some(s) if s.eq_ignore_ascii_case("http") => Some(80),
@@ -120,11 +142,23 @@ mod tests {
 
     #[test]
     fn urls() {
-        assert_eq!(build_url(None, Some("plaso.log2timeline.net"), Some(443), "/x".into()), "https://plaso.log2timeline.net/x");
-        assert_eq!(build_url(None, Some("example.com"), Some(8080), "/x".into()), "//example.com:8080/x");
-        assert_eq!(build_url(Some("http"), Some("example.com"), Some(8080), "/x".into()), "http://example.com:8080/x");
+        assert_eq!(
+            build_url(None, Some("plaso.log2timeline.net"), Some(443), "/x".into()),
+            "https://plaso.log2timeline.net/x"
+        );
+        assert_eq!(
+            build_url(None, Some("example.com"), Some(8080), "/x".into()),
+            "//example.com:8080/x"
+        );
+        assert_eq!(
+            build_url(Some("http"), Some("example.com"), Some(8080), "/x".into()),
+            "http://example.com:8080/x"
+        );
         assert_eq!(build_url(None, None, None, "/x".into()), "/x");
-        assert_eq!(build_url(None, Some("a.test"), None, "https://b.test/y".into()), "https://b.test/y");
+        assert_eq!(
+            build_url(None, Some("a.test"), None, "https://b.test/y".into()),
+            "https://b.test/y"
+        );
     }
 
     #[test]
@@ -132,7 +166,11 @@ mod tests {
         assert_eq!(parse_request_line("GET /a b HTTP/1.1"), None);
         assert_eq!(
             parse_request_line("GET /a HTTP/1.1"),
-            Some(RequestLine { method: "GET", target: "/a", protocol: Some("HTTP/1.1") })
+            Some(RequestLine {
+                method: "GET",
+                target: "/a",
+                protocol: Some("HTTP/1.1")
+            })
         );
         assert_eq!(parse_request_line(""), None);
         assert_eq!(parse_request_line("\\x16\\x03\\x01"), None);

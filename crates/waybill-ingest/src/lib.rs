@@ -23,11 +23,17 @@ pub mod logformat;
 pub mod registry;
 pub mod source;
 pub mod sources;
+pub mod sqlite;
 pub mod zone;
 
-pub use driver::{Found, IngestError, IngestRequest, InputSummary, NoReporter, PartSink, Reporter, Skipped, detect, expand, ingest};
+pub use driver::{
+    Found, IngestError, IngestRequest, InputSummary, NoReporter, PartSink, Reporter, Skipped,
+    detect, expand, ingest,
+};
 pub use input::{Input, PROBE_LEN};
-pub use logformat::{LogFormatSpec, LogFormatError};
+pub use logformat::{LogFormatError, LogFormatSpec};
 pub use registry::{SOURCES, find};
-pub use source::{ClockHint, InputKind, LineParser, ParseContext, Probe, Sniff, Source, SourceError, SqliteSchema};
+pub use source::{
+    ClockHint, InputKind, LineParser, ParseContext, Probe, Sniff, Source, SourceError, SqliteSchema,
+};
 pub use zone::{Zone, ZoneError};

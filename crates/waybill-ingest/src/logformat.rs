@@ -19,7 +19,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use waybill_model::time::{digits, fraction_to_micros, month_from_abbrev, parse_offset};
-use waybill_model::{NaiveDateTime, RejectReason, Timestamp, Precision};
+use waybill_model::{NaiveDateTime, Precision, RejectReason, Timestamp};
 
 use crate::zone::Zone;
 
@@ -64,10 +64,10 @@ pub const APACHE_COMMON: &str = r#"%h %l %u %t "%r" %>s %b"#;
 /// Apache's `combined` format.
 pub const APACHE_COMBINED: &str = r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i""#;
 /// Apache's `vhost_combined` format (Debian's default for virtual hosts).
-pub const APACHE_VHOST_COMBINED: &str = r#"%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i""#;
+pub const APACHE_VHOST_COMBINED: &str =
+    r#"%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i""#;
 /// nginx's built-in `combined` format.
-pub const NGINX_COMBINED: &str =
-    r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#;
+pub const NGINX_COMBINED: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#;
 /// The `main` format of nginx's packaged `nginx.conf`.
 pub const NGINX_MAIN: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$http_x_forwarded_for""#;
 
@@ -240,17 +240,28 @@ const BUDGET: u32 = 256;
 impl Template {
     /// Compiles a template.
     pub fn compile(spec: &LogFormatSpec, name: &str) -> Result<Self, LogFormatError> {
-        let err = |detail: String| LogFormatError::Template { template: spec.template.clone(), detail };
+        let err = |detail: String| LogFormatError::Template {
+            template: spec.template.clone(),
+            detail,
+        };
         let mut tokens = Vec::new();
         let mut fields = Vec::new();
         let mut lit = Vec::new();
         let b = spec.template.as_bytes();
         let mut i = 0;
-        let push_field = |tokens: &mut Vec<Token>, fields: &mut Vec<Field>, lit: &mut Vec<u8>, kind: FieldKind, key: String| {
+        let push_field = |tokens: &mut Vec<Token>,
+                          fields: &mut Vec<Field>,
+                          lit: &mut Vec<u8>,
+                          kind: FieldKind,
+                          key: String| {
             if !lit.is_empty() {
                 tokens.push(Token::Lit(std::mem::take(lit)));
             }
-            fields.push(Field { kind, key, quoted: false });
+            fields.push(Field {
+                kind,
+                key,
+                quoted: false,
+            });
             tokens.push(Token::Field(fields.len() - 1));
         };
         match spec.dialect {
@@ -268,18 +279,30 @@ impl Template {
                         continue;
                     }
                     // Modifiers: status conditions (`400,501` or `!200`) and `<`/`>`.
-                    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b',' || b[i] == b'!' || b[i] == b'<' || b[i] == b'>') {
+                    while i < b.len()
+                        && (b[i].is_ascii_digit()
+                            || b[i] == b','
+                            || b[i] == b'!'
+                            || b[i] == b'<'
+                            || b[i] == b'>')
+                    {
                         i += 1;
                     }
                     let mut arg = None;
                     if b.get(i) == Some(&b'{') {
-                        let close = b[i..].iter().position(|&c| c == b'}').ok_or_else(|| err("unclosed %{".into()))?;
+                        let close = b[i..]
+                            .iter()
+                            .position(|&c| c == b'}')
+                            .ok_or_else(|| err("unclosed %{".into()))?;
                         arg = Some(String::from_utf8_lossy(&b[i + 1..i + close]).into_owned());
                         i += close + 1;
                     }
-                    let Some(&d) = b.get(i) else { return Err(err("template ends inside a directive".into())) };
+                    let Some(&d) = b.get(i) else {
+                        return Err(err("template ends inside a directive".into()));
+                    };
                     i += 1;
-                    let (kind, key) = apache_directive(d, arg.as_deref()).ok_or_else(|| err(format!("unknown directive %{}", d as char)))?;
+                    let (kind, key) = apache_directive(d, arg.as_deref())
+                        .ok_or_else(|| err(format!("unknown directive %{}", d as char)))?;
                     push_field(&mut tokens, &mut fields, &mut lit, kind, key);
                 }
             }
@@ -292,7 +315,10 @@ impl Template {
                     }
                     i += 1;
                     let name = if b.get(i) == Some(&b'{') {
-                        let close = b[i..].iter().position(|&c| c == b'}').ok_or_else(|| err("unclosed ${".into()))?;
+                        let close = b[i..]
+                            .iter()
+                            .position(|&c| c == b'}')
+                            .ok_or_else(|| err("unclosed ${".into()))?;
                         let n = &b[i + 1..i + close];
                         i += close + 1;
                         n
@@ -319,7 +345,10 @@ impl Template {
         // Two adjacent fields cannot be split.
         for w in tokens.windows(2) {
             if let [Token::Field(a), Token::Field(b)] = w {
-                return Err(err(format!("fields {} and {} are not separated by any text", fields[*a].key, fields[*b].key)));
+                return Err(err(format!(
+                    "fields {} and {} are not separated by any text",
+                    fields[*a].key, fields[*b].key
+                )));
             }
         }
         if fields.is_empty() {
@@ -334,7 +363,11 @@ impl Template {
                 fields[*fi].quoted = q_before && q_after;
             }
         }
-        Ok(Self { name: name.to_owned(), tokens, fields })
+        Ok(Self {
+            name: name.to_owned(),
+            tokens,
+            fields,
+        })
     }
 
     /// Splits `line` into field values (escaped as logged), one per field, or
@@ -346,10 +379,21 @@ impl Template {
         self.m(0, 0, line, out, &mut budget)
     }
 
-    fn m<'l>(&self, ti: usize, pos: usize, line: &'l [u8], out: &mut [&'l [u8]], budget: &mut u32) -> bool {
-        let Some(token) = self.tokens.get(ti) else { return pos == line.len() };
+    fn m<'l>(
+        &self,
+        ti: usize,
+        pos: usize,
+        line: &'l [u8],
+        out: &mut [&'l [u8]],
+        budget: &mut u32,
+    ) -> bool {
+        let Some(token) = self.tokens.get(ti) else {
+            return pos == line.len();
+        };
         match token {
-            Token::Lit(l) => line[pos..].starts_with(l) && self.m(ti + 1, pos + l.len(), line, out, budget),
+            Token::Lit(l) => {
+                line[pos..].starts_with(l) && self.m(ti + 1, pos + l.len(), line, out, budget)
+            }
             Token::Field(fi) => {
                 let field = &self.fields[*fi];
                 let next = match self.tokens.get(ti + 1) {
@@ -413,20 +457,35 @@ fn valid(field: &Field, v: &[u8]) -> bool {
     match &field.kind {
         FieldKind::RemoteHost | FieldKind::PeerIp | FieldKind::LocalIp => {
             // An address, or a list "a, b, c"; never other spaces.
-            !v.is_empty() && v.iter().enumerate().all(|(i, &c)| c != b' ' || (i > 0 && v[i - 1] == b','))
+            !v.is_empty()
+                && v.iter()
+                    .enumerate()
+                    .all(|(i, &c)| c != b' ' || (i > 0 && v[i - 1] == b','))
         }
-        FieldKind::Ident | FieldKind::RemoteUser | FieldKind::ServerName | FieldKind::Method | FieldKind::Protocol => {
-            field.quoted || !v.contains(&b' ')
-        }
+        FieldKind::Ident
+        | FieldKind::RemoteUser
+        | FieldKind::ServerName
+        | FieldKind::Method
+        | FieldKind::Protocol => field.quoted || !v.contains(&b' '),
         FieldKind::Status => v == b"-" || (v.len() == 3 && v.iter().all(u8::is_ascii_digit)),
         FieldKind::BodyBytes | FieldKind::Bytes | FieldKind::Port | FieldKind::DurationUs => {
             v == b"-" || (!v.is_empty() && v.len() <= 19 && v.iter().all(u8::is_ascii_digit))
         }
-        FieldKind::DurationS => v == b"-" || (!v.is_empty() && v.iter().all(|c| c.is_ascii_digit() || *c == b'.')),
-        FieldKind::TimeClfBracketed => v.first() == Some(&b'[') && v.last() == Some(&b']') && parse_clf(&v[1..v.len() - 1]).is_some(),
+        FieldKind::DurationS => {
+            v == b"-" || (!v.is_empty() && v.iter().all(|c| c.is_ascii_digit() || *c == b'.'))
+        }
+        FieldKind::TimeClfBracketed => {
+            v.first() == Some(&b'[')
+                && v.last() == Some(&b']')
+                && parse_clf(&v[1..v.len() - 1]).is_some()
+        }
         FieldKind::TimeClf => parse_clf(v).is_some(),
-        FieldKind::TimeIso8601 => std::str::from_utf8(v).is_ok_and(|s| waybill_model::time::parse_naive(s.get(..19).unwrap_or("")).is_ok()),
-        FieldKind::TimeMsec | FieldKind::TimeEpochSec | FieldKind::TimeEpochMs | FieldKind::TimeEpochUs => {
+        FieldKind::TimeIso8601 => std::str::from_utf8(v)
+            .is_ok_and(|s| waybill_model::time::parse_naive(s.get(..19).unwrap_or("")).is_ok()),
+        FieldKind::TimeMsec
+        | FieldKind::TimeEpochSec
+        | FieldKind::TimeEpochMs
+        | FieldKind::TimeEpochUs => {
             !v.is_empty() && v.iter().all(|c| c.is_ascii_digit() || *c == b'.')
         }
         _ => true,
@@ -441,7 +500,10 @@ fn apache_directive(d: u8, arg: Option<&str>) -> Option<(FieldKind, String)> {
         (b'A', _) => (FieldKind::LocalIp, k("local_ip")),
         (b'B', _) => (FieldKind::Bytes, k("bytes")),
         (b'b', _) => (FieldKind::BodyBytes, k("bytes")),
-        (b'C', Some(n)) => (FieldKind::Other(format!("cookie_{n}")), format!("cookie_{n}")),
+        (b'C', Some(n)) => (
+            FieldKind::Other(format!("cookie_{n}")),
+            format!("cookie_{n}"),
+        ),
         (b'D', _) => (FieldKind::DurationUs, k("duration_us")),
         (b'e', Some(n)) => (FieldKind::Other(format!("env_{n}")), format!("env_{n}")),
         (b'f', _) => (FieldKind::Other(k("filename")), k("filename")),
@@ -456,7 +518,10 @@ fn apache_directive(d: u8, arg: Option<&str>) -> Option<(FieldKind, String)> {
         (b'L', _) => (FieldKind::Other(k("log_id")), k("log_id")),
         (b'm', _) => (FieldKind::Method, k("method")),
         (b'n', Some(n)) => (FieldKind::Other(format!("note_{n}")), format!("note_{n}")),
-        (b'o', Some(n)) => (FieldKind::Other(format!("resp_{}", n.to_ascii_lowercase())), format!("resp_{}", n.to_ascii_lowercase())),
+        (b'o', Some(n)) => (
+            FieldKind::Other(format!("resp_{}", n.to_ascii_lowercase())),
+            format!("resp_{}", n.to_ascii_lowercase()),
+        ),
         (b'O', _) => (FieldKind::Bytes, k("bytes_sent")),
         (b'p', _) => (FieldKind::Port, k("port")),
         (b'P', _) => (FieldKind::Other(k("pid")), k("pid")),
@@ -464,7 +529,10 @@ fn apache_directive(d: u8, arg: Option<&str>) -> Option<(FieldKind, String)> {
         (b'r', _) => (FieldKind::Request, k("request")),
         (b'R', _) => (FieldKind::Other(k("handler")), k("handler")),
         (b's', _) => (FieldKind::Status, k("status")),
-        (b'S', _) => (FieldKind::Other(k("bytes_transferred")), k("bytes_transferred")),
+        (b'S', _) => (
+            FieldKind::Other(k("bytes_transferred")),
+            k("bytes_transferred"),
+        ),
         (b't', None) => (FieldKind::TimeClfBracketed, k("time")),
         (b't', Some(f)) => {
             let f = f.trim_start_matches("begin:").trim_start_matches("end:");
@@ -481,7 +549,10 @@ fn apache_directive(d: u8, arg: Option<&str>) -> Option<(FieldKind, String)> {
         (b'u', _) => (FieldKind::RemoteUser, k("remote_user")),
         (b'U', _) => (FieldKind::Path, k("path")),
         (b'v' | b'V', _) => (FieldKind::ServerName, k("server_name")),
-        (b'X', _) => (FieldKind::Other(k("connection_status")), k("connection_status")),
+        (b'X', _) => (
+            FieldKind::Other(k("connection_status")),
+            k("connection_status"),
+        ),
         _ => return None,
     })
 }
@@ -522,7 +593,13 @@ fn nginx_variable(name: &str) -> (FieldKind, String) {
 
 /// Parses `10/Oct/2000:13:55:36 -0700` (optionally with `.fraction` after the seconds).
 pub fn parse_clf(v: &[u8]) -> Option<(NaiveDateTime, Option<i32>, Precision)> {
-    if v.len() < 20 || v[2] != b'/' || v[6] != b'/' || v[11] != b':' || v[14] != b':' || v[17] != b':' {
+    if v.len() < 20
+        || v[2] != b'/'
+        || v[6] != b'/'
+        || v[11] != b':'
+        || v[14] != b':'
+        || v[17] != b':'
+    {
         return None;
     }
     let day = digits(&v[0..2])?;
@@ -550,8 +627,20 @@ pub fn parse_clf(v: &[u8]) -> Option<(NaiveDateTime, Option<i32>, Precision)> {
         };
     }
     let rest = std::str::from_utf8(&v[i..]).ok()?;
-    let offset = if rest.is_empty() { None } else { Some(parse_offset(rest)?) };
-    let n = NaiveDateTime { year, month, day, hour, minute, second, micro };
+    let offset = if rest.is_empty() {
+        None
+    } else {
+        Some(parse_offset(rest)?)
+    };
+    let n = NaiveDateTime {
+        year,
+        month,
+        day,
+        hour,
+        minute,
+        second,
+        micro,
+    };
     n.assume_utc().ok()?;
     Some((n, offset, precision))
 }
@@ -572,18 +661,32 @@ pub struct LineTime {
 /// Interprets a time field.
 pub fn field_time(kind: &FieldKind, v: &[u8], zone: Zone) -> Result<LineTime, RejectReason> {
     let bad = || RejectReason::Timestamp(String::from_utf8_lossy(v).into_owned());
-    let with_offset = |n: NaiveDateTime, off: Option<i32>, precision| -> Result<LineTime, RejectReason> {
-        match off {
-            Some(o) => Ok(LineTime { ts: n.to_utc_with_offset(o)?, precision, local: false, ambiguous: false }),
-            None => {
-                let c = zone.to_utc(n)?;
-                Ok(LineTime { ts: c.ts, precision, local: true, ambiguous: c.ambiguous })
+    let with_offset =
+        |n: NaiveDateTime, off: Option<i32>, precision| -> Result<LineTime, RejectReason> {
+            match off {
+                Some(o) => Ok(LineTime {
+                    ts: n.to_utc_with_offset(o)?,
+                    precision,
+                    local: false,
+                    ambiguous: false,
+                }),
+                None => {
+                    let c = zone.to_utc(n)?;
+                    Ok(LineTime {
+                        ts: c.ts,
+                        precision,
+                        local: true,
+                        ambiguous: c.ambiguous,
+                    })
+                }
             }
-        }
-    };
+        };
     match kind {
         FieldKind::TimeClfBracketed => {
-            let inner = v.strip_prefix(b"[").and_then(|x| x.strip_suffix(b"]")).ok_or_else(bad)?;
+            let inner = v
+                .strip_prefix(b"[")
+                .and_then(|x| x.strip_suffix(b"]"))
+                .ok_or_else(bad)?;
             let (n, off, p) = parse_clf(inner).ok_or_else(bad)?;
             with_offset(n, off, p)
         }
@@ -593,18 +696,27 @@ pub fn field_time(kind: &FieldKind, v: &[u8], zone: Zone) -> Result<LineTime, Re
         }
         FieldKind::TimeIso8601 => {
             let s = std::str::from_utf8(v).map_err(|_| bad())?;
-            let n = waybill_model::time::parse_naive(s.get(..19).ok_or_else(bad)?).map_err(|_| bad())?;
+            let n = waybill_model::time::parse_naive(s.get(..19).ok_or_else(bad)?)
+                .map_err(|_| bad())?;
             let rest = &s[19..];
             let (micro, rest, precision) = match rest.strip_prefix('.') {
                 Some(r) => {
                     let end = r.find(|c: char| !c.is_ascii_digit()).unwrap_or(r.len());
-                    let p = if end <= 3 { Precision::Millisecond } else { Precision::Microsecond };
+                    let p = if end <= 3 {
+                        Precision::Millisecond
+                    } else {
+                        Precision::Microsecond
+                    };
                     (fraction_to_micros(&r.as_bytes()[..end]), &r[end..], p)
                 }
                 None => (0, rest, Precision::Second),
             };
             let n = NaiveDateTime { micro, ..n };
-            let off = if rest.is_empty() { None } else { Some(parse_offset(rest).ok_or_else(bad)?) };
+            let off = if rest.is_empty() {
+                None
+            } else {
+                Some(parse_offset(rest).ok_or_else(bad)?)
+            };
             with_offset(n, off, precision)
         }
         FieldKind::TimeMsec => {
@@ -612,24 +724,43 @@ pub fn field_time(kind: &FieldKind, v: &[u8], zone: Zone) -> Result<LineTime, Re
             let (secs, frac) = s.split_once('.').unwrap_or((s, ""));
             let secs: i64 = secs.parse().map_err(|_| bad())?;
             let micro = i64::from(fraction_to_micros(frac.as_bytes()));
-            let ts = Timestamp::from_unix_micros(secs.checked_mul(1_000_000).ok_or_else(bad)? + micro)?;
-            Ok(LineTime { ts, precision: Precision::Millisecond, local: false, ambiguous: false })
+            let ts =
+                Timestamp::from_unix_micros(secs.checked_mul(1_000_000).ok_or_else(bad)? + micro)?;
+            Ok(LineTime {
+                ts,
+                precision: Precision::Millisecond,
+                local: false,
+                ambiguous: false,
+            })
         }
         FieldKind::TimeEpochSec | FieldKind::TimeEpochMs | FieldKind::TimeEpochUs => {
-            let n: i64 = std::str::from_utf8(v).ok().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
+            let n: i64 = std::str::from_utf8(v)
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(bad)?;
             let (ts, precision) = match kind {
                 FieldKind::TimeEpochSec => (Timestamp::from_unix_seconds(n)?, Precision::Second),
                 FieldKind::TimeEpochMs => (Timestamp::from_unix_millis(n)?, Precision::Millisecond),
                 _ => (Timestamp::from_unix_micros(n)?, Precision::Microsecond),
             };
-            Ok(LineTime { ts, precision, local: false, ambiguous: false })
+            Ok(LineTime {
+                ts,
+                precision,
+                local: false,
+                ambiguous: false,
+            })
         }
         FieldKind::TimeStrftime(fmt) => {
             let s = std::str::from_utf8(v).map_err(|_| bad())?;
             if fmt.contains("%z") {
                 let dt = chrono::DateTime::parse_from_str(s, fmt).map_err(|_| bad())?;
                 let ts = Timestamp::from_unix_micros(dt.timestamp_micros())?;
-                Ok(LineTime { ts, precision: Precision::Second, local: false, ambiguous: false })
+                Ok(LineTime {
+                    ts,
+                    precision: Precision::Second,
+                    local: false,
+                    ambiguous: false,
+                })
             } else {
                 use chrono::{Datelike, Timelike};
                 let dt = chrono::NaiveDateTime::parse_from_str(s, fmt).map_err(|_| bad())?;
@@ -671,8 +802,16 @@ pub fn unescape(v: &[u8]) -> Cow<'_, str> {
                 out.push(hex2(&v[i + 2..i + 4]).unwrap_or(b'?'));
                 i += 4;
             }
-            b'u' if i + 6 <= v.len() && std::str::from_utf8(&v[i + 2..i + 6]).ok().and_then(|h| u32::from_str_radix(h, 16).ok()).is_some() => {
-                let code = std::str::from_utf8(&v[i + 2..i + 6]).ok().and_then(|h| u32::from_str_radix(h, 16).ok()).unwrap_or(0xFFFD);
+            b'u' if i + 6 <= v.len()
+                && std::str::from_utf8(&v[i + 2..i + 6])
+                    .ok()
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    .is_some() =>
+            {
+                let code = std::str::from_utf8(&v[i + 2..i + 6])
+                    .ok()
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    .unwrap_or(0xFFFD);
                 let ch = char::from_u32(code).unwrap_or('\u{FFFD}');
                 let mut buf = [0u8; 4];
                 out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
@@ -718,15 +857,38 @@ mod tests {
 
     fn split<'l>(tpl: &Template, line: &'l str) -> Option<Vec<&'l str>> {
         let mut out = Vec::new();
-        tpl.split(line.as_bytes(), &mut out).then(|| out.iter().map(|v| std::str::from_utf8(v).unwrap()).collect())
+        tpl.split(line.as_bytes(), &mut out).then(|| {
+            out.iter()
+                .map(|v| std::str::from_utf8(v).unwrap())
+                .collect()
+        })
     }
 
     #[test]
     fn combined_splits() {
         let tpl = t("apache:combined");
         let v = split(&tpl, r#"203.0.113.7 - - [13/Jan/2016:19:31:20 +0200] "GET /a?b=\"c\" HTTP/1.1" 200 694 "http://localhost/" "Mozilla/5.0 (X11)""#).unwrap();
-        assert_eq!(v, vec!["203.0.113.7", "-", "-", "[13/Jan/2016:19:31:20 +0200]", r#"GET /a?b=\"c\" HTTP/1.1"#, "200", "694", "http://localhost/", "Mozilla/5.0 (X11)"]);
-        assert!(split(&tpl, r#"203.0.113.7 - - [13/Jan/2016:19:31:20 +0200] "GET / HTTP/1.1" 200 694"#).is_none());
+        assert_eq!(
+            v,
+            vec![
+                "203.0.113.7",
+                "-",
+                "-",
+                "[13/Jan/2016:19:31:20 +0200]",
+                r#"GET /a?b=\"c\" HTTP/1.1"#,
+                "200",
+                "694",
+                "http://localhost/",
+                "Mozilla/5.0 (X11)"
+            ]
+        );
+        assert!(
+            split(
+                &tpl,
+                r#"203.0.113.7 - - [13/Jan/2016:19:31:20 +0200] "GET / HTTP/1.1" 200 694"#
+            )
+            .is_none()
+        );
     }
 
     #[test]
@@ -734,36 +896,72 @@ mod tests {
         let tpl = t("nginx:combined");
         let v = split(&tpl, r#"10.0.0.2, 10.0.0.1, 127.0.0.1 - - [07/Dec/2016:11:05:07 +0100] "GET /ocelot HTTP/1.1" 200 571 "-" "Mozilla/5.0""#).unwrap();
         assert_eq!(v[0], "10.0.0.2, 10.0.0.1, 127.0.0.1");
-        let v = split(&tpl, r#"2a03:0000:10ff:f00f:0000:0000:0:8000, 10.225.192.17 10.2.2.121 - - [30/Dec/2016:06:47:09 +0000] "GET /test.html HTTP/1.1" 404 8571 "-" "Facebot""#);
+        let v = split(
+            &tpl,
+            r#"2a03:0000:10ff:f00f:0000:0000:0:8000, 10.225.192.17 10.2.2.121 - - [30/Dec/2016:06:47:09 +0000] "GET /test.html HTTP/1.1" 404 8571 "-" "Facebot""#,
+        );
         assert!(v.is_none(), "a space-separated pair is not an address list");
     }
 
     #[test]
     fn custom_apache_with_fetch_headers() {
-        let tpl = t(r#"apache:%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\" \"%{Sec-Fetch-Site}i\" \"%{Sec-Fetch-User}i\""#);
+        let tpl = t(
+            r#"apache:%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\" \"%{Sec-Fetch-Site}i\" \"%{Sec-Fetch-User}i\""#,
+        );
         let v = split(&tpl, r#"203.0.113.9 - - [01/Jan/2026:00:00:00 +0000] "GET /f.jpg HTTP/2.0" 200 10 "-" "UA" "none" "?1""#).unwrap();
         assert_eq!(&v[9..], &["none", "?1"]);
-        assert_eq!(tpl.fields[10].kind, FieldKind::Header("sec-fetch-user".into()));
+        assert_eq!(
+            tpl.fields[10].kind,
+            FieldKind::Header("sec-fetch-user".into())
+        );
     }
 
     #[test]
     fn nginx_json_template() {
-        let tpl = t(r#"nginx:{"ts":"$time_iso8601","ip":"$remote_addr","req":"$request","status":$status,"user":"$http_sec_fetch_user"}"#);
+        let tpl = t(
+            r#"nginx:{"ts":"$time_iso8601","ip":"$remote_addr","req":"$request","status":$status,"user":"$http_sec_fetch_user"}"#,
+        );
         let v = split(&tpl, r#"{"ts":"2026-01-03T02:14:07+00:00","ip":"203.0.113.7","req":"GET /x HTTP/1.1","status":200,"user":"?1"}"#).unwrap();
-        assert_eq!(v, vec!["2026-01-03T02:14:07+00:00", "203.0.113.7", "GET /x HTTP/1.1", "200", "?1"]);
+        assert_eq!(
+            v,
+            vec![
+                "2026-01-03T02:14:07+00:00",
+                "203.0.113.7",
+                "GET /x HTTP/1.1",
+                "200",
+                "?1"
+            ]
+        );
     }
 
     #[test]
     fn times() {
-        let lt = field_time(&FieldKind::TimeClfBracketed, b"[13/Jan/2016:19:31:20 +0200]", Zone::Utc).unwrap();
+        let lt = field_time(
+            &FieldKind::TimeClfBracketed,
+            b"[13/Jan/2016:19:31:20 +0200]",
+            Zone::Utc,
+        )
+        .unwrap();
         assert_eq!(lt.ts.to_string(), "2016-01-13T17:31:20.000000Z");
         assert!(!lt.local);
         let lt = field_time(&FieldKind::TimeMsec, b"1451606400.123", Zone::Utc).unwrap();
         assert_eq!(lt.ts.to_string(), "2016-01-01T00:00:00.123000Z");
-        let lt = field_time(&FieldKind::TimeStrftime("%Y-%m-%d %H:%M:%S".into()), b"2016-01-01 12:00:00", Zone::Fixed(3600)).unwrap();
+        let lt = field_time(
+            &FieldKind::TimeStrftime("%Y-%m-%d %H:%M:%S".into()),
+            b"2016-01-01 12:00:00",
+            Zone::Fixed(3600),
+        )
+        .unwrap();
         assert!(lt.local);
         assert_eq!(lt.ts.to_string(), "2016-01-01T11:00:00.000000Z");
-        assert!(field_time(&FieldKind::TimeClfBracketed, b"[32/Jan/2016:19:31:20 +0200]", Zone::Utc).is_err());
+        assert!(
+            field_time(
+                &FieldKind::TimeClfBracketed,
+                b"[32/Jan/2016:19:31:20 +0200]",
+                Zone::Utc
+            )
+            .is_err()
+        );
     }
 
     #[test]

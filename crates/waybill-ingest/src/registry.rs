@@ -8,10 +8,33 @@
 //! for its own source only, so ties are rare by construction.
 
 use crate::source::Source;
-use crate::sources::{apache_access::ApacheAccess, nginx_access::NginxAccess};
+use crate::sources::{
+    apache_access::ApacheAccess, aws_elb::AwsElb, bodyfile::Bodyfile, caddy_access::CaddyAccess,
+    chrome_history::ChromeHistory, firefox_downloads::FirefoxDownloads,
+    firefox_downloads_json::FirefoxDownloadsJson, firefox_places::FirefoxPlaces,
+    macos_quarantine::MacosQuarantine, nginx_access::NginxAccess, safari_history::SafariHistory,
+    w3c_extended::W3cExtended, zone_identifier::ZoneIdentifier,
+};
 
 /// Every source, in sniffing priority order.
-pub static SOURCES: &[&dyn Source] = &[&NginxAccess, &ApacheAccess];
+pub static SOURCES: &[&dyn Source] = &[
+    // Web server, CDN and load-balancer logs.
+    &NginxAccess,
+    &ApacheAccess,
+    &W3cExtended,
+    &AwsElb,
+    &CaddyAccess,
+    // Browser databases.
+    &ChromeHistory,
+    &FirefoxPlaces,
+    &FirefoxDownloads,
+    &FirefoxDownloadsJson,
+    &SafariHistory,
+    // File-system timelines and origin markers.
+    &Bodyfile,
+    &ZoneIdentifier,
+    &MacosQuarantine,
+];
 
 /// The source with this id.
 pub fn find(id: &str) -> Option<&'static dyn Source> {

@@ -7,8 +7,8 @@ use waybill_model::EventSink;
 
 use crate::input::Input;
 use crate::lines::LinePos;
-use crate::zone::Zone;
 use crate::logformat::LogFormatSpec;
+use crate::zone::Zone;
 
 /// How sure a source is that a probe is its format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -65,7 +65,9 @@ impl SqliteSchema {
 
     /// Does the table have this column?
     pub fn has_column(&self, table: &str, column: &str) -> bool {
-        self.tables.get(table).is_some_and(|cols| cols.iter().any(|c| c.eq_ignore_ascii_case(column)))
+        self.tables
+            .get(table)
+            .is_some_and(|cols| cols.iter().any(|c| c.eq_ignore_ascii_case(column)))
     }
 
     /// Does the database have all these tables?
@@ -113,7 +115,12 @@ impl<'a> Probe<'a> {
     /// Judges a line format by its first lines: `Yes` when at least one of the
     /// first `n` non-comment lines parses and at least 80 % of them do; `Maybe`
     /// when some do; `No` otherwise.
-    pub fn judge_lines(&self, n: usize, comment: Option<u8>, mut ok: impl FnMut(&[u8]) -> bool) -> Sniff {
+    pub fn judge_lines(
+        &self,
+        n: usize,
+        comment: Option<u8>,
+        mut ok: impl FnMut(&[u8]) -> bool,
+    ) -> Sniff {
         let mut tried = 0;
         let mut good = 0;
         for line in self.lines() {
@@ -183,7 +190,10 @@ pub enum SourceError {
 impl SourceError {
     /// Wraps an SQLite error with the table it concerns.
     pub fn sqlite(table: &str) -> impl FnOnce(rusqlite::Error) -> Self + '_ {
-        move |source| Self::Sqlite { table: table.to_owned(), source }
+        move |source| Self::Sqlite {
+            table: table.to_owned(),
+            source,
+        }
     }
 }
 
@@ -193,6 +203,12 @@ pub trait LineParser: Send + Sync {
     /// Parses one non-blank line (without its line terminator). Must call exactly
     /// one of `accepted` (after its events) or `reject` on `out`.
     fn parse_line(&self, pos: LinePos, line: &[u8], out: &mut dyn EventSink);
+
+    /// Is this line not a record at all (a comment, a header)? Such lines are
+    /// neither parsed nor counted.
+    fn skip_line(&self, _line: &[u8]) -> bool {
+        false
+    }
 }
 
 /// An evidence format.
@@ -226,7 +242,10 @@ pub trait Source: Send + Sync + 'static {
     /// For formats whose records are independent lines: the parser of one line.
     /// When this returns a parser, the driver reads the input itself (in parallel
     /// chunks) and `parse` is not called.
-    fn line_parser<'a>(&'a self, _ctx: &'a ParseContext) -> Result<Option<Box<dyn LineParser + 'a>>, SourceError> {
+    fn line_parser<'a>(
+        &'a self,
+        _ctx: &'a ParseContext,
+    ) -> Result<Option<Box<dyn LineParser + 'a>>, SourceError> {
         Ok(None)
     }
 
@@ -234,4 +253,18 @@ pub trait Source: Send + Sync + 'static {
     fn clock(&self) -> ClockHint {
         ClockHint::Device
     }
+}
+
+/// Parses a line format sequentially with `parser` (the `parse` of every line
+/// source; the driver normally reads such inputs itself, in parallel).
+pub fn parse_lines(
+    parser: &dyn LineParser,
+    input: &mut Input<'_>,
+    out: &mut dyn EventSink,
+) -> Result<(), SourceError> {
+    input.for_each_line(out, |pos, line, out| {
+        if !parser.skip_line(line) {
+            parser.parse_line(pos, line, out);
+        }
+    })
 }

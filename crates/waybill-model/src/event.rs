@@ -118,6 +118,8 @@ pub enum Value<'a> {
     Bool(bool),
     /// An instant, written as RFC 3339 UTC.
     Time(Timestamp),
+    /// A list of strings (a redirect chain), written as a JSON array.
+    List(Vec<Cow<'a, str>>),
 }
 
 impl<'a> From<&'a str> for Value<'a> {
@@ -196,7 +198,12 @@ impl<'a> Attrs<'a> {
                     let _ = write!(out, "{n}");
                 }
                 Value::Float(f) if f.is_finite() => {
-                    let _ = write!(out, "{}", serde_json::Number::from_f64(*f).map_or_else(|| "null".to_owned(), |n| n.to_string()));
+                    let _ = write!(
+                        out,
+                        "{}",
+                        serde_json::Number::from_f64(*f)
+                            .map_or_else(|| "null".to_owned(), |n| n.to_string())
+                    );
                 }
                 Value::Float(_) => out.push_str("null"),
                 Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -204,6 +211,16 @@ impl<'a> Attrs<'a> {
                     out.push('"');
                     let _ = write!(out, "{t}");
                     out.push('"');
+                }
+                Value::List(items) => {
+                    out.push('[');
+                    for (j, item) in items.iter().enumerate() {
+                        if j > 0 {
+                            out.push(',');
+                        }
+                        write_json_str(out, item);
+                    }
+                    out.push(']');
                 }
             }
         }

@@ -35,10 +35,14 @@ macro_rules! kinds {
 kinds! {
     /// A request seen by a web server, proxy, CDN or load balancer.
     HttpRequest => "http.request",
+    /// A network connection (not an HTTP request) seen by a load balancer or firewall.
+    NetConnection => "net.connection",
     /// A page visit recorded in a browser's history.
     BrowserVisit => "browser.visit",
     /// A download recorded by a browser (started, or completed: see `attrs.phase`).
     BrowserDownload => "browser.download",
+    /// A bookmark (or bookmark folder/annotation) created in a browser.
+    BrowserBookmark => "browser.bookmark",
     /// A resource stored in a browser's cache.
     BrowserCacheEntry => "browser.cache_entry",
     /// A message received by the subject's account or device.

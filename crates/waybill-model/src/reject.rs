@@ -22,7 +22,7 @@ pub enum RejectReason {
     #[error("value: {field}: {detail}")]
     Value {
         /// The field's name in the format.
-        field: &'static str,
+        field: String,
         /// What is wrong with it.
         detail: String,
     },
@@ -139,7 +139,13 @@ mod tests {
     #[test]
     fn reason_codes_prefix_messages() {
         let r = RejectReason::TooLong { len: 10, limit: 5 };
-        assert!(r.to_string().starts_with(r.code().replace('_', " ").as_str()));
-        assert_eq!(RejectReason::Malformed("x".into()).to_string(), "malformed: x");
+        assert!(
+            r.to_string()
+                .starts_with(r.code().replace('_', " ").as_str())
+        );
+        assert_eq!(
+            RejectReason::Malformed("x".into()).to_string(),
+            "malformed: x"
+        );
     }
 }

@@ -16,7 +16,9 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::json::JsonFormat;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use futures_lite::StreamExt;
 
@@ -29,7 +31,14 @@ fn df(e: datafusion::error::DataFusionError) -> StoreError {
 /// The schema of the `rejects` table.
 pub fn rejects_schema() -> SchemaRef {
     let f = |n: &str| Field::new(n, DataType::Utf8, true);
-    Arc::new(Schema::new(vec![f("source"), f("record"), f("code"), f("reason"), f("excerpt"), f("excerpt_encoding")]))
+    Arc::new(Schema::new(vec![
+        f("source"),
+        f("record"),
+        f("code"),
+        f("reason"),
+        f("excerpt"),
+        f("excerpt_encoding"),
+    ]))
 }
 
 /// A DataFusion session over one case.
@@ -41,15 +50,31 @@ pub struct Query {
 impl Query {
     /// Registers the case's tables.
     pub fn open(case: &Case) -> Result<Self, StoreError> {
-        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
         let config = SessionConfig::new().with_information_schema(true);
         let ctx = SessionContext::new_with_config(config);
         let entries = case.manifest_entries()?;
         let event_dirs = case.event_dirs()?;
         let reject_files = case.reject_files()?;
         rt.block_on(async {
-            register_listing(&ctx, "events", &event_dirs, waybill_model::schema::event_schema(), Format::Parquet).await?;
-            register_listing(&ctx, "rejects", &reject_files, rejects_schema(), Format::Json).await?;
+            register_listing(
+                &ctx,
+                "events",
+                &event_dirs,
+                waybill_model::schema::event_schema(),
+                Format::Parquet,
+            )
+            .await?;
+            register_listing(
+                &ctx,
+                "rejects",
+                &reject_files,
+                rejects_schema(),
+                Format::Json,
+            )
+            .await?;
             let inputs = inputs_batch(&entries)?;
             let table = MemTable::try_new(inputs.schema(), vec![vec![inputs]]).map_err(df)?;
             ctx.register_table("inputs", Arc::new(table)).map_err(df)?;
@@ -75,7 +100,11 @@ impl Query {
 
     /// Runs a query and hands each result batch to `f` as it is produced
     /// (bounded memory for large results). `f` returning `false` stops early.
-    pub fn sql_each(&self, sql: &str, mut f: impl FnMut(&RecordBatch) -> Result<bool, StoreError>) -> Result<SchemaRef, StoreError> {
+    pub fn sql_each(
+        &self,
+        sql: &str,
+        mut f: impl FnMut(&RecordBatch) -> Result<bool, StoreError>,
+    ) -> Result<SchemaRef, StoreError> {
         self.rt.block_on(async {
             let frame = self.ctx.sql(sql).await.map_err(df)?;
             let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
@@ -120,18 +149,28 @@ async fn register_listing(
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
     let options = match format {
-        Format::Parquet => ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet"),
-        Format::Json => ListingOptions::new(Arc::new(JsonFormat::default())).with_file_extension(".jsonl"),
+        Format::Parquet => {
+            ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet")
+        }
+        Format::Json => {
+            ListingOptions::new(Arc::new(JsonFormat::default())).with_file_extension(".jsonl")
+        }
     };
-    let config = ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options).with_schema(schema);
+    let config = ListingTableConfig::new_with_multi_paths(urls)
+        .with_listing_options(options)
+        .with_schema(schema);
     let table = ListingTable::try_new(config).map_err(df)?;
     ctx.register_table(name, Arc::new(table)).map_err(df)?;
     Ok(())
 }
 
 fn inputs_batch(entries: &[ManifestEntry]) -> Result<RecordBatch, StoreError> {
-    let s = |f: &dyn Fn(&ManifestEntry) -> Option<String>| -> ArrayRef { Arc::new(entries.iter().map(f).collect::<StringArray>()) };
-    let u = |f: &dyn Fn(&ManifestEntry) -> u64| -> ArrayRef { Arc::new(entries.iter().map(|e| Some(f(e))).collect::<UInt64Array>()) };
+    let s = |f: &dyn Fn(&ManifestEntry) -> Option<String>| -> ArrayRef {
+        Arc::new(entries.iter().map(f).collect::<StringArray>())
+    };
+    let u = |f: &dyn Fn(&ManifestEntry) -> u64| -> ArrayRef {
+        Arc::new(entries.iter().map(|e| Some(f(e))).collect::<UInt64Array>())
+    };
     let schema = Arc::new(Schema::new(vec![
         Field::new("source", DataType::Utf8, false),
         Field::new("path", DataType::Utf8, false),
@@ -156,7 +195,12 @@ fn inputs_batch(entries: &[ManifestEntry]) -> Result<RecordBatch, StoreError> {
         u(&|e| e.records),
         u(&|e| e.events),
         u(&|e| e.rejects),
-        Arc::new(entries.iter().map(|e| Some(e.parser_version)).collect::<UInt32Array>()),
+        Arc::new(
+            entries
+                .iter()
+                .map(|e| Some(e.parser_version))
+                .collect::<UInt32Array>(),
+        ),
         s(&|e| e.device.clone()),
         s(&|e| Some(e.clock.clone())),
         s(&|e| Some(e.tz.clone())),

@@ -36,7 +36,10 @@ use waybill_model::EventSink;
 
 use crate::access::AccessLogParser;
 use crate::input::Input;
-use crate::logformat::{APACHE_COMBINED, APACHE_COMMON, APACHE_VHOST_COMBINED, Dialect, LogFormatSpec, NGINX_MAIN, Template};
+use crate::logformat::{
+    APACHE_COMBINED, APACHE_COMMON, APACHE_VHOST_COMBINED, Dialect, LogFormatSpec, NGINX_MAIN,
+    Template,
+};
 use crate::source::{ClockHint, LineParser, ParseContext, Probe, Sniff, Source, SourceError};
 
 /// Apache/NCSA access logs.
@@ -45,8 +48,14 @@ pub struct ApacheAccess;
 /// The templates this source tries: a custom Apache format first, then the built-ins.
 fn templates(ctx: &ParseContext) -> Result<Vec<Template>, SourceError> {
     let mut out = Vec::new();
-    if let Some(spec) = ctx.log_format.as_ref().filter(|s| s.dialect == Dialect::Apache) {
-        out.push(Template::compile(spec, "custom").map_err(|e| SourceError::Setting(e.to_string()))?);
+    if let Some(spec) = ctx
+        .log_format
+        .as_ref()
+        .filter(|s| s.dialect == Dialect::Apache)
+    {
+        out.push(
+            Template::compile(spec, "custom").map_err(|e| SourceError::Setting(e.to_string()))?,
+        );
     }
     for (name, dialect, t) in [
         ("vhost_combined", Dialect::Apache, APACHE_VHOST_COMBINED),
@@ -54,7 +63,10 @@ fn templates(ctx: &ParseContext) -> Result<Vec<Template>, SourceError> {
         ("nginx_main", Dialect::Nginx, NGINX_MAIN),
         ("common", Dialect::Apache, APACHE_COMMON),
     ] {
-        let spec = LogFormatSpec { dialect, template: t.to_owned() };
+        let spec = LogFormatSpec {
+            dialect,
+            template: t.to_owned(),
+        };
         out.push(Template::compile(&spec, name).map_err(|e| SourceError::Setting(e.to_string()))?);
     }
     Ok(out)
@@ -74,18 +86,26 @@ impl Source for ApacheAccess {
     }
 
     fn sniff(&self, probe: &Probe<'_>) -> Sniff {
-        let Ok(t) = templates(probe.ctx) else { return Sniff::No };
+        let Ok(t) = templates(probe.ctx) else {
+            return Sniff::No;
+        };
         let parser = AccessLogParser::new(t, probe.ctx.tz);
         probe.judge_lines(10, None, |l| parser.matches(l))
     }
 
     fn parse(&self, input: &mut Input<'_>, out: &mut dyn EventSink) -> Result<(), SourceError> {
         let parser = AccessLogParser::new(templates(input.ctx())?, input.ctx().tz);
-        input.for_each_line(out, |pos, line, out| parser.parse_line(pos, line, out))
+        crate::source::parse_lines(&parser, input, out)
     }
 
-    fn line_parser<'a>(&'a self, ctx: &'a ParseContext) -> Result<Option<Box<dyn LineParser + 'a>>, SourceError> {
-        Ok(Some(Box::new(AccessLogParser::new(templates(ctx)?, ctx.tz))))
+    fn line_parser<'a>(
+        &'a self,
+        ctx: &'a ParseContext,
+    ) -> Result<Option<Box<dyn LineParser + 'a>>, SourceError> {
+        Ok(Some(Box::new(AccessLogParser::new(
+            templates(ctx)?,
+            ctx.tz,
+        ))))
     }
 
     fn clock(&self) -> ClockHint {

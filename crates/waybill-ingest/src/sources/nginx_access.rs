@@ -39,7 +39,13 @@ use crate::source::{ClockHint, LineParser, ParseContext, Probe, Sniff, Source, S
 pub struct NginxAccess;
 
 fn parser(ctx: &ParseContext) -> Result<Option<AccessLogParser>, SourceError> {
-    let Some(spec) = ctx.log_format.as_ref().filter(|s| s.dialect == Dialect::Nginx) else { return Ok(None) };
+    let Some(spec) = ctx
+        .log_format
+        .as_ref()
+        .filter(|s| s.dialect == Dialect::Nginx)
+    else {
+        return Ok(None);
+    };
     let t = Template::compile(spec, "custom").map_err(|e| SourceError::Setting(e.to_string()))?;
     Ok(Some(AccessLogParser::new(vec![t], ctx.tz)))
 }
@@ -65,14 +71,21 @@ impl Source for NginxAccess {
     }
 
     fn parse(&self, input: &mut Input<'_>, out: &mut dyn EventSink) -> Result<(), SourceError> {
-        let p = parser(input.ctx())?.ok_or_else(|| SourceError::Setting("nginx.access needs --log-format nginx:'…'".into()))?;
-        input.for_each_line(out, |pos, line, out| p.parse_line(pos, line, out))
+        let p = parser(input.ctx())?.ok_or_else(|| {
+            SourceError::Setting("nginx.access needs --log-format nginx:'…'".into())
+        })?;
+        crate::source::parse_lines(&p, input, out)
     }
 
-    fn line_parser<'a>(&'a self, ctx: &'a ParseContext) -> Result<Option<Box<dyn LineParser + 'a>>, SourceError> {
+    fn line_parser<'a>(
+        &'a self,
+        ctx: &'a ParseContext,
+    ) -> Result<Option<Box<dyn LineParser + 'a>>, SourceError> {
         match parser(ctx)? {
             Some(p) => Ok(Some(Box::new(p))),
-            None => Err(SourceError::Setting("nginx.access needs --log-format nginx:'…'".into())),
+            None => Err(SourceError::Setting(
+                "nginx.access needs --log-format nginx:'…'".into(),
+            )),
         }
     }
 
