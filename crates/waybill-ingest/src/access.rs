@@ -23,38 +23,19 @@ pub struct AccessLogParser {
 impl AccessLogParser {
     /// A parser over `templates` (tried in order), converting local times with `zone`.
     pub fn new(templates: Vec<Template>, zone: Zone) -> Self {
-        Self {
-            templates,
-            zone,
-            hint: AtomicUsize::new(0),
-        }
+        Self { templates, zone, hint: AtomicUsize::new(0) }
     }
 
     /// Does any template fit the line?
     pub fn matches(&self, line: &[u8]) -> bool {
         let mut vals = Vec::new();
-        self.templates.iter().any(|t| {
-            t.split(line, &mut vals)
-                && build(
-                    t,
-                    &vals,
-                    LinePos {
-                        offset: 0,
-                        line: 1,
-                        terminated: true,
-                    },
-                    self.zone,
-                )
-                .is_ok()
+        let pos = LinePos { offset: 0, line: 1, terminated: true };
+        [true, false].iter().any(|&strict| {
+            self.templates.iter().any(|t| t.split(line, &mut vals, strict) && build(t, &vals, pos, self.zone).is_ok())
         })
     }
-
     fn names(&self) -> String {
-        self.templates
-            .iter()
-            .map(|t| t.name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
+        self.templates.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ")
     }
 }
 
@@ -62,55 +43,39 @@ impl LineParser for AccessLogParser {
     fn parse_line(&self, pos: LinePos, line: &[u8], out: &mut dyn EventSink) {
         let mut vals = Vec::with_capacity(16);
         let n = self.templates.len();
-        let start = self.hint.load(Ordering::Relaxed).min(n.saturating_sub(1));
-        for k in 0..n {
-            let i = (start + k) % n;
-            let tpl = &self.templates[i];
-            if !tpl.split(line, &mut vals) {
-                continue;
-            }
-            match build(tpl, &vals, pos, self.zone) {
-                Ok(event) => {
-                    if i != start {
-                        self.hint.store(i, Ordering::Relaxed);
-                    }
-                    out.event(event);
-                    out.accepted();
+        let hint = self.hint.load(Ordering::Relaxed).min(n.saturating_sub(1));
+        // The last template that fitted first, then all in priority order; first
+        // with strict quoting, then lenient (old logs with unescaped quotes).
+        for strict in [true, false] {
+            for i in std::iter::once(hint).chain((0..n).filter(|i| *i != hint)) {
+                let tpl = &self.templates[i];
+                if !tpl.split(line, &mut vals, strict) {
+                    continue;
                 }
-                Err(reason) => out.reject(Reject {
-                    record: pos.record(),
-                    reason,
-                    raw: line,
-                }),
+                match build(tpl, &vals, pos, self.zone) {
+                    Ok(event) => {
+                        if i != hint {
+                            self.hint.store(i, Ordering::Relaxed);
+                        }
+                        out.event(event);
+                        out.accepted();
+                    }
+                    Err(reason) => out.reject(Reject { record: pos.record(), reason, raw: line }),
+                }
+                return;
             }
-            return;
         }
         let reason = if pos.terminated {
-            RejectReason::Malformed(format!(
-                "line does not match the access-log format ({})",
-                self.names()
-            ))
+            RejectReason::Malformed(format!("line does not match the access-log format ({})", self.names()))
         } else {
-            RejectReason::Truncated(format!(
-                "last line, without newline, does not match ({})",
-                self.names()
-            ))
+            RejectReason::Truncated(format!("last line, without newline, does not match ({})", self.names()))
         };
-        out.reject(Reject {
-            record: pos.record(),
-            reason,
-            raw: line,
-        });
+        out.reject(Reject { record: pos.record(), reason, raw: line });
     }
 }
 
 /// Builds the event of a split line.
-pub fn build<'a>(
-    tpl: &'a Template,
-    vals: &[&'a [u8]],
-    pos: LinePos,
-    zone: Zone,
-) -> Result<Event<'a>, RejectReason> {
+pub fn build<'a>(tpl: &'a Template, vals: &[&'a [u8]], pos: LinePos, zone: Zone) -> Result<Event<'a>, RejectReason> {
     let time_idx = tpl
         .fields
         .iter()
@@ -129,12 +94,7 @@ pub fn build<'a>(
         })
         .ok_or_else(|| RejectReason::Malformed("the log format has no time field".into()))?;
     let time = field_time(&tpl.fields[time_idx].kind, vals[time_idx], zone)?;
-    let mut e = Event::new(
-        EventKind::HttpRequest,
-        time.ts,
-        time.precision,
-        pos.record(),
-    );
+    let mut e = Event::new(EventKind::HttpRequest, time.ts, time.precision, pos.record());
     e.local_time = time.local;
     if time.ambiguous {
         e.attrs.push("tz_ambiguous", true);
@@ -180,9 +140,7 @@ pub fn build<'a>(
             FieldKind::Uri => target = Some(v),
             FieldKind::Path => path = Some(v),
             FieldKind::Query => query = Some(v),
-            FieldKind::QueryWithMark => {
-                query = Some(Cow::Owned(v.trim_start_matches('?').to_owned()))
-            }
+            FieldKind::QueryWithMark => query = Some(Cow::Owned(v.trim_start_matches('?').to_owned())),
             FieldKind::RemoteUser => e.actor = Some(v),
             FieldKind::Status => e.status = v.parse().ok(),
             FieldKind::BodyBytes => body_size = v.parse().ok(),
@@ -217,9 +175,7 @@ pub fn build<'a>(
                     e.attrs.push("duration_s", f);
                 }
             }
-            FieldKind::Ident | FieldKind::PeerIp | FieldKind::LocalIp | FieldKind::Other(_) => {
-                e.attrs.push(key, v)
-            }
+            FieldKind::Ident | FieldKind::PeerIp | FieldKind::LocalIp | FieldKind::Other(_) => e.attrs.push(key, v),
             // Time fields after the first are kept as written.
             _ => e.attrs.push(key, v),
         }

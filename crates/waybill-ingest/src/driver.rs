@@ -11,14 +11,12 @@ use waybill_model::schema::{Counts, EventBatchBuilder, InputContext, RejectRow};
 use waybill_model::{Event, EventSink, Reject};
 
 use crate::input::{
-    Companion, Content, Input, PROBE_LEN, SQLITE_MAGIC, SqliteInput, hash_file, open_sqlite,
-    read_full, reject_too_long, reject_truncated_stream,
+    Companion, Content, Input, PROBE_LEN, SQLITE_MAGIC, SqliteInput, hash_file, open_sqlite, read_full,
+    reject_too_long, reject_truncated_stream,
 };
 use crate::lines::{Chunker, LinePos, MAX_LINE, Piece, for_each_line};
 use crate::registry::{SOURCES, find};
-use crate::source::{
-    ClockHint, InputKind, LineParser, ParseContext, Probe, Sniff, Source, SourceError,
-};
+use crate::source::{ClockHint, InputKind, LineParser, ParseContext, Probe, Sniff, Source, SourceError};
 
 /// A boxed error from a [`PartSink`].
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -76,9 +74,7 @@ pub enum IngestError {
     #[error("{0}: not a regular file")]
     NotAFile(PathBuf),
     /// No source recognised the content.
-    #[error(
-        "{path}: format not recognised ({detail}); name it with --format, see `waybill formats`"
-    )]
+    #[error("{path}: format not recognised ({detail}); name it with --format, see `waybill formats`")]
     Unrecognised {
         /// The input.
         path: PathBuf,
@@ -138,9 +134,7 @@ pub enum IngestError {
         source: BoxError,
     },
     /// A source did not close a record exactly once (a bug in waybill).
-    #[error(
-        "{path}: internal error in source {format} at {at}: {detail} (this is a bug in waybill; please report it)"
-    )]
+    #[error("{path}: internal error in source {format} at {at}: {detail} (this is a bug in waybill; please report it)")]
     Protocol {
         /// The input.
         path: PathBuf,
@@ -213,43 +207,50 @@ pub fn detect(
     choose(path, &opened, ctx, format).map(|(s, _)| s)
 }
 
+/// What every source of the input's kind says about `path` (for diagnostics and
+/// the registry's sniff-matrix test).
+pub fn sniff_all(
+    path: &Path,
+    ctx: &ParseContext,
+    scratch: Option<&Path>,
+) -> Result<Vec<(&'static str, Sniff)>, IngestError> {
+    let opened = open_input(path, scratch)?;
+    let (kind, probe) = match &opened {
+        Opened::Text { head, complete } => {
+            (InputKind::Text, Probe { head, complete: *complete, file_name: file_name(path), sqlite: None, ctx })
+        }
+        Opened::Sqlite(db) => (
+            InputKind::Sqlite,
+            Probe { head: &[], complete: false, file_name: file_name(path), sqlite: Some(&db.schema), ctx },
+        ),
+    };
+    Ok(SOURCES.iter().map(|s| (s.id(), if s.input_kind() == kind { s.sniff(&probe) } else { Sniff::No })).collect())
+}
+
 enum Opened {
     Text { head: Vec<u8>, complete: bool },
     Sqlite(SqliteInput),
 }
 
 fn open_input(path: &Path, scratch: Option<&Path>) -> Result<Opened, IngestError> {
-    let meta = std::fs::metadata(path).map_err(|source| IngestError::Open {
-        path: path.to_owned(),
-        source,
-    })?;
+    let meta = std::fs::metadata(path).map_err(|source| IngestError::Open { path: path.to_owned(), source })?;
     if !meta.is_file() {
         return Err(IngestError::NotAFile(path.to_owned()));
     }
-    let mut content = Content::open(path).map_err(|source| IngestError::Open {
-        path: path.to_owned(),
-        source,
-    })?;
+    let mut content = Content::open(path).map_err(|source| IngestError::Open { path: path.to_owned(), source })?;
     let mut head = vec![0u8; PROBE_LEN];
     let n = match read_full(&mut content, &mut head) {
         Ok(n) => n,
         // A compressed file cut short still has a readable head.
         Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => 0,
         Err(source) => {
-            return Err(IngestError::Read {
-                path: path.to_owned(),
-                offset: 0,
-                source,
-            });
+            return Err(IngestError::Read { path: path.to_owned(), offset: 0, source });
         }
     };
     head.truncate(n);
     let complete = n < PROBE_LEN;
     if content.compression().is_none() && head.starts_with(SQLITE_MAGIC) {
-        let db = open_sqlite(path, scratch).map_err(|source| IngestError::Sqlite {
-            path: path.to_owned(),
-            source,
-        })?;
+        let db = open_sqlite(path, scratch).map_err(|source| IngestError::Sqlite { path: path.to_owned(), source })?;
         return Ok(Opened::Sqlite(db));
     }
     Ok(Opened::Text { head, complete })
@@ -262,25 +263,12 @@ fn choose(
     format: Option<&str>,
 ) -> Result<(&'static dyn Source, &'static str), IngestError> {
     let (kind, probe) = match opened {
-        Opened::Text { head, complete } => (
-            InputKind::Text,
-            Probe {
-                head,
-                complete: *complete,
-                file_name: file_name(path),
-                sqlite: None,
-                ctx,
-            },
-        ),
+        Opened::Text { head, complete } => {
+            (InputKind::Text, Probe { head, complete: *complete, file_name: file_name(path), sqlite: None, ctx })
+        }
         Opened::Sqlite(db) => (
             InputKind::Sqlite,
-            Probe {
-                head: &[],
-                complete: false,
-                file_name: file_name(path),
-                sqlite: Some(&db.schema),
-                ctx,
-            },
+            Probe { head: &[], complete: false, file_name: file_name(path), sqlite: Some(&db.schema), ctx },
         ),
     };
     if let Some(id) = format {
@@ -289,11 +277,7 @@ fn choose(
             return Err(IngestError::WrongKind {
                 path: path.to_owned(),
                 format: source.id(),
-                expected: if source.input_kind() == InputKind::Sqlite {
-                    "SQLite"
-                } else {
-                    "text"
-                },
+                expected: if source.input_kind() == InputKind::Sqlite { "SQLite" } else { "text" },
             });
         }
         return Ok((source, "--format"));
@@ -312,48 +296,28 @@ fn choose(
         return Ok((*s, "sniffed"));
     }
     if let [only] = maybe.as_slice() {
-        return Ok((*only, "sniffed"));
+        return Ok((*only, "sniffed (weak)"));
     }
     let detail = match (kind, maybe.len()) {
         (InputKind::Sqlite, 0) => {
             let tables: Vec<&str> = match opened {
-                Opened::Sqlite(db) => db
-                    .schema
-                    .tables
-                    .keys()
-                    .map(String::as_str)
-                    .take(8)
-                    .collect(),
+                Opened::Sqlite(db) => db.schema.tables.keys().map(String::as_str).take(8).collect(),
                 Opened::Text { .. } => Vec::new(),
             };
             format!("SQLite database with tables {}", tables.join(", "))
         }
         (InputKind::Text, 0) => describe_text(probe.head),
-        _ => format!(
-            "could be any of {}",
-            maybe.iter().map(|s| s.id()).collect::<Vec<_>>().join(", ")
-        ),
+        _ => format!("could be any of {}", maybe.iter().map(|s| s.id()).collect::<Vec<_>>().join(", ")),
     };
-    Err(IngestError::Unrecognised {
-        path: path.to_owned(),
-        detail,
-    })
+    Err(IngestError::Unrecognised { path: path.to_owned(), detail })
 }
 
 fn describe_text(head: &[u8]) -> String {
     if head.is_empty() {
         return "empty file".into();
     }
-    let binary = head
-        .iter()
-        .take(4096)
-        .filter(|b| **b == 0 || (**b < 0x20 && !b"\t\r\n\x0c\x1b".contains(b)))
-        .count();
-    if binary > 0 {
-        "binary content".into()
-    } else {
-        "text matching no known format".into()
-    }
+    let binary = head.iter().take(4096).filter(|b| **b == 0 || (**b < 0x20 && !b"\t\r\n\x0c\x1b".contains(b))).count();
+    if binary > 0 { "binary content".into() } else { "text matching no known format".into() }
 }
 
 fn file_name(path: &Path) -> &str {
@@ -365,6 +329,18 @@ pub fn ingest(
     req: &IngestRequest<'_>,
     parts: &dyn PartSink,
     reporter: &dyn Reporter,
+) -> Result<InputSummary, IngestError> {
+    ingest_with_chunk_size(req, parts, reporter, crate::lines::CHUNK_SIZE)
+}
+
+/// [`ingest`] with another chunk size for line formats (tests use small chunks to
+/// exercise the parallel path on small inputs; `seq` values depend on it).
+#[doc(hidden)]
+pub fn ingest_with_chunk_size(
+    req: &IngestRequest<'_>,
+    parts: &dyn PartSink,
+    reporter: &dyn Reporter,
+    chunk_size: usize,
 ) -> Result<InputSummary, IngestError> {
     let path = req.path;
     let opened = open_input(path, req.scratch)?;
@@ -389,11 +365,8 @@ pub fn ingest(
     };
     let (counts, sha256, size, compression, companions) = match opened {
         Opened::Sqlite(db) => {
-            let (sha256, size) = hash_file(path).map_err(|source| IngestError::Read {
-                path: path.to_owned(),
-                offset: 0,
-                source,
-            })?;
+            let (sha256, size) =
+                hash_file(path).map_err(|source| IngestError::Read { path: path.to_owned(), offset: 0, source })?;
             reporter.read(size);
             let mut sink = FlushingSink::new(ictx, parts);
             let mut input = Input::sqlite_input(path, req.ctx, &db);
@@ -403,52 +376,36 @@ pub fn ingest(
             (counts, sha256, size, None, db.companions.clone())
         }
         Opened::Text { .. } => {
-            let content = Content::open(path).map_err(|source| IngestError::Open {
-                path: path.to_owned(),
-                source,
-            })?;
+            let content = Content::open(path).map_err(|source| IngestError::Open { path: path.to_owned(), source })?;
             let compression = content.compression();
             let (counts, content) = match source.line_parser(req.ctx).map_err(fail)? {
-                Some(parser) => run_lines(
-                    path,
-                    source.id(),
-                    parser.as_ref(),
-                    content,
-                    &ictx,
-                    parts,
-                    reporter,
-                )?,
+                Some(parser) => {
+                    run_lines(path, source.id(), parser.as_ref(), content, &ictx, parts, reporter, chunk_size)?
+                }
                 None => {
                     let mut sink = FlushingSink::new(ictx, parts);
                     let mut input = Input::text(path, req.ctx, content);
                     let result = source.parse(&mut input, &mut sink);
                     let counts = sink.finish(path, source.id())?;
                     result.map_err(fail)?;
-                    let content = input
-                        .into_content()
-                        .ok_or_else(|| fail(SourceError::Invalid("content lost".into())))?;
+                    let content =
+                        input.into_content().ok_or_else(|| fail(SourceError::Invalid("content lost".into())))?;
                     (counts, content)
                 }
             };
-            let (sha256, size) =
-                content
-                    .into_raw()
-                    .finish()
-                    .map_err(|source| IngestError::Read {
-                        path: path.to_owned(),
-                        offset: 0,
-                        source,
-                    })?;
+            let (sha256, size) = content.into_raw().finish().map_err(|source| IngestError::Read {
+                path: path.to_owned(),
+                offset: 0,
+                source,
+            })?;
             reporter.read(size);
             (counts, sha256, size, compression, Vec::new())
         }
     };
-    if counts.records > 0 && counts.accepted() == 0 {
-        return Err(IngestError::NothingParsed {
-            path: path.to_owned(),
-            format: source.id(),
-            rejects: counts.rejects,
-        });
+    // Nothing read although the format was forced or only guessed: almost always
+    // the wrong format. (A sniffed format whose records are all bad is data.)
+    if counts.records > 0 && counts.accepted() == 0 && chosen_by != "sniffed" {
+        return Err(IngestError::NothingParsed { path: path.to_owned(), format: source.id(), rejects: counts.rejects });
     }
     Ok(InputSummary {
         format: source.id(),
@@ -474,12 +431,7 @@ struct FlushingSink<'a> {
 
 impl<'a> FlushingSink<'a> {
     fn new(ctx: InputContext, parts: &'a dyn PartSink) -> Self {
-        Self {
-            builder: EventBatchBuilder::new(ctx, 0),
-            parts,
-            part: 0,
-            error: None,
-        }
+        Self { builder: EventBatchBuilder::new(ctx, 0), parts, part: 0, error: None }
     }
 
     fn flush(&mut self) {
@@ -521,18 +473,12 @@ impl<'a> FlushingSink<'a> {
                 path: path.to_owned(),
                 format,
                 at: "end of input".into(),
-                detail: format!(
-                    "{} events emitted without closing their record",
-                    self.builder.pending()
-                ),
+                detail: format!("{} events emitted without closing their record", self.builder.pending()),
             });
         }
         self.flush();
         match self.error {
-            Some(source) => Err(IngestError::Output {
-                path: path.to_owned(),
-                source,
-            }),
+            Some(source) => Err(IngestError::Output { path: path.to_owned(), source }),
             None => Ok(self.builder.counts()),
         }
     }
@@ -564,22 +510,18 @@ fn run_lines(
     ictx: &InputContext,
     parts: &dyn PartSink,
     reporter: &dyn Reporter,
+    chunk_size: usize,
 ) -> Result<(Counts, Content), IngestError> {
-    let mut chunker = Chunker::new(content);
+    let mut chunker = Chunker::with_chunk_size(content, chunk_size);
     let total = Mutex::new(Counts::default());
     let first_error: Mutex<Option<IngestError>> = Mutex::new(None);
     let mut next_index = 0u32;
     let mut stream_error: Option<(u64, io::Error)> = None;
 
     let work = |piece: Piece| match parse_piece(path, format, parser, piece, ictx, parts) {
-        Ok(c) => total
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .add(c),
+        Ok(c) => total.lock().unwrap_or_else(std::sync::PoisonError::into_inner).add(c),
         Err(e) => {
-            let mut slot = first_error
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut slot = first_error.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             slot.get_or_insert(e);
         }
     };
@@ -590,9 +532,7 @@ fn run_lines(
         Ok(None) => {}
         Ok(Some(piece)) => {
             next_index = piece_index(&piece) + 1;
-            let workers = std::thread::available_parallelism()
-                .map_or(1, |n| n.get())
-                .clamp(1, 4);
+            let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
             std::thread::scope(|scope| {
                 let (tx, rx) = crossbeam_channel::bounded::<Piece>(workers);
                 for _ in 0..workers {
@@ -627,22 +567,13 @@ fn run_lines(
             });
         }
     }
-    if let Some(e) = first_error
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-    {
+    if let Some(e) = first_error.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
         return Err(e);
     }
-    let mut counts = total
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut counts = total.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some((offset, source)) = stream_error {
         if source.kind() != io::ErrorKind::UnexpectedEof {
-            return Err(IngestError::Read {
-                path: path.to_owned(),
-                offset,
-                source,
-            });
+            return Err(IngestError::Read { path: path.to_owned(), offset, source });
         }
         // A compressed stream cut short: keep what was read, reject the cut.
         let mut b = EventBatchBuilder::new(ictx.clone(), next_index);
@@ -650,10 +581,7 @@ fn run_lines(
         counts.add(b.counts());
         parts
             .rejects(next_index, b.rejects())
-            .map_err(|source| IngestError::Output {
-                path: path.to_owned(),
-                source,
-            })?;
+            .map_err(|source| IngestError::Output { path: path.to_owned(), source })?;
     }
     Ok((counts, chunker.into_inner()))
 }
@@ -672,38 +600,15 @@ fn parse_piece(
     ictx: &InputContext,
     parts: &dyn PartSink,
 ) -> Result<Counts, IngestError> {
-    let out_err = |source| IngestError::Output {
-        path: path.to_owned(),
-        source,
-    };
+    let out_err = |source| IngestError::Output { path: path.to_owned(), source };
     match piece {
-        Piece::Overlong {
-            index,
-            offset,
-            line,
-            len,
-            head,
-        } => {
+        Piece::Overlong { index, offset, line, len, head } => {
             let mut b = EventBatchBuilder::new(ictx.clone(), index);
-            reject_too_long(
-                &mut b,
-                LinePos {
-                    offset,
-                    line,
-                    terminated: true,
-                },
-                len,
-                &head,
-            );
+            reject_too_long(&mut b, LinePos { offset, line, terminated: true }, len, &head);
             parts.rejects(index, b.rejects()).map_err(out_err)?;
             Ok(b.counts())
         }
-        Piece::Lines {
-            index,
-            offset,
-            first_line,
-            data,
-        } => {
+        Piece::Lines { index, offset, first_line, data } => {
             let mut b = EventBatchBuilder::new(ictx.clone(), index);
             let mut violation: Option<LinePos> = None;
             let mut sink_error: Option<BoxError> = None;
@@ -780,14 +685,8 @@ pub fn expand(paths: &[PathBuf], exclude: Option<&Path>) -> (Vec<Found>, Vec<Ski
     for p in paths {
         match std::fs::metadata(p) {
             Ok(m) if m.is_dir() => walk(p, exclude.as_deref(), &mut found, &mut skipped),
-            Ok(_) => found.push(Found {
-                path: p.clone(),
-                explicit: true,
-            }),
-            Err(e) => skipped.push(Skipped {
-                path: p.clone(),
-                reason: e.to_string(),
-            }),
+            Ok(_) => found.push(Found { path: p.clone(), explicit: true }),
+            Err(e) => skipped.push(Skipped { path: p.clone(), reason: e.to_string() }),
         }
     }
     (found, skipped)
@@ -802,10 +701,7 @@ fn walk(dir: &Path, exclude: Option<&Path>, found: &mut Vec<Found>, skipped: &mu
     let entries = match std::fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) => {
-            skipped.push(Skipped {
-                path: dir.to_owned(),
-                reason: e.to_string(),
-            });
+            skipped.push(Skipped { path: dir.to_owned(), reason: e.to_string() });
             return;
         }
     };
@@ -813,53 +709,31 @@ fn walk(dir: &Path, exclude: Option<&Path>, found: &mut Vec<Found>, skipped: &mu
     for entry in entries {
         match entry {
             Ok(e) => items.push(e.path()),
-            Err(e) => skipped.push(Skipped {
-                path: dir.to_owned(),
-                reason: e.to_string(),
-            }),
+            Err(e) => skipped.push(Skipped { path: dir.to_owned(), reason: e.to_string() }),
         }
     }
-    items.sort_by(|a, b| {
-        a.as_os_str()
-            .as_encoded_bytes()
-            .cmp(b.as_os_str().as_encoded_bytes())
-    });
+    items.sort_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
     for p in items {
         match std::fs::symlink_metadata(&p) {
             Ok(m) if m.file_type().is_symlink() => {
-                skipped.push(Skipped {
-                    path: p,
-                    reason: "symbolic link (not followed)".into(),
-                });
+                skipped.push(Skipped { path: p, reason: "symbolic link (not followed)".into() });
             }
             Ok(m) if m.is_dir() => walk(&p, exclude, found, skipped),
             Ok(m) if m.is_file() => {
                 if is_sqlite_companion(&p) {
                     continue;
                 }
-                found.push(Found {
-                    path: p,
-                    explicit: false,
-                });
+                found.push(Found { path: p, explicit: false });
             }
-            Ok(_) => skipped.push(Skipped {
-                path: p,
-                reason: "not a regular file".into(),
-            }),
-            Err(e) => skipped.push(Skipped {
-                path: p,
-                reason: e.to_string(),
-            }),
+            Ok(_) => skipped.push(Skipped { path: p, reason: "not a regular file".into() }),
+            Err(e) => skipped.push(Skipped { path: p, reason: e.to_string() }),
         }
     }
 }
 
 /// `-wal`, `-shm` and `-journal` files beside a database are read with it, not alone.
 fn is_sqlite_companion(p: &Path) -> bool {
-    let name = p
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
+    let name = p.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
     for suffix in ["-wal", "-shm", "-journal"] {
         if let Some(base) = name.strip_suffix(suffix)
             && !base.is_empty()

@@ -7,11 +7,7 @@ use waybill_model::Event;
 
 /// `-` and the empty string mean "not logged".
 pub fn dash_none(v: Cow<'_, str>) -> Option<Cow<'_, str>> {
-    if v.is_empty() || v == "-" {
-        None
-    } else {
-        Some(v)
-    }
+    if v.is_empty() || v == "-" { None } else { Some(v) }
 }
 
 /// Puts a request header into its event column, if it has one. Header names are
@@ -55,11 +51,8 @@ pub struct RequestLine<'a> {
 /// empty line, TLS bytes sent to a plain-text port — gives `None`.
 pub fn parse_request_line(s: &str) -> Option<RequestLine<'_>> {
     let mut it = s.splitn(3, ' ');
-    let method = it.next().filter(|m| {
-        !m.is_empty()
-            && m.bytes()
-                .all(|b| b.is_ascii_alphabetic() || b == b'-' || b == b'_')
-    })?;
+    let method =
+        it.next().filter(|m| !m.is_empty() && m.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-' || b == b'_'))?;
     let target = it.next().filter(|t| !t.is_empty())?;
     let protocol = it.next();
     if let Some(p) = protocol
@@ -67,11 +60,7 @@ pub fn parse_request_line(s: &str) -> Option<RequestLine<'_>> {
     {
         return None;
     }
-    Some(RequestLine {
-        method,
-        target,
-        protocol,
-    })
+    Some(RequestLine { method, target, protocol })
 }
 
 /// Is `target` an absolute `http(s)://` URL?
@@ -98,13 +87,11 @@ pub fn build_url<'a>(
     let Some(host) = host.filter(|h| !h.is_empty() && *h != "-") else {
         return target;
     };
-    let scheme = scheme
-        .filter(|s| !s.is_empty() && *s != "-")
-        .or(match port {
-            Some(443) => Some("https"),
-            Some(80) => Some("http"),
-            _ => None,
-        });
+    let scheme = scheme.filter(|s| !s.is_empty() && *s != "-").or(match port {
+        Some(443) => Some("https"),
+        Some(80) => Some("http"),
+        _ => None,
+    });
     let default_port = match scheme {
         Some(s) if s.eq_ignore_ascii_case("https") => Some(443),
         Some(s) if s.eq_ignore_ascii_case("http") => Some(80),
@@ -146,19 +133,10 @@ mod tests {
             build_url(None, Some("plaso.log2timeline.net"), Some(443), "/x".into()),
             "https://plaso.log2timeline.net/x"
         );
-        assert_eq!(
-            build_url(None, Some("example.com"), Some(8080), "/x".into()),
-            "//example.com:8080/x"
-        );
-        assert_eq!(
-            build_url(Some("http"), Some("example.com"), Some(8080), "/x".into()),
-            "http://example.com:8080/x"
-        );
+        assert_eq!(build_url(None, Some("example.com"), Some(8080), "/x".into()), "//example.com:8080/x");
+        assert_eq!(build_url(Some("http"), Some("example.com"), Some(8080), "/x".into()), "http://example.com:8080/x");
         assert_eq!(build_url(None, None, None, "/x".into()), "/x");
-        assert_eq!(
-            build_url(None, Some("a.test"), None, "https://b.test/y".into()),
-            "https://b.test/y"
-        );
+        assert_eq!(build_url(None, Some("a.test"), None, "https://b.test/y".into()), "https://b.test/y");
     }
 
     #[test]
@@ -166,11 +144,7 @@ mod tests {
         assert_eq!(parse_request_line("GET /a b HTTP/1.1"), None);
         assert_eq!(
             parse_request_line("GET /a HTTP/1.1"),
-            Some(RequestLine {
-                method: "GET",
-                target: "/a",
-                protocol: Some("HTTP/1.1")
-            })
+            Some(RequestLine { method: "GET", target: "/a", protocol: Some("HTTP/1.1") })
         );
         assert_eq!(parse_request_line(""), None);
         assert_eq!(parse_request_line("\\x16\\x03\\x01"), None);

@@ -46,11 +46,7 @@ pub struct RawReader {
 impl RawReader {
     /// Opens `path` read-only.
     pub fn open(path: &Path) -> io::Result<Self> {
-        Ok(Self {
-            file: File::open(path)?,
-            hasher: Sha256::new(),
-            bytes: 0,
-        })
+        Ok(Self { file: File::open(path)?, hasher: Sha256::new(), bytes: 0 })
     }
 
     /// Reads what is left (so the hash covers the whole file) and returns the
@@ -115,11 +111,7 @@ impl Content {
             read_full(&mut f, &mut magic)?
         };
         let raw = RawReader::open(path)?;
-        Ok(if n == 2 && magic == [0x1f, 0x8b] {
-            Self::Gzip(MultiGzDecoder::new(raw))
-        } else {
-            Self::Plain(raw)
-        })
+        Ok(if n == 2 && magic == [0x1f, 0x8b] { Self::Gzip(MultiGzDecoder::new(raw)) } else { Self::Plain(raw) })
     }
 
     /// `Some("gzip")` for compressed content.
@@ -218,28 +210,17 @@ pub fn open_sqlite(path: &Path, scratch: Option<&Path>) -> Result<SqliteInput, S
             && meta.len() > 0
         {
             let (sha256, size) = hash_file(&p)?;
-            companions.push(Companion {
-                path: p,
-                role,
-                size,
-                sha256,
-            });
+            companions.push(Companion { path: p, role, size, sha256 });
         }
     }
     let (conn, scratch_dir) = if companions.is_empty() {
         let uri = format!("file:{}?mode=ro&immutable=1", uri_path(path));
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
-            | OpenFlags::SQLITE_OPEN_URI
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         (Connection::open_with_flags(uri, flags)?, None)
     } else {
         let dir = match scratch {
-            Some(s) => tempfile::Builder::new()
-                .prefix("waybill-sqlite-")
-                .tempdir_in(s)?,
-            None => tempfile::Builder::new()
-                .prefix("waybill-sqlite-")
-                .tempdir()?,
+            Some(s) => tempfile::Builder::new().prefix("waybill-sqlite-").tempdir_in(s)?,
+            None => tempfile::Builder::new().prefix("waybill-sqlite-").tempdir()?,
         };
         let copy = dir.path().join("db");
         std::fs::copy(path, &copy)?;
@@ -251,12 +232,7 @@ pub fn open_sqlite(path: &Path, scratch: Option<&Path>) -> Result<SqliteInput, S
         (Connection::open_with_flags(&copy, flags)?, Some(dir))
     };
     let schema = read_schema(&conn)?;
-    Ok(SqliteInput {
-        conn,
-        schema,
-        companions,
-        _scratch: scratch_dir,
-    })
+    Ok(SqliteInput { conn, schema, companions, _scratch: scratch_dir })
 }
 
 fn read_schema(conn: &Connection) -> Result<SqliteSchema, rusqlite::Error> {
@@ -265,17 +241,12 @@ fn read_schema(conn: &Connection) -> Result<SqliteSchema, rusqlite::Error> {
         ..SqliteSchema::default()
     };
     let names: Vec<String> = {
-        let mut stmt = conn.prepare(
-            "SELECT name FROM sqlite_master WHERE type IN ('table','view') ORDER BY name",
-        )?;
-        stmt.query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?
+        let mut stmt = conn.prepare("SELECT name FROM sqlite_master WHERE type IN ('table','view') ORDER BY name")?;
+        stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?
     };
     for name in names {
         let mut stmt = conn.prepare("SELECT name FROM pragma_table_info(?1)")?;
-        let cols: Vec<String> = stmt
-            .query_map([&name], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+        let cols: Vec<String> = stmt.query_map([&name], |r| r.get(0))?.collect::<Result<_, _>>()?;
         schema.tables.insert(name, cols);
     }
     Ok(schema)
@@ -283,12 +254,8 @@ fn read_schema(conn: &Connection) -> Result<SqliteSchema, rusqlite::Error> {
 
 /// Percent-encodes a path for an SQLite URI filename.
 fn uri_path(path: &Path) -> String {
-    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'/')
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~');
+    const SET: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'_').remove(b'.').remove(b'~');
     let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     percent_encoding::percent_encode(abs.as_os_str().as_encoded_bytes(), SET).to_string()
 }
@@ -308,20 +275,12 @@ enum Body<'a> {
 impl<'a> Input<'a> {
     /// A text input over `content`.
     pub fn text(path: &'a Path, ctx: &'a ParseContext, content: Content) -> Self {
-        Self {
-            path,
-            ctx,
-            body: Body::Text(Some(Chunker::new(content))),
-        }
+        Self { path, ctx, body: Body::Text(Some(Chunker::new(content))) }
     }
 
     /// An SQLite input.
     pub fn sqlite_input(path: &'a Path, ctx: &'a ParseContext, db: &'a SqliteInput) -> Self {
-        Self {
-            path,
-            ctx,
-            body: Body::Sqlite(db),
-        }
+        Self { path, ctx, body: Body::Sqlite(db) }
     }
 
     /// The evidence path (to name in messages, never to open or write).
@@ -346,18 +305,14 @@ impl<'a> Input<'a> {
     pub fn sqlite(&self) -> Result<&'a SqliteInput, SourceError> {
         match self.body {
             Body::Sqlite(db) => Ok(db),
-            Body::Text(_) => Err(SourceError::Unsupported(
-                "this source reads SQLite, the input is text".into(),
-            )),
+            Body::Text(_) => Err(SourceError::Unsupported("this source reads SQLite, the input is text".into())),
         }
     }
 
     fn chunker(&mut self) -> Result<&mut Chunker<Content>, SourceError> {
         match &mut self.body {
             Body::Text(Some(c)) => Ok(c),
-            _ => Err(SourceError::Unsupported(
-                "this source reads text, the input is not".into(),
-            )),
+            _ => Err(SourceError::Unsupported("this source reads text, the input is not".into())),
         }
     }
 
@@ -372,12 +327,7 @@ impl<'a> Input<'a> {
         loop {
             match chunker.next_piece() {
                 Ok(None) => return Ok(()),
-                Ok(Some(Piece::Lines {
-                    offset,
-                    first_line,
-                    data,
-                    ..
-                })) => {
+                Ok(Some(Piece::Lines { offset, first_line, data, .. })) => {
                     for_each_line(&data, offset, first_line, |pos, line| {
                         if line.len() > MAX_LINE {
                             reject_too_long(out, pos, line.len() as u64, line);
@@ -386,23 +336,8 @@ impl<'a> Input<'a> {
                         }
                     });
                 }
-                Ok(Some(Piece::Overlong {
-                    offset,
-                    line,
-                    len,
-                    head,
-                    ..
-                })) => {
-                    reject_too_long(
-                        out,
-                        LinePos {
-                            offset,
-                            line,
-                            terminated: true,
-                        },
-                        len,
-                        &head,
-                    );
+                Ok(Some(Piece::Overlong { offset, line, len, head, .. })) => {
+                    reject_too_long(out, LinePos { offset, line, terminated: true }, len, &head);
                 }
                 Err((offset, source)) if source.kind() == io::ErrorKind::UnexpectedEof => {
                     // A compressed stream cut short: what came before stands, the cut is a reject.
@@ -423,16 +358,12 @@ impl<'a> Input<'a> {
                 Ok(None) => return Ok(all),
                 Ok(Some(Piece::Lines { data, .. })) => all.extend_from_slice(&data),
                 Ok(Some(Piece::Overlong { len, .. })) => {
-                    return Err(SourceError::Invalid(format!(
-                        "a line of {len} bytes exceeds the {limit}-byte limit"
-                    )));
+                    return Err(SourceError::Invalid(format!("a line of {len} bytes exceeds the {limit}-byte limit")));
                 }
                 Err((offset, source)) => return Err(SourceError::Io { offset, source }),
             }
             if all.len() > limit {
-                return Err(SourceError::Invalid(format!(
-                    "content exceeds the {limit}-byte limit of this format"
-                )));
+                return Err(SourceError::Invalid(format!("content exceeds the {limit}-byte limit of this format")));
             }
         }
     }
@@ -454,9 +385,7 @@ fn chunker_line(c: &Chunker<Content>) -> u64 {
 pub fn reject_truncated_stream(out: &mut dyn EventSink, offset: u64, line: u64) {
     out.reject(Reject {
         record: waybill_model::RecordRef::Line { offset, line },
-        reason: RejectReason::Truncated(format!(
-            "compressed stream ends early; content after byte {offset} is lost"
-        )),
+        reason: RejectReason::Truncated(format!("compressed stream ends early; content after byte {offset} is lost")),
         raw: b"",
     });
 }
@@ -465,10 +394,7 @@ pub fn reject_truncated_stream(out: &mut dyn EventSink, offset: u64, line: u64) 
 pub fn reject_too_long(out: &mut dyn EventSink, pos: LinePos, len: u64, raw: &[u8]) {
     out.reject(Reject {
         record: pos.record(),
-        reason: RejectReason::TooLong {
-            len,
-            limit: MAX_LINE as u64,
-        },
+        reason: RejectReason::TooLong { len, limit: MAX_LINE as u64 },
         raw: &raw[..raw.len().min(waybill_model::EXCERPT_LIMIT)],
     });
 }

@@ -27,13 +27,11 @@ pub mod sqlite;
 pub mod zone;
 
 pub use driver::{
-    Found, IngestError, IngestRequest, InputSummary, NoReporter, PartSink, Reporter, Skipped,
-    detect, expand, ingest,
+    Found, IngestError, IngestRequest, InputSummary, NoReporter, PartSink, Reporter, Skipped, detect, expand, ingest,
+    sniff_all,
 };
 pub use input::{Input, PROBE_LEN};
 pub use logformat::{LogFormatError, LogFormatSpec};
 pub use registry::{SOURCES, find};
-pub use source::{
-    ClockHint, InputKind, LineParser, ParseContext, Probe, Sniff, Source, SourceError, SqliteSchema,
-};
+pub use source::{ClockHint, InputKind, LineParser, ParseContext, Probe, Sniff, Source, SourceError, SqliteSchema};
 pub use zone::{Zone, ZoneError};

@@ -32,10 +32,7 @@ pub struct LinePos {
 impl LinePos {
     /// The record reference of this line.
     pub fn record(&self) -> RecordRef {
-        RecordRef::Line {
-            offset: self.offset,
-            line: self.line,
-        }
+        RecordRef::Line { offset: self.offset, line: self.line }
     }
 }
 
@@ -155,11 +152,7 @@ impl<R: Read> Chunker<R> {
         }
         let index = self.index;
         self.index += 1;
-        let cut = if self.eof {
-            Some(self.buf.len())
-        } else {
-            memchr::memrchr(b'\n', &self.buf).map(|i| i + 1)
-        };
+        let cut = if self.eof { Some(self.buf.len()) } else { memchr::memrchr(b'\n', &self.buf).map(|i| i + 1) };
         if let Some(cut) = cut {
             let rest = self.buf.split_off(cut);
             let data = std::mem::replace(&mut self.buf, rest);
@@ -167,12 +160,7 @@ impl<R: Read> Chunker<R> {
             let first_line = self.line;
             self.offset += data.len() as u64;
             self.line += memchr::memchr_iter(b'\n', &data).count() as u64;
-            return Ok(Some(Piece::Lines {
-                index,
-                offset,
-                first_line,
-                data,
-            }));
+            return Ok(Some(Piece::Lines { index, offset, first_line, data }));
         }
         // No newline in a full chunk: an overlong line. Keep its head, skip to its end.
         let offset = self.offset;
@@ -199,13 +187,7 @@ impl<R: Read> Chunker<R> {
                 break;
             }
         }
-        Ok(Some(Piece::Overlong {
-            index,
-            offset,
-            line,
-            len,
-            head,
-        }))
+        Ok(Some(Piece::Overlong { index, offset, line, len, head }))
     }
 }
 
@@ -224,14 +206,7 @@ pub fn for_each_line(data: &[u8], offset: u64, first_line: u64, mut f: impl FnMu
             l = s;
         }
         if !l.is_empty() && !l.iter().all(|b| *b == b' ' || *b == b'\t') {
-            f(
-                LinePos {
-                    offset: offset + start as u64,
-                    line,
-                    terminated,
-                },
-                l,
-            );
+            f(LinePos { offset: offset + start as u64, line, terminated }, l);
         }
         line += 1;
         start = next;
@@ -257,31 +232,17 @@ mod tests {
         let mut seen = Vec::new();
         for p in pieces(text, 6) {
             match p {
-                Piece::Lines {
-                    offset,
-                    first_line,
-                    data,
-                    ..
-                } => {
-                    for_each_line(&data, offset, first_line, |pos, l| {
-                        seen.push((pos, l.to_vec()))
-                    });
+                Piece::Lines { offset, first_line, data, .. } => {
+                    for_each_line(&data, offset, first_line, |pos, l| seen.push((pos, l.to_vec())));
                 }
                 Piece::Overlong { .. } => panic!("no overlong line here"),
             }
         }
-        let got: Vec<(u64, u64, bool, &[u8])> = seen
-            .iter()
-            .map(|(p, l)| (p.offset, p.line, p.terminated, l.as_slice()))
-            .collect();
+        let got: Vec<(u64, u64, bool, &[u8])> =
+            seen.iter().map(|(p, l)| (p.offset, p.line, p.terminated, l.as_slice())).collect();
         assert_eq!(
             got,
-            vec![
-                (0, 1, true, &b"aa"[..]),
-                (3, 2, true, b"bbbb"),
-                (8, 3, true, b"cc"),
-                (13, 5, false, b"last")
-            ]
+            vec![(0, 1, true, &b"aa"[..]), (3, 2, true, b"bbbb"), (8, 3, true, b"cc"), (13, 5, false, b"last")]
         );
     }
 
@@ -295,44 +256,20 @@ mod tests {
         let mut overlong = Vec::new();
         for p in ps {
             match p {
-                Piece::Lines {
-                    offset,
-                    first_line,
-                    data,
-                    ..
-                } => {
-                    for_each_line(&data, offset, first_line, |pos, l| {
-                        lines.push((pos.offset, pos.line, l.to_vec()))
-                    });
+                Piece::Lines { offset, first_line, data, .. } => {
+                    for_each_line(&data, offset, first_line, |pos, l| lines.push((pos.offset, pos.line, l.to_vec())));
                 }
-                Piece::Overlong {
-                    offset,
-                    line,
-                    len,
-                    head,
-                    ..
-                } => overlong.push((offset, line, len, head.len())),
+                Piece::Overlong { offset, line, len, head, .. } => overlong.push((offset, line, len, head.len())),
             }
         }
         assert_eq!(overlong, vec![(3, 2, 100, 8)]);
-        assert_eq!(
-            lines,
-            vec![(0, 1, b"ok".to_vec()), (104, 3, b"after".to_vec())]
-        );
+        assert_eq!(lines, vec![(0, 1, b"ok".to_vec()), (104, 3, b"after".to_vec())]);
     }
 
     #[test]
     fn overlong_last_line_without_newline() {
         let text = [b'y'; 20];
         let ps = pieces(&text, 4);
-        assert!(matches!(
-            ps.as_slice(),
-            [Piece::Overlong {
-                offset: 0,
-                line: 1,
-                len: 20,
-                ..
-            }]
-        ));
+        assert!(matches!(ps.as_slice(), [Piece::Overlong { offset: 0, line: 1, len: 20, .. }]));
     }
 }

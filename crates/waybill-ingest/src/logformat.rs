@@ -64,8 +64,7 @@ pub const APACHE_COMMON: &str = r#"%h %l %u %t "%r" %>s %b"#;
 /// Apache's `combined` format.
 pub const APACHE_COMBINED: &str = r#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i""#;
 /// Apache's `vhost_combined` format (Debian's default for virtual hosts).
-pub const APACHE_VHOST_COMBINED: &str =
-    r#"%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i""#;
+pub const APACHE_VHOST_COMBINED: &str = r#"%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i""#;
 /// nginx's built-in `combined` format.
 pub const NGINX_COMBINED: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#;
 /// The `main` format of nginx's packaged `nginx.conf`.
@@ -240,30 +239,20 @@ const BUDGET: u32 = 256;
 impl Template {
     /// Compiles a template.
     pub fn compile(spec: &LogFormatSpec, name: &str) -> Result<Self, LogFormatError> {
-        let err = |detail: String| LogFormatError::Template {
-            template: spec.template.clone(),
-            detail,
-        };
+        let err = |detail: String| LogFormatError::Template { template: spec.template.clone(), detail };
         let mut tokens = Vec::new();
         let mut fields = Vec::new();
         let mut lit = Vec::new();
         let b = spec.template.as_bytes();
         let mut i = 0;
-        let push_field = |tokens: &mut Vec<Token>,
-                          fields: &mut Vec<Field>,
-                          lit: &mut Vec<u8>,
-                          kind: FieldKind,
-                          key: String| {
-            if !lit.is_empty() {
-                tokens.push(Token::Lit(std::mem::take(lit)));
-            }
-            fields.push(Field {
-                kind,
-                key,
-                quoted: false,
-            });
-            tokens.push(Token::Field(fields.len() - 1));
-        };
+        let push_field =
+            |tokens: &mut Vec<Token>, fields: &mut Vec<Field>, lit: &mut Vec<u8>, kind: FieldKind, key: String| {
+                if !lit.is_empty() {
+                    tokens.push(Token::Lit(std::mem::take(lit)));
+                }
+                fields.push(Field { kind, key, quoted: false });
+                tokens.push(Token::Field(fields.len() - 1));
+            };
         match spec.dialect {
             Dialect::Apache => {
                 while i < b.len() {
@@ -280,20 +269,13 @@ impl Template {
                     }
                     // Modifiers: status conditions (`400,501` or `!200`) and `<`/`>`.
                     while i < b.len()
-                        && (b[i].is_ascii_digit()
-                            || b[i] == b','
-                            || b[i] == b'!'
-                            || b[i] == b'<'
-                            || b[i] == b'>')
+                        && (b[i].is_ascii_digit() || b[i] == b',' || b[i] == b'!' || b[i] == b'<' || b[i] == b'>')
                     {
                         i += 1;
                     }
                     let mut arg = None;
                     if b.get(i) == Some(&b'{') {
-                        let close = b[i..]
-                            .iter()
-                            .position(|&c| c == b'}')
-                            .ok_or_else(|| err("unclosed %{".into()))?;
+                        let close = b[i..].iter().position(|&c| c == b'}').ok_or_else(|| err("unclosed %{".into()))?;
                         arg = Some(String::from_utf8_lossy(&b[i + 1..i + close]).into_owned());
                         i += close + 1;
                     }
@@ -315,10 +297,7 @@ impl Template {
                     }
                     i += 1;
                     let name = if b.get(i) == Some(&b'{') {
-                        let close = b[i..]
-                            .iter()
-                            .position(|&c| c == b'}')
-                            .ok_or_else(|| err("unclosed ${".into()))?;
+                        let close = b[i..].iter().position(|&c| c == b'}').ok_or_else(|| err("unclosed ${".into()))?;
                         let n = &b[i + 1..i + close];
                         i += close + 1;
                         n
@@ -363,20 +342,20 @@ impl Template {
                 fields[*fi].quoted = q_before && q_after;
             }
         }
-        Ok(Self {
-            name: name.to_owned(),
-            tokens,
-            fields,
-        })
+        Ok(Self { name: name.to_owned(), tokens, fields })
     }
 
     /// Splits `line` into field values (escaped as logged), one per field, or
     /// `None` when the line does not fit the template.
-    pub fn split<'l>(&self, line: &'l [u8], out: &mut Vec<&'l [u8]>) -> bool {
+    ///
+    /// `strict` refuses a quoted field that holds an unescaped `"`: Apache and
+    /// nginx escape quotes, so such a split is usually wrong — but some old logs
+    /// hold them, so callers retry without `strict` when nothing else fits.
+    pub fn split<'l>(&self, line: &'l [u8], out: &mut Vec<&'l [u8]>, strict: bool) -> bool {
         out.clear();
         out.resize(self.fields.len(), &[]);
         let mut budget = BUDGET;
-        self.m(0, 0, line, out, &mut budget)
+        self.m(0, 0, line, out, &mut budget, strict)
     }
 
     fn m<'l>(
@@ -386,14 +365,13 @@ impl Template {
         line: &'l [u8],
         out: &mut [&'l [u8]],
         budget: &mut u32,
+        strict: bool,
     ) -> bool {
         let Some(token) = self.tokens.get(ti) else {
             return pos == line.len();
         };
         match token {
-            Token::Lit(l) => {
-                line[pos..].starts_with(l) && self.m(ti + 1, pos + l.len(), line, out, budget)
-            }
+            Token::Lit(l) => line[pos..].starts_with(l) && self.m(ti + 1, pos + l.len(), line, out, budget, strict),
             Token::Field(fi) => {
                 let field = &self.fields[*fi];
                 let next = match self.tokens.get(ti + 1) {
@@ -402,7 +380,7 @@ impl Template {
                 };
                 let Some(next) = next else {
                     let v = &line[pos..];
-                    if valid(field, v) {
+                    if valid(field, v, strict) {
                         out[*fi] = v;
                         return true;
                     }
@@ -411,7 +389,7 @@ impl Template {
                 let mut from = pos;
                 while let Some(end) = find_lit(line, from, next, field.quoted) {
                     let v = &line[pos..end];
-                    if valid(field, v) && self.m(ti + 1, end, line, out, budget) {
+                    if valid(field, v, strict) && self.m(ti + 1, end, line, out, budget, strict) {
                         out[*fi] = v;
                         return true;
                     }
@@ -453,39 +431,51 @@ fn find_lit(line: &[u8], from: usize, lit: &[u8], quoted: bool) -> Option<usize>
     None
 }
 
-fn valid(field: &Field, v: &[u8]) -> bool {
+/// Does `v` hold a `"` not escaped by a backslash? (Apache and nginx escape
+/// quotes inside quoted fields, so such a value is a mis-split.)
+fn has_bare_quote(v: &[u8]) -> bool {
+    let mut i = 0;
+    while i < v.len() {
+        match v[i] {
+            b'\\' => i += 2,
+            b'"' => return true,
+            _ => i += 1,
+        }
+    }
+    false
+}
+
+fn valid(field: &Field, v: &[u8], strict: bool) -> bool {
+    if strict && field.quoted && has_bare_quote(v) {
+        return false;
+    }
     match &field.kind {
         FieldKind::RemoteHost | FieldKind::PeerIp | FieldKind::LocalIp => {
             // An address, or a list "a, b, c"; never other spaces.
-            !v.is_empty()
-                && v.iter()
-                    .enumerate()
-                    .all(|(i, &c)| c != b' ' || (i > 0 && v[i - 1] == b','))
+            !v.is_empty() && v != b"-" && v.iter().enumerate().all(|(i, &c)| c != b' ' || (i > 0 && v[i - 1] == b','))
         }
-        FieldKind::Ident
-        | FieldKind::RemoteUser
-        | FieldKind::ServerName
-        | FieldKind::Method
-        | FieldKind::Protocol => field.quoted || !v.contains(&b' '),
+        FieldKind::Ident | FieldKind::RemoteUser | FieldKind::Method | FieldKind::Protocol => {
+            field.quoted || !v.contains(&b' ')
+        }
+        // A server name is never `host:port` (that is `%v:%p`).
+        FieldKind::ServerName => {
+            let host_port = v.iter().filter(|&&c| c == b':').count() == 1
+                && v.rsplit(|&c| c == b':').next().is_some_and(|p| !p.is_empty() && p.iter().all(u8::is_ascii_digit));
+            (field.quoted || !v.contains(&b' ')) && !host_port && !v.is_empty()
+        }
         FieldKind::Status => v == b"-" || (v.len() == 3 && v.iter().all(u8::is_ascii_digit)),
         FieldKind::BodyBytes | FieldKind::Bytes | FieldKind::Port | FieldKind::DurationUs => {
             v == b"-" || (!v.is_empty() && v.len() <= 19 && v.iter().all(u8::is_ascii_digit))
         }
-        FieldKind::DurationS => {
-            v == b"-" || (!v.is_empty() && v.iter().all(|c| c.is_ascii_digit() || *c == b'.'))
-        }
+        FieldKind::DurationS => v == b"-" || (!v.is_empty() && v.iter().all(|c| c.is_ascii_digit() || *c == b'.')),
         FieldKind::TimeClfBracketed => {
-            v.first() == Some(&b'[')
-                && v.last() == Some(&b']')
-                && parse_clf(&v[1..v.len() - 1]).is_some()
+            v.first() == Some(&b'[') && v.last() == Some(&b']') && parse_clf(&v[1..v.len() - 1]).is_some()
         }
         FieldKind::TimeClf => parse_clf(v).is_some(),
-        FieldKind::TimeIso8601 => std::str::from_utf8(v)
-            .is_ok_and(|s| waybill_model::time::parse_naive(s.get(..19).unwrap_or("")).is_ok()),
-        FieldKind::TimeMsec
-        | FieldKind::TimeEpochSec
-        | FieldKind::TimeEpochMs
-        | FieldKind::TimeEpochUs => {
+        FieldKind::TimeIso8601 => {
+            std::str::from_utf8(v).is_ok_and(|s| waybill_model::time::parse_naive(s.get(..19).unwrap_or("")).is_ok())
+        }
+        FieldKind::TimeMsec | FieldKind::TimeEpochSec | FieldKind::TimeEpochMs | FieldKind::TimeEpochUs => {
             !v.is_empty() && v.iter().all(|c| c.is_ascii_digit() || *c == b'.')
         }
         _ => true,
@@ -500,10 +490,7 @@ fn apache_directive(d: u8, arg: Option<&str>) -> Option<(FieldKind, String)> {
         (b'A', _) => (FieldKind::LocalIp, k("local_ip")),
         (b'B', _) => (FieldKind::Bytes, k("bytes")),
         (b'b', _) => (FieldKind::BodyBytes, k("bytes")),
-        (b'C', Some(n)) => (
-            FieldKind::Other(format!("cookie_{n}")),
-            format!("cookie_{n}"),
-        ),
+        (b'C', Some(n)) => (FieldKind::Other(format!("cookie_{n}")), format!("cookie_{n}")),
         (b'D', _) => (FieldKind::DurationUs, k("duration_us")),
         (b'e', Some(n)) => (FieldKind::Other(format!("env_{n}")), format!("env_{n}")),
         (b'f', _) => (FieldKind::Other(k("filename")), k("filename")),
@@ -518,10 +505,9 @@ fn apache_directive(d: u8, arg: Option<&str>) -> Option<(FieldKind, String)> {
         (b'L', _) => (FieldKind::Other(k("log_id")), k("log_id")),
         (b'm', _) => (FieldKind::Method, k("method")),
         (b'n', Some(n)) => (FieldKind::Other(format!("note_{n}")), format!("note_{n}")),
-        (b'o', Some(n)) => (
-            FieldKind::Other(format!("resp_{}", n.to_ascii_lowercase())),
-            format!("resp_{}", n.to_ascii_lowercase()),
-        ),
+        (b'o', Some(n)) => {
+            (FieldKind::Other(format!("resp_{}", n.to_ascii_lowercase())), format!("resp_{}", n.to_ascii_lowercase()))
+        }
         (b'O', _) => (FieldKind::Bytes, k("bytes_sent")),
         (b'p', _) => (FieldKind::Port, k("port")),
         (b'P', _) => (FieldKind::Other(k("pid")), k("pid")),
@@ -529,10 +515,7 @@ fn apache_directive(d: u8, arg: Option<&str>) -> Option<(FieldKind, String)> {
         (b'r', _) => (FieldKind::Request, k("request")),
         (b'R', _) => (FieldKind::Other(k("handler")), k("handler")),
         (b's', _) => (FieldKind::Status, k("status")),
-        (b'S', _) => (
-            FieldKind::Other(k("bytes_transferred")),
-            k("bytes_transferred"),
-        ),
+        (b'S', _) => (FieldKind::Other(k("bytes_transferred")), k("bytes_transferred")),
         (b't', None) => (FieldKind::TimeClfBracketed, k("time")),
         (b't', Some(f)) => {
             let f = f.trim_start_matches("begin:").trim_start_matches("end:");
@@ -549,10 +532,7 @@ fn apache_directive(d: u8, arg: Option<&str>) -> Option<(FieldKind, String)> {
         (b'u', _) => (FieldKind::RemoteUser, k("remote_user")),
         (b'U', _) => (FieldKind::Path, k("path")),
         (b'v' | b'V', _) => (FieldKind::ServerName, k("server_name")),
-        (b'X', _) => (
-            FieldKind::Other(k("connection_status")),
-            k("connection_status"),
-        ),
+        (b'X', _) => (FieldKind::Other(k("connection_status")), k("connection_status")),
         _ => return None,
     })
 }
@@ -593,13 +573,7 @@ fn nginx_variable(name: &str) -> (FieldKind, String) {
 
 /// Parses `10/Oct/2000:13:55:36 -0700` (optionally with `.fraction` after the seconds).
 pub fn parse_clf(v: &[u8]) -> Option<(NaiveDateTime, Option<i32>, Precision)> {
-    if v.len() < 20
-        || v[2] != b'/'
-        || v[6] != b'/'
-        || v[11] != b':'
-        || v[14] != b':'
-        || v[17] != b':'
-    {
+    if v.len() < 20 || v[2] != b'/' || v[6] != b'/' || v[11] != b':' || v[14] != b':' || v[17] != b':' {
         return None;
     }
     let day = digits(&v[0..2])?;
@@ -627,20 +601,8 @@ pub fn parse_clf(v: &[u8]) -> Option<(NaiveDateTime, Option<i32>, Precision)> {
         };
     }
     let rest = std::str::from_utf8(&v[i..]).ok()?;
-    let offset = if rest.is_empty() {
-        None
-    } else {
-        Some(parse_offset(rest)?)
-    };
-    let n = NaiveDateTime {
-        year,
-        month,
-        day,
-        hour,
-        minute,
-        second,
-        micro,
-    };
+    let offset = if rest.is_empty() { None } else { Some(parse_offset(rest)?) };
+    let n = NaiveDateTime { year, month, day, hour, minute, second, micro };
     n.assume_utc().ok()?;
     Some((n, offset, precision))
 }
@@ -661,32 +623,18 @@ pub struct LineTime {
 /// Interprets a time field.
 pub fn field_time(kind: &FieldKind, v: &[u8], zone: Zone) -> Result<LineTime, RejectReason> {
     let bad = || RejectReason::Timestamp(String::from_utf8_lossy(v).into_owned());
-    let with_offset =
-        |n: NaiveDateTime, off: Option<i32>, precision| -> Result<LineTime, RejectReason> {
-            match off {
-                Some(o) => Ok(LineTime {
-                    ts: n.to_utc_with_offset(o)?,
-                    precision,
-                    local: false,
-                    ambiguous: false,
-                }),
-                None => {
-                    let c = zone.to_utc(n)?;
-                    Ok(LineTime {
-                        ts: c.ts,
-                        precision,
-                        local: true,
-                        ambiguous: c.ambiguous,
-                    })
-                }
+    let with_offset = |n: NaiveDateTime, off: Option<i32>, precision| -> Result<LineTime, RejectReason> {
+        match off {
+            Some(o) => Ok(LineTime { ts: n.to_utc_with_offset(o)?, precision, local: false, ambiguous: false }),
+            None => {
+                let c = zone.to_utc(n)?;
+                Ok(LineTime { ts: c.ts, precision, local: true, ambiguous: c.ambiguous })
             }
-        };
+        }
+    };
     match kind {
         FieldKind::TimeClfBracketed => {
-            let inner = v
-                .strip_prefix(b"[")
-                .and_then(|x| x.strip_suffix(b"]"))
-                .ok_or_else(bad)?;
+            let inner = v.strip_prefix(b"[").and_then(|x| x.strip_suffix(b"]")).ok_or_else(bad)?;
             let (n, off, p) = parse_clf(inner).ok_or_else(bad)?;
             with_offset(n, off, p)
         }
@@ -696,27 +644,18 @@ pub fn field_time(kind: &FieldKind, v: &[u8], zone: Zone) -> Result<LineTime, Re
         }
         FieldKind::TimeIso8601 => {
             let s = std::str::from_utf8(v).map_err(|_| bad())?;
-            let n = waybill_model::time::parse_naive(s.get(..19).ok_or_else(bad)?)
-                .map_err(|_| bad())?;
+            let n = waybill_model::time::parse_naive(s.get(..19).ok_or_else(bad)?).map_err(|_| bad())?;
             let rest = &s[19..];
             let (micro, rest, precision) = match rest.strip_prefix('.') {
                 Some(r) => {
                     let end = r.find(|c: char| !c.is_ascii_digit()).unwrap_or(r.len());
-                    let p = if end <= 3 {
-                        Precision::Millisecond
-                    } else {
-                        Precision::Microsecond
-                    };
+                    let p = if end <= 3 { Precision::Millisecond } else { Precision::Microsecond };
                     (fraction_to_micros(&r.as_bytes()[..end]), &r[end..], p)
                 }
                 None => (0, rest, Precision::Second),
             };
             let n = NaiveDateTime { micro, ..n };
-            let off = if rest.is_empty() {
-                None
-            } else {
-                Some(parse_offset(rest).ok_or_else(bad)?)
-            };
+            let off = if rest.is_empty() { None } else { Some(parse_offset(rest).ok_or_else(bad)?) };
             with_offset(n, off, precision)
         }
         FieldKind::TimeMsec => {
@@ -724,43 +663,24 @@ pub fn field_time(kind: &FieldKind, v: &[u8], zone: Zone) -> Result<LineTime, Re
             let (secs, frac) = s.split_once('.').unwrap_or((s, ""));
             let secs: i64 = secs.parse().map_err(|_| bad())?;
             let micro = i64::from(fraction_to_micros(frac.as_bytes()));
-            let ts =
-                Timestamp::from_unix_micros(secs.checked_mul(1_000_000).ok_or_else(bad)? + micro)?;
-            Ok(LineTime {
-                ts,
-                precision: Precision::Millisecond,
-                local: false,
-                ambiguous: false,
-            })
+            let ts = Timestamp::from_unix_micros(secs.checked_mul(1_000_000).ok_or_else(bad)? + micro)?;
+            Ok(LineTime { ts, precision: Precision::Millisecond, local: false, ambiguous: false })
         }
         FieldKind::TimeEpochSec | FieldKind::TimeEpochMs | FieldKind::TimeEpochUs => {
-            let n: i64 = std::str::from_utf8(v)
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .ok_or_else(bad)?;
+            let n: i64 = std::str::from_utf8(v).ok().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
             let (ts, precision) = match kind {
                 FieldKind::TimeEpochSec => (Timestamp::from_unix_seconds(n)?, Precision::Second),
                 FieldKind::TimeEpochMs => (Timestamp::from_unix_millis(n)?, Precision::Millisecond),
                 _ => (Timestamp::from_unix_micros(n)?, Precision::Microsecond),
             };
-            Ok(LineTime {
-                ts,
-                precision,
-                local: false,
-                ambiguous: false,
-            })
+            Ok(LineTime { ts, precision, local: false, ambiguous: false })
         }
         FieldKind::TimeStrftime(fmt) => {
             let s = std::str::from_utf8(v).map_err(|_| bad())?;
             if fmt.contains("%z") {
                 let dt = chrono::DateTime::parse_from_str(s, fmt).map_err(|_| bad())?;
                 let ts = Timestamp::from_unix_micros(dt.timestamp_micros())?;
-                Ok(LineTime {
-                    ts,
-                    precision: Precision::Second,
-                    local: false,
-                    ambiguous: false,
-                })
+                Ok(LineTime { ts, precision: Precision::Second, local: false, ambiguous: false })
             } else {
                 use chrono::{Datelike, Timelike};
                 let dt = chrono::NaiveDateTime::parse_from_str(s, fmt).map_err(|_| bad())?;
@@ -857,11 +777,8 @@ mod tests {
 
     fn split<'l>(tpl: &Template, line: &'l str) -> Option<Vec<&'l str>> {
         let mut out = Vec::new();
-        tpl.split(line.as_bytes(), &mut out).then(|| {
-            out.iter()
-                .map(|v| std::str::from_utf8(v).unwrap())
-                .collect()
-        })
+        tpl.split(line.as_bytes(), &mut out, true)
+            .then(|| out.iter().map(|v| std::str::from_utf8(v).unwrap()).collect())
     }
 
     #[test]
@@ -882,13 +799,7 @@ mod tests {
                 "Mozilla/5.0 (X11)"
             ]
         );
-        assert!(
-            split(
-                &tpl,
-                r#"203.0.113.7 - - [13/Jan/2016:19:31:20 +0200] "GET / HTTP/1.1" 200 694"#
-            )
-            .is_none()
-        );
+        assert!(split(&tpl, r#"203.0.113.7 - - [13/Jan/2016:19:31:20 +0200] "GET / HTTP/1.1" 200 694"#).is_none());
     }
 
     #[test]
@@ -908,12 +819,13 @@ mod tests {
         let tpl = t(
             r#"apache:%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\" \"%{Sec-Fetch-Site}i\" \"%{Sec-Fetch-User}i\""#,
         );
-        let v = split(&tpl, r#"203.0.113.9 - - [01/Jan/2026:00:00:00 +0000] "GET /f.jpg HTTP/2.0" 200 10 "-" "UA" "none" "?1""#).unwrap();
+        let v = split(
+            &tpl,
+            r#"203.0.113.9 - - [01/Jan/2026:00:00:00 +0000] "GET /f.jpg HTTP/2.0" 200 10 "-" "UA" "none" "?1""#,
+        )
+        .unwrap();
         assert_eq!(&v[9..], &["none", "?1"]);
-        assert_eq!(
-            tpl.fields[10].kind,
-            FieldKind::Header("sec-fetch-user".into())
-        );
+        assert_eq!(tpl.fields[10].kind, FieldKind::Header("sec-fetch-user".into()));
     }
 
     #[test]
@@ -921,47 +833,27 @@ mod tests {
         let tpl = t(
             r#"nginx:{"ts":"$time_iso8601","ip":"$remote_addr","req":"$request","status":$status,"user":"$http_sec_fetch_user"}"#,
         );
-        let v = split(&tpl, r#"{"ts":"2026-01-03T02:14:07+00:00","ip":"203.0.113.7","req":"GET /x HTTP/1.1","status":200,"user":"?1"}"#).unwrap();
-        assert_eq!(
-            v,
-            vec![
-                "2026-01-03T02:14:07+00:00",
-                "203.0.113.7",
-                "GET /x HTTP/1.1",
-                "200",
-                "?1"
-            ]
-        );
+        let v = split(
+            &tpl,
+            r#"{"ts":"2026-01-03T02:14:07+00:00","ip":"203.0.113.7","req":"GET /x HTTP/1.1","status":200,"user":"?1"}"#,
+        )
+        .unwrap();
+        assert_eq!(v, vec!["2026-01-03T02:14:07+00:00", "203.0.113.7", "GET /x HTTP/1.1", "200", "?1"]);
     }
 
     #[test]
     fn times() {
-        let lt = field_time(
-            &FieldKind::TimeClfBracketed,
-            b"[13/Jan/2016:19:31:20 +0200]",
-            Zone::Utc,
-        )
-        .unwrap();
+        let lt = field_time(&FieldKind::TimeClfBracketed, b"[13/Jan/2016:19:31:20 +0200]", Zone::Utc).unwrap();
         assert_eq!(lt.ts.to_string(), "2016-01-13T17:31:20.000000Z");
         assert!(!lt.local);
         let lt = field_time(&FieldKind::TimeMsec, b"1451606400.123", Zone::Utc).unwrap();
         assert_eq!(lt.ts.to_string(), "2016-01-01T00:00:00.123000Z");
-        let lt = field_time(
-            &FieldKind::TimeStrftime("%Y-%m-%d %H:%M:%S".into()),
-            b"2016-01-01 12:00:00",
-            Zone::Fixed(3600),
-        )
-        .unwrap();
+        let lt =
+            field_time(&FieldKind::TimeStrftime("%Y-%m-%d %H:%M:%S".into()), b"2016-01-01 12:00:00", Zone::Fixed(3600))
+                .unwrap();
         assert!(lt.local);
         assert_eq!(lt.ts.to_string(), "2016-01-01T11:00:00.000000Z");
-        assert!(
-            field_time(
-                &FieldKind::TimeClfBracketed,
-                b"[32/Jan/2016:19:31:20 +0200]",
-                Zone::Utc
-            )
-            .is_err()
-        );
+        assert!(field_time(&FieldKind::TimeClfBracketed, b"[32/Jan/2016:19:31:20 +0200]", Zone::Utc).is_err());
     }
 
     #[test]

@@ -65,9 +65,7 @@ impl SqliteSchema {
 
     /// Does the table have this column?
     pub fn has_column(&self, table: &str, column: &str) -> bool {
-        self.tables
-            .get(table)
-            .is_some_and(|cols| cols.iter().any(|c| c.eq_ignore_ascii_case(column)))
+        self.tables.get(table).is_some_and(|cols| cols.iter().any(|c| c.eq_ignore_ascii_case(column)))
     }
 
     /// Does the database have all these tables?
@@ -112,15 +110,10 @@ impl<'a> Probe<'a> {
             .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
     }
 
-    /// Judges a line format by its first lines: `Yes` when at least one of the
-    /// first `n` non-comment lines parses and at least 80 % of them do; `Maybe`
-    /// when some do; `No` otherwise.
-    pub fn judge_lines(
-        &self,
-        n: usize,
-        comment: Option<u8>,
-        mut ok: impl FnMut(&[u8]) -> bool,
-    ) -> Sniff {
+    /// Judges a line format by its first lines: `Yes` when most of the first `n`
+    /// non-comment lines parse (damaged lines happen in real logs); `Maybe` when
+    /// some do; `No` otherwise.
+    pub fn judge_lines(&self, n: usize, comment: Option<u8>, mut ok: impl FnMut(&[u8]) -> bool) -> Sniff {
         let mut tried = 0;
         let mut good = 0;
         for line in self.lines() {
@@ -137,7 +130,7 @@ impl<'a> Probe<'a> {
         }
         if good == 0 {
             Sniff::No
-        } else if good * 5 >= tried * 4 {
+        } else if good * 2 > tried {
             Sniff::Yes
         } else {
             Sniff::Maybe
@@ -190,10 +183,7 @@ pub enum SourceError {
 impl SourceError {
     /// Wraps an SQLite error with the table it concerns.
     pub fn sqlite(table: &str) -> impl FnOnce(rusqlite::Error) -> Self + '_ {
-        move |source| Self::Sqlite {
-            table: table.to_owned(),
-            source,
-        }
+        move |source| Self::Sqlite { table: table.to_owned(), source }
     }
 }
 
@@ -242,10 +232,7 @@ pub trait Source: Send + Sync + 'static {
     /// For formats whose records are independent lines: the parser of one line.
     /// When this returns a parser, the driver reads the input itself (in parallel
     /// chunks) and `parse` is not called.
-    fn line_parser<'a>(
-        &'a self,
-        _ctx: &'a ParseContext,
-    ) -> Result<Option<Box<dyn LineParser + 'a>>, SourceError> {
+    fn line_parser<'a>(&'a self, _ctx: &'a ParseContext) -> Result<Option<Box<dyn LineParser + 'a>>, SourceError> {
         Ok(None)
     }
 
@@ -257,11 +244,7 @@ pub trait Source: Send + Sync + 'static {
 
 /// Parses a line format sequentially with `parser` (the `parse` of every line
 /// source; the driver normally reads such inputs itself, in parallel).
-pub fn parse_lines(
-    parser: &dyn LineParser,
-    input: &mut Input<'_>,
-    out: &mut dyn EventSink,
-) -> Result<(), SourceError> {
+pub fn parse_lines(parser: &dyn LineParser, input: &mut Input<'_>, out: &mut dyn EventSink) -> Result<(), SourceError> {
     input.for_each_line(out, |pos, line, out| {
         if !parser.skip_line(line) {
             parser.parse_line(pos, line, out);

@@ -13,11 +13,7 @@ use crate::source::{SourceError, SqliteSchema};
 pub fn select_list(schema: &SqliteSchema, table: &str, alias: &str, cols: &[&str]) -> String {
     cols.iter()
         .map(|c| {
-            if schema.has_column(table, c) {
-                format!("{alias}.\"{c}\" AS \"{c}\"")
-            } else {
-                format!("NULL AS \"{c}\"")
-            }
+            if schema.has_column(table, c) { format!("{alias}.\"{c}\" AS \"{c}\"") } else { format!("NULL AS \"{c}\"") }
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -28,10 +24,7 @@ pub fn int(row: &Row<'_>, name: &str) -> Result<Option<i64>, RejectReason> {
     match row.get_ref(name) {
         Ok(ValueRef::Null) | Err(_) => Ok(None),
         Ok(ValueRef::Integer(i)) => Ok(Some(i)),
-        #[allow(
-            clippy::cast_possible_truncation,
-            reason = "SQLite REAL in an integer column"
-        )]
+        #[allow(clippy::cast_possible_truncation, reason = "SQLite REAL in an integer column")]
         Ok(ValueRef::Real(f)) => Ok(Some(f as i64)),
         Ok(ValueRef::Text(t)) => {
             let s = String::from_utf8_lossy(t);
@@ -39,15 +32,13 @@ pub fn int(row: &Row<'_>, name: &str) -> Result<Option<i64>, RejectReason> {
             if s.is_empty() {
                 return Ok(None);
             }
-            s.parse().map(Some).map_err(|_| RejectReason::Value {
-                field: name.to_owned(),
-                detail: format!("{s:?} is not an integer"),
-            })
+            s.parse()
+                .map(Some)
+                .map_err(|_| RejectReason::Value { field: name.to_owned(), detail: format!("{s:?} is not an integer") })
         }
-        Ok(ValueRef::Blob(_)) => Err(RejectReason::Value {
-            field: name.to_owned(),
-            detail: "BLOB where an integer is expected".into(),
-        }),
+        Ok(ValueRef::Blob(_)) => {
+            Err(RejectReason::Value { field: name.to_owned(), detail: "BLOB where an integer is expected".into() })
+        }
     }
 }
 
@@ -55,23 +46,19 @@ pub fn int(row: &Row<'_>, name: &str) -> Result<Option<i64>, RejectReason> {
 pub fn real(row: &Row<'_>, name: &str) -> Result<Option<f64>, RejectReason> {
     match row.get_ref(name) {
         Ok(ValueRef::Null) | Err(_) => Ok(None),
-        #[allow(
-            clippy::cast_precision_loss,
-            reason = "SQLite INTEGER in a REAL column"
-        )]
+        #[allow(clippy::cast_precision_loss, reason = "SQLite INTEGER in a REAL column")]
         Ok(ValueRef::Integer(i)) => Ok(Some(i as f64)),
         Ok(ValueRef::Real(f)) => Ok(Some(f)),
         Ok(ValueRef::Text(t)) => {
             let s = String::from_utf8_lossy(t);
-            s.trim().parse().map(Some).map_err(|_| RejectReason::Value {
-                field: name.to_owned(),
-                detail: format!("{s:?} is not a number"),
-            })
+            s.trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| RejectReason::Value { field: name.to_owned(), detail: format!("{s:?} is not a number") })
         }
-        Ok(ValueRef::Blob(_)) => Err(RejectReason::Value {
-            field: name.to_owned(),
-            detail: "BLOB where a number is expected".into(),
-        }),
+        Ok(ValueRef::Blob(_)) => {
+            Err(RejectReason::Value { field: name.to_owned(), detail: "BLOB where a number is expected".into() })
+        }
     }
 }
 
@@ -103,9 +90,7 @@ pub fn row_excerpt(row: &Row<'_>) -> String {
         let v = match row.get_ref(i) {
             Ok(ValueRef::Null) | Err(_) => serde_json::Value::Null,
             Ok(ValueRef::Integer(n)) => n.into(),
-            Ok(ValueRef::Real(f)) => {
-                serde_json::Number::from_f64(f).map_or(serde_json::Value::Null, Into::into)
-            }
+            Ok(ValueRef::Real(f)) => serde_json::Number::from_f64(f).map_or(serde_json::Value::Null, Into::into),
             Ok(ValueRef::Text(t)) => String::from_utf8_lossy(t).into_owned().into(),
             Ok(ValueRef::Blob(b)) => crate::input::hex(&b[..b.len().min(64)]).into(),
         };
@@ -133,10 +118,7 @@ pub fn each_row(
             Ok(Some(r)) => r,
             Ok(None) => return Ok(()),
             Err(e) => {
-                let record = RecordRef::Row {
-                    table,
-                    rowid: last_rowid + 1,
-                };
+                let record = RecordRef::Row { table, rowid: last_rowid + 1 };
                 out.reject(Reject {
                     record,
                     reason: RejectReason::Truncated(format!(
@@ -159,11 +141,7 @@ pub fn each_row(
             }
             Err(reason) => {
                 let raw = row_excerpt(row);
-                out.reject(Reject {
-                    record,
-                    reason,
-                    raw: raw.as_bytes(),
-                });
+                out.reject(Reject { record, reason, raw: raw.as_bytes() });
             }
         }
     }
@@ -175,9 +153,7 @@ pub fn file_uri_to_path(uri: &str) -> String {
         return uri.to_owned();
     };
     let rest = rest.strip_prefix("localhost").unwrap_or(rest);
-    let decoded = percent_encoding::percent_decode_str(rest)
-        .decode_utf8_lossy()
-        .into_owned();
+    let decoded = percent_encoding::percent_decode_str(rest).decode_utf8_lossy().into_owned();
     let b = decoded.as_bytes();
     if b.len() >= 3 && b[0] == b'/' && b[1].is_ascii_alphabetic() && b[2] == b':' {
         decoded[1..].to_owned()
@@ -192,14 +168,8 @@ mod tests {
 
     #[test]
     fn file_uris() {
-        assert_eq!(
-            file_uri_to_path("file:///D:/plaso-static.zip"),
-            "D:/plaso-static.zip"
-        );
-        assert_eq!(
-            file_uri_to_path("file:///home/u/a%20b.msi"),
-            "/home/u/a b.msi"
-        );
+        assert_eq!(file_uri_to_path("file:///D:/plaso-static.zip"), "D:/plaso-static.zip");
+        assert_eq!(file_uri_to_path("file:///home/u/a%20b.msi"), "/home/u/a b.msi");
         assert_eq!(file_uri_to_path("/plain/path"), "/plain/path");
     }
 }

@@ -20,9 +20,7 @@ pub enum Zone {
 
 /// A zone name that is neither `UTC`, an offset nor an IANA zone.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown time zone {0:?} (use an IANA name such as Europe/Berlin, UTC, or an offset such as +02:00)"
-)]
+#[error("unknown time zone {0:?} (use an IANA name such as Europe/Berlin, UTC, or an offset such as +02:00)")]
 pub struct ZoneError(pub String);
 
 impl FromStr for Zone {
@@ -34,15 +32,9 @@ impl FromStr for Zone {
             return Ok(Self::Utc);
         }
         if let Some(off) = waybill_model::time::parse_offset(t) {
-            return Ok(if off == 0 {
-                Self::Utc
-            } else {
-                Self::Fixed(off)
-            });
+            return Ok(if off == 0 { Self::Utc } else { Self::Fixed(off) });
         }
-        t.parse::<chrono_tz::Tz>()
-            .map(Self::Named)
-            .map_err(|_| ZoneError(s.to_owned()))
+        t.parse::<chrono_tz::Tz>().map(Self::Named).map_err(|_| ZoneError(s.to_owned()))
     }
 }
 
@@ -75,17 +67,10 @@ impl Zone {
     /// (skipped by a daylight-saving change) is a reject, never a guess.
     pub fn to_utc(self, n: NaiveDateTime) -> Result<Converted, RejectReason> {
         match self {
-            Self::Utc => Ok(Converted {
-                ts: n.assume_utc()?,
-                ambiguous: false,
-            }),
-            Self::Fixed(off) => Ok(Converted {
-                ts: n.to_utc_with_offset(off)?,
-                ambiguous: false,
-            }),
+            Self::Utc => Ok(Converted { ts: n.assume_utc()?, ambiguous: false }),
+            Self::Fixed(off) => Ok(Converted { ts: n.to_utc_with_offset(off)?, ambiguous: false }),
             Self::Named(tz) => {
-                let year = i32::try_from(n.year)
-                    .map_err(|_| RejectReason::Timestamp(format!("year {}", n.year)))?;
+                let year = i32::try_from(n.year).map_err(|_| RejectReason::Timestamp(format!("year {}", n.year)))?;
                 let date = NaiveDate::from_ymd_opt(year, n.month, n.day)
                     .and_then(|d| d.and_hms_micro_opt(n.hour, n.minute, n.second.min(59), n.micro))
                     .ok_or_else(|| RejectReason::Timestamp(format!("{n:?}")))?;
@@ -103,10 +88,7 @@ impl Zone {
                         )));
                     }
                 };
-                Ok(Converted {
-                    ts: n.to_utc_with_offset(offset)?,
-                    ambiguous,
-                })
+                Ok(Converted { ts: n.to_utc_with_offset(offset)?, ambiguous })
             }
         }
     }
@@ -130,10 +112,7 @@ mod tests {
         assert!(c.ambiguous);
         assert_eq!(c.ts.to_string(), "2026-10-25T00:30:00.000000Z");
         // 2026-03-29 02:30 does not exist in Berlin.
-        assert!(matches!(
-            z.to_utc(naive("2026-03-29 02:30:00")),
-            Err(RejectReason::Zone(_))
-        ));
+        assert!(matches!(z.to_utc(naive("2026-03-29 02:30:00")), Err(RejectReason::Zone(_))));
     }
 
     #[test]

@@ -1,1 +1,17 @@
-//! Integration tests (filled in below).
+//! Integration tests of the ingest crate (one test binary).
+//!
+//! - `table`: every fixture, its counts, its rejects and a snapshot of its events;
+//! - `registry`: properties of the whole registry (unique ids, a fixture folder per
+//!   source, the sniff matrix);
+//! - `real`: the shared corpus of real artifacts, with plaso parity;
+//! - `invariants`: evidence untouched, records read = accepted + rejected,
+//!   determinism, parallel = sequential, hostile input.
+
+#[path = "ingest/invariants.rs"]
+mod invariants;
+#[path = "ingest/real.rs"]
+mod real;
+#[path = "ingest/registry.rs"]
+mod registry;
+#[path = "ingest/table.rs"]
+mod table;

@@ -201,8 +201,7 @@ impl<'a> Attrs<'a> {
                     let _ = write!(
                         out,
                         "{}",
-                        serde_json::Number::from_f64(*f)
-                            .map_or_else(|| "null".to_owned(), |n| n.to_string())
+                        serde_json::Number::from_f64(*f).map_or_else(|| "null".to_owned(), |n| n.to_string())
                     );
                 }
                 Value::Float(_) => out.push_str("null"),

@@ -139,13 +139,7 @@ mod tests {
     #[test]
     fn reason_codes_prefix_messages() {
         let r = RejectReason::TooLong { len: 10, limit: 5 };
-        assert!(
-            r.to_string()
-                .starts_with(r.code().replace('_', " ").as_str())
-        );
-        assert_eq!(
-            RejectReason::Malformed("x".into()).to_string(),
-            "malformed: x"
-        );
+        assert!(r.to_string().starts_with(r.code().replace('_', " ").as_str()));
+        assert_eq!(RejectReason::Malformed("x".into()).to_string(), "malformed: x");
     }
 }

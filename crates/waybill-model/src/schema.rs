@@ -4,8 +4,8 @@
 use std::sync::{Arc, OnceLock};
 
 use arrow::array::{
-    ArrayBuilder, ArrayRef, BooleanBuilder, Int32Builder, Int64Builder, StringBuilder,
-    TimestampMicrosecondBuilder, UInt64Builder,
+    ArrayBuilder, ArrayRef, BooleanBuilder, Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
+    UInt64Builder,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use arrow::error::ArrowError;
@@ -56,11 +56,7 @@ pub fn event_schema() -> SchemaRef {
         .get_or_init(|| {
             let utf8 = |name: &str, nullable: bool| Field::new(name, DataType::Utf8, nullable);
             Arc::new(Schema::new(vec![
-                Field::new(
-                    "ts",
-                    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-                    false,
-                ),
+                Field::new("ts", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false),
                 utf8("ts_precision", false),
                 utf8("tz_assumed", true),
                 utf8("clock", false),
@@ -326,10 +322,7 @@ impl EventSink for EventBatchBuilder {
         self.ts.append_value(e.ts.unix_micros());
         self.ts_precision.append_value(e.precision.as_str());
         if e.local_time {
-            opt(
-                &mut self.tz_assumed,
-                Some(self.ctx.tz_name.as_deref().unwrap_or("UTC")),
-            );
+            opt(&mut self.tz_assumed, Some(self.ctx.tz_name.as_deref().unwrap_or("UTC")));
         } else {
             self.tz_assumed.append_null();
         }
@@ -342,15 +335,11 @@ impl EventSink for EventBatchBuilder {
             let _ = write!(self.json, "{}", e.record);
         }
         self.record.append_value(&self.json);
-        self.seq
-            .append_value(self.seq_base | (self.part_events & 0xFFFF_FFFF));
+        self.seq.append_value(self.seq_base | (self.part_events & 0xFFFF_FFFF));
         self.part_events += 1;
         self.kind.append_value(e.kind.as_str());
         opt(&mut self.actor, e.actor.as_deref());
-        opt(
-            &mut self.device,
-            e.device.as_deref().or(self.ctx.device.as_deref()),
-        );
+        opt(&mut self.device, e.device.as_deref().or(self.ctx.device.as_deref()));
         opt(&mut self.client_ip, e.client_ip.as_deref());
         opt(&mut self.user_agent, e.user_agent.as_deref());
         opt(&mut self.url, e.url.as_deref());
@@ -387,17 +376,10 @@ impl EventSink for EventBatchBuilder {
     }
 
     fn reject(&mut self, r: Reject<'_>) {
-        debug_assert_eq!(
-            self.pending, 0,
-            "a rejected record must not have emitted events"
-        );
+        debug_assert_eq!(self.pending, 0, "a rejected record must not have emitted events");
         self.counts.records += 1;
         self.counts.rejects += 1;
-        self.rejects.push(RejectRow {
-            record: r.record.to_string(),
-            reason: r.reason,
-            excerpt: Excerpt::of(r.raw),
-        });
+        self.rejects.push(RejectRow { record: r.record.to_string(), reason: r.reason, excerpt: Excerpt::of(r.raw) });
     }
 }
 
@@ -424,42 +406,19 @@ mod tests {
         };
         let mut b = EventBatchBuilder::new(ctx, 3);
         let rec = RecordRef::Line { offset: 0, line: 1 };
-        b.event(Event::new(
-            EventKind::HttpRequest,
-            Timestamp::from_unix_seconds(1).unwrap(),
-            Precision::Second,
-            rec,
-        ));
+        b.event(Event::new(EventKind::HttpRequest, Timestamp::from_unix_seconds(1).unwrap(), Precision::Second, rec));
         b.accepted();
         b.reject(Reject {
-            record: RecordRef::Line {
-                offset: 10,
-                line: 2,
-            },
+            record: RecordRef::Line { offset: 10, line: 2 },
             reason: RejectReason::Truncated("x".into()),
             raw: b"abc",
         });
-        assert_eq!(
-            b.counts(),
-            Counts {
-                records: 2,
-                events: 1,
-                rejects: 1
-            }
-        );
+        assert_eq!(b.counts(), Counts { records: 2, events: 1, rejects: 1 });
         let batch = b.take_batch().unwrap();
         assert_eq!(batch.num_rows(), 1);
-        let seq = batch
-            .column(7)
-            .as_any()
-            .downcast_ref::<arrow::array::UInt64Array>()
-            .unwrap();
+        let seq = batch.column(7).as_any().downcast_ref::<arrow::array::UInt64Array>().unwrap();
         assert_eq!(seq.value(0), 3 << 32);
-        let dev = batch
-            .column(10)
-            .as_any()
-            .downcast_ref::<arrow::array::StringArray>()
-            .unwrap();
+        let dev = batch.column(10).as_any().downcast_ref::<arrow::array::StringArray>().unwrap();
         assert_eq!(dev.value(0), "PHONE-1");
         assert_eq!(b.rejects()[0].record, "offset 10 line 2");
     }

@@ -63,9 +63,7 @@ impl FromStr for Subject {
     type Err = SubjectError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (k, v) = s
-            .split_once('=')
-            .ok_or_else(|| SubjectError::Syntax(s.to_owned()))?;
+        let (k, v) = s.split_once('=').ok_or_else(|| SubjectError::Syntax(s.to_owned()))?;
         let kind = match k.trim().to_ascii_lowercase().as_str() {
             "account" => SubjectKind::Account,
             "device" => SubjectKind::Device,
@@ -74,20 +72,14 @@ impl FromStr for Subject {
             other => return Err(SubjectError::Kind(other.to_owned())),
         };
         let value = v.trim();
-        let bad = || SubjectError::Value {
-            kind: kind.as_str(),
-            value: value.to_owned(),
-        };
+        let bad = || SubjectError::Value { kind: kind.as_str(), value: value.to_owned() };
         if value.is_empty() {
             return Err(bad());
         }
         if kind == SubjectKind::Ip && value.parse::<std::net::IpAddr>().is_err() {
             return Err(bad());
         }
-        Ok(Self {
-            kind,
-            value: value.to_owned(),
-        })
+        Ok(Self { kind, value: value.to_owned() })
     }
 }
 
@@ -105,21 +97,9 @@ mod tests {
     fn parses_kinds() {
         let s: Subject = "ip=203.0.113.7".parse().unwrap();
         assert_eq!((s.kind, s.value.as_str()), (SubjectKind::Ip, "203.0.113.7"));
-        assert_eq!(
-            "phone=+15550100".parse::<Subject>().unwrap().to_string(),
-            "phone=+15550100"
-        );
-        assert!(matches!(
-            "ip=300.1.1.1".parse::<Subject>(),
-            Err(SubjectError::Value { .. })
-        ));
-        assert!(matches!(
-            "user=x".parse::<Subject>(),
-            Err(SubjectError::Kind(_))
-        ));
-        assert!(matches!(
-            "account".parse::<Subject>(),
-            Err(SubjectError::Syntax(_))
-        ));
+        assert_eq!("phone=+15550100".parse::<Subject>().unwrap().to_string(), "phone=+15550100");
+        assert!(matches!("ip=300.1.1.1".parse::<Subject>(), Err(SubjectError::Value { .. })));
+        assert!(matches!("user=x".parse::<Subject>(), Err(SubjectError::Kind(_))));
+        assert!(matches!("account".parse::<Subject>(), Err(SubjectError::Syntax(_))));
     }
 }

@@ -91,17 +91,13 @@ impl Timestamp {
     /// From a Windows FILETIME: 100-nanosecond intervals since 1601-01-01 UTC
     /// (truncated to µs).
     pub fn from_filetime(ticks: u64) -> Result<Self, TimeError> {
-        let us = i64::try_from(ticks / 10)
-            .map_err(|_| TimeError::OutOfRange(format!("FILETIME {ticks}")))?;
+        let us = i64::try_from(ticks / 10).map_err(|_| TimeError::OutOfRange(format!("FILETIME {ticks}")))?;
         Self::from_webkit_micros(us)
     }
 
     /// From Cocoa/Core Data time: fractional seconds since 2001-01-01 UTC.
     pub fn from_cocoa_seconds(s: f64) -> Result<Self, TimeError> {
-        #[allow(
-            clippy::cast_precision_loss,
-            reason = "constant is exactly representable"
-        )]
+        #[allow(clippy::cast_precision_loss, reason = "constant is exactly representable")]
         Self::from_unix_seconds_f64(s + COCOA_EPOCH_OFFSET_S as f64)
     }
 
@@ -139,14 +135,11 @@ impl Timestamp {
             || second > 60
             || micro > 999_999
         {
-            return Err(TimeError::Syntax(format!(
-                "{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}"
-            )));
+            return Err(TimeError::Syntax(format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}")));
         }
         // A leap second (:60) is folded onto the next second, as most parsers do.
         let days = days_from_civil(year, month, day);
-        let secs =
-            days * 86_400 + i64::from(hour) * 3_600 + i64::from(minute) * 60 + i64::from(second);
+        let secs = days * 86_400 + i64::from(hour) * 3_600 + i64::from(minute) * 60 + i64::from(second);
         secs.checked_mul(1_000_000)
             .and_then(|v| v.checked_add(i64::from(micro)))
             .ok_or_else(|| TimeError::OutOfRange(format!("year {year}")))
@@ -156,18 +149,10 @@ impl Timestamp {
     /// The civil UTC fields: (year, month, day, hour, minute, second, microsecond).
     pub fn to_civil(self) -> (i64, u32, u32, u32, u32, u32, u32) {
         let secs = self.0.div_euclid(1_000_000);
-        #[allow(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            reason = "rem_euclid is in 0..1e6"
-        )]
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "rem_euclid is in 0..1e6")]
         let micro = self.0.rem_euclid(1_000_000) as u32;
         let days = secs.div_euclid(86_400);
-        #[allow(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            reason = "rem_euclid is in 0..86400"
-        )]
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "rem_euclid is in 0..86400")]
         let sod = secs.rem_euclid(86_400) as u32;
         let (y, m, d) = civil_from_days(days);
         (y, m, d, sod / 3600, (sod / 60) % 60, sod % 60, micro)
@@ -215,15 +200,7 @@ pub struct NaiveDateTime {
 impl NaiveDateTime {
     /// Interprets the fields as UTC.
     pub fn assume_utc(self) -> Result<Timestamp, TimeError> {
-        Timestamp::from_civil(
-            self.year,
-            self.month,
-            self.day,
-            self.hour,
-            self.minute,
-            self.second,
-            self.micro,
-        )
+        Timestamp::from_civil(self.year, self.month, self.day, self.hour, self.minute, self.second, self.micro)
     }
 
     /// Interprets the fields as local time at `offset_s` seconds east of UTC.
@@ -236,11 +213,7 @@ impl NaiveDateTime {
 /// Parses `YYYY-MM-DD[T ]HH:MM[:SS[.frac]]` and returns the fields and the rest.
 pub fn parse_naive(text: &str) -> Result<NaiveDateTime, TimeError> {
     let (naive, rest) = parse_naive_prefix(text)?;
-    if rest.is_empty() {
-        Ok(naive)
-    } else {
-        Err(TimeError::Syntax(text.to_owned()))
-    }
+    if rest.is_empty() { Ok(naive) } else { Err(TimeError::Syntax(text.to_owned())) }
 }
 
 fn parse_naive_prefix(text: &str) -> Result<(NaiveDateTime, &str), TimeError> {
@@ -277,15 +250,7 @@ fn parse_naive_prefix(text: &str) -> Result<(NaiveDateTime, &str), TimeError> {
             micro = fraction_to_micros(&b[start..i]);
         }
     }
-    let naive = NaiveDateTime {
-        year,
-        month,
-        day,
-        hour,
-        minute,
-        second,
-        micro,
-    };
+    let naive = NaiveDateTime { year, month, day, hour, minute, second, micro };
     // Validate the civil fields now so callers get a syntax error, not a zone error.
     naive.assume_utc()?;
     Ok((naive, &text[i..]))
@@ -380,11 +345,7 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        reason = "d in 1..=31, m in 1..=12"
-    )]
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "d in 1..=31, m in 1..=12")]
     (if m <= 2 { y + 1 } else { y }, m as u32, d as u32)
 }
 
@@ -447,11 +408,7 @@ pub fn month_from_abbrev(b: &[u8]) -> Option<u32> {
     if b.len() != 3 {
         return None;
     }
-    let l = [
-        b[0].to_ascii_lowercase(),
-        b[1].to_ascii_lowercase(),
-        b[2].to_ascii_lowercase(),
-    ];
+    let l = [b[0].to_ascii_lowercase(), b[1].to_ascii_lowercase(), b[2].to_ascii_lowercase()];
     Some(match &l {
         b"jan" => 1,
         b"feb" => 2,
@@ -484,10 +441,7 @@ mod tests {
 
     #[test]
     fn cocoa_epoch_is_2001() {
-        assert_eq!(
-            Timestamp::from_cocoa_seconds(0.0).unwrap().to_string(),
-            "2001-01-01T00:00:00.000000Z"
-        );
+        assert_eq!(Timestamp::from_cocoa_seconds(0.0).unwrap().to_string(), "2001-01-01T00:00:00.000000Z");
     }
 
     #[test]
@@ -506,14 +460,8 @@ mod tests {
     fn range_limits() {
         assert!(Timestamp::from_unix_micros(MAX_US + 1).is_err());
         assert!(Timestamp::from_webkit_micros(-1).is_err());
-        assert_eq!(
-            Timestamp::from_webkit_micros(0).unwrap().to_string(),
-            "1601-01-01T00:00:00.000000Z"
-        );
-        assert_eq!(
-            Timestamp::from_unix_micros(MAX_US).unwrap().to_string(),
-            "9999-12-31T23:59:59.999999Z"
-        );
+        assert_eq!(Timestamp::from_webkit_micros(0).unwrap().to_string(), "1601-01-01T00:00:00.000000Z");
+        assert_eq!(Timestamp::from_unix_micros(MAX_US).unwrap().to_string(), "9999-12-31T23:59:59.999999Z");
     }
 
     proptest::proptest! {

@@ -54,14 +54,9 @@ impl Chain {
             None => 0,
         };
         let torn = text.len() - complete;
-        let body = std::str::from_utf8(&text[..complete])
-            .map_err(|_| StoreError::layout(path, "is not UTF-8"))?;
+        let body = std::str::from_utf8(&text[..complete]).map_err(|_| StoreError::layout(path, "is not UTF-8"))?;
         let lines = body.lines().map(str::to_owned).collect();
-        Ok(Self {
-            path: path.to_owned(),
-            lines,
-            torn,
-        })
+        Ok(Self { path: path.to_owned(), lines, torn })
     }
 
     /// The raw lines.
@@ -75,27 +70,22 @@ impl Chain {
             .iter()
             .enumerate()
             .map(|(i, l)| {
-                serde_json::from_str(l)
-                    .map_err(|e| StoreError::layout(&self.path, &format!("line {}: {e}", i + 1)))
+                serde_json::from_str(l).map_err(|e| StoreError::layout(&self.path, &format!("line {}: {e}", i + 1)))
             })
             .collect()
     }
 
     /// SHA-256 of the last line (the chain head), or [`GENESIS`].
     pub fn head(&self) -> String {
-        self.lines
-            .last()
-            .map_or_else(|| GENESIS.to_owned(), |l| sha256_hex(l.as_bytes()))
+        self.lines.last().map_or_else(|| GENESIS.to_owned(), |l| sha256_hex(l.as_bytes()))
     }
 
     /// Checks every `prev` link.
     pub fn verify(&self) -> Result<(), ChainBreak> {
         let mut prev = GENESIS.to_owned();
         for (i, line) in self.lines.iter().enumerate() {
-            let v: serde_json::Value = serde_json::from_str(line).map_err(|e| ChainBreak {
-                line: i + 1,
-                detail: format!("not JSON: {e}"),
-            })?;
+            let v: serde_json::Value =
+                serde_json::from_str(line).map_err(|e| ChainBreak { line: i + 1, detail: format!("not JSON: {e}") })?;
             let got = v.get("prev").and_then(|p| p.as_str()).unwrap_or("");
             if got != prev {
                 return Err(ChainBreak {
@@ -117,18 +107,11 @@ impl Chain {
     /// Appends `entry` with its `prev` set, durably. `entry` must serialize to an
     /// object; its `prev` member is overwritten.
     pub fn append<T: Serialize>(&mut self, entry: &T) -> Result<String, StoreError> {
-        let mut v = serde_json::to_value(entry)
-            .map_err(|e| StoreError::layout(&self.path, &e.to_string()))?;
-        let obj = v
-            .as_object_mut()
-            .ok_or_else(|| StoreError::layout(&self.path, "entry is not an object"))?;
+        let mut v = serde_json::to_value(entry).map_err(|e| StoreError::layout(&self.path, &e.to_string()))?;
+        let obj = v.as_object_mut().ok_or_else(|| StoreError::layout(&self.path, "entry is not an object"))?;
         obj.insert("prev".into(), serde_json::Value::String(self.head()));
-        let line = serde_json::to_string(&v)
-            .map_err(|e| StoreError::layout(&self.path, &e.to_string()))?;
-        let mut f = fs_err::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)?;
+        let line = serde_json::to_string(&v).map_err(|e| StoreError::layout(&self.path, &e.to_string()))?;
+        let mut f = fs_err::OpenOptions::new().create(true).append(true).open(&self.path)?;
         if self.torn > 0 {
             // Remove a crash residue before appending.
             let len = f.metadata()?.len();
@@ -158,9 +141,7 @@ mod tests {
         let c2 = Chain::load(&p).unwrap();
         assert!(c2.verify().is_ok());
         assert_eq!(c2.lines().len(), 2);
-        let text = std::fs::read_to_string(&p)
-            .unwrap()
-            .replace("\"a\":1", "\"a\":3");
+        let text = std::fs::read_to_string(&p).unwrap().replace("\"a\":1", "\"a\":3");
         std::fs::write(&p, text).unwrap();
         let err = Chain::load(&p).unwrap().verify().unwrap_err();
         assert_eq!(err.line, 2);

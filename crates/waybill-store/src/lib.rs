@@ -72,10 +72,7 @@ pub enum StoreError {
 
 impl StoreError {
     pub(crate) fn layout(path: &Path, detail: &str) -> Self {
-        Self::Layout {
-            path: path.to_owned(),
-            detail: detail.to_owned(),
-        }
+        Self::Layout { path: path.to_owned(), detail: detail.to_owned() }
     }
 }
 
@@ -103,8 +100,7 @@ impl Case {
             }
         }
         fs_err::create_dir_all(root)?;
-        let text = toml::to_string(config)
-            .map_err(|e| StoreError::layout(&root.join(CASE_FILE), &e.to_string()))?;
+        let text = toml::to_string(config).map_err(|e| StoreError::layout(&root.join(CASE_FILE), &e.to_string()))?;
         atomic::write(&root.join(CASE_FILE), text.as_bytes())?;
         for d in ["events", "rejects"] {
             fs_err::create_dir_all(root.join(d))?;
@@ -123,8 +119,7 @@ impl Case {
             }
             Err(e) => return Err(e.into()),
         };
-        let config: CaseConfig =
-            toml::from_str(&text).map_err(|e| StoreError::layout(&path, &e.to_string()))?;
+        let config: CaseConfig = toml::from_str(&text).map_err(|e| StoreError::layout(&path, &e.to_string()))?;
         Ok(Self {
             root: root.to_owned(),
             config,
@@ -139,11 +134,7 @@ impl Case {
     /// inputs that never got their manifest line).
     pub fn open_for_write(root: &Path) -> Result<Self, StoreError> {
         let mut case = Self::open(root)?;
-        let lock = fs_err::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(root.join(".lock"))?;
+        let lock = fs_err::OpenOptions::new().create(true).truncate(false).write(true).open(root.join(".lock"))?;
         let lock = lock.into_file();
         match lock.try_lock() {
             Ok(()) => {}
@@ -167,8 +158,7 @@ impl Case {
                 }
             }
         }
-        let known: std::collections::BTreeSet<String> =
-            self.manifest_entries()?.into_iter().map(|m| m.id).collect();
+        let known: std::collections::BTreeSet<String> = self.manifest_entries()?.into_iter().map(|m| m.id).collect();
         let events = self.root.join("events");
         if events.exists() {
             for fmt in fs_err::read_dir(&events)? {
@@ -178,10 +168,7 @@ impl Case {
                 }
                 for src in fs_err::read_dir(&fmt)? {
                     let src = src?.path();
-                    let name = src
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default();
+                    let name = src.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                     if let Some(id) = name.strip_prefix("source=")
                         && !known.contains(id)
                     {
@@ -194,10 +181,7 @@ impl Case {
         if rejects.exists() {
             for r in fs_err::read_dir(&rejects)? {
                 let r = r?.path();
-                let id = r
-                    .file_stem()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
+                let id = r.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                 if r.extension().is_some_and(|e| e == "jsonl") && !known.contains(&id) {
                     fs_err::remove_file(&r)?;
                 }
@@ -279,18 +263,11 @@ impl Case {
 
     /// Makes a staged input part of the case: moves its events and rejects into
     /// place, then appends its manifest line (last).
-    pub fn commit_input(
-        &mut self,
-        staging: Staging,
-        mut entry: ManifestEntry,
-    ) -> Result<ManifestEntry, StoreError> {
+    pub fn commit_input(&mut self, staging: Staging, mut entry: ManifestEntry) -> Result<ManifestEntry, StoreError> {
         entry.id = staging.id.clone();
         let rejects = staging.merge_rejects()?;
         staging.sync_events()?;
-        let fmt_dir = self
-            .root
-            .join("events")
-            .join(format!("format={}", entry.format));
+        let fmt_dir = self.root.join("events").join(format!("format={}", entry.format));
         fs_err::create_dir_all(&fmt_dir)?;
         let target = fmt_dir.join(format!("source={}", entry.id));
         if target.exists() {
@@ -305,8 +282,8 @@ impl Case {
             atomic::rename(&r, &dir.join(format!("{}.jsonl", entry.id)))?;
         }
         let line = self.manifest.append(&entry)?;
-        let committed: ManifestEntry = serde_json::from_str(&line)
-            .map_err(|e| StoreError::layout(&self.root.join(MANIFEST), &e.to_string()))?;
+        let committed: ManifestEntry =
+            serde_json::from_str(&line).map_err(|e| StoreError::layout(&self.root.join(MANIFEST), &e.to_string()))?;
         fs_err::remove_dir_all(&staging.dir)?;
         Ok(committed)
     }
@@ -321,12 +298,7 @@ impl Case {
         Ok(self
             .manifest_entries()?
             .iter()
-            .map(|m| {
-                self.root
-                    .join("events")
-                    .join(format!("format={}", m.format))
-                    .join(format!("source={}", m.id))
-            })
+            .map(|m| self.root.join("events").join(format!("format={}", m.format)).join(format!("source={}", m.id)))
             .filter(|p| p.is_dir())
             .collect())
     }

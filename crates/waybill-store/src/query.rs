@@ -16,9 +16,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::json::JsonFormat;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{
-    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
-};
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use futures_lite::StreamExt;
 
@@ -31,14 +29,7 @@ fn df(e: datafusion::error::DataFusionError) -> StoreError {
 /// The schema of the `rejects` table.
 pub fn rejects_schema() -> SchemaRef {
     let f = |n: &str| Field::new(n, DataType::Utf8, true);
-    Arc::new(Schema::new(vec![
-        f("source"),
-        f("record"),
-        f("code"),
-        f("reason"),
-        f("excerpt"),
-        f("excerpt_encoding"),
-    ]))
+    Arc::new(Schema::new(vec![f("source"), f("record"), f("code"), f("reason"), f("excerpt"), f("excerpt_encoding")]))
 }
 
 /// A DataFusion session over one case.
@@ -50,31 +41,16 @@ pub struct Query {
 impl Query {
     /// Registers the case's tables.
     pub fn open(case: &Case) -> Result<Self, StoreError> {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?;
+        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
         let config = SessionConfig::new().with_information_schema(true);
         let ctx = SessionContext::new_with_config(config);
         let entries = case.manifest_entries()?;
         let event_dirs = case.event_dirs()?;
         let reject_files = case.reject_files()?;
         rt.block_on(async {
-            register_listing(
-                &ctx,
-                "events",
-                &event_dirs,
-                waybill_model::schema::event_schema(),
-                Format::Parquet,
-            )
-            .await?;
-            register_listing(
-                &ctx,
-                "rejects",
-                &reject_files,
-                rejects_schema(),
-                Format::Json,
-            )
-            .await?;
+            register_listing(&ctx, "events", &event_dirs, waybill_model::schema::event_schema(), Format::Parquet)
+                .await?;
+            register_listing(&ctx, "rejects", &reject_files, rejects_schema(), Format::Json).await?;
             let inputs = inputs_batch(&entries)?;
             let table = MemTable::try_new(inputs.schema(), vec![vec![inputs]]).map_err(df)?;
             ctx.register_table("inputs", Arc::new(table)).map_err(df)?;
@@ -149,16 +125,10 @@ async fn register_listing(
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
     let options = match format {
-        Format::Parquet => {
-            ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet")
-        }
-        Format::Json => {
-            ListingOptions::new(Arc::new(JsonFormat::default())).with_file_extension(".jsonl")
-        }
+        Format::Parquet => ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet"),
+        Format::Json => ListingOptions::new(Arc::new(JsonFormat::default())).with_file_extension(".jsonl"),
     };
-    let config = ListingTableConfig::new_with_multi_paths(urls)
-        .with_listing_options(options)
-        .with_schema(schema);
+    let config = ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options).with_schema(schema);
     let table = ListingTable::try_new(config).map_err(df)?;
     ctx.register_table(name, Arc::new(table)).map_err(df)?;
     Ok(())
@@ -195,12 +165,7 @@ fn inputs_batch(entries: &[ManifestEntry]) -> Result<RecordBatch, StoreError> {
         u(&|e| e.records),
         u(&|e| e.events),
         u(&|e| e.rejects),
-        Arc::new(
-            entries
-                .iter()
-                .map(|e| Some(e.parser_version))
-                .collect::<UInt32Array>(),
-        ),
+        Arc::new(entries.iter().map(|e| Some(e.parser_version)).collect::<UInt32Array>()),
         s(&|e| e.device.clone()),
         s(&|e| Some(e.clock.clone())),
         s(&|e| Some(e.tz.clone())),

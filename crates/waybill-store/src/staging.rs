@@ -45,11 +45,7 @@ impl Staging {
         }
         fs_err::create_dir_all(dir.join("events"))?;
         fs_err::create_dir_all(dir.join("rejects"))?;
-        Ok(Self {
-            id,
-            dir,
-            reject_parts: Mutex::new(Vec::new()),
-        })
+        Ok(Self { id, dir, reject_parts: Mutex::new(Vec::new()) })
     }
 
     /// The manifest id this input will get.
@@ -58,31 +54,13 @@ impl Staging {
     }
 
     fn write_events(&self, part: u32, batch: &RecordBatch) -> Result<(), StoreError> {
-        let path = self
-            .dir
-            .join("events")
-            .join(format!("part-{part:05}.parquet"));
+        let path = self.dir.join("events").join(format!("part-{part:05}.parquet"));
         let file = fs_err::File::create(&path)?;
-        let mut w =
-            ArrowWriter::try_new(file.into_file(), batch.schema(), Some(writer_properties()))
-                .map_err(|e| StoreError::Parquet {
-                    path: path.clone(),
-                    source: e,
-                })?;
-        w.write(batch).map_err(|e| StoreError::Parquet {
-            path: path.clone(),
-            source: e,
-        })?;
-        let f = w.into_inner().map_err(|e| StoreError::Parquet {
-            path: path.clone(),
-            source: e,
-        })?;
-        f.sync_all().map_err(|e| {
-            StoreError::Io(std::io::Error::new(
-                e.kind(),
-                format!("{}: {e}", path.display()),
-            ))
-        })?;
+        let mut w = ArrowWriter::try_new(file.into_file(), batch.schema(), Some(writer_properties()))
+            .map_err(|e| StoreError::Parquet { path: path.clone(), source: e })?;
+        w.write(batch).map_err(|e| StoreError::Parquet { path: path.clone(), source: e })?;
+        let f = w.into_inner().map_err(|e| StoreError::Parquet { path: path.clone(), source: e })?;
+        f.sync_all().map_err(|e| StoreError::Io(std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))))?;
         Ok(())
     }
 
@@ -98,19 +76,12 @@ impl Staging {
                 "excerpt": r.excerpt.value(),
                 "excerpt_encoding": r.excerpt.encoding(),
             });
-            serde_json::to_writer(&mut buf, &line)
-                .map_err(|e| StoreError::layout(&path, &e.to_string()))?;
+            serde_json::to_writer(&mut buf, &line).map_err(|e| StoreError::layout(&path, &e.to_string()))?;
             buf.push(b'\n');
         }
-        let mut f = fs_err::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)?;
+        let mut f = fs_err::OpenOptions::new().create(true).append(true).open(&path)?;
         f.write_all(&buf)?;
-        let mut parts = self
-            .reject_parts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut parts = self.reject_parts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if !parts.contains(&part) {
             parts.push(part);
         }
@@ -118,19 +89,13 @@ impl Staging {
     }
 
     fn reject_part_path(&self, part: u32) -> PathBuf {
-        self.dir
-            .join("rejects")
-            .join(format!("part-{part:05}.jsonl"))
+        self.dir.join("rejects").join(format!("part-{part:05}.jsonl"))
     }
 
     /// Concatenates the reject parts in part order into one file; `None` when
     /// there were no rejects.
     pub(crate) fn merge_rejects(&self) -> Result<Option<PathBuf>, StoreError> {
-        let mut parts = self
-            .reject_parts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
+        let mut parts = self.reject_parts.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
         if parts.is_empty() {
             return Ok(None);
         }
@@ -161,18 +126,15 @@ impl Staging {
 
 impl PartSink for Staging {
     fn events(&self, part: u32, batch: RecordBatch) -> Result<(), BoxError> {
-        self.write_events(part, &batch)
-            .map_err(|e| Box::new(e) as BoxError)
+        self.write_events(part, &batch).map_err(|e| Box::new(e) as BoxError)
     }
 
     fn rejects(&self, part: u32, rows: &[RejectRow]) -> Result<(), BoxError> {
-        self.write_rejects(part, rows)
-            .map_err(|e| Box::new(e) as BoxError)
+        self.write_rejects(part, rows).map_err(|e| Box::new(e) as BoxError)
     }
 }
 
 /// Does `path` look like a staging folder left by a crash?
 pub(crate) fn is_leftover(path: &Path) -> bool {
-    path.file_name()
-        .is_some_and(|n| n.to_string_lossy().starts_with('I'))
+    path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('I'))
 }

@@ -34,10 +34,10 @@ impl From<ExitStatus> for std::process::ExitCode {
 
 /// Prints an error chain and decides its status.
 pub fn report_error(err: &anyhow::Error) -> ExitStatus {
-    if err.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-    }) {
+    if err
+        .chain()
+        .any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
+    {
         return ExitStatus::Success;
     }
     let mut stderr = std::io::stderr().lock();

@@ -23,11 +23,7 @@ pub fn format_ts(value: i64, unit: TimeUnit) -> String {
 /// Replaces timestamp columns by their RFC 3339 text.
 pub fn render_times(batch: &RecordBatch) -> Result<RecordBatch> {
     let schema = batch.schema();
-    if !schema
-        .fields()
-        .iter()
-        .any(|f| matches!(f.data_type(), DataType::Timestamp(..)))
-    {
+    if !schema.fields().iter().any(|f| matches!(f.data_type(), DataType::Timestamp(..))) {
         return Ok(batch.clone());
     }
     let mut fields = Vec::with_capacity(schema.fields().len());
@@ -37,48 +33,27 @@ pub fn render_times(batch: &RecordBatch) -> Result<RecordBatch> {
             let ints = arrow::compute::cast(col, &DataType::Int64)?;
             let ints = ints.as_primitive::<arrow::datatypes::Int64Type>();
             let text: StringArray = (0..ints.len())
-                .map(|i| {
-                    if ints.is_null(i) {
-                        None
-                    } else {
-                        Some(format_ts(ints.value(i), *unit))
-                    }
-                })
+                .map(|i| if ints.is_null(i) { None } else { Some(format_ts(ints.value(i), *unit)) })
                 .collect();
-            fields.push(Field::new(
-                field.name(),
-                DataType::Utf8,
-                field.is_nullable(),
-            ));
+            fields.push(Field::new(field.name(), DataType::Utf8, field.is_nullable()));
             columns.push(Arc::new(text));
         } else {
             fields.push(field.as_ref().clone());
             columns.push(col.clone());
         }
     }
-    Ok(RecordBatch::try_new(
-        Arc::new(Schema::new(fields)),
-        columns,
-    )?)
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)?)
 }
 
 /// Prints batches as an aligned table.
-pub fn table(
-    out: &mut impl Write,
-    batches: &[RecordBatch],
-    schema: &arrow::datatypes::SchemaRef,
-) -> Result<()> {
+pub fn table(out: &mut impl Write, batches: &[RecordBatch], schema: &arrow::datatypes::SchemaRef) -> Result<()> {
     let rendered: Vec<RecordBatch> = batches.iter().map(render_times).collect::<Result<_>>()?;
     if rendered.iter().all(|b| b.num_rows() == 0) {
         let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
         writeln!(out, "(no rows; columns: {})", names.join(", "))?;
         return Ok(());
     }
-    writeln!(
-        out,
-        "{}",
-        arrow::util::pretty::pretty_format_batches(&rendered)?
-    )?;
+    writeln!(out, "{}", arrow::util::pretty::pretty_format_batches(&rendered)?)?;
     Ok(())
 }
 
@@ -90,9 +65,7 @@ pub struct CsvOut<W: Write> {
 impl<W: Write> CsvOut<W> {
     /// A CSV writer.
     pub fn new(w: W) -> Self {
-        Self {
-            writer: arrow::csv::WriterBuilder::new().with_header(true).build(w),
-        }
+        Self { writer: arrow::csv::WriterBuilder::new().with_header(true).build(w) }
     }
 
     /// Writes one batch.

@@ -12,9 +12,9 @@ impl InputProgress {
     /// A bar for an input of `size` bytes, labelled with its name.
     pub fn new(size: u64, label: &str) -> Self {
         let bar = ProgressBar::with_draw_target(Some(size), ProgressDrawTarget::stderr());
-        if let Ok(style) = ProgressStyle::with_template(
-            "{msg:30!} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
-        ) {
+        if let Ok(style) =
+            ProgressStyle::with_template("{msg:30!} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}")
+        {
             bar.set_style(style.progress_chars("=> "));
         }
         bar.set_message(label.to_owned());

@@ -2,8 +2,8 @@
 //!
 //! # What it reads
 //! Text access logs, one request per line: NCSA common, NCSA combined, Apache
-//! `vhost_combined`, the `main` format of nginx's packaged config (combined plus
-//! `"$http_x_forwarded_for"`, which nginx and Apache users share), and any Apache
+//! `vhost_combined` (and its port-less variant `%v %h …`), the `main` format of
+//! nginx's packaged config (combined plus `"$http_x_forwarded_for"`), and any Apache
 //! `LogFormat` given as `--log-format apache:'…'` (tried before the built-ins).
 //! Formats may be mixed line by line, as rotated or hand-assembled logs are.
 //! Gzip-compressed logs are read transparently.
@@ -37,36 +37,31 @@ use waybill_model::EventSink;
 use crate::access::AccessLogParser;
 use crate::input::Input;
 use crate::logformat::{
-    APACHE_COMBINED, APACHE_COMMON, APACHE_VHOST_COMBINED, Dialect, LogFormatSpec, NGINX_MAIN,
-    Template,
+    APACHE_COMBINED, APACHE_COMMON, APACHE_VHOST_COMBINED, Dialect, LogFormatSpec, NGINX_MAIN, Template,
 };
 use crate::source::{ClockHint, LineParser, ParseContext, Probe, Sniff, Source, SourceError};
 
 /// Apache/NCSA access logs.
 pub struct ApacheAccess;
 
+/// Combined with a leading server name and no port (`%v %h …`), as some
+/// virtual-host setups and nginx `$host` prefixes write it.
+const VHOST_NOPORT_COMBINED: &str = r#"%v %h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i""#;
+
 /// The templates this source tries: a custom Apache format first, then the built-ins.
 fn templates(ctx: &ParseContext) -> Result<Vec<Template>, SourceError> {
     let mut out = Vec::new();
-    if let Some(spec) = ctx
-        .log_format
-        .as_ref()
-        .filter(|s| s.dialect == Dialect::Apache)
-    {
-        out.push(
-            Template::compile(spec, "custom").map_err(|e| SourceError::Setting(e.to_string()))?,
-        );
+    if let Some(spec) = ctx.log_format.as_ref().filter(|s| s.dialect == Dialect::Apache) {
+        out.push(Template::compile(spec, "custom").map_err(|e| SourceError::Setting(e.to_string()))?);
     }
     for (name, dialect, t) in [
         ("vhost_combined", Dialect::Apache, APACHE_VHOST_COMBINED),
         ("combined", Dialect::Apache, APACHE_COMBINED),
         ("nginx_main", Dialect::Nginx, NGINX_MAIN),
+        ("vhost_noport_combined", Dialect::Apache, VHOST_NOPORT_COMBINED),
         ("common", Dialect::Apache, APACHE_COMMON),
     ] {
-        let spec = LogFormatSpec {
-            dialect,
-            template: t.to_owned(),
-        };
+        let spec = LogFormatSpec { dialect, template: t.to_owned() };
         out.push(Template::compile(&spec, name).map_err(|e| SourceError::Setting(e.to_string()))?);
     }
     Ok(out)
@@ -90,7 +85,12 @@ impl Source for ApacheAccess {
             return Sniff::No;
         };
         let parser = AccessLogParser::new(t, probe.ctx.tz);
-        probe.judge_lines(10, None, |l| parser.matches(l))
+        let verdict = probe.judge_lines(10, None, |l| parser.matches(l));
+        // The examiner named an nginx format that fits these lines: theirs wins.
+        if verdict == Sniff::Yes && crate::sources::nginx_access::NginxAccess.sniff(probe) == Sniff::Yes {
+            return Sniff::Maybe;
+        }
+        verdict
     }
 
     fn parse(&self, input: &mut Input<'_>, out: &mut dyn EventSink) -> Result<(), SourceError> {
@@ -98,14 +98,8 @@ impl Source for ApacheAccess {
         crate::source::parse_lines(&parser, input, out)
     }
 
-    fn line_parser<'a>(
-        &'a self,
-        ctx: &'a ParseContext,
-    ) -> Result<Option<Box<dyn LineParser + 'a>>, SourceError> {
-        Ok(Some(Box::new(AccessLogParser::new(
-            templates(ctx)?,
-            ctx.tz,
-        ))))
+    fn line_parser<'a>(&'a self, ctx: &'a ParseContext) -> Result<Option<Box<dyn LineParser + 'a>>, SourceError> {
+        Ok(Some(Box::new(AccessLogParser::new(templates(ctx)?, ctx.tz))))
     }
 
     fn clock(&self) -> ClockHint {

@@ -171,9 +171,7 @@ fn is_alb_type(t: &str) -> bool {
 
 fn split_host_port(v: &str) -> (&str, Option<&str>) {
     match v.rfind(':') {
-        Some(i) if v[i + 1..].bytes().all(|b| b.is_ascii_digit()) && i > 0 => {
-            (&v[..i], Some(&v[i + 1..]))
-        }
+        Some(i) if v[i + 1..].bytes().all(|b| b.is_ascii_digit()) && i > 0 => (&v[..i], Some(&v[i + 1..])),
         _ => (v, None),
     }
 }
@@ -188,19 +186,10 @@ fn nlb_time(v: &str) -> Result<Timestamp, RejectReason> {
 fn parse_nlb(pos: LinePos, toks: &[Cow<'_, str>]) -> Result<Event<'static>, RejectReason> {
     if toks.len() < 18 {
         let detail = format!("{} fields, at least 18 expected for a TLS line", toks.len());
-        return Err(if pos.terminated {
-            RejectReason::Malformed(detail)
-        } else {
-            RejectReason::Truncated(detail)
-        });
+        return Err(if pos.terminated { RejectReason::Malformed(detail) } else { RejectReason::Truncated(detail) });
     }
     let ts = nlb_time(&toks[2])?;
-    let mut e = Event::new(
-        EventKind::NetConnection,
-        ts,
-        Precision::Second,
-        pos.record(),
-    );
+    let mut e = Event::new(EventKind::NetConnection, ts, Precision::Second, pos.record());
     for (i, tok) in toks.iter().enumerate() {
         let Some(v) = dash_none(tok.clone()) else {
             continue;
@@ -227,47 +216,24 @@ fn parse_nlb(pos: LinePos, toks: &[Cow<'_, str>]) -> Result<Event<'static>, Reje
 }
 
 fn parse(pos: LinePos, line: &str) -> Result<Event<'_>, RejectReason> {
-    let toks =
-        tokens(line).ok_or_else(|| RejectReason::Malformed("unterminated quoted field".into()))?;
-    let first = toks
-        .first()
-        .ok_or_else(|| RejectReason::Malformed("empty".into()))?;
+    let toks = tokens(line).ok_or_else(|| RejectReason::Malformed("unterminated quoted field".into()))?;
+    let first = toks.first().ok_or_else(|| RejectReason::Malformed("empty".into()))?;
     if first == "tls" {
         return parse_nlb(pos, &toks);
     }
-    let names = if is_alb_type(first) {
-        ALB_FIELDS
-    } else {
-        CLASSIC_FIELDS
-    };
+    let names = if is_alb_type(first) { ALB_FIELDS } else { CLASSIC_FIELDS };
     let min = if is_alb_type(first) { 25 } else { 15 };
     if toks.len() < min {
         let detail = format!("{} fields, at least {min} expected", toks.len());
-        return Err(if pos.terminated {
-            RejectReason::Malformed(detail)
-        } else {
-            RejectReason::Truncated(detail)
-        });
+        return Err(if pos.terminated { RejectReason::Malformed(detail) } else { RejectReason::Truncated(detail) });
     }
-    let get = |name: &str| {
-        names
-            .iter()
-            .position(|n| *n == name)
-            .and_then(|i| toks.get(i))
-            .cloned()
-    };
+    let get = |name: &str| names.iter().position(|n| *n == name).and_then(|i| toks.get(i)).cloned();
     let time = get("time").ok_or_else(|| RejectReason::Malformed("no time".into()))?;
     let response_ts = Timestamp::parse_rfc3339(&time)?;
-    let created = get("request_creation_time")
-        .and_then(|c| dash_none(c))
-        .map(|c| Timestamp::parse_rfc3339(&c))
-        .transpose()?;
-    let mut e = Event::new(
-        EventKind::HttpRequest,
-        created.unwrap_or(response_ts),
-        Precision::Microsecond,
-        pos.record(),
-    );
+    let created =
+        get("request_creation_time").and_then(|c| dash_none(c)).map(|c| Timestamp::parse_rfc3339(&c)).transpose()?;
+    let mut e =
+        Event::new(EventKind::HttpRequest, created.unwrap_or(response_ts), Precision::Microsecond, pos.record());
     if created.is_some() {
         e.attrs.push("response_time", response_ts);
     }
@@ -313,11 +279,7 @@ impl LineParser for ElbLines {
                 out.event(e);
                 out.accepted();
             }
-            Err(reason) => out.reject(Reject {
-                record: pos.record(),
-                reason,
-                raw: line,
-            }),
+            Err(reason) => out.reject(Reject { record: pos.record(), reason, raw: line }),
         }
     }
 }
@@ -346,9 +308,7 @@ impl Source for AwsElb {
             };
             toks.len() >= 15
                 && toks.get(time_idx).is_some_and(|t| nlb_time(t).is_ok())
-                && toks
-                    .get(client_idx)
-                    .is_some_and(|c| split_host_port(c).1.is_some())
+                && toks.get(client_idx).is_some_and(|c| split_host_port(c).1.is_some())
         })
     }
 
@@ -356,10 +316,7 @@ impl Source for AwsElb {
         crate::source::parse_lines(&ElbLines, input, out)
     }
 
-    fn line_parser<'a>(
-        &'a self,
-        _ctx: &'a ParseContext,
-    ) -> Result<Option<Box<dyn LineParser + 'a>>, SourceError> {
+    fn line_parser<'a>(&'a self, _ctx: &'a ParseContext) -> Result<Option<Box<dyn LineParser + 'a>>, SourceError> {
         Ok(Some(Box::new(ElbLines)))
     }
 

@@ -83,18 +83,12 @@ fn unescape_name(s: &str) -> Cow<'_, str> {
 }
 
 /// Parses a bodyfile time: integer or decimal seconds; `Ok(None)` for 0/empty.
-fn parse_time(
-    field: &'static str,
-    v: &str,
-) -> Result<Option<(Timestamp, Precision)>, RejectReason> {
+fn parse_time(field: &'static str, v: &str) -> Result<Option<(Timestamp, Precision)>, RejectReason> {
     let v = v.trim();
     if v.is_empty() || v == "0" {
         return Ok(None);
     }
-    let bad = || RejectReason::Value {
-        field: field.to_owned(),
-        detail: format!("{v:?} is not a time in seconds"),
-    };
+    let bad = || RejectReason::Value { field: field.to_owned(), detail: format!("{v:?} is not a time in seconds") };
     let (int_part, frac) = v.split_once('.').unwrap_or((v, ""));
     let secs: i64 = int_part.parse().map_err(|_| bad())?;
     if !frac.bytes().all(|b| b.is_ascii_digit()) {
@@ -112,13 +106,7 @@ fn parse_time(
     };
     let us = secs
         .checked_mul(1_000_000)
-        .and_then(|s| {
-            if secs < 0 {
-                s.checked_sub(micro)
-            } else {
-                s.checked_add(micro)
-            }
-        })
+        .and_then(|s| if secs < 0 { s.checked_sub(micro) } else { s.checked_add(micro) })
         .ok_or_else(bad)?;
     Ok(Some((Timestamp::from_unix_micros(us)?, precision)))
 }
@@ -127,11 +115,7 @@ fn parse(pos: LinePos, line: &str) -> Result<Vec<Event<'_>>, RejectReason> {
     let f = split_fields(line);
     if f.len() < 11 {
         let detail = format!("{} fields, a bodyfile line has 11", f.len());
-        return Err(if pos.terminated {
-            RejectReason::Malformed(detail)
-        } else {
-            RejectReason::Truncated(detail)
-        });
+        return Err(if pos.terminated { RejectReason::Malformed(detail) } else { RejectReason::Truncated(detail) });
     }
     // MD5 first, the nine fixed fields last; everything between is the name.
     let n = f.len();
@@ -139,23 +123,14 @@ fn parse(pos: LinePos, line: &str) -> Result<Vec<Event<'_>>, RejectReason> {
     let name_start = f[0].len() + 1;
     let tail_len: usize = f[n - 9..].iter().map(|s| s.len() + 1).sum();
     let name_raw = &line[name_start..line.len() - tail_len];
-    let [inode, mode, uid, gid, size, atime, mtime, ctime, crtime] = [
-        f[n - 9],
-        f[n - 8],
-        f[n - 7],
-        f[n - 6],
-        f[n - 5],
-        f[n - 4],
-        f[n - 3],
-        f[n - 2],
-        f[n - 1],
-    ];
+    let [inode, mode, uid, gid, size, atime, mtime, ctime, crtime] =
+        [f[n - 9], f[n - 8], f[n - 7], f[n - 6], f[n - 5], f[n - 4], f[n - 3], f[n - 2], f[n - 1]];
     let size: Option<i64> = match size.trim() {
         "" => None,
-        s => Some(s.parse().map_err(|_| RejectReason::Value {
-            field: "size".into(),
-            detail: format!("{s:?} is not a number"),
-        })?),
+        s => Some(
+            s.parse()
+                .map_err(|_| RejectReason::Value { field: "size".into(), detail: format!("{s:?} is not a number") })?,
+        ),
     };
     let times = [
         (EventKind::FsAccessed, parse_time("atime", atime)?),
@@ -195,12 +170,8 @@ fn parse(pos: LinePos, line: &str) -> Result<Vec<Event<'_>>, RejectReason> {
         if let Ok(r) = inode.parse::<u64>()
             && r >> 48 != 0
         {
-            e.attrs.push(
-                "mft_entry",
-                i64::try_from(r & 0xFFFF_FFFF_FFFF).unwrap_or(0),
-            );
-            e.attrs
-                .push("mft_sequence", i64::try_from(r >> 48).unwrap_or(0));
+            e.attrs.push("mft_entry", i64::try_from(r & 0xFFFF_FFFF_FFFF).unwrap_or(0));
+            e.attrs.push("mft_sequence", i64::try_from(r >> 48).unwrap_or(0));
         }
         e.attrs.push("mode", mode);
         if !uid.is_empty() {
@@ -236,11 +207,7 @@ impl LineParser for BodyfileLines {
                 }
                 out.accepted();
             }
-            Err(reason) => out.reject(Reject {
-                record: pos.record(),
-                reason,
-                raw: line,
-            }),
+            Err(reason) => out.reject(Reject { record: pos.record(), reason, raw: line }),
         }
     }
 
@@ -267,13 +234,9 @@ impl Source for Bodyfile {
             let t = String::from_utf8_lossy(l);
             let f = split_fields(&t);
             f.len() >= 11
-                && (f[0] == "0"
-                    || (f[0].len() == 32 && f[0].bytes().all(|b| b.is_ascii_hexdigit())))
+                && (f[0] == "0" || (f[0].len() == 32 && f[0].bytes().all(|b| b.is_ascii_hexdigit())))
                 && f[f.len() - 4..].iter().all(|v| {
-                    v.trim()
-                        .bytes()
-                        .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
-                        && !v.trim().is_empty()
+                    v.trim().bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') && !v.trim().is_empty()
                 })
         })
     }
@@ -282,10 +245,7 @@ impl Source for Bodyfile {
         crate::source::parse_lines(&BodyfileLines, input, out)
     }
 
-    fn line_parser<'a>(
-        &'a self,
-        _ctx: &'a ParseContext,
-    ) -> Result<Option<Box<dyn LineParser + 'a>>, SourceError> {
+    fn line_parser<'a>(&'a self, _ctx: &'a ParseContext) -> Result<Option<Box<dyn LineParser + 'a>>, SourceError> {
         Ok(Some(Box::new(BodyfileLines)))
     }
 }
@@ -296,11 +256,7 @@ mod tests {
 
     #[test]
     fn pipes_and_fractions() {
-        let pos = LinePos {
-            offset: 0,
-            line: 1,
-            terminated: true,
-        };
+        let pos = LinePos { offset: 0, line: 1, terminated: true };
         let ev = parse(pos, r"0|/file\|with\|pipes|64-128-2|r/rrwxrwxrwx|48|0|16|1596091265.352146149|1596091265.352146149|1596091265.354067564|1596091265.352070808").unwrap();
         assert_eq!(ev.len(), 4);
         assert_eq!(ev[0].path.as_deref(), Some("/file|with|pipes"));

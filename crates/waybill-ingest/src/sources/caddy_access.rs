@@ -44,18 +44,11 @@ struct CaddyLines;
 
 fn ts_of(v: &Value) -> Result<(Timestamp, Precision), RejectReason> {
     match v {
-        Value::Number(n)
-            if n.is_i64() && n.as_i64().is_some_and(|i| i.abs() > 100_000_000_000_000) =>
-        {
-            Ok((
-                Timestamp::from_unix_nanos(i128::from(n.as_i64().unwrap_or(0)))?,
-                Precision::Nanosecond,
-            ))
+        Value::Number(n) if n.is_i64() && n.as_i64().is_some_and(|i| i.abs() > 100_000_000_000_000) => {
+            Ok((Timestamp::from_unix_nanos(i128::from(n.as_i64().unwrap_or(0)))?, Precision::Nanosecond))
         }
         Value::Number(n) => {
-            let f = n
-                .as_f64()
-                .ok_or_else(|| RejectReason::Timestamp(n.to_string()))?;
+            let f = n.as_f64().ok_or_else(|| RejectReason::Timestamp(n.to_string()))?;
             Ok((Timestamp::from_unix_seconds_f64(f)?, Precision::Microsecond))
         }
         Value::String(s) => Ok((Timestamp::parse_rfc3339(s)?, Precision::Microsecond)),
@@ -66,40 +59,21 @@ fn ts_of(v: &Value) -> Result<(Timestamp, Precision), RejectReason> {
 fn parse(pos: LinePos, line: &[u8]) -> Result<Vec<Event<'static>>, RejectReason> {
     let v: Value = serde_json::from_slice(line).map_err(|e| {
         let d = format!("not JSON: {e}");
-        if pos.terminated {
-            RejectReason::Malformed(d)
-        } else {
-            RejectReason::Truncated(d)
-        }
+        if pos.terminated { RejectReason::Malformed(d) } else { RejectReason::Truncated(d) }
     })?;
     let logger = v.get("logger").and_then(Value::as_str).unwrap_or("");
     let Some(req) = v.get("request").filter(|r| r.is_object()) else {
         if logger.is_empty() && v.get("ts").is_none() {
-            return Err(RejectReason::Malformed(
-                "not a Caddy log entry (no logger, ts or request)".into(),
-            ));
+            return Err(RejectReason::Malformed("not a Caddy log entry (no logger, ts or request)".into()));
         }
         return Ok(Vec::new());
     };
-    let (ts, precision) = ts_of(
-        v.get("ts")
-            .ok_or_else(|| RejectReason::Timestamp("no ts".into()))?,
-    )?;
+    let (ts, precision) = ts_of(v.get("ts").ok_or_else(|| RejectReason::Timestamp("no ts".into()))?)?;
     let mut e = Event::new(EventKind::HttpRequest, ts, precision, pos.record());
-    let s = |o: &Value, k: &str| {
-        o.get(k)
-            .and_then(Value::as_str)
-            .filter(|x| !x.is_empty())
-            .map(str::to_owned)
-    };
-    e.client_ip = s(req, "client_ip")
-        .or_else(|| s(req, "remote_ip"))
-        .map(Cow::Owned);
+    let s = |o: &Value, k: &str| o.get(k).and_then(Value::as_str).filter(|x| !x.is_empty()).map(str::to_owned);
+    e.client_ip = s(req, "client_ip").or_else(|| s(req, "remote_ip")).map(Cow::Owned);
     e.actor = s(&v, "user_id").map(Cow::Owned);
-    e.status = v
-        .get("status")
-        .and_then(Value::as_i64)
-        .and_then(|x| i32::try_from(x).ok());
+    e.status = v.get("status").and_then(Value::as_i64).and_then(|x| i32::try_from(x).ok());
     e.size = v.get("size").and_then(Value::as_i64);
     let tls = req.get("tls").filter(|t| t.is_object());
     if let (Some(host), Some(uri)) = (s(req, "host"), s(req, "uri")) {
@@ -116,8 +90,7 @@ fn parse(pos: LinePos, line: &[u8]) -> Result<Vec<Event<'static>>, RejectReason>
     if let Some(d) = v.get("duration").and_then(Value::as_f64) {
         e.attrs.push("duration_s", d);
     }
-    e.attrs
-        .push_opt("bytes_read", v.get("bytes_read").and_then(Value::as_i64));
+    e.attrs.push_opt("bytes_read", v.get("bytes_read").and_then(Value::as_i64));
     e.attrs.push_opt("remote_port", s(req, "remote_port"));
     if let Some(t) = tls {
         e.attrs.push_opt("tls_server_name", s(t, "server_name"));
@@ -127,11 +100,7 @@ fn parse(pos: LinePos, line: &[u8]) -> Result<Vec<Event<'static>>, RejectReason>
         names.sort();
         for name in names {
             let value = match &headers[name] {
-                Value::Array(a) => a
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                Value::Array(a) => a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "),
                 Value::String(s) => s.clone(),
                 _ => continue,
             };
@@ -155,11 +124,7 @@ impl LineParser for CaddyLines {
                 }
                 out.accepted();
             }
-            Err(reason) => out.reject(Reject {
-                record: pos.record(),
-                reason,
-                raw: line,
-            }),
+            Err(reason) => out.reject(Reject { record: pos.record(), reason, raw: line }),
         }
     }
 }
@@ -181,11 +146,8 @@ impl Source for CaddyAccess {
         probe.judge_lines(10, None, |l| {
             l.first() == Some(&b'{')
                 && serde_json::from_slice::<Value>(l).is_ok_and(|v| {
-                    v.get("logger")
-                        .and_then(Value::as_str)
-                        .is_some_and(|g| g.starts_with("http.log"))
-                        || (v.get("request").and_then(|r| r.get("uri")).is_some()
-                            && v.get("ts").is_some())
+                    v.get("logger").and_then(Value::as_str).is_some_and(|g| g.starts_with("http.log"))
+                        || (v.get("request").and_then(|r| r.get("uri")).is_some() && v.get("ts").is_some())
                 })
         })
     }
@@ -194,10 +156,7 @@ impl Source for CaddyAccess {
         crate::source::parse_lines(&CaddyLines, input, out)
     }
 
-    fn line_parser<'a>(
-        &'a self,
-        _ctx: &'a ParseContext,
-    ) -> Result<Option<Box<dyn LineParser + 'a>>, SourceError> {
+    fn line_parser<'a>(&'a self, _ctx: &'a ParseContext) -> Result<Option<Box<dyn LineParser + 'a>>, SourceError> {
         Ok(Some(Box::new(CaddyLines)))
     }
 

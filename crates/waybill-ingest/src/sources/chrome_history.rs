@@ -48,9 +48,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use waybill_model::{
-    Event, EventKind, EventSink, Precision, RejectReason, Timestamp, time::WEBKIT_EPOCH_OFFSET_US,
-};
+use waybill_model::{Event, EventKind, EventSink, Precision, RejectReason, Timestamp, time::WEBKIT_EPOCH_OFFSET_US};
 
 use crate::input::Input;
 use crate::source::{InputKind, Probe, Sniff, Source, SourceError, SqliteSchema};
@@ -92,16 +90,10 @@ const QUALIFIERS: &[(u32, &str)] = &[
 /// Decodes a Chrome page transition (stored as signed or unsigned) into
 /// `CORE|QUALIFIER|…`, and whether the core type says automatic/user.
 pub fn decode_transition(raw: i64) -> (String, Option<bool>) {
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        reason = "the value is a 32-bit bit field"
-    )]
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "the value is a 32-bit bit field")]
     let v = (raw & 0xFFFF_FFFF) as u32;
     let core = v & 0xFF;
-    let mut s = CORE
-        .get(core as usize)
-        .map_or_else(|| format!("CORE_{core}"), |c| (*c).to_owned());
+    let mut s = CORE.get(core as usize).map_or_else(|| format!("CORE_{core}"), |c| (*c).to_owned());
     for (bit, name) in QUALIFIERS {
         if v & bit != 0 {
             s.push('|');
@@ -164,27 +156,21 @@ fn danger_name(v: i64) -> &'static str {
         "dangerous_account_compromise",
         "deep_scanned_failed",
     ];
-    usize::try_from(v)
-        .ok()
-        .and_then(|i| NAMES.get(i))
-        .copied()
-        .unwrap_or("unknown")
+    usize::try_from(v).ok().and_then(|i| NAMES.get(i)).copied().unwrap_or("unknown")
 }
 
 fn meta_version(conn: &rusqlite::Connection, schema: &SqliteSchema) -> i64 {
     if !schema.has_table("meta") {
         return 0;
     }
-    conn.query_row("SELECT value FROM meta WHERE key = 'version'", [], |r| {
-        r.get::<_, rusqlite::types::Value>(0)
-    })
-    .ok()
-    .and_then(|v| match v {
-        rusqlite::types::Value::Integer(i) => Some(i),
-        rusqlite::types::Value::Text(t) => t.parse().ok(),
-        _ => None,
-    })
-    .unwrap_or(0)
+    conn.query_row("SELECT value FROM meta WHERE key = 'version'", [], |r| r.get::<_, rusqlite::types::Value>(0))
+        .ok()
+        .and_then(|v| match v {
+            rusqlite::types::Value::Integer(i) => Some(i),
+            rusqlite::types::Value::Text(t) => t.parse().ok(),
+            _ => None,
+        })
+        .unwrap_or(0)
 }
 
 /// A visit time: WebKit µs, or Unix µs in pre-v17 Mac/Linux files.
@@ -217,34 +203,18 @@ impl Source for ChromeHistory {
         let Some(s) = probe.sqlite else {
             return Sniff::No;
         };
-        let urls = [
-            "url",
-            "title",
-            "visit_count",
-            "typed_count",
-            "last_visit_time",
-            "hidden",
-        ]
-        .iter()
-        .all(|c| s.has_column("urls", c));
-        let visits = ["url", "visit_time", "transition", "from_visit"]
+        let urls = ["url", "title", "visit_count", "typed_count", "last_visit_time", "hidden"]
             .iter()
-            .all(|c| s.has_column("visits", c));
-        if urls && visits {
-            Sniff::Yes
-        } else {
-            Sniff::No
-        }
+            .all(|c| s.has_column("urls", c));
+        let visits = ["url", "visit_time", "transition", "from_visit"].iter().all(|c| s.has_column("visits", c));
+        if urls && visits { Sniff::Yes } else { Sniff::No }
     }
 
     fn parse(&self, input: &mut Input<'_>, out: &mut dyn EventSink) -> Result<(), SourceError> {
         let db = input.sqlite()?;
         let (conn, schema) = (&db.conn, &db.schema);
         if !schema.has_tables(&["urls", "visits"]) {
-            return Err(SourceError::NotThisFormat {
-                format: self.id(),
-                reason: "no urls/visits tables".into(),
-            });
+            return Err(SourceError::NotThisFormat { format: self.id(), reason: "no urls/visits tables".into() });
         }
         let version = meta_version(conn, schema);
         parse_visits(conn, schema, version, out)?;
@@ -276,17 +246,9 @@ fn parse_visits(
     }
     let mut terms: HashMap<i64, String> = HashMap::new();
     if schema.has_table("keyword_search_terms") {
-        let col = if schema.has_column("keyword_search_terms", "term") {
-            "term"
-        } else {
-            "lower_term"
-        };
-        if let Ok(mut stmt) =
-            conn.prepare(&format!("SELECT url_id, {col} FROM keyword_search_terms"))
-        {
-            let mut rows = stmt
-                .query([])
-                .map_err(SourceError::sqlite("keyword_search_terms"))?;
+        let col = if schema.has_column("keyword_search_terms", "term") { "term" } else { "lower_term" };
+        if let Ok(mut stmt) = conn.prepare(&format!("SELECT url_id, {col} FROM keyword_search_terms")) {
+            let mut rows = stmt.query([]).map_err(SourceError::sqlite("keyword_search_terms"))?;
             while let Ok(Some(r)) = rows.next() {
                 if let (Ok(id), Ok(Some(t))) = (r.get::<_, i64>(0), r.get::<_, Option<String>>(1)) {
                     terms.insert(id, t);
@@ -309,17 +271,9 @@ fn parse_visits(
             "app_id",
         ],
     );
-    let ucols = select_list(
-        schema,
-        "urls",
-        "u",
-        &["url", "title", "visit_count", "typed_count", "hidden"],
-    );
+    let ucols = select_list(schema, "urls", "u", &["url", "title", "visit_count", "typed_count", "hidden"]);
     let vs = if schema.has_table("visit_source") {
-        (
-            "vs.source AS vsource",
-            "LEFT JOIN visit_source vs ON vs.id = v.id",
-        )
+        ("vs.source AS vsource", "LEFT JOIN visit_source vs ON vs.id = v.id")
     } else {
         ("NULL AS vsource", "")
     };
@@ -328,8 +282,7 @@ fn parse_visits(
         vs.0, vs.1
     );
     each_row(conn, "visits", &sql, out, |row, record| {
-        let raw_time = int(row, "visit_time")?
-            .ok_or_else(|| RejectReason::Timestamp("visit_time is NULL".into()))?;
+        let raw_time = int(row, "visit_time")?.ok_or_else(|| RejectReason::Timestamp("visit_time is NULL".into()))?;
         let ts = visit_ts(raw_time, version)?;
         let mut e = Event::new(EventKind::BrowserVisit, ts, Precision::Microsecond, record);
         e.url = text(row, "url").map(Cow::Owned);
@@ -353,16 +306,10 @@ fn parse_visits(
         if let Some(s) = int(row, "vsource")? {
             e.attrs.push("visit_source", visit_source_name(s));
         }
-        e.attrs.push_opt(
-            "visit_duration_us",
-            int(row, "visit_duration")?.filter(|d| *d > 0),
-        );
-        e.attrs
-            .push_opt("originator_cache_guid", text(row, "originator_cache_guid"));
-        e.attrs
-            .push_opt("opener_visit", int(row, "opener_visit")?.filter(|v| *v > 0));
-        e.attrs
-            .push_opt("external_referrer_url", text(row, "external_referrer_url"));
+        e.attrs.push_opt("visit_duration_us", int(row, "visit_duration")?.filter(|d| *d > 0));
+        e.attrs.push_opt("originator_cache_guid", text(row, "originator_cache_guid"));
+        e.attrs.push_opt("opener_visit", int(row, "opener_visit")?.filter(|v| *v > 0));
+        e.attrs.push_opt("external_referrer_url", text(row, "external_referrer_url"));
         e.attrs.push_opt("app_id", text(row, "app_id"));
         if let Some(url_id) = int(row, "url_id")?
             && let Some(t) = terms.get(&url_id)
@@ -378,16 +325,13 @@ fn parse_downloads(
     schema: &SqliteSchema,
     out: &mut dyn EventSink,
 ) -> Result<(), SourceError> {
-    let legacy = schema.has_column("downloads", "full_path")
-        && !schema.has_column("downloads", "target_path");
+    let legacy = schema.has_column("downloads", "full_path") && !schema.has_column("downloads", "target_path");
     let mut chains: HashMap<i64, Vec<String>> = HashMap::new();
     if schema.has_table("downloads_url_chains") {
         let mut stmt = conn
             .prepare("SELECT id, url FROM downloads_url_chains ORDER BY id, chain_index")
             .map_err(SourceError::sqlite("downloads_url_chains"))?;
-        let mut rows = stmt
-            .query([])
-            .map_err(SourceError::sqlite("downloads_url_chains"))?;
+        let mut rows = stmt.query([]).map_err(SourceError::sqlite("downloads_url_chains"))?;
         while let Ok(Some(r)) = rows.next() {
             if let (Ok(id), Ok(Some(url))) = (r.get::<_, i64>(0), r.get::<_, Option<String>>(1)) {
                 chains.entry(id).or_default().push(url);
@@ -440,25 +384,19 @@ fn parse_downloads(
                 Ok((Timestamp::from_webkit_micros(v)?, Precision::Microsecond))
             }
         };
-        let start = int(row, "start_time")?
-            .ok_or_else(|| RejectReason::Timestamp("start_time is NULL".into()))?;
+        let start = int(row, "start_time")?.ok_or_else(|| RejectReason::Timestamp("start_time is NULL".into()))?;
         let end = int(row, "end_time")?.filter(|v| *v > 0);
         let id = int(row, "id")?;
         let chain: Vec<String> = match id.and_then(|i| chains.get(&i)) {
             Some(c) => c.clone(),
             None => text(row, "url").into_iter().collect(),
         };
-        let path = text(row, "target_path")
-            .or_else(|| text(row, "current_path"))
-            .or_else(|| text(row, "full_path"));
+        let path = text(row, "target_path").or_else(|| text(row, "current_path")).or_else(|| text(row, "full_path"));
         let state = int(row, "state")?;
         let received = int(row, "received_bytes")?;
         let total = int(row, "total_bytes")?;
         let hash = blob(row, "hash");
-        let base = |ts: Timestamp,
-                    precision: Precision,
-                    phase: &'static str|
-         -> Result<Event<'static>, RejectReason> {
+        let base = |ts: Timestamp, precision: Precision, phase: &'static str| -> Result<Event<'static>, RejectReason> {
             let mut e = Event::new(EventKind::BrowserDownload, ts, precision, record);
             e.url = chain.last().cloned().map(Cow::Owned);
             e.path = path.clone().map(Cow::Owned);
@@ -470,10 +408,7 @@ fn parse_downloads(
             e.referrer = text(row, "referrer").map(Cow::Owned);
             e.attrs.push("phase", phase);
             if chain.len() > 1 {
-                e.attrs.push(
-                    "url_chain",
-                    waybill_model::Value::List(chain.iter().cloned().map(Cow::Owned).collect()),
-                );
+                e.attrs.push("url_chain", waybill_model::Value::List(chain.iter().cloned().map(Cow::Owned).collect()));
             }
             if let Some(s) = state {
                 e.attrs.push("state", state_name(s));
@@ -481,17 +416,13 @@ fn parse_downloads(
             if let Some(d) = int(row, "danger_type")? {
                 e.attrs.push("danger_type", danger_name(d));
             }
-            e.attrs.push_opt(
-                "interrupt_reason",
-                int(row, "interrupt_reason")?.filter(|v| *v != 0),
-            );
+            e.attrs.push_opt("interrupt_reason", int(row, "interrupt_reason")?.filter(|v| *v != 0));
             e.attrs.push_opt("received_bytes", received);
             if let Some(o) = int(row, "opened")? {
                 e.attrs.push("opened", o != 0);
             }
             if let Some(t) = int(row, "last_access_time")?.filter(|v| *v > 0) {
-                e.attrs
-                    .push("last_access_time", Timestamp::from_webkit_micros(t)?);
+                e.attrs.push("last_access_time", Timestamp::from_webkit_micros(t)?);
             }
             if let Some(t) = int(row, "transient")? {
                 e.attrs.push("transient", t != 0);
@@ -539,23 +470,11 @@ mod tests {
 
     #[test]
     fn transitions() {
-        assert_eq!(
-            decode_transition(805_306_374),
-            ("AUTO_TOPLEVEL|CHAIN_START|CHAIN_END".into(), Some(true))
-        );
-        assert_eq!(
-            decode_transition(805_306_368),
-            ("LINK|CHAIN_START|CHAIN_END".into(), None)
-        );
+        assert_eq!(decode_transition(805_306_374), ("AUTO_TOPLEVEL|CHAIN_START|CHAIN_END".into(), Some(true)));
+        assert_eq!(decode_transition(805_306_368), ("LINK|CHAIN_START|CHAIN_END".into(), None));
         // SERVER_REDIRECT read back as a negative 32-bit value, and as a positive 64-bit one.
-        assert_eq!(
-            decode_transition(-1_610_612_735).0,
-            "TYPED|CHAIN_END|SERVER_REDIRECT"
-        );
-        assert_eq!(
-            decode_transition(2_684_354_561).0,
-            "TYPED|CHAIN_END|SERVER_REDIRECT"
-        );
+        assert_eq!(decode_transition(-1_610_612_735).0, "TYPED|CHAIN_END|SERVER_REDIRECT");
+        assert_eq!(decode_transition(2_684_354_561).0, "TYPED|CHAIN_END|SERVER_REDIRECT");
         assert_eq!(decode_transition(1).1, Some(false));
     }
 }

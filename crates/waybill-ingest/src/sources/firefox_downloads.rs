@@ -53,10 +53,7 @@ impl Source for FirefoxDownloads {
         let Some(s) = probe.sqlite else {
             return Sniff::No;
         };
-        if ["source", "target", "startTime", "state"]
-            .iter()
-            .all(|c| s.has_column("moz_downloads", c))
-        {
+        if ["source", "target", "startTime", "state"].iter().all(|c| s.has_column("moz_downloads", c)) {
             Sniff::Yes
         } else {
             Sniff::No
@@ -66,10 +63,7 @@ impl Source for FirefoxDownloads {
     fn parse(&self, input: &mut Input<'_>, out: &mut dyn EventSink) -> Result<(), SourceError> {
         let db = input.sqlite()?;
         if !db.schema.has_table("moz_downloads") {
-            return Err(SourceError::NotThisFormat {
-                format: self.id(),
-                reason: "no moz_downloads table".into(),
-            });
+            return Err(SourceError::NotThisFormat { format: self.id(), reason: "no moz_downloads table".into() });
         }
         let cols = select_list(
             &db.schema,
@@ -100,37 +94,30 @@ impl Source for FirefoxDownloads {
             let state = int(row, "state")?;
             let curr = int(row, "currBytes")?;
             let max = int(row, "maxBytes")?.filter(|m| *m >= 0);
-            let make =
-                |ts: Timestamp, phase: &'static str| -> Result<Event<'static>, RejectReason> {
-                    let mut e = Event::new(
-                        EventKind::BrowserDownload,
-                        ts,
-                        Precision::Microsecond,
-                        record,
-                    );
-                    e.url = text(row, "source").map(Cow::Owned);
-                    e.path = text(row, "target").map(|t| Cow::Owned(file_uri_to_path(&t)));
-                    e.referrer = text(row, "referrer").map(Cow::Owned);
-                    e.size = max.or(curr);
-                    #[allow(clippy::cast_possible_truncation, reason = "state codes are small")]
-                    {
-                        e.status = state.map(|s| s as i32);
-                    }
-                    e.attrs.push("phase", phase);
-                    if let Some(s) = state {
-                        e.attrs.push("state", download_state_name(s));
-                    }
-                    e.attrs.push_opt("received_bytes", curr);
-                    e.attrs.push_opt("name", text(row, "name"));
-                    e.attrs.push_opt("temp_path", text(row, "tempPath"));
-                    e.attrs.push_opt("mime_type", text(row, "mimeType"));
-                    e.attrs
-                        .push_opt("preferred_application", text(row, "preferredApplication"));
-                    if let Some(a) = int(row, "autoResume")? {
-                        e.attrs.push("auto_resume", a != 0);
-                    }
-                    Ok(e)
-                };
+            let make = |ts: Timestamp, phase: &'static str| -> Result<Event<'static>, RejectReason> {
+                let mut e = Event::new(EventKind::BrowserDownload, ts, Precision::Microsecond, record);
+                e.url = text(row, "source").map(Cow::Owned);
+                e.path = text(row, "target").map(|t| Cow::Owned(file_uri_to_path(&t)));
+                e.referrer = text(row, "referrer").map(Cow::Owned);
+                e.size = max.or(curr);
+                #[allow(clippy::cast_possible_truncation, reason = "state codes are small")]
+                {
+                    e.status = state.map(|s| s as i32);
+                }
+                e.attrs.push("phase", phase);
+                if let Some(s) = state {
+                    e.attrs.push("state", download_state_name(s));
+                }
+                e.attrs.push_opt("received_bytes", curr);
+                e.attrs.push_opt("name", text(row, "name"));
+                e.attrs.push_opt("temp_path", text(row, "tempPath"));
+                e.attrs.push_opt("mime_type", text(row, "mimeType"));
+                e.attrs.push_opt("preferred_application", text(row, "preferredApplication"));
+                if let Some(a) = int(row, "autoResume")? {
+                    e.attrs.push("auto_resume", a != 0);
+                }
+                Ok(e)
+            };
             let mut events = vec![make(Timestamp::from_unix_micros(start)?, "start")?];
             if let Some(end) = end {
                 events.push(make(Timestamp::from_unix_micros(end)?, "end")?);

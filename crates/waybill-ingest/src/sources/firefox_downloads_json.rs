@@ -27,9 +27,7 @@
 use std::borrow::Cow;
 
 use serde_json::Value;
-use waybill_model::{
-    Event, EventKind, EventSink, Precision, RecordRef, Reject, RejectReason, Timestamp,
-};
+use waybill_model::{Event, EventKind, EventSink, Precision, RecordRef, Reject, RejectReason, Timestamp};
 
 use crate::input::Input;
 use crate::source::{Probe, Sniff, Source, SourceError};
@@ -54,13 +52,7 @@ impl Source for FirefoxDownloadsJson {
     }
 
     fn sniff(&self, probe: &Probe<'_>) -> Sniff {
-        let head: Vec<u8> = probe
-            .head
-            .iter()
-            .copied()
-            .filter(|b| !b.is_ascii_whitespace())
-            .take(64)
-            .collect();
+        let head: Vec<u8> = probe.head.iter().copied().filter(|b| !b.is_ascii_whitespace()).take(64).collect();
         if head.starts_with(b"{\"list\":[")
             && (probe.head.windows(9).any(|w| w == b"\"source\":") || head == b"{\"list\":[]}")
         {
@@ -72,19 +64,13 @@ impl Source for FirefoxDownloadsJson {
 
     fn parse(&self, input: &mut Input<'_>, out: &mut dyn EventSink) -> Result<(), SourceError> {
         let bytes = input.read_to_end(LIMIT)?;
-        let doc: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| SourceError::Invalid(format!("JSON: {e}")))?;
-        let list = doc.get("list").and_then(Value::as_array).ok_or_else(|| {
-            SourceError::NotThisFormat {
-                format: self.id(),
-                reason: "no \"list\" array".into(),
-            }
-        })?;
+        let doc: Value = serde_json::from_slice(&bytes).map_err(|e| SourceError::Invalid(format!("JSON: {e}")))?;
+        let list = doc
+            .get("list")
+            .and_then(Value::as_array)
+            .ok_or_else(|| SourceError::NotThisFormat { format: self.id(), reason: "no \"list\" array".into() })?;
         for (i, item) in list.iter().enumerate() {
-            let record = RecordRef::Item {
-                list: "list",
-                index: i as u64,
-            };
+            let record = RecordRef::Item { list: "list", index: i as u64 };
             match entry(item, record) {
                 Ok(e) => {
                     out.event(e);
@@ -92,11 +78,7 @@ impl Source for FirefoxDownloadsJson {
                 }
                 Err(reason) => {
                     let raw = item.to_string();
-                    out.reject(Reject {
-                        record,
-                        reason,
-                        raw: raw.as_bytes(),
-                    });
+                    out.reject(Reject { record, reason, raw: raw.as_bytes() });
                 }
             }
         }
@@ -113,23 +95,13 @@ fn str_or_member(v: Option<&Value>, member: &str) -> Option<String> {
 }
 
 fn entry(item: &Value, record: RecordRef) -> Result<Event<'static>, RejectReason> {
-    let start = item
-        .get("startTime")
-        .and_then(Value::as_str)
-        .ok_or_else(|| RejectReason::Timestamp("no startTime".into()))?;
+    let start =
+        item.get("startTime").and_then(Value::as_str).ok_or_else(|| RejectReason::Timestamp("no startTime".into()))?;
     let ts = Timestamp::parse_rfc3339(start)?;
-    let mut e = Event::new(
-        EventKind::BrowserDownload,
-        ts,
-        Precision::Millisecond,
-        record,
-    );
+    let mut e = Event::new(EventKind::BrowserDownload, ts, Precision::Millisecond, record);
     let source = item.get("source");
     e.url = str_or_member(source, "url").map(Cow::Owned);
-    e.referrer = source
-        .and_then(|s| s.get("referrer"))
-        .and_then(Value::as_str)
-        .map(|s| Cow::Owned(s.to_owned()));
+    e.referrer = source.and_then(|s| s.get("referrer")).and_then(Value::as_str).map(|s| Cow::Owned(s.to_owned()));
     let target = item.get("target");
     e.path = str_or_member(target, "path").map(Cow::Owned);
     e.size = item.get("totalBytes").and_then(Value::as_i64);
@@ -140,24 +112,15 @@ fn entry(item: &Value, record: RecordRef) -> Result<Event<'static>, RejectReason
         ("hasPartialData", "has_partial_data"),
         ("hasBlockedData", "has_blocked_data"),
     ] {
-        e.attrs.push(
-            attr,
-            item.get(key).and_then(Value::as_bool).unwrap_or(false),
-        );
+        e.attrs.push(attr, item.get(key).and_then(Value::as_bool).unwrap_or(false));
     }
-    if let Some(p) = target
-        .and_then(|t| t.get("partFilePath"))
-        .and_then(Value::as_str)
-    {
+    if let Some(p) = target.and_then(|t| t.get("partFilePath")).and_then(Value::as_str) {
         e.attrs.push("part_file_path", p.to_owned());
     }
     if let Some(c) = item.get("contentType").and_then(Value::as_str) {
         e.attrs.push("content_type", c.to_owned());
     }
-    if let Some(p) = source
-        .and_then(|s| s.get("isPrivate"))
-        .and_then(Value::as_bool)
-    {
+    if let Some(p) = source.and_then(|s| s.get("isPrivate")).and_then(Value::as_bool) {
         e.attrs.push("is_private", p);
     }
     if let Some(err) = item.get("errorObj").or_else(|| item.get("error")) {

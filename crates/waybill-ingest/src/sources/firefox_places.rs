@@ -40,9 +40,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use waybill_model::{
-    Event, EventKind, EventSink, Precision, RecordRef, Reject, RejectReason, Timestamp,
-};
+use waybill_model::{Event, EventKind, EventSink, Precision, RecordRef, Reject, RejectReason, Timestamp};
 
 use crate::input::Input;
 use crate::source::{InputKind, Probe, Sniff, Source, SourceError, SqliteSchema};
@@ -114,17 +112,9 @@ impl Source for FirefoxPlaces {
         let Some(s) = probe.sqlite else {
             return Sniff::No;
         };
-        let places = ["url", "title", "rev_host"]
-            .iter()
-            .all(|c| s.has_column("moz_places", c));
-        let visits = ["place_id", "visit_date", "visit_type"]
-            .iter()
-            .all(|c| s.has_column("moz_historyvisits", c));
-        if places && visits {
-            Sniff::Yes
-        } else {
-            Sniff::No
-        }
+        let places = ["url", "title", "rev_host"].iter().all(|c| s.has_column("moz_places", c));
+        let visits = ["place_id", "visit_date", "visit_type"].iter().all(|c| s.has_column("moz_historyvisits", c));
+        if places && visits { Sniff::Yes } else { Sniff::No }
     }
 
     fn parse(&self, input: &mut Input<'_>, out: &mut dyn EventSink) -> Result<(), SourceError> {
@@ -161,9 +151,7 @@ fn parse_visits(
         let mut stmt = conn
             .prepare("SELECT v.id, p.url FROM moz_historyvisits v JOIN moz_places p ON p.id = v.place_id")
             .map_err(SourceError::sqlite("moz_historyvisits"))?;
-        let mut rows = stmt
-            .query([])
-            .map_err(SourceError::sqlite("moz_historyvisits"))?;
+        let mut rows = stmt.query([]).map_err(SourceError::sqlite("moz_historyvisits"))?;
         while let Ok(Some(r)) = rows.next() {
             if let (Ok(id), Ok(Some(url))) = (r.get::<_, i64>(0), r.get::<_, Option<String>>(1)) {
                 visit_urls.insert(id, url);
@@ -174,21 +162,9 @@ fn parse_visits(
         schema,
         "moz_historyvisits",
         "v",
-        &[
-            "from_visit",
-            "visit_date",
-            "visit_type",
-            "session",
-            "source",
-            "triggeringPlaceId",
-        ],
+        &["from_visit", "visit_date", "visit_type", "session", "source", "triggeringPlaceId"],
     );
-    let pcols = select_list(
-        schema,
-        "moz_places",
-        "p",
-        &["url", "title", "rev_host", "visit_count", "hidden", "typed"],
-    );
+    let pcols = select_list(schema, "moz_places", "p", &["url", "title", "rev_host", "visit_count", "hidden", "typed"]);
     let sql = format!(
         "SELECT v.rowid AS _rowid, {vcols}, {pcols} FROM moz_historyvisits v LEFT JOIN moz_places p ON p.id = v.place_id ORDER BY v.rowid"
     );
@@ -199,9 +175,7 @@ fn parse_visits(
         let mut e = Event::new(EventKind::BrowserVisit, ts, Precision::Microsecond, record);
         e.url = text(row, "url").map(Cow::Owned);
         if let Some(t) = int(row, "visit_type")? {
-            e.transition = visit_type_name(t)
-                .map(Cow::Borrowed)
-                .or_else(|| Some(Cow::Owned(format!("TYPE_{t}"))));
+            e.transition = visit_type_name(t).map(Cow::Borrowed).or_else(|| Some(Cow::Owned(format!("TYPE_{t}"))));
             e.auto = match t {
                 4 => Some(true),
                 2 | 3 => Some(false),
@@ -214,8 +188,7 @@ fn parse_visits(
             e.attrs.push("from_visit", f);
         }
         e.attrs.push_opt("title", text(row, "title"));
-        e.attrs
-            .push_opt("host", text(row, "rev_host").map(|r| reverse_host(&r)));
+        e.attrs.push_opt("host", text(row, "rev_host").map(|r| reverse_host(&r)));
         e.attrs.push_opt("visit_count", int(row, "visit_count")?);
         if let Some(t) = int(row, "typed")? {
             e.attrs.push("typed", t != 0);
@@ -223,13 +196,9 @@ fn parse_visits(
         if let Some(h) = int(row, "hidden")? {
             e.attrs.push("hidden", h != 0);
         }
-        e.attrs
-            .push_opt("session", int(row, "session")?.filter(|s| *s != 0));
-        e.attrs.push_opt("visit_source", int(row, "source")?);
-        e.attrs.push_opt(
-            "triggering_place_id",
-            int(row, "triggeringPlaceId")?.filter(|v| *v > 0),
-        );
+        e.attrs.push_opt("session", int(row, "session")?.filter(|s| *s != 0));
+        e.attrs.push_opt("visit_source", int(row, "source")?.filter(|v| *v != 0));
+        e.attrs.push_opt("triggering_place_id", int(row, "triggeringPlaceId")?.filter(|v| *v > 0));
         Ok(vec![e])
     })
 }
@@ -243,18 +212,13 @@ struct DownloadAnnos {
     meta: Option<(String, i64)>,
 }
 
-fn parse_downloads(
-    conn: &rusqlite::Connection,
-    out: &mut dyn EventSink,
-) -> Result<(), SourceError> {
+fn parse_downloads(conn: &rusqlite::Connection, out: &mut dyn EventSink) -> Result<(), SourceError> {
     let sql = "SELECT a.rowid, a.place_id, n.name, a.content, a.dateAdded, p.url \
                FROM moz_annos a JOIN moz_anno_attributes n ON n.id = a.anno_attribute_id \
                LEFT JOIN moz_places p ON p.id = a.place_id \
                WHERE n.name IN ('downloads/destinationFileURI', 'downloads/destinationFileName', 'downloads/metaData') \
                ORDER BY a.place_id, a.rowid";
-    let mut stmt = conn
-        .prepare(sql)
-        .map_err(SourceError::sqlite("moz_annos"))?;
+    let mut stmt = conn.prepare(sql).map_err(SourceError::sqlite("moz_annos"))?;
     let mut rows = stmt.query([]).map_err(SourceError::sqlite("moz_annos"))?;
     // place_id → (url, annotations), in place order.
     let mut places: Vec<(i64, Option<String>, DownloadAnnos)> = Vec::new();
@@ -263,20 +227,10 @@ fn parse_downloads(
         let place: i64 = r.get(1).unwrap_or(0);
         let name: String = r.get(2).unwrap_or_default();
         let content = crate::sqlite::text(r, "content").unwrap_or_default();
-        let added = crate::sqlite::int(r, "dateAdded")
-            .ok()
-            .flatten()
-            .unwrap_or(0);
+        let added = crate::sqlite::int(r, "dateAdded").ok().flatten().unwrap_or(0);
         let url = crate::sqlite::text(r, "url");
         if places.last().map(|p| p.0) != Some(place) {
-            places.push((
-                place,
-                url,
-                DownloadAnnos {
-                    rowid,
-                    ..DownloadAnnos::default()
-                },
-            ));
+            places.push((place, url, DownloadAnnos { rowid, ..DownloadAnnos::default() }));
         }
         let Some((_, _, annos)) = places.last_mut() else {
             continue;
@@ -291,10 +245,7 @@ fn parse_downloads(
         }
     }
     for (_, url, a) in places {
-        let record = RecordRef::Row {
-            table: "moz_annos",
-            rowid: a.rowid,
-        };
+        let record = RecordRef::Row { table: "moz_annos", rowid: a.rowid };
         match download_events(url, &a, record) {
             Ok(events) => {
                 for e in events {
@@ -303,12 +254,13 @@ fn parse_downloads(
                 out.accepted();
             }
             Err(reason) => {
-                let raw = format!("{:?} {:?} {:?}", a.uri, a.name, a.meta);
-                out.reject(Reject {
-                    record,
-                    reason,
-                    raw: raw.as_bytes(),
-                });
+                let raw = serde_json::json!({
+                    "downloads/destinationFileURI": a.uri.as_ref().map(|u| &u.0),
+                    "downloads/destinationFileName": a.name,
+                    "downloads/metaData": a.meta.as_ref().map(|m| &m.0),
+                })
+                .to_string();
+                out.reject(Reject { record, reason, raw: raw.as_bytes() });
             }
         }
     }
@@ -321,31 +273,18 @@ fn download_events(
     record: RecordRef,
 ) -> Result<Vec<Event<'static>>, RejectReason> {
     let meta: Option<serde_json::Value> = match &a.meta {
-        Some((m, _)) => Some(serde_json::from_str(m).map_err(|e| RejectReason::Value {
-            field: "downloads/metaData".into(),
-            detail: e.to_string(),
-        })?),
+        Some((m, _)) => Some(
+            serde_json::from_str(m)
+                .map_err(|e| RejectReason::Value { field: "downloads/metaData".into(), detail: e.to_string() })?,
+        ),
         None => None,
     };
-    let start = a
-        .uri
-        .as_ref()
-        .map(|u| u.1)
-        .or(a.meta.as_ref().map(|m| m.1))
-        .filter(|t| *t != 0);
+    let start = a.uri.as_ref().map(|u| u.1).or(a.meta.as_ref().map(|m| m.1)).filter(|t| *t != 0);
     let Some(start) = start else {
-        return Err(RejectReason::Timestamp(
-            "download annotation without dateAdded".into(),
-        ));
+        return Err(RejectReason::Timestamp("download annotation without dateAdded".into()));
     };
-    let state = meta
-        .as_ref()
-        .and_then(|m| m.get("state"))
-        .and_then(serde_json::Value::as_i64);
-    let size = meta
-        .as_ref()
-        .and_then(|m| m.get("fileSize"))
-        .and_then(serde_json::Value::as_i64);
+    let state = meta.as_ref().and_then(|m| m.get("state")).and_then(serde_json::Value::as_i64);
+    let size = meta.as_ref().and_then(|m| m.get("fileSize")).and_then(serde_json::Value::as_i64);
     let path = a.uri.as_ref().map(|u| file_uri_to_path(&u.0));
     let make = |ts: Timestamp, precision: Precision, phase: &'static str| {
         let mut e = Event::new(EventKind::BrowserDownload, ts, precision, record);
@@ -359,36 +298,17 @@ fn download_events(
         e.attrs.push("phase", phase);
         match state {
             Some(s) => e.attrs.push("state", download_state_name(s)),
-            None => e.attrs.push(
-                "state",
-                "no metaData (in progress or interrupted when captured)",
-            ),
+            None => e.attrs.push("state", "no metaData (in progress or interrupted when captured)"),
         }
         e.attrs.push_opt("file_name", a.name.clone());
-        if let Some(v) = meta
-            .as_ref()
-            .and_then(|m| m.get("reputationCheckVerdict"))
-            .and_then(|v| v.as_str())
-        {
+        if let Some(v) = meta.as_ref().and_then(|m| m.get("reputationCheckVerdict")).and_then(|v| v.as_str()) {
             e.attrs.push("reputation_verdict", v.to_owned());
         }
         e
     };
-    let mut events = vec![make(
-        Timestamp::from_unix_micros(start)?,
-        Precision::Millisecond,
-        "start",
-    )];
-    if let Some(end) = meta
-        .as_ref()
-        .and_then(|m| m.get("endTime"))
-        .and_then(serde_json::Value::as_i64)
-    {
-        events.push(make(
-            Timestamp::from_unix_millis(end)?,
-            Precision::Millisecond,
-            "end",
-        ));
+    let mut events = vec![make(Timestamp::from_unix_micros(start)?, Precision::Millisecond, "start")];
+    if let Some(end) = meta.as_ref().and_then(|m| m.get("endTime")).and_then(serde_json::Value::as_i64) {
+        events.push(make(Timestamp::from_unix_millis(end)?, Precision::Millisecond, "end"));
     }
     Ok(events)
 }
@@ -404,21 +324,9 @@ fn parse_bookmarks(
         let Some(ts) = prtime(int(row, "dateAdded")?)? else {
             return Ok(Vec::new());
         };
-        let mut e = Event::new(
-            EventKind::BrowserBookmark,
-            ts,
-            Precision::Microsecond,
-            record,
-        );
+        let mut e = Event::new(EventKind::BrowserBookmark, ts, Precision::Microsecond, record);
         e.url = text(row, "url").map(Cow::Owned);
-        e.attrs.push(
-            "type",
-            if int(row, "type")? == Some(2) {
-                "folder"
-            } else {
-                "url"
-            },
-        );
+        e.attrs.push("type", if int(row, "type")? == Some(2) { "folder" } else { "url" });
         e.attrs.push_opt("title", text(row, "title"));
         if let Some(m) = prtime(int(row, "lastModified")?)? {
             e.attrs.push("last_modified", m);
@@ -434,12 +342,7 @@ fn parse_bookmarks(
             let Some(ts) = prtime(int(row, "dateAdded")?)? else {
                 return Ok(Vec::new());
             };
-            let mut e = Event::new(
-                EventKind::BrowserBookmark,
-                ts,
-                Precision::Microsecond,
-                record,
-            );
+            let mut e = Event::new(EventKind::BrowserBookmark, ts, Precision::Microsecond, record);
             e.url = text(row, "url").map(Cow::Owned);
             e.attrs.push("type", "annotation");
             e.attrs.push_opt("annotation", text(row, "name"));

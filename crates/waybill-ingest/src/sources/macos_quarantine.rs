@@ -71,13 +71,9 @@ impl Source for MacosQuarantine {
         let Some(s) = probe.sqlite else {
             return Sniff::No;
         };
-        if [
-            "LSQuarantineTimeStamp",
-            "LSQuarantineAgentName",
-            "LSQuarantineDataURLString",
-        ]
-        .iter()
-        .all(|c| s.has_column("LSQuarantineEvent", c))
+        if ["LSQuarantineTimeStamp", "LSQuarantineAgentName", "LSQuarantineDataURLString"]
+            .iter()
+            .all(|c| s.has_column("LSQuarantineEvent", c))
         {
             Sniff::Yes
         } else {
@@ -88,10 +84,7 @@ impl Source for MacosQuarantine {
     fn parse(&self, input: &mut Input<'_>, out: &mut dyn EventSink) -> Result<(), SourceError> {
         let db = input.sqlite()?;
         if !db.schema.has_table("LSQuarantineEvent") {
-            return Err(SourceError::NotThisFormat {
-                format: self.id(),
-                reason: "no LSQuarantineEvent table".into(),
-            });
+            return Err(SourceError::NotThisFormat { format: self.id(), reason: "no LSQuarantineEvent table".into() });
         }
         let cols = select_list(
             &db.schema,
@@ -110,8 +103,7 @@ impl Source for MacosQuarantine {
                 "LSQuarantineOriginURLString",
             ],
         );
-        let sql =
-            format!("SELECT q.rowid AS _rowid, {cols} FROM LSQuarantineEvent q ORDER BY q.rowid");
+        let sql = format!("SELECT q.rowid AS _rowid, {cols} FROM LSQuarantineEvent q ORDER BY q.rowid");
         each_row(&db.conn, "LSQuarantineEvent", &sql, out, |row, record| {
             let t = real(row, "LSQuarantineTimeStamp")?
                 .ok_or_else(|| RejectReason::Timestamp("LSQuarantineTimeStamp is NULL".into()))?;
@@ -123,24 +115,16 @@ impl Source for MacosQuarantine {
             );
             e.url = text(row, "LSQuarantineDataURLString").map(Cow::Owned);
             e.referrer = text(row, "LSQuarantineOriginURLString").map(Cow::Owned);
-            e.attrs
-                .push_opt("agent", text(row, "LSQuarantineAgentName"));
-            e.attrs.push_opt(
-                "agent_bundle_id",
-                text(row, "LSQuarantineAgentBundleIdentifier"),
-            );
+            e.attrs.push_opt("agent", text(row, "LSQuarantineAgentName"));
+            e.attrs.push_opt("agent_bundle_id", text(row, "LSQuarantineAgentBundleIdentifier"));
             if let Some(n) = int(row, "LSQuarantineTypeNumber")? {
                 e.attrs.push("type", type_name(n));
                 e.attrs.push("type_number", n);
             }
-            e.attrs
-                .push_opt("sender_name", text(row, "LSQuarantineSenderName"));
-            e.attrs
-                .push_opt("sender_address", text(row, "LSQuarantineSenderAddress"));
-            e.attrs
-                .push_opt("origin_title", text(row, "LSQuarantineOriginTitle"));
-            e.attrs
-                .push_opt("event_id", text(row, "LSQuarantineEventIdentifier"));
+            e.attrs.push_opt("sender_name", text(row, "LSQuarantineSenderName"));
+            e.attrs.push_opt("sender_address", text(row, "LSQuarantineSenderAddress"));
+            e.attrs.push_opt("origin_title", text(row, "LSQuarantineOriginTitle"));
+            e.attrs.push_opt("event_id", text(row, "LSQuarantineEventIdentifier"));
             Ok(vec![e])
         })
     }

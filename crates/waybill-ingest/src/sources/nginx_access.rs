@@ -39,11 +39,7 @@ use crate::source::{ClockHint, LineParser, ParseContext, Probe, Sniff, Source, S
 pub struct NginxAccess;
 
 fn parser(ctx: &ParseContext) -> Result<Option<AccessLogParser>, SourceError> {
-    let Some(spec) = ctx
-        .log_format
-        .as_ref()
-        .filter(|s| s.dialect == Dialect::Nginx)
-    else {
+    let Some(spec) = ctx.log_format.as_ref().filter(|s| s.dialect == Dialect::Nginx) else {
         return Ok(None);
     };
     let t = Template::compile(spec, "custom").map_err(|e| SourceError::Setting(e.to_string()))?;
@@ -71,21 +67,15 @@ impl Source for NginxAccess {
     }
 
     fn parse(&self, input: &mut Input<'_>, out: &mut dyn EventSink) -> Result<(), SourceError> {
-        let p = parser(input.ctx())?.ok_or_else(|| {
-            SourceError::Setting("nginx.access needs --log-format nginx:'…'".into())
-        })?;
+        let p = parser(input.ctx())?
+            .ok_or_else(|| SourceError::Setting("nginx.access needs --log-format nginx:'…'".into()))?;
         crate::source::parse_lines(&p, input, out)
     }
 
-    fn line_parser<'a>(
-        &'a self,
-        ctx: &'a ParseContext,
-    ) -> Result<Option<Box<dyn LineParser + 'a>>, SourceError> {
+    fn line_parser<'a>(&'a self, ctx: &'a ParseContext) -> Result<Option<Box<dyn LineParser + 'a>>, SourceError> {
         match parser(ctx)? {
             Some(p) => Ok(Some(Box::new(p))),
-            None => Err(SourceError::Setting(
-                "nginx.access needs --log-format nginx:'…'".into(),
-            )),
+            None => Err(SourceError::Setting("nginx.access needs --log-format nginx:'…'".into())),
         }
     }
 

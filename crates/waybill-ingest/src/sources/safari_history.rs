@@ -57,17 +57,9 @@ impl Source for SafariHistory {
         let Some(s) = probe.sqlite else {
             return Sniff::No;
         };
-        let items = ["url", "visit_count"]
-            .iter()
-            .all(|c| s.has_column("history_items", c));
-        let visits = ["history_item", "visit_time"]
-            .iter()
-            .all(|c| s.has_column("history_visits", c));
-        if items && visits {
-            Sniff::Yes
-        } else {
-            Sniff::No
-        }
+        let items = ["url", "visit_count"].iter().all(|c| s.has_column("history_items", c));
+        let visits = ["history_item", "visit_time"].iter().all(|c| s.has_column("history_visits", c));
+        if items && visits { Sniff::Yes } else { Sniff::No }
     }
 
     fn parse(&self, input: &mut Input<'_>, out: &mut dyn EventSink) -> Result<(), SourceError> {
@@ -84,12 +76,9 @@ impl Source for SafariHistory {
             let mut stmt = conn
                 .prepare("SELECT v.id, i.url FROM history_visits v JOIN history_items i ON i.id = v.history_item")
                 .map_err(SourceError::sqlite("history_visits"))?;
-            let mut rows = stmt
-                .query([])
-                .map_err(SourceError::sqlite("history_visits"))?;
+            let mut rows = stmt.query([]).map_err(SourceError::sqlite("history_visits"))?;
             while let Ok(Some(r)) = rows.next() {
-                if let (Ok(id), Ok(Some(url))) = (r.get::<_, i64>(0), r.get::<_, Option<String>>(1))
-                {
+                if let (Ok(id), Ok(Some(url))) = (r.get::<_, i64>(0), r.get::<_, Option<String>>(1)) {
                     visit_urls.insert(id, url);
                 }
             }
@@ -110,18 +99,12 @@ impl Source for SafariHistory {
                 "attributes",
             ],
         );
-        let icols = select_list(
-            schema,
-            "history_items",
-            "i",
-            &["url", "visit_count", "status_code"],
-        );
+        let icols = select_list(schema, "history_items", "i", &["url", "visit_count", "status_code"]);
         let sql = format!(
             "SELECT v.rowid AS _rowid, {vcols}, {icols} FROM history_visits v LEFT JOIN history_items i ON i.id = v.history_item ORDER BY v.rowid"
         );
         each_row(conn, "history_visits", &sql, out, |row, record| {
-            let t = real(row, "visit_time")?
-                .ok_or_else(|| RejectReason::Timestamp("visit_time is NULL".into()))?;
+            let t = real(row, "visit_time")?.ok_or_else(|| RejectReason::Timestamp("visit_time is NULL".into()))?;
             let ts = Timestamp::from_cocoa_seconds(t)?;
             let mut e = Event::new(EventKind::BrowserVisit, ts, Precision::Microsecond, record);
             e.url = text(row, "url").map(Cow::Owned);
@@ -131,8 +114,7 @@ impl Source for SafariHistory {
                 e.attrs.push("redirect_source", src);
             }
             if let Some(dst) = int(row, "redirect_destination")? {
-                e.attrs
-                    .push_opt("redirect_destination", visit_urls.get(&dst).cloned());
+                e.attrs.push_opt("redirect_destination", visit_urls.get(&dst).cloned());
             }
             e.attrs.push_opt("title", text(row, "title"));
             e.attrs.push_opt("visit_count", int(row, "visit_count")?);
@@ -147,10 +129,8 @@ impl Source for SafariHistory {
                 Some(o) => e.attrs.push("origin", o),
                 None => {}
             }
-            e.attrs
-                .push_opt("attributes", int(row, "attributes")?.filter(|a| *a != 0));
-            e.attrs
-                .push_opt("status_code", int(row, "status_code")?.filter(|s| *s != 0));
+            e.attrs.push_opt("attributes", int(row, "attributes")?.filter(|a| *a != 0));
+            e.attrs.push_opt("status_code", int(row, "status_code")?.filter(|s| *s != 0));
             Ok(vec![e])
         })
     }

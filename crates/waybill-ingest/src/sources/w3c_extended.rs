@@ -55,10 +55,7 @@ impl Header {
     fn variant(&self) -> &'static str {
         if self.fields.iter().any(|f| f.starts_with("x-edge-")) {
             "cloudfront"
-        } else if self
-            .software
-            .as_deref()
-            .is_some_and(|s| s.contains("Internet Information Services"))
+        } else if self.software.as_deref().is_some_and(|s| s.contains("Internet Information Services"))
             || self.fields.iter().any(|f| f == "s-sitename")
         {
             "iis"
@@ -82,45 +79,24 @@ fn decode_value<'a>(v: &'a str, variant: &str) -> Option<Cow<'a, str>> {
 }
 
 fn parse_record<'a>(h: &'a Header, pos: LinePos, line: &'a str) -> Result<Event<'a>, RejectReason> {
-    let values: Vec<&str> = if line.contains('\t') {
-        line.split('\t').collect()
-    } else {
-        line.split(' ').collect()
-    };
+    let values: Vec<&str> = if line.contains('\t') { line.split('\t').collect() } else { line.split(' ').collect() };
     if values.len() != h.fields.len() {
-        let detail = format!(
-            "{} values for {} declared fields",
-            values.len(),
-            h.fields.len()
-        );
+        let detail = format!("{} values for {} declared fields", values.len(), h.fields.len());
         return Err(if values.len() < h.fields.len() {
             RejectReason::Truncated(detail)
         } else {
             RejectReason::Malformed(detail)
         });
     }
-    let get = |name: &str| {
-        h.fields
-            .iter()
-            .position(|f| f.eq_ignore_ascii_case(name))
-            .map(|i| values[i])
-    };
+    let get = |name: &str| h.fields.iter().position(|f| f.eq_ignore_ascii_case(name)).map(|i| values[i]);
     let variant = h.variant();
-    let date = get("date").map(str::to_owned).or_else(|| {
-        h.date
-            .as_ref()
-            .map(|d| d.split(' ').next().unwrap_or("").to_owned())
-    });
-    let time =
-        get("time").ok_or_else(|| RejectReason::Malformed("no time field declared".into()))?;
-    let date =
-        date.ok_or_else(|| RejectReason::Malformed("no date field and no #Date directive".into()))?;
+    let date = get("date")
+        .map(str::to_owned)
+        .or_else(|| h.date.as_ref().map(|d| d.split(' ').next().unwrap_or("").to_owned()));
+    let time = get("time").ok_or_else(|| RejectReason::Malformed("no time field declared".into()))?;
+    let date = date.ok_or_else(|| RejectReason::Malformed("no date field and no #Date directive".into()))?;
     let n = waybill_model::time::parse_naive(&format!("{date} {time}"))?;
-    let precision = if time.contains('.') {
-        Precision::Millisecond
-    } else {
-        Precision::Second
-    };
+    let precision = if time.contains('.') { Precision::Millisecond } else { Precision::Second };
     let ts: Timestamp = n.assume_utc()?;
     let mut e = Event::new(EventKind::HttpRequest, ts, precision, pos.record());
     e.attrs.push("variant", variant);
@@ -212,10 +188,7 @@ impl Source for W3cExtended {
             if line.starts_with(b"#Fields:") {
                 return Sniff::Yes;
             }
-            if line.starts_with(b"#Software:")
-                || line.starts_with(b"#Version:")
-                || line.starts_with(b"#Date:")
-            {
+            if line.starts_with(b"#Software:") || line.starts_with(b"#Version:") || line.starts_with(b"#Date:") {
                 directives = true;
             } else if !line.starts_with(b"#") {
                 break;
@@ -229,13 +202,9 @@ impl Source for W3cExtended {
         input.for_each_line(out, |pos, raw, out| {
             let line = String::from_utf8_lossy(raw);
             if let Some(d) = line.strip_prefix('#') {
-                let (key, value) = d
-                    .split_once(':')
-                    .map_or((d, ""), |(k, v)| (k.trim(), v.trim()));
+                let (key, value) = d.split_once(':').map_or((d, ""), |(k, v)| (k.trim(), v.trim()));
                 match key {
-                    "Fields" => {
-                        header.fields = value.split_whitespace().map(str::to_owned).collect()
-                    }
+                    "Fields" => header.fields = value.split_whitespace().map(str::to_owned).collect(),
                     "Date" => header.date = Some(value.to_owned()),
                     "Software" => header.software = Some(value.to_owned()),
                     _ => {}
@@ -255,11 +224,7 @@ impl Source for W3cExtended {
                     out.event(e);
                     out.accepted();
                 }
-                Err(reason) => out.reject(Reject {
-                    record: pos.record(),
-                    reason,
-                    raw,
-                }),
+                Err(reason) => out.reject(Reject { record: pos.record(), reason, raw }),
             }
         })
     }

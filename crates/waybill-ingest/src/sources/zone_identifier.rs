@@ -32,9 +32,7 @@
 
 use std::borrow::Cow;
 
-use waybill_model::{
-    Event, EventKind, EventSink, Precision, RecordRef, Reject, RejectReason, Timestamp,
-};
+use waybill_model::{Event, EventKind, EventSink, Precision, RecordRef, Reject, RejectReason, Timestamp};
 
 use crate::input::Input;
 use crate::source::{Probe, Sniff, Source, SourceError};
@@ -48,17 +46,11 @@ const LIMIT: usize = 64 << 10;
 /// Decodes UTF-16 (with BOM) or UTF-8/ANSI text.
 fn decode(bytes: &[u8]) -> String {
     if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        let units: Vec<u16> = rest
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .collect();
+        let units: Vec<u16> = rest.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
         return String::from_utf16_lossy(&units);
     }
     if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        let units: Vec<u16> = rest
-            .chunks_exact(2)
-            .map(|c| u16::from_be_bytes([c[0], c[1]]))
-            .collect();
+        let units: Vec<u16> = rest.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
         return String::from_utf16_lossy(&units);
     }
     let b = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
@@ -78,12 +70,7 @@ fn zone_name(id: i64) -> &'static str {
 
 /// The marked file's name, from the stream file's name.
 pub fn marked_file(stream_file: &str) -> Option<&str> {
-    for suffix in [
-        ":Zone.Identifier:$DATA",
-        ":Zone.Identifier",
-        ".Zone.Identifier",
-        "_Zone.Identifier",
-    ] {
+    for suffix in [":Zone.Identifier:$DATA", ":Zone.Identifier", ".Zone.Identifier", "_Zone.Identifier"] {
         if stream_file.len() > suffix.len()
             && stream_file[stream_file.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
         {
@@ -111,16 +98,8 @@ impl Source for ZoneIdentifier {
             return Sniff::No;
         }
         let text = decode(probe.head);
-        let first = text
-            .lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty())
-            .unwrap_or("");
-        if first.eq_ignore_ascii_case("[ZoneTransfer]") {
-            Sniff::Yes
-        } else {
-            Sniff::No
-        }
+        let first = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+        if first.eq_ignore_ascii_case("[ZoneTransfer]") { Sniff::Yes } else { Sniff::No }
     }
 
     fn parse(&self, input: &mut Input<'_>, out: &mut dyn EventSink) -> Result<(), SourceError> {
@@ -131,11 +110,7 @@ impl Source for ZoneIdentifier {
         let mut zone: Option<i64> = None;
         let mut fields: Vec<(String, String)> = Vec::new();
         let mut bad: Option<String> = None;
-        for line in text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with(';'))
-        {
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with(';')) {
             if line.starts_with('[') {
                 in_section = line.eq_ignore_ascii_case("[ZoneTransfer]");
                 continue;
@@ -160,9 +135,7 @@ impl Source for ZoneIdentifier {
         }
         let reason = match (&bad, zone) {
             (Some(b), _) => Some(RejectReason::Malformed(b.clone())),
-            (None, None) => Some(RejectReason::Malformed(
-                "no ZoneId in [ZoneTransfer]".into(),
-            )),
+            (None, None) => Some(RejectReason::Malformed("no ZoneId in [ZoneTransfer]".into())),
             _ => None,
         };
         let mtime = input.modified();
@@ -171,33 +144,18 @@ impl Source for ZoneIdentifier {
             _ => {
                 out.reject(Reject {
                     record,
-                    reason: RejectReason::Timestamp(
-                        "the stream file has no modification time".into(),
-                    ),
+                    reason: RejectReason::Timestamp("the stream file has no modification time".into()),
                     raw: &bytes,
                 });
                 return Ok(());
             }
         };
         if let Some(reason) = reason {
-            out.reject(Reject {
-                record,
-                reason,
-                raw: &bytes,
-            });
+            out.reject(Reject { record, reason, raw: &bytes });
             return Ok(());
         }
-        let mut e = Event::new(
-            EventKind::FsOriginMarker,
-            ts,
-            Precision::Microsecond,
-            record,
-        );
-        let name = input
-            .path()
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let mut e = Event::new(EventKind::FsOriginMarker, ts, Precision::Microsecond, record);
+        let name = input.path().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         e.path = Some(Cow::Owned(marked_file(&name).unwrap_or(&name).to_owned()));
         if let Some(z) = zone {
             e.attrs.push("zone_id", z);
@@ -225,14 +183,8 @@ mod tests {
 
     #[test]
     fn names() {
-        assert_eq!(
-            marked_file("report.pdf:Zone.Identifier"),
-            Some("report.pdf")
-        );
-        assert_eq!(
-            marked_file("report.pdf.Zone.Identifier"),
-            Some("report.pdf")
-        );
+        assert_eq!(marked_file("report.pdf:Zone.Identifier"), Some("report.pdf"));
+        assert_eq!(marked_file("report.pdf.Zone.Identifier"), Some("report.pdf"));
         assert_eq!(marked_file("Zone.Identifier"), None);
         assert_eq!(decode(&[0xFF, 0xFE, b'[', 0, b'Z', 0]), "[Z");
     }

@@ -6,8 +6,7 @@ use std::path::Path;
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 use waybill_ingest::{
-    IngestError, IngestRequest, InputSummary, LogFormatSpec, ParseContext, Zone, expand, find,
-    ingest,
+    IngestError, IngestRequest, InputSummary, LogFormatSpec, ParseContext, Zone, expand, find, ingest,
 };
 use waybill_store::{Case, CompanionEntry, ManifestEntry};
 
@@ -56,46 +55,26 @@ impl Outcome {
 pub fn run(a: &IngestArgs) -> Result<ExitStatus> {
     let started = super::now();
     let mut case = Case::open_for_write(&a.case)?;
-    let tz: Zone =
-        a.tz.as_deref()
-            .unwrap_or(&case.config().case.tz)
-            .parse()
-            .context("--tz")?;
-    let log_format = a
-        .log_format
-        .as_deref()
-        .map(str::parse::<LogFormatSpec>)
-        .transpose()
-        .context("--log-format")?;
+    let tz: Zone = a.tz.as_deref().unwrap_or(&case.config().case.tz).parse().context("--tz")?;
+    let log_format = a.log_format.as_deref().map(str::parse::<LogFormatSpec>).transpose().context("--log-format")?;
     if let Some(f) = &a.format
         && find(f).is_none()
     {
         anyhow::bail!("unknown format {f:?}; see `waybill formats`");
     }
-    let ctx = ParseContext {
-        tz,
-        log_format: log_format.clone(),
-    };
+    let ctx = ParseContext { tz, log_format: log_format.clone() };
     let (found, skipped) = expand(&a.paths, Some(case.root()));
     let mut outcomes: Vec<Outcome> = skipped
         .iter()
-        .map(|s| Outcome {
-            message: Some(s.reason.clone()),
-            ..Outcome::new(&s.path, "skipped")
-        })
+        .map(|s| Outcome { message: Some(s.reason.clone()), ..Outcome::new(&s.path, "skipped") })
         .collect();
     let mut failed = false;
     let mut stderr = std::io::stderr();
     for f in &found {
         let staging = case.begin_input()?;
         let size = std::fs::metadata(&f.path).map_or(0, |m| m.len());
-        let progress = InputProgress::new(
-            size,
-            &f.path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        );
+        let progress =
+            InputProgress::new(size, &f.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
         let abs = std::path::absolute(&f.path).unwrap_or_else(|_| f.path.clone());
         let req = IngestRequest {
             path: &f.path,
@@ -110,12 +89,9 @@ pub fn run(a: &IngestArgs) -> Result<ExitStatus> {
         progress.finish();
         match result {
             Ok(summary) => {
-                if let Some(dup) = case.find_duplicate(
-                    &summary.sha256,
-                    summary.format,
-                    a.device.as_deref(),
-                    a.clock.as_deref(),
-                )? {
+                if let Some(dup) =
+                    case.find_duplicate(&summary.sha256, summary.format, a.device.as_deref(), a.clock.as_deref())?
+                {
                     case.abort_input(staging)?;
                     outcomes.push(Outcome {
                         id: Some(dup.id.clone()),
@@ -141,19 +117,13 @@ pub fn run(a: &IngestArgs) -> Result<ExitStatus> {
             Err(e) => {
                 case.abort_input(staging)?;
                 if e.is_unrecognised() && !f.explicit {
-                    outcomes.push(Outcome {
-                        message: Some(short_reason(&e)),
-                        ..Outcome::new(&f.path, "skipped")
-                    });
+                    outcomes.push(Outcome { message: Some(short_reason(&e)), ..Outcome::new(&f.path, "skipped") });
                 } else {
                     failed = true;
                     if !a.json {
                         writeln!(stderr, "error: {e}")?;
                     }
-                    outcomes.push(Outcome {
-                        message: Some(e.to_string()),
-                        ..Outcome::new(&f.path, "error")
-                    });
+                    outcomes.push(Outcome { message: Some(e.to_string()), ..Outcome::new(&f.path, "error") });
                 }
             }
         }
@@ -173,11 +143,7 @@ pub fn run(a: &IngestArgs) -> Result<ExitStatus> {
         "errors": outcomes.iter().filter(|o| o.status == "error").count(),
     }))?;
     print(&outcomes, a.json)?;
-    Ok(if failed {
-        ExitStatus::Failure
-    } else {
-        ExitStatus::Success
-    })
+    Ok(if failed { ExitStatus::Failure } else { ExitStatus::Success })
 }
 
 fn short_reason(e: &IngestError) -> String {
@@ -187,12 +153,7 @@ fn short_reason(e: &IngestError) -> String {
     }
 }
 
-fn manifest_entry(
-    abs: &Path,
-    s: &InputSummary,
-    a: &IngestArgs,
-    ctx: &ParseContext,
-) -> ManifestEntry {
+fn manifest_entry(abs: &Path, s: &InputSummary, a: &IngestArgs, ctx: &ParseContext) -> ManifestEntry {
     ManifestEntry {
         id: String::new(),
         path: abs.display().to_string(),
@@ -206,10 +167,7 @@ fn manifest_entry(
             .companions
             .iter()
             .map(|c| CompanionEntry {
-                path: std::path::absolute(&c.path)
-                    .unwrap_or_else(|_| c.path.clone())
-                    .display()
-                    .to_string(),
+                path: std::path::absolute(&c.path).unwrap_or_else(|_| c.path.clone()).display().to_string(),
                 role: c.role.to_owned(),
                 size: c.size,
                 sha256: c.sha256.clone(),
@@ -251,12 +209,7 @@ fn print(outcomes: &[Outcome], json: bool) -> Result<()> {
                 o.rejects.unwrap_or(0),
                 o.path
             )?,
-            status => writeln!(
-                out,
-                "{status:<5}  {}  ({})",
-                o.path,
-                o.message.as_deref().unwrap_or("")
-            )?,
+            status => writeln!(out, "{status:<5}  {}  ({})", o.path, o.message.as_deref().unwrap_or(""))?,
         }
     }
     Ok(())

@@ -24,9 +24,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
 
 /// The command line as run, for the custody log.
 pub fn argv() -> Vec<String> {
-    std::env::args_os()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect()
+    std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect()
 }
 
 /// The tool name and version, for the custody log.

@@ -57,16 +57,8 @@ pub fn run(a: &TimelineArgs) -> Result<ExitStatus> {
     if let Some(w) = &a.filter {
         conds.push(format!("({w})"));
     }
-    let filter = if conds.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", conds.join(" AND "))
-    };
-    let cols = COLUMNS
-        .iter()
-        .map(|c| format!("e.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let filter = if conds.is_empty() { String::new() } else { format!("WHERE {}", conds.join(" AND ")) };
+    let cols = COLUMNS.iter().map(|c| format!("e.{c}")).collect::<Vec<_>>().join(", ");
     let sql = format!(
         "SELECT e.ts, {cols}, e.size, e.status, i.path AS input_path \
          FROM (SELECT * FROM events {filter}) e JOIN inputs i ON e.source = i.source \
@@ -98,35 +90,17 @@ impl Row<'_> {
     fn s(&self, name: &str) -> Option<&str> {
         let col = self.batch.column_by_name(name)?;
         let arr = col.as_string_opt::<i32>()?;
-        if arr.is_null(self.i) {
-            None
-        } else {
-            Some(arr.value(self.i))
-        }
+        if arr.is_null(self.i) { None } else { Some(arr.value(self.i)) }
     }
 
     fn i64(&self, name: &str) -> Option<i64> {
-        let arr = self
-            .batch
-            .column_by_name(name)?
-            .as_primitive_opt::<Int64Type>()?;
-        if arr.is_null(self.i) {
-            None
-        } else {
-            Some(arr.value(self.i))
-        }
+        let arr = self.batch.column_by_name(name)?.as_primitive_opt::<Int64Type>()?;
+        if arr.is_null(self.i) { None } else { Some(arr.value(self.i)) }
     }
 
     fn i32(&self, name: &str) -> Option<i32> {
-        let arr = self
-            .batch
-            .column_by_name(name)?
-            .as_primitive_opt::<Int32Type>()?;
-        if arr.is_null(self.i) {
-            None
-        } else {
-            Some(arr.value(self.i))
-        }
+        let arr = self.batch.column_by_name(name)?.as_primitive_opt::<Int32Type>()?;
+        if arr.is_null(self.i) { None } else { Some(arr.value(self.i)) }
     }
 }
 
@@ -134,8 +108,7 @@ fn print_batch(out: &mut impl std::io::Write, b: &RecordBatch, json: bool) -> Re
     let ts = b.column(0).as_primitive::<TimestampMicrosecondType>();
     for i in 0..b.num_rows() {
         let row = Row { batch: b, i };
-        let t = Timestamp::from_unix_micros(ts.value(i))
-            .map_or_else(|_| ts.value(i).to_string(), |t| t.to_string());
+        let t = Timestamp::from_unix_micros(ts.value(i)).map_or_else(|_| ts.value(i).to_string(), |t| t.to_string());
         let summary = summarize(&row);
         let input = row.s("input_path").unwrap_or("");
         let record = row.s("record").unwrap_or("");
@@ -144,11 +117,8 @@ fn print_batch(out: &mut impl std::io::Write, b: &RecordBatch, json: bool) -> Re
             obj.insert("ts".into(), t.into());
             for c in COLUMNS {
                 if let Some(v) = row.s(c) {
-                    let value = if *c == "attrs" {
-                        serde_json::from_str(v).unwrap_or_else(|_| v.into())
-                    } else {
-                        v.into()
-                    };
+                    let value =
+                        if *c == "attrs" { serde_json::from_str(v).unwrap_or_else(|_| v.into()) } else { v.into() };
                     obj.insert((*c).into(), value);
                 }
             }
@@ -165,15 +135,8 @@ fn print_batch(out: &mut impl std::io::Write, b: &RecordBatch, json: bool) -> Re
             let name = std::path::Path::new(input)
                 .file_name()
                 .map_or_else(|| input.to_owned(), |n| n.to_string_lossy().into_owned());
-            let tz = row
-                .s("tz_assumed")
-                .map(|z| format!(" (local time, zone {z} assumed)"))
-                .unwrap_or_default();
-            writeln!(
-                out,
-                "{t}  {:<19} {summary}{tz}  [{name} {record}]",
-                row.s("kind").unwrap_or("")
-            )?;
+            let tz = row.s("tz_assumed").map(|z| format!(" (local time, zone {z} assumed)")).unwrap_or_default();
+            writeln!(out, "{t}  {:<19} {summary}{tz}  [{name} {record}]", row.s("kind").unwrap_or(""))?;
         }
     }
     Ok(())
@@ -181,10 +144,8 @@ fn print_batch(out: &mut impl std::io::Write, b: &RecordBatch, json: bool) -> Re
 
 /// A one-line description of an event.
 fn summarize(r: &Row<'_>) -> String {
-    let attrs: serde_json::Value = r
-        .s("attrs")
-        .and_then(|a| serde_json::from_str(a).ok())
-        .unwrap_or(serde_json::Value::Null);
+    let attrs: serde_json::Value =
+        r.s("attrs").and_then(|a| serde_json::from_str(a).ok()).unwrap_or(serde_json::Value::Null);
     let attr = |k: &str| attrs.get(k).and_then(|v| v.as_str()).map(str::to_owned);
     let mut parts: Vec<String> = Vec::new();
     let kind = r.s("kind").unwrap_or("");
@@ -193,11 +154,7 @@ fn summarize(r: &Row<'_>) -> String {
             if let Some(ip) = r.s("client_ip") {
                 parts.push(ip.to_owned());
             }
-            parts.push(format!(
-                "{} {}",
-                attr("method").unwrap_or_else(|| "-".into()),
-                r.s("url").unwrap_or("-")
-            ));
+            parts.push(format!("{} {}", attr("method").unwrap_or_else(|| "-".into()), r.s("url").unwrap_or("-")));
             if let Some(s) = r.i32("status") {
                 parts.push(s.to_string());
             }
@@ -210,11 +167,7 @@ fn summarize(r: &Row<'_>) -> String {
                 parts.push(u.to_owned());
             }
             if let Some(p) = r.s("path") {
-                parts.push(if r.s("url").is_some() {
-                    format!("→ {p}")
-                } else {
-                    p.to_owned()
-                });
+                parts.push(if r.s("url").is_some() { format!("→ {p}") } else { p.to_owned() });
             }
             if let Some(s) = r.i64("size") {
                 parts.push(format!("{s} B"));
@@ -224,15 +177,11 @@ fn summarize(r: &Row<'_>) -> String {
     if let Some(t) = r.s("transition") {
         parts.push(format!("transition {t}"));
     }
-    let fetch: Vec<String> = [
-        ("site", "fetch_site"),
-        ("mode", "fetch_mode"),
-        ("dest", "fetch_dest"),
-        ("user", "fetch_user"),
-    ]
-    .iter()
-    .filter_map(|(k, c)| r.s(c).map(|v| format!("{k}={v}")))
-    .collect();
+    let fetch: Vec<String> =
+        [("site", "fetch_site"), ("mode", "fetch_mode"), ("dest", "fetch_dest"), ("user", "fetch_user")]
+            .iter()
+            .filter_map(|(k, c)| r.s(c).map(|v| format!("{k}={v}")))
+            .collect();
     if !fetch.is_empty() {
         parts.push(format!("sec-fetch {}", fetch.join(" ")));
     }
@@ -265,13 +214,9 @@ pub fn parse_time(s: &str) -> Result<Timestamp> {
 /// Parses `90s`, `5m`, `2h`, `1d`, `250ms` into microseconds.
 pub fn parse_duration(s: &str) -> Result<i64> {
     let s = s.trim();
-    let split = s
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(s.len());
+    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
-    let n: f64 = num
-        .parse()
-        .with_context(|| format!("{s:?} is not a duration"))?;
+    let n: f64 = num.parse().with_context(|| format!("{s:?} is not a duration"))?;
     let mult = match unit {
         "ms" => 1e3,
         "s" | "" => 1e6,
@@ -280,9 +225,6 @@ pub fn parse_duration(s: &str) -> Result<i64> {
         "d" => 86_400e6,
         _ => bail!("{s:?}: unknown unit {unit:?} (use ms, s, m, h, d)"),
     };
-    #[allow(
-        clippy::cast_possible_truncation,
-        reason = "durations on the command line are small"
-    )]
+    #[allow(clippy::cast_possible_truncation, reason = "durations on the command line are small")]
     Ok((n * mult).round() as i64)
 }

@@ -1,0 +1,253 @@
+//! The fixture table: (source, fixture, options) → exact counts, the exact
+//! records of the rejects, and a snapshot of the canonical event dump.
+
+use std::path::PathBuf;
+
+use waybill_testkit::{Opts, fixture, ingest_path, materialize};
+
+/// One fixture and what it must give.
+pub struct Case {
+    pub source: &'static str,
+    pub file: &'static str,
+    pub opts: fn() -> Opts,
+    /// (records, events, rejects)
+    pub counts: (u64, u64, u64),
+    /// The `record` of every reject, in order.
+    pub rejects: &'static [&'static str],
+}
+
+const CUSTOM_APACHE: &str = r#"apache:%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\" \"%{Sec-Fetch-Site}i\" \"%{Sec-Fetch-Mode}i\" \"%{Sec-Fetch-Dest}i\" \"%{Sec-Fetch-User}i\" \"%{Sec-Purpose}i\" \"%{Range}i\""#;
+const STRFTIME_APACHE: &str = r#"apache:%h [%{%Y-%m-%d %H:%M:%S}t] "%r" %>s %b"#;
+const NGINX_JSON: &str = r#"nginx:{"ts":"$time_iso8601","ip":"$remote_addr","req":"$request","status":$status,"bytes":$body_bytes_sent,"ref":"$http_referer","ua":"$http_user_agent","site":"$http_sec_fetch_site","mode":"$http_sec_fetch_mode","dest":"$http_sec_fetch_dest","user":"$http_sec_fetch_user","purpose":"$http_sec_purpose","range":"$http_range"}"#;
+
+fn none() -> Opts {
+    Opts::default()
+}
+
+/// The mtime given to copies of Zone.Identifier fixtures (their events' time):
+/// 2026-01-03T02:10:07Z.
+pub const ZONE_MTIME: u64 = 1_767_406_207;
+
+/// Every fixture. The sniff matrix in `registry` uses the same table.
+pub const CASES: &[Case] = &[
+    Case {
+        source: "apache.access",
+        file: "sec_fetch_custom_logformat.log",
+        opts: || Opts::log_format(CUSTOM_APACHE),
+        counts: (5, 5, 0),
+        rejects: &[],
+    },
+    Case {
+        source: "apache.access",
+        file: "mixed_common_combined_vhost.log",
+        opts: none,
+        counts: (9, 7, 2),
+        rejects: &["offset 874 line 8", "offset 917 line 9"],
+    },
+    Case {
+        source: "apache.access",
+        file: "truncated_last_line.log",
+        opts: none,
+        counts: (3, 2, 1),
+        rejects: &["offset 168 line 3"],
+    },
+    Case {
+        source: "apache.access",
+        file: "strftime_local_time.log",
+        opts: || Opts { tz: Some("Europe/Berlin".into()), ..Opts::log_format(STRFTIME_APACHE) },
+        counts: (4, 3, 1),
+        rejects: &["offset 139 line 3"],
+    },
+    Case { source: "apache.access", file: "gzip_rotated.log.gz", opts: none, counts: (2, 2, 0), rejects: &[] },
+    Case {
+        source: "nginx.access",
+        file: "json_escape_sec_fetch.log",
+        opts: || Opts::log_format(NGINX_JSON),
+        counts: (5, 4, 1),
+        rejects: &["offset 1205 line 5"],
+    },
+    Case {
+        source: "nginx.access",
+        file: "main_format_xff.log",
+        opts: || Opts::log_format("nginx:main"),
+        counts: (2, 2, 0),
+        rejects: &[],
+    },
+    Case {
+        source: "w3c.extended",
+        file: "iis_restart_new_fields.log",
+        opts: none,
+        counts: (4, 3, 1),
+        rejects: &["offset 979 line 12"],
+    },
+    Case { source: "w3c.extended", file: "cloudfront_tab_encoded.log", opts: none, counts: (2, 2, 0), rejects: &[] },
+    Case {
+        source: "aws.elb",
+        file: "alb_nlb_classic.log",
+        opts: none,
+        counts: (5, 4, 1),
+        rejects: &["offset 1368 line 5"],
+    },
+    Case {
+        source: "caddy.access",
+        file: "sec_fetch_prefetch.log",
+        opts: none,
+        counts: (5, 3, 1),
+        rejects: &["offset 2055 line 5"],
+    },
+    Case {
+        source: "tsk.bodyfile",
+        file: "ntfs_names_and_bad_lines.body",
+        opts: none,
+        counts: (9, 21, 2),
+        rejects: &["offset 813 line 9", "offset 852 line 10"],
+    },
+    Case {
+        source: "windows.zone_identifier",
+        file: "report-2025.pdf:Zone.Identifier",
+        opts: none,
+        counts: (1, 1, 0),
+        rejects: &[],
+    },
+    Case {
+        source: "windows.zone_identifier",
+        file: "notes.txt.Zone.Identifier",
+        opts: none,
+        counts: (1, 1, 0),
+        rejects: &[],
+    },
+    Case {
+        source: "windows.zone_identifier",
+        file: "script.ps1.Zone.Identifier",
+        opts: none,
+        counts: (1, 1, 0),
+        rejects: &[],
+    },
+    Case {
+        source: "windows.zone_identifier",
+        file: "no_zone_id.bin.Zone.Identifier",
+        opts: none,
+        counts: (1, 0, 1),
+        rejects: &["whole input"],
+    },
+    Case {
+        source: "chrome.history",
+        file: "v70_typed_search_click_download.sql",
+        opts: none,
+        counts: (7, 7, 1),
+        rejects: &["visits rowid 6"],
+    },
+    Case {
+        source: "chrome.history",
+        file: "v16_linux_unix_epoch_legacy_downloads.sql",
+        opts: none,
+        counts: (2, 2, 0),
+        rejects: &[],
+    },
+    Case {
+        source: "firefox.places",
+        file: "modern_download_annotations.sql",
+        opts: none,
+        counts: (8, 8, 1),
+        rejects: &["moz_annos rowid 3"],
+    },
+    Case {
+        source: "firefox.downloads",
+        file: "finished_failed_and_unstarted.sql",
+        opts: none,
+        counts: (3, 4, 1),
+        rejects: &["moz_downloads rowid 3"],
+    },
+    Case {
+        source: "firefox.downloads_json",
+        file: "in_progress_partial_and_untimed.json",
+        opts: none,
+        counts: (3, 2, 1),
+        rejects: &["list[2]"],
+    },
+    Case {
+        source: "safari.history",
+        file: "redirect_chain_post_synced.sql",
+        opts: none,
+        counts: (6, 5, 1),
+        rejects: &["history_visits rowid 15"],
+    },
+    Case {
+        source: "macos.quarantine",
+        file: "web_mail_messages_attachments.sql",
+        opts: none,
+        counts: (4, 3, 1),
+        rejects: &["LSQuarantineEvent rowid 4"],
+    },
+];
+
+/// The path to parse for a case: SQL scripts are built; Zone.Identifier streams
+/// are copied (name kept) with a fixed mtime, since the event's time is the mtime.
+pub fn prepare(case: &Case) -> (PathBuf, Option<tempfile::TempDir>) {
+    let p = materialize(&fixture(case.source, case.file));
+    if case.source != "windows.zone_identifier" {
+        return (p, None);
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let copy = dir.path().join(case.file);
+    std::fs::copy(&p, &copy).expect("copy fixture");
+    let f = std::fs::File::options().write(true).open(&copy).expect("open copy");
+    f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(ZONE_MTIME)).expect("set mtime");
+    (copy, Some(dir))
+}
+
+fn run(case: &Case) {
+    let (path, _keep) = prepare(case);
+    let got = ingest_path(&path, &(case.opts)()).unwrap_or_else(|e| panic!("{}: {e}", case.file));
+    assert_eq!(got.summary.format, case.source, "{}: sniffed format", case.file);
+    let c = got.summary.counts;
+    assert_eq!((c.records, c.events, c.rejects), case.counts, "{}: (records, events, rejects)", case.file);
+    assert_eq!(c.records, c.accepted() + c.rejects);
+    assert_eq!(got.events.len() as u64, c.events);
+    let rejects: Vec<&str> = got.rejects.iter().map(|r| r.record.as_str()).collect();
+    assert_eq!(rejects, case.rejects, "{}: reject records", case.file);
+    let name = format!("{}__{}", case.source.replace('.', "_"), case.file.replace([':', '.'], "_"));
+    insta::assert_snapshot!(name, got.canonical());
+}
+
+macro_rules! table_tests {
+    ($($name:ident => $index:expr;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                run(&CASES[$index]);
+            }
+        )*
+        #[test]
+        fn every_case_has_a_test() {
+            let n = [$($index),*].len();
+            assert_eq!(n, CASES.len(), "add a line to table_tests! for every case");
+        }
+    };
+}
+
+table_tests! {
+    apache_sec_fetch_custom_logformat => 0;
+    apache_mixed_common_combined_vhost => 1;
+    apache_truncated_last_line => 2;
+    apache_strftime_local_time => 3;
+    apache_gzip_rotated => 4;
+    nginx_json_escape_sec_fetch => 5;
+    nginx_main_format_xff => 6;
+    w3c_iis_restart_new_fields => 7;
+    w3c_cloudfront_tab_encoded => 8;
+    elb_alb_nlb_classic => 9;
+    caddy_sec_fetch_prefetch => 10;
+    bodyfile_ntfs_names_and_bad_lines => 11;
+    zone_browser_download => 12;
+    zone_extracted_from_archive => 13;
+    zone_utf16_last_writer => 14;
+    zone_without_zone_id => 15;
+    chrome_v70_typed_search_click_download => 16;
+    chrome_v16_linux_legacy => 17;
+    firefox_places_modern_downloads => 18;
+    firefox_downloads_legacy => 19;
+    firefox_downloads_json => 20;
+    safari_redirect_chain => 21;
+    quarantine_attachments => 22;
+}

@@ -1,0 +1,270 @@
+//! Test helpers shared by waybill's test suites (dev-dependency only).
+//!
+//! - [`fixture`] finds a fixture under `crates/waybill-ingest/tests/fixtures/`;
+//!   SQLite fixtures are kept as `.sql` scripts and [`materialize`] builds the
+//!   database in a temp folder.
+//! - [`real`] finds a file of the shared real-artifact corpus
+//!   (`../shared/data/real`, read in place, never copied into the repo). When the
+//!   corpus is missing, tests print a notice and skip — except under `CI=true`,
+//!   where a missing corpus is a failure.
+//! - [`ingest_path`] runs the ingest driver into memory; [`Collected::canonical`]
+//!   is the canonical dump used in snapshots (JSON lines in parse order, the
+//!   input id and any temp paths normalized).
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::{DataType, TimeUnit};
+use waybill_ingest::driver::{BoxError, PartSink};
+use waybill_ingest::{IngestError, IngestRequest, InputSummary, LogFormatSpec, NoReporter, ParseContext, Zone};
+use waybill_model::Timestamp;
+use waybill_model::schema::RejectRow;
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+}
+
+/// A fixture file: `crates/waybill-ingest/tests/fixtures/<source>/<name>`.
+pub fn fixture(source: &str, name: &str) -> PathBuf {
+    let p = fixture_dir(source).join(name);
+    assert!(p.exists(), "fixture {} does not exist", p.display());
+    p
+}
+
+/// The fixture folder of a source (named after its id with `.` → `_`).
+pub fn fixture_dir(source: &str) -> PathBuf {
+    workspace_root().join("crates/waybill-ingest/tests/fixtures").join(source.replace('.', "_"))
+}
+
+/// Is this a CI run (where every outside resource must be present)?
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// The shared real-artifact corpus folder, if present.
+pub fn corpus() -> Option<PathBuf> {
+    let p = workspace_root().join("../shared/data/real");
+    if p.is_dir() {
+        Some(p)
+    } else if in_ci() {
+        panic!("the real-artifact corpus {} is missing (CI=true)", p.display());
+    } else {
+        eprintln!("notice: {} not found; skipping tests on real artifacts", p.display());
+        None
+    }
+}
+
+/// A file of the real-artifact corpus (`logs/plaso/apache_access.log`), if present.
+pub fn real(rel: &str) -> Option<PathBuf> {
+    let p = corpus()?.join(rel);
+    assert!(p.exists(), "corpus file {} is missing", p.display());
+    Some(p)
+}
+
+static BUILT: Mutex<Vec<(PathBuf, tempfile::TempDir)>> = Mutex::new(Vec::new());
+
+/// Returns a path to parse: `.sql` fixtures are built into a database (once per
+/// process, in a temp folder, named like the script without `.sql`); other files
+/// are returned as they are.
+pub fn materialize(path: &Path) -> PathBuf {
+    if path.extension().is_none_or(|e| e != "sql") {
+        return path.to_owned();
+    }
+    let mut built = BUILT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, dir)) = built.iter().find(|(p, _)| p == path) {
+        return dir.path().join(path.file_stem().expect("stem"));
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join(path.file_stem().expect("stem"));
+    build_sqlite(path, &db);
+    built.push((path.to_owned(), dir));
+    db
+}
+
+/// Builds an SQLite database from an SQL script (as `sqlite3 db < script` would).
+pub fn build_sqlite(script: &Path, db: &Path) {
+    let sql = std::fs::read_to_string(script).expect("read script");
+    let conn = rusqlite::Connection::open(db).expect("create db");
+    // The sqlite3 shell does not enforce foreign keys; neither do the apps whose
+    // databases the scripts reproduce while they write rows out of order.
+    conn.execute_batch("PRAGMA foreign_keys = OFF;").expect("pragma");
+    conn.execute_batch(&sql).unwrap_or_else(|e| panic!("{}: {e}", script.display()));
+}
+
+/// Options of one test ingest.
+#[derive(Debug, Clone, Default)]
+pub struct Opts {
+    /// `--format`.
+    pub format: Option<String>,
+    /// `--tz`.
+    pub tz: Option<String>,
+    /// `--log-format`.
+    pub log_format: Option<String>,
+    /// `--device`.
+    pub device: Option<String>,
+}
+
+impl Opts {
+    /// With a log format.
+    pub fn log_format(f: &str) -> Self {
+        Self { log_format: Some(f.to_owned()), ..Self::default() }
+    }
+
+    /// The parse context.
+    pub fn ctx(&self) -> ParseContext {
+        ParseContext {
+            tz: self.tz.as_deref().map_or(Zone::Utc, |z| z.parse().expect("zone")),
+            log_format: self.log_format.as_deref().map(|f| f.parse::<LogFormatSpec>().expect("log format")),
+        }
+    }
+}
+
+/// A [`PartSink`] that keeps everything in memory.
+#[derive(Default)]
+pub struct MemSink {
+    parts: Mutex<Vec<(u32, RecordBatch)>>,
+    rejects: Mutex<Vec<(u32, RejectRow)>>,
+}
+
+impl PartSink for MemSink {
+    fn events(&self, part: u32, batch: RecordBatch) -> Result<(), BoxError> {
+        self.parts.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((part, batch));
+        Ok(())
+    }
+
+    fn rejects(&self, part: u32, rows: &[RejectRow]) -> Result<(), BoxError> {
+        let mut r = self.rejects.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        r.extend(rows.iter().cloned().map(|row| (part, row)));
+        Ok(())
+    }
+}
+
+/// What one ingest produced.
+#[derive(Debug)]
+pub struct Collected {
+    /// The driver's summary (format, counts, hash).
+    pub summary: InputSummary,
+    /// Every event as a JSON object, in parse order.
+    pub events: Vec<serde_json::Value>,
+    /// Every reject, in order.
+    pub rejects: Vec<RejectRow>,
+}
+
+impl Collected {
+    /// Events of one kind.
+    pub fn kind(&self, kind: &str) -> Vec<&serde_json::Value> {
+        self.events.iter().filter(|e| e["kind"] == kind).collect()
+    }
+
+    /// The canonical dump: a header with the counts, one JSON line per event,
+    /// then one per reject.
+    pub fn canonical(&self) -> String {
+        let c = self.summary.counts;
+        let mut s = format!(
+            "format: {}\nrecords: {}  events: {}  rejects: {}\n",
+            self.summary.format, c.records, c.events, c.rejects
+        );
+        for e in &self.events {
+            s.push_str(&e.to_string());
+            s.push('\n');
+        }
+        for r in &self.rejects {
+            s.push_str(&format!("REJECT {} | {} | {}\n", r.record, r.reason, r.excerpt.value().replace('\n', "\\n")));
+        }
+        s
+    }
+}
+
+/// Ingests one file into memory, with the input id `I0001`.
+pub fn ingest_path(path: &Path, opts: &Opts) -> Result<Collected, IngestError> {
+    ingest_path_chunked(path, opts, waybill_ingest::lines::CHUNK_SIZE)
+}
+
+/// [`ingest_path`] with a given chunk size for line formats.
+pub fn ingest_path_chunked(path: &Path, opts: &Opts, chunk_size: usize) -> Result<Collected, IngestError> {
+    let ctx = opts.ctx();
+    let req = IngestRequest {
+        path,
+        id: "I0001",
+        format: opts.format.as_deref(),
+        device: opts.device.as_deref(),
+        clock: None,
+        ctx: &ctx,
+        scratch: None,
+    };
+    let sink = MemSink::default();
+    let summary = waybill_ingest::driver::ingest_with_chunk_size(&req, &sink, &NoReporter, chunk_size)?;
+    let mut parts = sink.parts.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    parts.sort_by_key(|(p, _)| *p);
+    let mut events = Vec::new();
+    for (_, b) in &parts {
+        events.extend(batch_to_json(b));
+    }
+    let mut rejects = sink.rejects.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    rejects.sort_by_key(|(p, _)| *p);
+    Ok(Collected { summary, events, rejects: rejects.into_iter().map(|(_, r)| r).collect() })
+}
+
+/// Ingests a fixture (materializing `.sql` scripts); panics on error.
+pub fn ingest_fixture(source: &str, name: &str, opts: &Opts) -> Collected {
+    let p = materialize(&fixture(source, name));
+    ingest_path(&p, opts).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Rows of an event batch as JSON objects (non-null columns only; times as RFC 3339;
+/// `attrs` parsed).
+pub fn batch_to_json(b: &RecordBatch) -> Vec<serde_json::Value> {
+    let schema = b.schema();
+    (0..b.num_rows())
+        .map(|i| {
+            let mut obj = serde_json::Map::new();
+            for (f, col) in schema.fields().iter().zip(b.columns()) {
+                if col.is_null(i) {
+                    continue;
+                }
+                let v: serde_json::Value = match f.data_type() {
+                    DataType::Timestamp(TimeUnit::Microsecond, _) => {
+                        let us = col.as_primitive::<arrow::datatypes::TimestampMicrosecondType>().value(i);
+                        Timestamp::from_unix_micros(us).map_or_else(|_| us.into(), |t| t.to_string().into())
+                    }
+                    DataType::Utf8 => {
+                        let s = col.as_string::<i32>().value(i);
+                        if f.name() == "attrs" {
+                            serde_json::from_str(s).unwrap_or_else(|_| s.into())
+                        } else {
+                            s.into()
+                        }
+                    }
+                    DataType::Int64 => col.as_primitive::<arrow::datatypes::Int64Type>().value(i).into(),
+                    DataType::Int32 => col.as_primitive::<arrow::datatypes::Int32Type>().value(i).into(),
+                    DataType::UInt64 => col.as_primitive::<arrow::datatypes::UInt64Type>().value(i).into(),
+                    DataType::Boolean => col.as_boolean().value(i).into(),
+                    other => format!("<{other}>").into(),
+                };
+                obj.insert(f.name().clone(), v);
+            }
+            serde_json::Value::Object(obj)
+        })
+        .collect()
+}
+
+/// SHA-256, size and mtime of a file: what "evidence is never modified" compares.
+pub fn file_state(path: &Path) -> (String, u64, std::time::SystemTime) {
+    use sha2::Digest as _;
+    let bytes = std::fs::read(path).expect("read evidence");
+    let meta = std::fs::metadata(path).expect("stat evidence");
+    let hash = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    (hash, meta.len(), meta.modified().expect("mtime"))
+}
+
+/// Sorted names in a folder (to see that nothing was created beside evidence).
+pub fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
