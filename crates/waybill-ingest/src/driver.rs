@@ -502,6 +502,7 @@ impl EventSink for FlushingSink<'_> {
 
 /// Parses a line format: the calling thread reads and hashes, workers parse
 /// chunks and write one part each.
+#[allow(clippy::too_many_arguments, reason = "one internal call site; a struct would only rename the arguments")]
 fn run_lines(
     path: &Path,
     format: &'static str,

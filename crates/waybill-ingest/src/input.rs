@@ -98,8 +98,8 @@ pub fn hash_file(path: &Path) -> io::Result<(String, u64)> {
 pub enum Content {
     /// Uncompressed.
     Plain(RawReader),
-    /// Gzip (all members).
-    Gzip(MultiGzDecoder<RawReader>),
+    /// Gzip (all members); boxed, the decoder state is large.
+    Gzip(Box<MultiGzDecoder<RawReader>>),
 }
 
 impl Content {
@@ -111,7 +111,7 @@ impl Content {
             read_full(&mut f, &mut magic)?
         };
         let raw = RawReader::open(path)?;
-        Ok(if n == 2 && magic == [0x1f, 0x8b] { Self::Gzip(MultiGzDecoder::new(raw)) } else { Self::Plain(raw) })
+        Ok(if n == 2 && magic == [0x1f, 0x8b] { Self::Gzip(Box::new(MultiGzDecoder::new(raw))) } else { Self::Plain(raw) })
     }
 
     /// `Some("gzip")` for compressed content.
@@ -134,7 +134,7 @@ impl Content {
     pub fn into_raw(self) -> RawReader {
         match self {
             Self::Plain(r) => r,
-            Self::Gzip(g) => g.into_inner(),
+            Self::Gzip(g) => (*g).into_inner(),
         }
     }
 }
@@ -268,14 +268,14 @@ pub struct Input<'a> {
 }
 
 enum Body<'a> {
-    Text(Option<Chunker<Content>>),
+    Text(Option<Box<Chunker<Content>>>),
     Sqlite(&'a SqliteInput),
 }
 
 impl<'a> Input<'a> {
     /// A text input over `content`.
     pub fn text(path: &'a Path, ctx: &'a ParseContext, content: Content) -> Self {
-        Self { path, ctx, body: Body::Text(Some(Chunker::new(content))) }
+        Self { path, ctx, body: Body::Text(Some(Box::new(Chunker::new(content)))) }
     }
 
     /// An SQLite input.
@@ -371,7 +371,7 @@ impl<'a> Input<'a> {
     /// Gives back the text content (to finish hashing).
     pub fn into_content(self) -> Option<Content> {
         match self.body {
-            Body::Text(c) => c.map(Chunker::into_inner),
+            Body::Text(c) => c.map(|c| c.into_inner()),
             Body::Sqlite(_) => None,
         }
     }

@@ -764,7 +764,7 @@ pub fn unescape(v: &[u8]) -> Cow<'_, str> {
 
 fn hex2(b: &[u8]) -> Option<u8> {
     let h = |c: u8| (c as char).to_digit(16);
-    Some(u8::try_from(h(b[0])? * 16 + h(b[1])?).ok()?)
+    u8::try_from(h(b[0])? * 16 + h(b[1])?).ok()
 }
 
 #[cfg(test)]

@@ -41,7 +41,7 @@ impl fmt::Display for RecordRef {
         match self {
             Self::Line { offset, line } => write!(f, "offset {offset} line {line}"),
             Self::Row { table, rowid } => write!(f, "{table} rowid {rowid}"),
-            Self::Item { list, index } if list.is_empty() => write!(f, "entry {index}"),
+            Self::Item { list: "", index } => write!(f, "entry {index}"),
             Self::Item { list, index } => write!(f, "{list}[{index}]"),
             Self::Whole => f.write_str("whole input"),
         }

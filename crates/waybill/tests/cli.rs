@@ -1,1 +1,231 @@
-//! CLI tests.
+//! Tests of the `waybill` binary: each runs the real executable in its own temp
+//! folder with a cleared environment.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use waybill_testkit::{file_state, fixture, fixture_dir, listing, materialize, real};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn waybill(dir: &Path, args: &[&str]) -> Run {
+    let out: Output = Command::new(env!("CARGO_BIN_EXE_waybill"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .output()
+        .expect("run waybill");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let r = waybill(dir, args);
+    assert_eq!(r.code, 0, "waybill {args:?}\nstdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+    r.stdout
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// A small evidence folder from the fixtures: two web logs, a Chrome History and a
+/// bodyfile.
+fn evidence(dir: &Path) -> PathBuf {
+    let ev = dir.join("evidence");
+    std::fs::create_dir_all(ev.join("web")).expect("mkdir");
+    std::fs::create_dir_all(ev.join("laptop")).expect("mkdir");
+    std::fs::copy(fixture("apache.access", "mixed_common_combined_vhost.log"), ev.join("web/access.log")).expect("copy");
+    std::fs::copy(fixture("caddy.access", "sec_fetch_prefetch.log"), ev.join("web/caddy.json")).expect("copy");
+    std::fs::copy(materialize(&fixture("chrome.history", "v70_typed_search_click_download.sql")), ev.join("laptop/History"))
+        .expect("copy");
+    std::fs::copy(fixture("tsk.bodyfile", "ntfs_names_and_bad_lines.body"), ev.join("laptop/fs.body")).expect("copy");
+    std::fs::write(ev.join("laptop/notes.txt"), "not evidence of any known format\n").expect("write");
+    ev
+}
+
+#[test]
+fn case_new_ingest_sql_timeline() {
+    let t = tempfile::tempdir().expect("temp");
+    let ev = evidence(t.path());
+    let out = ok(t.path(), &["case", "new", "case", "--subject", "ip=203.0.113.7", "--subject", "account=alice@example.com", "--examiner", "E. Xaminer"]);
+    assert_eq!(out, "created case case (2 subjects, zone UTC)\n");
+    let toml = std::fs::read_to_string(t.path().join("case/case.toml")).expect("case.toml");
+    assert!(toml.contains("examiner = \"E. Xaminer\""), "{toml}");
+    assert!(toml.contains("kind = \"ip\"") && toml.contains("value = \"203.0.113.7\""), "{toml}");
+
+    let out = ok(t.path(), &["ingest", "case", s(&ev), "--device", "LAPTOP-1"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 5, "{out}");
+    assert!(lines[0].starts_with("I0001  chrome.history") && lines[0].contains("records         7  events         7  rejects       1"), "{out}");
+    assert!(lines[1].starts_with("I0002  tsk.bodyfile") && lines[1].contains("records         9  events        21  rejects       2"), "{out}");
+    assert!(lines[2].starts_with("skipped") && lines[2].contains("notes.txt") && lines[2].contains("text matching no known format"), "{out}");
+    assert!(lines[3].starts_with("I0003  apache.access") && lines[3].contains("records         9  events         7  rejects       2"), "{out}");
+    assert!(lines[4].starts_with("I0004  caddy.access"), "{out}");
+
+    let out = ok(t.path(), &["sql", "case", "SELECT format, count(*) AS n FROM events GROUP BY format ORDER BY format", "--format", "csv"]);
+    assert_eq!(out, "format,n\napache.access,7\ncaddy.access,3\nchrome.history,7\ntsk.bodyfile,21\n");
+    let out = ok(t.path(), &["sql", "case", "SELECT source, records, events, rejects FROM inputs ORDER BY source", "--format", "json"]);
+    assert_eq!(out.lines().next(), Some(r#"{"source":"I0001","records":7,"events":7,"rejects":1}"#));
+    let out = ok(t.path(), &["sql", "case", "SELECT source, record, code FROM rejects ORDER BY source, record", "--format", "csv"]);
+    assert_eq!(
+        out,
+        "source,record,code\nI0001,visits rowid 6,value\nI0002,offset 813 line 9,malformed\nI0002,offset 852 line 10,value\nI0003,offset 874 line 8,malformed\nI0003,offset 917 line 9,malformed\nI0004,offset 2055 line 5,malformed\n"
+    );
+    let out = ok(t.path(), &["sql", "case", "SELECT ts, device, clock FROM events WHERE kind = 'browser.download' ORDER BY ts LIMIT 1"]);
+    assert!(out.contains("2026-01-03T02:10:06.100000Z") && out.contains("LAPTOP-1"), "{out}");
+
+    // The timeline around the download, in UTC, with file and record of each event.
+    let out = ok(t.path(), &["timeline", "case", "--around", "2026-01-03T02:10:06Z", "--window", "3s"]);
+    let expected = [
+        "2026-01-03T02:10:04.000000Z  fs.created          C:/Users/alice/Downloads/report-2025.pdf  48213 B  [fs.body offset 30 line 2]",
+        "2026-01-03T02:10:04.000000Z  browser.visit       https://files.example.com/reports/  transition LINK|CHAIN_START|CHAIN_END  referrer https://www.example.com/search?q=annual+report  [History visits rowid 2]",
+    ];
+    for e in expected {
+        assert!(out.contains(e), "missing {e:?} in\n{out}");
+    }
+    let first_ts: Vec<&str> = out.lines().map(|l| &l[..27]).collect();
+    let mut sorted = first_ts.clone();
+    sorted.sort();
+    assert_eq!(first_ts, sorted, "timeline is in time order");
+    let n = out.lines().count();
+    // 5 History events (2 visits, 2 download phases, 1 interrupted download) and 11
+    // bodyfile times between 02:10:03 and 02:10:09.
+    assert_eq!(n, 16, "{out}");
+    let out = ok(t.path(), &["timeline", "case", "--where", "kind = 'http.request' AND purpose IS NOT NULL", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(out.lines().next().expect("one line")).expect("json");
+    assert_eq!(v["url"], "https://photos.example.com/album/43");
+    assert_eq!(v["purpose"], "prefetch");
+    assert_eq!(v["record"], "offset 828 line 2");
+    assert!(v["input"].as_str().is_some_and(|i| i.ends_with("caddy.json")));
+
+    // Re-ingesting the same evidence adds nothing.
+    let out = ok(t.path(), &["ingest", "case", s(&ev), "--device", "LAPTOP-1", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["ingested"], 0);
+    assert_eq!(v["duplicates"], 4);
+    let manifest = std::fs::read_to_string(t.path().join("case/manifest.jsonl")).expect("manifest");
+    assert_eq!(manifest.lines().count(), 4);
+    let custody = std::fs::read_to_string(t.path().join("case/custody.jsonl")).expect("custody");
+    assert_eq!(custody.lines().count(), 3, "case new + two ingests");
+}
+
+#[test]
+fn a_bad_input_is_one_line_naming_it_and_the_others_go_on() {
+    let t = tempfile::tempdir().expect("temp");
+    ok(t.path(), &["case", "new", "case"]);
+    let db = std::fs::read(materialize(&fixture("chrome.history", "v70_typed_search_click_download.sql"))).expect("read");
+    let cut = t.path().join("History-truncated");
+    std::fs::write(&cut, &db[..db.len() / 3]).expect("write");
+    let binary = t.path().join("blob.bin");
+    std::fs::write(&binary, (0..2000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect::<Vec<_>>()).expect("write");
+    let good = fixture("apache.access", "truncated_last_line.log");
+    let r = waybill(t.path(), &["ingest", "case", s(&cut), s(&binary), s(&good)]);
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    let errors: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(errors.len(), 2, "{}", r.stderr);
+    assert!(errors[0].starts_with(&format!("error: {}: ", cut.display())), "{}", errors[0]);
+    assert!(errors[1].starts_with(&format!("error: {}: format not recognised (binary content)", binary.display())), "{}", errors[1]);
+    assert!(r.stdout.contains("I0001  apache.access"), "{}", r.stdout);
+
+    // A forced wrong format on the same binary file.
+    let r = waybill(t.path(), &["ingest", "case", s(&binary), "--format", "tsk.bodyfile"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no record could be read as tsk.bodyfile") && r.stderr.contains("wrong format?"), "{}", r.stderr);
+    let r = waybill(t.path(), &["ingest", "case", s(&good), "--format", "no.such"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.stderr, "error: unknown format \"no.such\"; see `waybill formats`\n");
+}
+
+#[test]
+fn same_inputs_give_byte_identical_stores() {
+    let t = tempfile::tempdir().expect("temp");
+    let ev = evidence(t.path());
+    let mut stores = Vec::new();
+    for name in ["a", "b"] {
+        ok(t.path(), &["case", "new", name]);
+        ok(t.path(), &["ingest", name, s(&ev)]);
+        let mut files = Vec::new();
+        for sub in ["events", "rejects"] {
+            let mut stack = vec![t.path().join(name).join(sub)];
+            while let Some(d) = stack.pop() {
+                for e in std::fs::read_dir(&d).expect("list") {
+                    let p = e.expect("entry").path();
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else {
+                        let rel = p.strip_prefix(t.path().join(name)).expect("rel").to_owned();
+                        files.push((rel, std::fs::read(&p).expect("read")));
+                    }
+                }
+            }
+        }
+        files.sort();
+        stores.push(files);
+    }
+    assert!(stores[0].len() >= 8, "{} files", stores[0].len());
+    assert_eq!(stores[0], stores[1]);
+    let q = "SELECT * FROM events ORDER BY ts, source, seq";
+    assert_eq!(ok(t.path(), &["sql", "a", q, "--format", "csv"]), ok(t.path(), &["sql", "b", q, "--format", "csv"]));
+}
+
+#[test]
+fn sqlite_with_wal_is_read_without_writing_beside_it() {
+    let Some(p) = real("firefox/ff54_profile/places.sqlite") else { return };
+    let t = tempfile::tempdir().expect("temp");
+    let prof = t.path().join("profile");
+    std::fs::create_dir(&prof).expect("mkdir");
+    for f in ["places.sqlite", "places.sqlite-wal"] {
+        std::fs::copy(p.with_file_name(f), prof.join(f)).expect("copy");
+    }
+    let before = (listing(&prof), file_state(&prof.join("places.sqlite")), file_state(&prof.join("places.sqlite-wal")));
+    ok(t.path(), &["case", "new", "case"]);
+    let out = ok(t.path(), &["ingest", "case", s(&prof)]);
+    assert!(out.contains("I0001  firefox.places") && out.contains("records        22"), "{out}");
+    let after = (listing(&prof), file_state(&prof.join("places.sqlite")), file_state(&prof.join("places.sqlite-wal")));
+    assert_eq!(before, after, "nothing written beside the evidence");
+    let manifest = std::fs::read_to_string(t.path().join("case/manifest.jsonl")).expect("manifest");
+    assert!(manifest.contains("\"role\":\"wal\"") && manifest.contains("ce8c826605df6d447eb685c576f0573879266686a10481e8b4514315e2b125a2"), "{manifest}");
+}
+
+#[test]
+fn formats_lists_every_source() {
+    let t = tempfile::tempdir().expect("temp");
+    let out = ok(t.path(), &["formats"]);
+    for id in [
+        "apache.access", "nginx.access", "w3c.extended", "aws.elb", "caddy.access", "chrome.history", "firefox.places",
+        "firefox.downloads", "firefox.downloads_json", "safari.history", "tsk.bodyfile", "windows.zone_identifier",
+        "macos.quarantine",
+    ] {
+        assert!(out.lines().any(|l| l.starts_with(id)), "{id} missing from\n{out}");
+    }
+    let json = ok(t.path(), &["formats", "--json"]);
+    let first: serde_json::Value = serde_json::from_str(json.lines().next().expect("line")).expect("json");
+    assert_eq!(first["id"], "nginx.access");
+    assert_eq!(first["input"], "text");
+}
+
+#[test]
+fn log_format_and_tz_options() {
+    let t = tempfile::tempdir().expect("temp");
+    ok(t.path(), &["case", "new", "case", "--tz", "Europe/Berlin"]);
+    let f = fixture("apache.access", "strftime_local_time.log");
+    let out = ok(t.path(), &["ingest", "case", s(&f), "--log-format", r#"apache:%h [%{%Y-%m-%d %H:%M:%S}t] "%r" %>s %b"#]);
+    assert!(out.contains("records         4  events         3  rejects       1"), "{out}");
+    let out = ok(t.path(), &["sql", "case", "SELECT ts, tz_assumed FROM events ORDER BY ts LIMIT 1", "--format", "csv"]);
+    assert_eq!(out, "ts,tz_assumed\n2026-03-29T00:59:59.000000Z,Europe/Berlin\n");
+    let r = waybill(t.path(), &["ingest", "case", s(&f), "--log-format", "lighttpd:%h"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("log format must start with apache: or nginx:"), "{}", r.stderr);
+    let r = waybill(t.path(), &["case", "new", "other", "--tz", "Mars/Base"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("unknown time zone \"Mars/Base\""), "{}", r.stderr);
+    assert!(fixture_dir("apache.access").is_dir());
+}

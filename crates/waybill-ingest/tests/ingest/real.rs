@@ -15,7 +15,7 @@ fn counts(c: &Collected) -> (u64, u64, u64) {
     (c.summary.counts.records, c.summary.counts.events, c.summary.counts.rejects)
 }
 
-fn find<'a>(c: &'a Collected, f: impl Fn(&Value) -> bool) -> &'a Value {
+fn find(c: &Collected, f: impl Fn(&Value) -> bool) -> &Value {
     c.events.iter().find(|e| f(e)).expect("event present")
 }
 
