@@ -111,7 +111,11 @@ impl Content {
             read_full(&mut f, &mut magic)?
         };
         let raw = RawReader::open(path)?;
-        Ok(if n == 2 && magic == [0x1f, 0x8b] { Self::Gzip(Box::new(MultiGzDecoder::new(raw))) } else { Self::Plain(raw) })
+        Ok(if n == 2 && magic == [0x1f, 0x8b] {
+            Self::Gzip(Box::new(MultiGzDecoder::new(raw)))
+        } else {
+            Self::Plain(raw)
+        })
     }
 
     /// `Some("gzip")` for compressed content.

@@ -42,10 +42,14 @@ fn evidence(dir: &Path) -> PathBuf {
     let ev = dir.join("evidence");
     std::fs::create_dir_all(ev.join("web")).expect("mkdir");
     std::fs::create_dir_all(ev.join("laptop")).expect("mkdir");
-    std::fs::copy(fixture("apache.access", "mixed_common_combined_vhost.log"), ev.join("web/access.log")).expect("copy");
-    std::fs::copy(fixture("caddy.access", "sec_fetch_prefetch.log"), ev.join("web/caddy.json")).expect("copy");
-    std::fs::copy(materialize(&fixture("chrome.history", "v70_typed_search_click_download.sql")), ev.join("laptop/History"))
+    std::fs::copy(fixture("apache.access", "mixed_common_combined_vhost.log"), ev.join("web/access.log"))
         .expect("copy");
+    std::fs::copy(fixture("caddy.access", "sec_fetch_prefetch.log"), ev.join("web/caddy.json")).expect("copy");
+    std::fs::copy(
+        materialize(&fixture("chrome.history", "v70_typed_search_click_download.sql")),
+        ev.join("laptop/History"),
+    )
+    .expect("copy");
     std::fs::copy(fixture("tsk.bodyfile", "ntfs_names_and_bad_lines.body"), ev.join("laptop/fs.body")).expect("copy");
     std::fs::write(ev.join("laptop/notes.txt"), "not evidence of any known format\n").expect("write");
     ev
@@ -55,7 +59,20 @@ fn evidence(dir: &Path) -> PathBuf {
 fn case_new_ingest_sql_timeline() {
     let t = tempfile::tempdir().expect("temp");
     let ev = evidence(t.path());
-    let out = ok(t.path(), &["case", "new", "case", "--subject", "ip=203.0.113.7", "--subject", "account=alice@example.com", "--examiner", "E. Xaminer"]);
+    let out = ok(
+        t.path(),
+        &[
+            "case",
+            "new",
+            "case",
+            "--subject",
+            "ip=203.0.113.7",
+            "--subject",
+            "account=alice@example.com",
+            "--examiner",
+            "E. Xaminer",
+        ],
+    );
     assert_eq!(out, "created case case (2 subjects, zone UTC)\n");
     let toml = std::fs::read_to_string(t.path().join("case/case.toml")).expect("case.toml");
     assert!(toml.contains("examiner = \"E. Xaminer\""), "{toml}");
@@ -64,22 +81,51 @@ fn case_new_ingest_sql_timeline() {
     let out = ok(t.path(), &["ingest", "case", s(&ev), "--device", "LAPTOP-1"]);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 5, "{out}");
-    assert!(lines[0].starts_with("I0001  chrome.history") && lines[0].contains("records         7  events         7  rejects       1"), "{out}");
-    assert!(lines[1].starts_with("I0002  tsk.bodyfile") && lines[1].contains("records         9  events        21  rejects       2"), "{out}");
-    assert!(lines[2].starts_with("skipped") && lines[2].contains("notes.txt") && lines[2].contains("text matching no known format"), "{out}");
-    assert!(lines[3].starts_with("I0003  apache.access") && lines[3].contains("records         9  events         7  rejects       2"), "{out}");
+    assert!(
+        lines[0].starts_with("I0001  chrome.history")
+            && lines[0].contains("records         7  events         7  rejects       1"),
+        "{out}"
+    );
+    assert!(
+        lines[1].starts_with("I0002  tsk.bodyfile")
+            && lines[1].contains("records         9  events        21  rejects       2"),
+        "{out}"
+    );
+    assert!(
+        lines[2].starts_with("skipped")
+            && lines[2].contains("notes.txt")
+            && lines[2].contains("text matching no known format"),
+        "{out}"
+    );
+    assert!(
+        lines[3].starts_with("I0003  apache.access")
+            && lines[3].contains("records         9  events         7  rejects       2"),
+        "{out}"
+    );
     assert!(lines[4].starts_with("I0004  caddy.access"), "{out}");
 
-    let out = ok(t.path(), &["sql", "case", "SELECT format, count(*) AS n FROM events GROUP BY format ORDER BY format", "--format", "csv"]);
+    let out = ok(
+        t.path(),
+        &["sql", "case", "SELECT format, count(*) AS n FROM events GROUP BY format ORDER BY format", "--format", "csv"],
+    );
     assert_eq!(out, "format,n\napache.access,7\ncaddy.access,3\nchrome.history,7\ntsk.bodyfile,21\n");
-    let out = ok(t.path(), &["sql", "case", "SELECT source, records, events, rejects FROM inputs ORDER BY source", "--format", "json"]);
+    let out = ok(
+        t.path(),
+        &["sql", "case", "SELECT source, records, events, rejects FROM inputs ORDER BY source", "--format", "json"],
+    );
     assert_eq!(out.lines().next(), Some(r#"{"source":"I0001","records":7,"events":7,"rejects":1}"#));
-    let out = ok(t.path(), &["sql", "case", "SELECT source, record, code FROM rejects ORDER BY source, record", "--format", "csv"]);
+    let out = ok(
+        t.path(),
+        &["sql", "case", "SELECT source, record, code FROM rejects ORDER BY source, record", "--format", "csv"],
+    );
     assert_eq!(
         out,
         "source,record,code\nI0001,visits rowid 6,value\nI0002,offset 813 line 9,malformed\nI0002,offset 852 line 10,value\nI0003,offset 874 line 8,malformed\nI0003,offset 917 line 9,malformed\nI0004,offset 2055 line 5,malformed\n"
     );
-    let out = ok(t.path(), &["sql", "case", "SELECT ts, device, clock FROM events WHERE kind = 'browser.download' ORDER BY ts LIMIT 1"]);
+    let out = ok(
+        t.path(),
+        &["sql", "case", "SELECT ts, device, clock FROM events WHERE kind = 'browser.download' ORDER BY ts LIMIT 1"],
+    );
     assert!(out.contains("2026-01-03T02:10:06.100000Z") && out.contains("LAPTOP-1"), "{out}");
 
     // The timeline around the download, in UTC, with file and record of each event.
@@ -121,24 +167,34 @@ fn case_new_ingest_sql_timeline() {
 fn a_bad_input_is_one_line_naming_it_and_the_others_go_on() {
     let t = tempfile::tempdir().expect("temp");
     ok(t.path(), &["case", "new", "case"]);
-    let db = std::fs::read(materialize(&fixture("chrome.history", "v70_typed_search_click_download.sql"))).expect("read");
+    let db =
+        std::fs::read(materialize(&fixture("chrome.history", "v70_typed_search_click_download.sql"))).expect("read");
     let cut = t.path().join("History-truncated");
     std::fs::write(&cut, &db[..db.len() / 3]).expect("write");
     let binary = t.path().join("blob.bin");
-    std::fs::write(&binary, (0..2000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect::<Vec<_>>()).expect("write");
+    std::fs::write(&binary, (0..2000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect::<Vec<_>>())
+        .expect("write");
     let good = fixture("apache.access", "truncated_last_line.log");
     let r = waybill(t.path(), &["ingest", "case", s(&cut), s(&binary), s(&good)]);
     assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
     let errors: Vec<&str> = r.stderr.lines().collect();
     assert_eq!(errors.len(), 2, "{}", r.stderr);
     assert!(errors[0].starts_with(&format!("error: {}: ", cut.display())), "{}", errors[0]);
-    assert!(errors[1].starts_with(&format!("error: {}: format not recognised (binary content)", binary.display())), "{}", errors[1]);
+    assert!(
+        errors[1].starts_with(&format!("error: {}: format not recognised (binary content)", binary.display())),
+        "{}",
+        errors[1]
+    );
     assert!(r.stdout.contains("I0001  apache.access"), "{}", r.stdout);
 
     // A forced wrong format on the same binary file.
     let r = waybill(t.path(), &["ingest", "case", s(&binary), "--format", "tsk.bodyfile"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("no record could be read as tsk.bodyfile") && r.stderr.contains("wrong format?"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no record could be read as tsk.bodyfile") && r.stderr.contains("wrong format?"),
+        "{}",
+        r.stderr
+    );
     let r = waybill(t.path(), &["ingest", "case", s(&good), "--format", "no.such"]);
     assert_eq!(r.code, 2);
     assert_eq!(r.stderr, "error: unknown format \"no.such\"; see `waybill formats`\n");
@@ -192,7 +248,11 @@ fn sqlite_with_wal_is_read_without_writing_beside_it() {
     let after = (listing(&prof), file_state(&prof.join("places.sqlite")), file_state(&prof.join("places.sqlite-wal")));
     assert_eq!(before, after, "nothing written beside the evidence");
     let manifest = std::fs::read_to_string(t.path().join("case/manifest.jsonl")).expect("manifest");
-    assert!(manifest.contains("\"role\":\"wal\"") && manifest.contains("ce8c826605df6d447eb685c576f0573879266686a10481e8b4514315e2b125a2"), "{manifest}");
+    assert!(
+        manifest.contains("\"role\":\"wal\"")
+            && manifest.contains("ce8c826605df6d447eb685c576f0573879266686a10481e8b4514315e2b125a2"),
+        "{manifest}"
+    );
 }
 
 #[test]
@@ -200,8 +260,18 @@ fn formats_lists_every_source() {
     let t = tempfile::tempdir().expect("temp");
     let out = ok(t.path(), &["formats"]);
     for id in [
-        "apache.access", "nginx.access", "w3c.extended", "aws.elb", "caddy.access", "chrome.history", "firefox.places",
-        "firefox.downloads", "firefox.downloads_json", "safari.history", "tsk.bodyfile", "windows.zone_identifier",
+        "apache.access",
+        "nginx.access",
+        "w3c.extended",
+        "aws.elb",
+        "caddy.access",
+        "chrome.history",
+        "firefox.places",
+        "firefox.downloads",
+        "firefox.downloads_json",
+        "safari.history",
+        "tsk.bodyfile",
+        "windows.zone_identifier",
         "macos.quarantine",
     ] {
         assert!(out.lines().any(|l| l.starts_with(id)), "{id} missing from\n{out}");
@@ -217,9 +287,11 @@ fn log_format_and_tz_options() {
     let t = tempfile::tempdir().expect("temp");
     ok(t.path(), &["case", "new", "case", "--tz", "Europe/Berlin"]);
     let f = fixture("apache.access", "strftime_local_time.log");
-    let out = ok(t.path(), &["ingest", "case", s(&f), "--log-format", r#"apache:%h [%{%Y-%m-%d %H:%M:%S}t] "%r" %>s %b"#]);
+    let out =
+        ok(t.path(), &["ingest", "case", s(&f), "--log-format", r#"apache:%h [%{%Y-%m-%d %H:%M:%S}t] "%r" %>s %b"#]);
     assert!(out.contains("records         4  events         3  rejects       1"), "{out}");
-    let out = ok(t.path(), &["sql", "case", "SELECT ts, tz_assumed FROM events ORDER BY ts LIMIT 1", "--format", "csv"]);
+    let out =
+        ok(t.path(), &["sql", "case", "SELECT ts, tz_assumed FROM events ORDER BY ts LIMIT 1", "--format", "csv"]);
     assert_eq!(out, "ts,tz_assumed\n2026-03-29T00:59:59.000000Z,Europe/Berlin\n");
     let r = waybill(t.path(), &["ingest", "case", s(&f), "--log-format", "lighttpd:%h"]);
     assert_eq!(r.code, 2);
