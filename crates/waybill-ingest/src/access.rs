@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use waybill_model::{Event, EventKind, EventSink, Reject, RejectReason};
 
-use crate::http::{build_url, dash_none, first_address, header_to_column, parse_request_line};
+use crate::http::{build_url, dash_none, first_address, parse_request_line, set_header};
 use crate::lines::LinePos;
 use crate::logformat::{FieldKind, Template, field_time, unescape};
 use crate::source::LineParser;
@@ -31,7 +31,9 @@ impl AccessLogParser {
         let mut vals = Vec::new();
         let pos = LinePos { offset: 0, line: 1, terminated: true };
         [true, false].iter().any(|&strict| {
-            self.templates.iter().any(|t| t.split(line, &mut vals, strict) && build(t, &vals, pos, self.zone).is_ok())
+            self.templates
+                .iter()
+                .any(|t| t.split(line, &mut vals, strict) && build(t, &vals, None, pos, self.zone).is_ok())
         })
     }
     fn names(&self) -> String {
@@ -44,6 +46,7 @@ impl LineParser for AccessLogParser {
         let mut vals = Vec::with_capacity(16);
         let n = self.templates.len();
         let hint = self.hint.load(Ordering::Relaxed).min(n.saturating_sub(1));
+        let text_line = std::str::from_utf8(line).ok();
         // The last template that fitted first, then all in priority order; first
         // with strict quoting, then lenient (old logs with unescaped quotes).
         for strict in [true, false] {
@@ -52,7 +55,7 @@ impl LineParser for AccessLogParser {
                 if !tpl.split(line, &mut vals, strict) {
                     continue;
                 }
-                match build(tpl, &vals, pos, self.zone) {
+                match build(tpl, &vals, text_line, pos, self.zone) {
                     Ok(event) => {
                         if i != hint {
                             self.hint.store(i, Ordering::Relaxed);
@@ -74,25 +77,21 @@ impl LineParser for AccessLogParser {
     }
 }
 
-/// Builds the event of a split line.
-pub fn build<'a>(tpl: &'a Template, vals: &[&'a [u8]], pos: LinePos, zone: Zone) -> Result<Event<'a>, RejectReason> {
-    let time_idx = tpl
-        .fields
-        .iter()
-        .position(|f| {
-            matches!(
-                f.kind,
-                FieldKind::TimeClfBracketed
-                    | FieldKind::TimeClf
-                    | FieldKind::TimeIso8601
-                    | FieldKind::TimeMsec
-                    | FieldKind::TimeEpochSec
-                    | FieldKind::TimeEpochMs
-                    | FieldKind::TimeEpochUs
-                    | FieldKind::TimeStrftime(_)
-            )
-        })
-        .ok_or_else(|| RejectReason::Malformed("the log format has no time field".into()))?;
+/// Where `part` (a slice of `line`) starts in `line`.
+fn offset_in(line: &str, part: &[u8]) -> usize {
+    (part.as_ptr() as usize).saturating_sub(line.as_ptr() as usize)
+}
+
+/// Builds the event of a split line. `line` is the whole line when it is valid
+/// UTF-8 (then fields are borrowed from it without validating each).
+pub fn build<'a>(
+    tpl: &'a Template,
+    vals: &[&'a [u8]],
+    text_line: Option<&'a str>,
+    pos: LinePos,
+    zone: Zone,
+) -> Result<Event<'a>, RejectReason> {
+    let time_idx = tpl.time_index;
     let time = field_time(&tpl.fields[time_idx].kind, vals[time_idx], zone)?;
     let mut e = Event::new(EventKind::HttpRequest, time.ts, time.precision, pos.record());
     e.local_time = time.local;
@@ -112,7 +111,15 @@ pub fn build<'a>(tpl: &'a Template, vals: &[&'a [u8]], pos: LinePos, zone: Zone)
             continue;
         }
         let raw = vals[i];
-        let Some(v) = dash_none(unescape(raw)) else {
+        let text = match text_line {
+            // Fields of a valid UTF-8 line are slices of it: no per-field validation.
+            Some(l) if !raw.contains(&b'\\') => match l.get(offset_in(l, raw)..offset_in(l, raw) + raw.len()) {
+                Some(t) => Cow::Borrowed(t),
+                None => unescape(raw),
+            },
+            _ => unescape(raw),
+        };
+        let Some(v) = dash_none(text) else {
             continue;
         };
         let key = field.key.as_str();
@@ -125,15 +132,28 @@ pub fn build<'a>(tpl: &'a Template, vals: &[&'a [u8]], pos: LinePos, zone: Zone)
                     e.client_ip = Some(v);
                 }
             }
-            FieldKind::Request => match parse_request_line(&v) {
-                Some(rl) => {
-                    e.attrs.push("method", rl.method.to_owned());
-                    if let Some(p) = rl.protocol {
-                        e.attrs.push("protocol", p.to_owned());
+            FieldKind::Request => match v {
+                // The common case borrows the method, target and protocol from the line.
+                Cow::Borrowed(line) => match parse_request_line(line) {
+                    Some(rl) => {
+                        e.attrs.push("method", rl.method);
+                        if let Some(p) = rl.protocol {
+                            e.attrs.push("protocol", p);
+                        }
+                        target = Some(Cow::Borrowed(rl.target));
                     }
-                    target = Some(Cow::Owned(rl.target.to_owned()));
-                }
-                None => e.attrs.push("request", v),
+                    None => e.attrs.push("request", line),
+                },
+                Cow::Owned(line) => match parse_request_line(&line) {
+                    Some(rl) => {
+                        e.attrs.push("method", rl.method.to_owned());
+                        if let Some(p) = rl.protocol {
+                            e.attrs.push("protocol", p.to_owned());
+                        }
+                        target = Some(Cow::Owned(rl.target.to_owned()));
+                    }
+                    None => e.attrs.push("request", line),
+                },
             },
             FieldKind::Method => e.attrs.push("method", v),
             FieldKind::Protocol => e.attrs.push("protocol", v),
@@ -148,14 +168,15 @@ pub fn build<'a>(tpl: &'a Template, vals: &[&'a [u8]], pos: LinePos, zone: Zone)
                 other_size = v.parse().ok();
                 e.attrs.push(key, other_size.unwrap_or(0));
             }
-            FieldKind::Header(h) => {
-                if h == "host" {
-                    host.get_or_insert(v.clone());
-                }
-                if !header_to_column(&mut e, h, v.clone()) {
+            FieldKind::Header(h) => match field.column {
+                Some(c) => set_header(&mut e, c, v),
+                None => {
+                    if h == "host" {
+                        host.get_or_insert(v.clone());
+                    }
                     e.attrs.push(key, v);
                 }
-            }
+            },
             FieldKind::ServerName => {
                 host = Some(v.clone());
                 e.attrs.push("server_name", v);

@@ -519,8 +519,14 @@ fn run_lines(
     let mut next_index = 0u32;
     let mut stream_error: Option<(u64, io::Error)> = None;
 
+    let (give_back, recycled) = crossbeam_channel::unbounded::<Vec<u8>>();
     let work = |piece: Piece| match parse_piece(path, format, parser, piece, ictx, parts) {
-        Ok(c) => total.lock().unwrap_or_else(std::sync::PoisonError::into_inner).add(c),
+        Ok((c, buf)) => {
+            total.lock().unwrap_or_else(std::sync::PoisonError::into_inner).add(c);
+            if let Some(b) = buf {
+                let _ = give_back.send(b);
+            }
+        }
         Err(e) => {
             let mut slot = first_error.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             slot.get_or_insert(e);
@@ -554,6 +560,9 @@ fn run_lines(
                     reporter.read(chunker.get_ref().raw_bytes());
                     if first_error.lock().map(|e| e.is_some()).unwrap_or(true) {
                         break;
+                    }
+                    while let Ok(b) = recycled.try_recv() {
+                        chunker.recycle(b);
                     }
                     match chunker.next_piece() {
                         Ok(Some(p)) => {
@@ -600,17 +609,18 @@ fn parse_piece(
     piece: Piece,
     ictx: &InputContext,
     parts: &dyn PartSink,
-) -> Result<Counts, IngestError> {
+) -> Result<(Counts, Option<Vec<u8>>), IngestError> {
     let out_err = |source| IngestError::Output { path: path.to_owned(), source };
     match piece {
         Piece::Overlong { index, offset, line, len, head } => {
             let mut b = EventBatchBuilder::new(ictx.clone(), index);
             reject_too_long(&mut b, LinePos { offset, line, terminated: true }, len, &head);
             parts.rejects(index, b.rejects()).map_err(out_err)?;
-            Ok(b.counts())
+            Ok((b.counts(), None))
         }
         Piece::Lines { index, offset, first_line, data } => {
-            let mut b = EventBatchBuilder::new(ictx.clone(), index);
+            let rows = memchr::memchr_iter(b'\n', &data).count() + 1;
+            let mut b = EventBatchBuilder::with_capacity(ictx.clone(), index, rows, data.len());
             let mut violation: Option<LinePos> = None;
             let mut sink_error: Option<BoxError> = None;
             for_each_line(&data, offset, first_line, |pos, line| {
@@ -652,7 +662,7 @@ fn parse_piece(
             if !rows.is_empty() {
                 parts.rejects(index, &rows).map_err(out_err)?;
             }
-            Ok(b.counts())
+            Ok((b.counts(), Some(data)))
         }
     }
 }

@@ -10,6 +10,61 @@ pub fn dash_none(v: Cow<'_, str>) -> Option<Cow<'_, str>> {
     if v.is_empty() || v == "-" { None } else { Some(v) }
 }
 
+/// The event column a request header fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderColumn {
+    /// `Referer`.
+    Referrer,
+    /// `User-Agent`.
+    UserAgent,
+    /// `Sec-Fetch-Site`.
+    FetchSite,
+    /// `Sec-Fetch-Mode`.
+    FetchMode,
+    /// `Sec-Fetch-Dest`.
+    FetchDest,
+    /// `Sec-Fetch-User`.
+    FetchUser,
+    /// `Sec-Purpose` (wins over the legacy purpose headers).
+    SecPurpose,
+    /// `Purpose`, `X-Purpose`, `X-Moz` (used when `Sec-Purpose` is absent).
+    LegacyPurpose,
+}
+
+/// The column of a (lower-case) request header name, if it has one. Resolved once
+/// per log format, not per line.
+pub fn header_column(name: &str) -> Option<HeaderColumn> {
+    Some(match name {
+        "referer" | "referrer" => HeaderColumn::Referrer,
+        "user-agent" => HeaderColumn::UserAgent,
+        "sec-fetch-site" => HeaderColumn::FetchSite,
+        "sec-fetch-mode" => HeaderColumn::FetchMode,
+        "sec-fetch-dest" => HeaderColumn::FetchDest,
+        "sec-fetch-user" => HeaderColumn::FetchUser,
+        "sec-purpose" => HeaderColumn::SecPurpose,
+        "purpose" | "x-purpose" | "x-moz" => HeaderColumn::LegacyPurpose,
+        _ => return None,
+    })
+}
+
+/// Puts a header value into its column.
+pub fn set_header<'a>(e: &mut Event<'a>, column: HeaderColumn, value: Cow<'a, str>) {
+    match column {
+        HeaderColumn::Referrer => e.referrer = Some(value),
+        HeaderColumn::UserAgent => e.user_agent = Some(value),
+        HeaderColumn::FetchSite => e.fetch_site = Some(value),
+        HeaderColumn::FetchMode => e.fetch_mode = Some(value),
+        HeaderColumn::FetchDest => e.fetch_dest = Some(value),
+        HeaderColumn::FetchUser => e.fetch_user = Some(value),
+        HeaderColumn::SecPurpose => e.purpose = Some(value),
+        HeaderColumn::LegacyPurpose => {
+            if e.purpose.is_none() {
+                e.purpose = Some(value);
+            }
+        }
+    }
+}
+
 /// Puts a request header into its event column, if it has one. Header names are
 /// lower-case. Returns `false` when the header has no column (the caller keeps
 /// it in `attrs`).
@@ -18,22 +73,13 @@ pub fn dash_none(v: Cow<'_, str>) -> Option<Cow<'_, str>> {
 /// `Sec-Purpose` (Chromium prefetch/prerender, Firefox 115+), `Purpose` (legacy
 /// Chrome and Safari), `X-Purpose` (Safari previews), `X-Moz` (old Firefox).
 pub fn header_to_column<'a>(e: &mut Event<'a>, name: &str, value: Cow<'a, str>) -> bool {
-    match name {
-        "referer" | "referrer" => e.referrer = Some(value),
-        "user-agent" => e.user_agent = Some(value),
-        "sec-fetch-site" => e.fetch_site = Some(value),
-        "sec-fetch-mode" => e.fetch_mode = Some(value),
-        "sec-fetch-dest" => e.fetch_dest = Some(value),
-        "sec-fetch-user" => e.fetch_user = Some(value),
-        "sec-purpose" => e.purpose = Some(value),
-        "purpose" | "x-purpose" | "x-moz" => {
-            if e.purpose.is_none() {
-                e.purpose = Some(value);
-            }
+    match header_column(name) {
+        Some(c) => {
+            set_header(e, c, value);
+            true
         }
-        _ => return false,
+        None => false,
     }
-    true
 }
 
 /// A request line split into its parts.

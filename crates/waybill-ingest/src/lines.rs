@@ -77,6 +77,9 @@ pub struct Chunker<R> {
     eof: bool,
     /// A read error, reported after the bytes read before it have been handed out.
     error: Option<io::Error>,
+    /// Buffers handed back by consumers, reused to avoid faulting in fresh memory
+    /// for every chunk.
+    spare: Vec<Vec<u8>>,
 }
 
 impl<R: Read> Chunker<R> {
@@ -96,12 +99,21 @@ impl<R: Read> Chunker<R> {
             index: 0,
             eof: false,
             error: None,
+            spare: Vec::new(),
         }
     }
 
     /// Offset of the next unread byte of the content.
     pub fn position(&self) -> u64 {
         self.offset + self.buf.len() as u64
+    }
+
+    /// Gives a piece's buffer back for reuse (at most two are kept).
+    pub fn recycle(&mut self, mut buf: Vec<u8>) {
+        if self.spare.len() < 2 && buf.capacity() >= self.chunk_size {
+            buf.clear();
+            self.spare.push(buf);
+        }
     }
 
     /// Line number of the next unread line.
@@ -154,7 +166,9 @@ impl<R: Read> Chunker<R> {
         self.index += 1;
         let cut = if self.eof { Some(self.buf.len()) } else { memchr::memrchr(b'\n', &self.buf).map(|i| i + 1) };
         if let Some(cut) = cut {
-            let rest = self.buf.split_off(cut);
+            let mut rest = self.spare.pop().unwrap_or_else(|| Vec::with_capacity(self.chunk_size));
+            rest.extend_from_slice(&self.buf[cut..]);
+            self.buf.truncate(cut);
             let data = std::mem::replace(&mut self.buf, rest);
             let offset = self.offset;
             let first_line = self.line;

@@ -36,6 +36,40 @@ pub enum RecordRef {
     Whole,
 }
 
+impl RecordRef {
+    /// Appends the rendered form to `out` (the hot path of ingest: no formatter).
+    pub fn write_to(&self, out: &mut String) {
+        match self {
+            Self::Line { offset, line } => {
+                out.push_str("offset ");
+                push_u64(out, *offset);
+                out.push_str(" line ");
+                push_u64(out, *line);
+            }
+            other => {
+                use fmt::Write as _;
+                let _ = write!(out, "{other}");
+            }
+        }
+    }
+}
+
+fn push_u64(out: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for &b in &buf[i..] {
+        out.push(char::from(b));
+    }
+}
+
 impl fmt::Display for RecordRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -44,6 +78,26 @@ impl fmt::Display for RecordRef {
             Self::Item { list: "", index } => write!(f, "entry {index}"),
             Self::Item { list, index } => write!(f, "{list}[{index}]"),
             Self::Whole => f.write_str("whole input"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RecordRef;
+
+    #[test]
+    fn write_to_matches_display() {
+        for r in [
+            RecordRef::Line { offset: 0, line: 1 },
+            RecordRef::Line { offset: 18_446_744_073_709_551_615, line: 10 },
+            RecordRef::Row { table: "visits", rowid: -3 },
+            RecordRef::Item { list: "", index: 2 },
+            RecordRef::Whole,
+        ] {
+            let mut s = String::new();
+            r.write_to(&mut s);
+            assert_eq!(s, r.to_string());
         }
     }
 }

@@ -192,6 +192,15 @@ pub struct EventBatchBuilder {
 impl EventBatchBuilder {
     /// A builder for part number `part` of the input described by `ctx`.
     pub fn new(ctx: InputContext, part: u32) -> Self {
+        Self::with_capacity(ctx, part, 0, 0)
+    }
+
+    /// A builder sized for about `rows` events parsed from `bytes` bytes of
+    /// input, so that a chunk's columns are allocated once instead of grown by
+    /// copying (measured with `bench_ingest`). Untouched capacity costs no memory.
+    pub fn with_capacity(ctx: InputContext, part: u32, rows: usize, bytes: usize) -> Self {
+        let s = |per_row: usize| StringBuilder::with_capacity(rows, (rows * per_row).min(bytes.max(rows)));
+        let big = || StringBuilder::with_capacity(rows, bytes / 2);
         Self {
             ctx,
             seq_base: u64::from(part) << 32,
@@ -200,37 +209,37 @@ impl EventBatchBuilder {
             pending: 0,
             rejects: Vec::new(),
             json: String::new(),
-            ts: TimestampMicrosecondBuilder::new().with_timezone("UTC"),
-            ts_precision: StringBuilder::new(),
-            tz_assumed: StringBuilder::new(),
-            clock: StringBuilder::new(),
-            format: StringBuilder::new(),
-            source: StringBuilder::new(),
-            record: StringBuilder::new(),
-            seq: UInt64Builder::new(),
-            kind: StringBuilder::new(),
-            actor: StringBuilder::new(),
-            device: StringBuilder::new(),
-            client_ip: StringBuilder::new(),
-            user_agent: StringBuilder::new(),
-            url: StringBuilder::new(),
-            referrer: StringBuilder::new(),
-            path: StringBuilder::new(),
-            size: Int64Builder::new(),
-            status: Int32Builder::new(),
-            sha256: StringBuilder::new(),
-            md5: StringBuilder::new(),
-            sha1: StringBuilder::new(),
-            provider_hash: StringBuilder::new(),
-            provider_hash_kind: StringBuilder::new(),
-            fetch_site: StringBuilder::new(),
-            fetch_mode: StringBuilder::new(),
-            fetch_dest: StringBuilder::new(),
-            fetch_user: StringBuilder::new(),
-            purpose: StringBuilder::new(),
-            transition: StringBuilder::new(),
-            auto: BooleanBuilder::new(),
-            attrs: StringBuilder::new(),
+            ts: TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC"),
+            ts_precision: s(2),
+            tz_assumed: s(0),
+            clock: s(16),
+            format: s(16),
+            source: s(8),
+            record: s(24),
+            seq: UInt64Builder::with_capacity(rows),
+            kind: s(16),
+            actor: s(0),
+            device: s(0),
+            client_ip: s(16),
+            user_agent: big(),
+            url: big(),
+            referrer: big(),
+            path: s(0),
+            size: Int64Builder::with_capacity(rows),
+            status: Int32Builder::with_capacity(rows),
+            sha256: s(0),
+            md5: s(0),
+            sha1: s(0),
+            provider_hash: s(0),
+            provider_hash_kind: s(0),
+            fetch_site: s(12),
+            fetch_mode: s(8),
+            fetch_dest: s(8),
+            fetch_user: s(2),
+            purpose: s(0),
+            transition: s(0),
+            auto: BooleanBuilder::with_capacity(rows),
+            attrs: big(),
         }
     }
 
@@ -330,10 +339,7 @@ impl EventSink for EventBatchBuilder {
         self.format.append_value(&self.ctx.format);
         self.source.append_value(&self.ctx.source);
         self.json.clear();
-        {
-            use std::fmt::Write as _;
-            let _ = write!(self.json, "{}", e.record);
-        }
+        e.record.write_to(&mut self.json);
         self.record.append_value(&self.json);
         self.seq.append_value(self.seq_base | (self.part_events & 0xFFFF_FFFF));
         self.part_events += 1;

@@ -25,7 +25,22 @@ pub fn writer_properties() -> WriterProperties {
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
         .set_dictionary_enabled(true)
-        .set_statistics_enabled(EnabledStatistics::Page)
+        // Columns that are nearly unique per row gain nothing from a dictionary and
+        // cost its interning on the hot path.
+        .set_column_dictionary_enabled("record".into(), false)
+        .set_column_dictionary_enabled("seq".into(), false)
+        .set_column_dictionary_enabled("ts".into(), false)
+        .set_column_dictionary_enabled("url".into(), false)
+        .set_column_dictionary_enabled("attrs".into(), false)
+        .set_column_dictionary_enabled("size".into(), false)
+        // Min/max per row group on the columns queries filter on (time, kind,
+        // hashes, URL, path, source); none on free text that no range prunes.
+        .set_statistics_enabled(EnabledStatistics::Chunk)
+        .set_column_statistics_enabled("record".into(), EnabledStatistics::None)
+        .set_column_statistics_enabled("attrs".into(), EnabledStatistics::None)
+        .set_column_statistics_enabled("user_agent".into(), EnabledStatistics::None)
+        .set_column_statistics_enabled("referrer".into(), EnabledStatistics::None)
+        .set_column_statistics_enabled("seq".into(), EnabledStatistics::None)
         .set_max_row_group_row_count(Some(1 << 20))
         .set_created_by(format!("waybill {}", env!("CARGO_PKG_VERSION")))
         .build()
