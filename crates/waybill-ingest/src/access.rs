@@ -92,6 +92,7 @@ pub fn build<'a>(
     zone: Zone,
 ) -> Result<Event<'a>, RejectReason> {
     let time_idx = tpl.time_index;
+    let has_backslash = text_line.is_none_or(|l| l.contains('\\'));
     let time = field_time(&tpl.fields[time_idx].kind, vals[time_idx], zone)?;
     let mut e = Event::new(EventKind::HttpRequest, time.ts, time.precision, pos.record());
     e.local_time = time.local;
@@ -113,10 +114,12 @@ pub fn build<'a>(
         let raw = vals[i];
         let text = match text_line {
             // Fields of a valid UTF-8 line are slices of it: no per-field validation.
-            Some(l) if !raw.contains(&b'\\') => match l.get(offset_in(l, raw)..offset_in(l, raw) + raw.len()) {
-                Some(t) => Cow::Borrowed(t),
-                None => unescape(raw),
-            },
+            Some(l) if !has_backslash || !raw.contains(&b'\\') => {
+                match l.get(offset_in(l, raw)..offset_in(l, raw) + raw.len()) {
+                    Some(t) => Cow::Borrowed(t),
+                    None => unescape(raw),
+                }
+            }
             _ => unescape(raw),
         };
         let Some(v) = dash_none(text) else {

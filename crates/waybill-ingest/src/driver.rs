@@ -330,11 +330,12 @@ pub fn ingest(
     parts: &dyn PartSink,
     reporter: &dyn Reporter,
 ) -> Result<InputSummary, IngestError> {
-    ingest_with_chunk_size(req, parts, reporter, crate::lines::CHUNK_SIZE)
+    ingest_with_chunk_size(req, parts, reporter, 0)
 }
 
 /// [`ingest`] with another chunk size for line formats (tests use small chunks to
-/// exercise the parallel path on small inputs; `seq` values depend on it).
+/// exercise the parallel path on small inputs; `seq` values depend on it). 0 means
+/// the standard size for the input ([`crate::lines::chunk_size_for`]).
 #[doc(hidden)]
 pub fn ingest_with_chunk_size(
     req: &IngestRequest<'_>,
@@ -378,6 +379,13 @@ pub fn ingest_with_chunk_size(
         Opened::Text { .. } => {
             let content = Content::open(path).map_err(|source| IngestError::Open { path: path.to_owned(), source })?;
             let compression = content.compression();
+            let chunk_size = if chunk_size > 0 {
+                chunk_size
+            } else {
+                crate::lines::chunk_size_for(
+                    compression.is_none().then(|| std::fs::metadata(path).map_or(0, |m| m.len())),
+                )
+            };
             let (counts, content) = match source.line_parser(req.ctx).map_err(fail)? {
                 Some(parser) => {
                     run_lines(path, source.id(), parser.as_ref(), content, &ictx, parts, reporter, chunk_size)?

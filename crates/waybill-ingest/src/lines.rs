@@ -11,9 +11,23 @@ use std::io::{self, Read};
 
 use waybill_model::RecordRef;
 
-/// Size of one chunk of lines. Fixed (not derived from the machine) so that the
-/// parts of an input, and the `seq` of its events, are the same everywhere.
+/// Largest chunk of lines. Chunk sizes depend only on the input (never on the
+/// machine), so the parts of an input, and the `seq` of its events, are the same
+/// everywhere.
 pub const CHUNK_SIZE: usize = 32 << 20;
+
+/// The chunk size for an input of `size` bytes (`None`: unknown, compressed):
+/// an eighth of the input in whole MiB, between 1 and 32 MiB, so that small
+/// inputs are still parsed by several workers.
+pub fn chunk_size_for(size: Option<u64>) -> usize {
+    match size {
+        Some(s) => {
+            let eighth_mib = usize::try_from(s / 8 / (1 << 20)).unwrap_or(usize::MAX);
+            eighth_mib.clamp(1, CHUNK_SIZE >> 20) << 20
+        }
+        None => CHUNK_SIZE,
+    }
+}
 
 /// Longest line parsed as a record; longer lines are rejected as too long.
 pub const MAX_LINE: usize = 4 << 20;
@@ -278,6 +292,14 @@ mod tests {
         }
         assert_eq!(overlong, vec![(3, 2, 100, 8)]);
         assert_eq!(lines, vec![(0, 1, b"ok".to_vec()), (104, 3, b"after".to_vec())]);
+    }
+
+    #[test]
+    fn chunk_sizes() {
+        assert_eq!(chunk_size_for(Some(100)), 1 << 20);
+        assert_eq!(chunk_size_for(Some(26_538_006)), 3 << 20);
+        assert_eq!(chunk_size_for(Some(1 << 30)), 32 << 20);
+        assert_eq!(chunk_size_for(None), 32 << 20);
     }
 
     #[test]

@@ -230,6 +230,11 @@ impl<'a> Attrs<'a> {
 /// Appends `s` as a JSON string literal.
 pub fn write_json_str(out: &mut String, s: &str) {
     out.push('"');
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     let mut start = 0;
     for (i, c) in s.char_indices() {
         let esc: Option<&str> = match c {

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 
 pub use config::{CaseConfig, CaseMeta};
 pub use manifest::{CompanionEntry, ManifestEntry};
-pub use staging::{Staging, writer_properties};
+pub use staging::{Staging, writer_properties, writer_properties_for};
 
 use chain::Chain;
 

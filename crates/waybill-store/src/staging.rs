@@ -22,6 +22,24 @@ use crate::StoreError;
 /// Parquet settings of every event part: zstd level 1 (fast; evidence-grade
 /// compression is not the point), dictionary encoding, page statistics for pruning.
 pub fn writer_properties() -> WriterProperties {
+    writer_properties_builder().build()
+}
+
+/// The settings for one batch: as [`writer_properties`], but columns that are
+/// entirely null in the batch are left uncompressed — their pages are a few bytes
+/// of definition levels, and each zstd context costs more than it saves (a
+/// context is created per compressed page; measured with `bench_ingest`).
+pub fn writer_properties_for(batch: &RecordBatch) -> WriterProperties {
+    let mut b = writer_properties_builder();
+    for (field, col) in batch.schema().fields().iter().zip(batch.columns()) {
+        if col.null_count() == col.len() {
+            b = b.set_column_compression(field.name().as_str().into(), Compression::UNCOMPRESSED);
+        }
+    }
+    b.build()
+}
+
+fn writer_properties_builder() -> parquet::file::properties::WriterPropertiesBuilder {
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
         .set_dictionary_enabled(true)
@@ -43,7 +61,6 @@ pub fn writer_properties() -> WriterProperties {
         .set_column_statistics_enabled("seq".into(), EnabledStatistics::None)
         .set_max_row_group_row_count(Some(1 << 20))
         .set_created_by(format!("waybill {}", env!("CARGO_PKG_VERSION")))
-        .build()
 }
 
 /// The staging folder of one input; a [`PartSink`].
@@ -71,7 +88,7 @@ impl Staging {
     fn write_events(&self, part: u32, batch: &RecordBatch) -> Result<(), StoreError> {
         let path = self.dir.join("events").join(format!("part-{part:05}.parquet"));
         let file = fs_err::File::create(&path)?;
-        let mut w = ArrowWriter::try_new(file.into_file(), batch.schema(), Some(writer_properties()))
+        let mut w = ArrowWriter::try_new(file.into_file(), batch.schema(), Some(writer_properties_for(batch)))
             .map_err(|e| StoreError::Parquet { path: path.clone(), source: e })?;
         w.write(batch).map_err(|e| StoreError::Parquet { path: path.clone(), source: e })?;
         let f = w.into_inner().map_err(|e| StoreError::Parquet { path: path.clone(), source: e })?;

@@ -185,7 +185,7 @@ impl Collected {
 
 /// Ingests one file into memory, with the input id `I0001`.
 pub fn ingest_path(path: &Path, opts: &Opts) -> Result<Collected, IngestError> {
-    ingest_path_chunked(path, opts, waybill_ingest::lines::CHUNK_SIZE)
+    ingest_path_chunked(path, opts, 0)
 }
 
 /// [`ingest_path`] with a given chunk size for line formats.
