@@ -75,7 +75,13 @@ fn write_case(root: &std::path::Path, n: u64) -> anyhow::Result<()> {
     let mut case = Case::create(root, &config)?;
     let staging = case.begin_input()?;
     let id = staging.id().to_owned();
-    let ctx = InputContext { format: "apache.access".into(), source: id.clone(), clock: "host:bench".into(), device: None, tz_name: None };
+    let ctx = InputContext {
+        format: "apache.access".into(),
+        source: id.clone(),
+        clock: "host:bench".into(),
+        device: None,
+        tz_name: None,
+    };
     let parts = n.div_ceil(PART_ROWS);
     let workers = std::thread::available_parallelism().map_or(1, |p| p.get()) as u64;
     let start = Timestamp::parse_rfc3339("2026-01-01T00:00:00Z")?.unix_micros();
@@ -94,7 +100,12 @@ fn write_case(root: &std::path::Path, n: u64) -> anyhow::Result<()> {
                             let k = part * PART_ROWS + i;
                             let ts = Timestamp::from_unix_micros(start + (k as i64) * 3_000)?;
                             let kind = *rng.pick(KINDS);
-                            let mut e = Event::new(kind, ts, Precision::Second, RecordRef::Line { offset: k * 250, line: k + 1 });
+                            let mut e = Event::new(
+                                kind,
+                                ts,
+                                Precision::Second,
+                                RecordRef::Line { offset: k * 250, line: k + 1 },
+                            );
                             e.client_ip = Some(Cow::Owned(format!("203.0.113.{}", rng.below(254) + 1)));
                             e.url = Some(Cow::Owned(format!("https://www.example.com/item/{}", rng.below(1_000_000))));
                             e.status = Some(200);
