@@ -1,0 +1,128 @@
+//! The hash vectors and PDQ images of the shared corpus.
+
+use base64::Engine as _;
+use waybill_hash::index::{distance, parse_pdq};
+use waybill_hash::multihash::MultiHasher;
+use waybill_hash::pdq::hash_image_bytes;
+use waybill_hash::quickxor::QuickXor;
+use waybill_hash::{dropbox::DropboxHasher, hash_bytes, s3_etag_match};
+use waybill_testkit::real;
+
+fn b64(s: &str) -> Vec<u8> {
+    base64::engine::general_purpose::STANDARD.decode(s).expect("base64")
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Every QuickXorHash vector, fed in blocks of every size from 1 to 512 bytes.
+#[test]
+fn quickxorhash_vectors_in_every_block_size() {
+    let Some(p) = real("hashes/quickxorhash_vectors.txt") else { return };
+    let text = std::fs::read_to_string(p).expect("read");
+    let mut n = 0;
+    for line in text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+        let f: Vec<&str> = line.split('\t').collect();
+        let (len, input, want) = (f[0].parse::<usize>().expect("len"), b64(f[1]), f[2]);
+        assert_eq!(input.len(), len);
+        for block in 1..=512 {
+            let mut q = QuickXor::default();
+            for c in input.chunks(block) {
+                q.update(c);
+            }
+            assert_eq!(base64::engine::general_purpose::STANDARD.encode(q.finish()), want, "len {len} block {block}");
+        }
+        n += 1;
+    }
+    assert_eq!(n, 70);
+}
+
+/// Every Dropbox vector (N bytes of 0x41), fed in odd block sizes.
+#[test]
+fn dropbox_vectors() {
+    let Some(p) = real("hashes/dropbox_content_hash_vectors.txt") else { return };
+    let text = std::fs::read_to_string(p).expect("read");
+    let mut n = 0;
+    for line in text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+        let f: Vec<&str> = line.split('\t').collect();
+        let Ok(len) = f[0].parse::<usize>() else { continue };
+        let input = vec![0x41u8; len];
+        let feeds: Vec<usize> =
+            if len < 5000 { (1..=512).collect() } else { vec![1, 7, 511, 512, 2047, 2048, 65_536, 1 << 20] };
+        for block in feeds {
+            let mut h = DropboxHasher::default();
+            for c in input.chunks(block) {
+                h.update(c);
+            }
+            assert_eq!(hex(&h.finish()), f[1], "len {len} block {block}");
+        }
+        n += 1;
+    }
+    assert_eq!(n, 10);
+}
+
+#[test]
+fn knowledge_base_vectors() {
+    let d = hash_bytes(b"hello world");
+    assert_eq!(d.md5, "5eb63bbbe01eeed093cb22bb8f5acdc3");
+    assert_eq!(d.s3_etag, "5eb63bbbe01eeed093cb22bb8f5acdc3");
+    assert_eq!(d.sha1, "2aae6c35c94fcfb415dbe95f408b9ce91ee846ed");
+    assert_eq!(d.sha256, "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9");
+    assert_eq!(d.dropbox_content_hash, "bc62d4b80d9e36da29c16c5d4d9f11731f36052c72401a76c23c0fb5a9b74423");
+    assert_eq!(d.quickxorhash, "aCgDG9jwBhDc4Q1yawMZAAAAAAA=");
+    assert_eq!(d.whatsapp_hash, "uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=");
+    let e = hash_bytes(b"");
+    assert_eq!(e.dropbox_content_hash, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    assert_eq!(e.quickxorhash, "AAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+    assert!(e.s3_multipart.is_empty());
+    let z = vec![0u8; 4_194_305];
+    assert_eq!(hash_bytes(&z).dropbox_content_hash, "14a4d47f23a30177885d9820122f17d2d3a55fe63f7f5c27b95f689e0b2accd6");
+}
+
+#[test]
+fn s3_multipart_etags() {
+    use md5::{Digest, Md5};
+    let data: Vec<u8> = (0..(17u32 << 20)).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let mut h = MultiHasher::default();
+    for c in data.chunks(123_457) {
+        h.update(c);
+    }
+    let d = h.finish();
+    // 8 MiB parts: 3 parts (8 + 8 + 1 MiB).
+    let mut cat = Vec::new();
+    for part in data.chunks(8 << 20) {
+        cat.extend_from_slice(&Md5::digest(part));
+    }
+    let want = format!("{}-3", hex(&Md5::digest(&cat)));
+    let m8 = d.s3_multipart.iter().find(|m| m.part_mib == 8).expect("8 MiB");
+    assert_eq!((m8.parts, m8.etag.as_str()), (3, want.as_str()));
+    assert_eq!(s3_etag_match(&d, &format!("\"{}\"", want.to_uppercase())).as_deref(), Some("8 MiB parts"));
+    assert_eq!(s3_etag_match(&d, &format!("\"{}\"", d.md5)).as_deref(), Some("single"));
+    assert_eq!(s3_etag_match(&d, "0123456789abcdef0123456789abcdef-3"), None);
+    let parts: Vec<(u64, u64)> = d.s3_multipart.iter().map(|m| (m.part_mib, m.parts)).collect();
+    assert_eq!(parts, [(5, 4), (8, 3), (15, 2), (16, 2), (64, 1), (100, 1)]);
+}
+
+/// PDQ of the ThreatExchange test images, within ThreatExchange's own tolerance
+/// of 16 bits of the expected hashes, and in the same quality bucket.
+#[test]
+fn pdq_matches_threatexchange_expected_hashes() {
+    let Some(csv) = real("images/pdq/PDQMD5TestData.csv") else { return };
+    let text = std::fs::read_to_string(&csv).expect("read");
+    let expected = |name: &str| -> String {
+        text.lines().find(|l| l.contains(name)).and_then(|l| l.split(',').nth(1)).expect("row").to_owned()
+    };
+    for (file, row) in [
+        ("small.jpg", "misc-images/small.jpg"),
+        ("wee.jpg", "misc-images/wee.jpg"),
+        ("bridge-1-original.jpg", "bridge-mods/aaa-orig.jpg"),
+    ] {
+        let p = csv.with_file_name(file);
+        let got = hash_image_bytes(&std::fs::read(&p).expect("read")).expect("hash");
+        let want = parse_pdq(&expected(row)).expect("hex");
+        let d = distance(&got.hash, &want);
+        println!("{file}: distance {d} quality {} hash {}", got.quality, got.hex());
+        assert!(d <= 16, "{file}: {d} bits from the reference");
+    }
+}
