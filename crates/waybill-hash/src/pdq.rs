@@ -1,7 +1,12 @@
 //! Meta's PDQ perceptual hash (256 bits + quality), written from the algorithm of
 //! the ThreatExchange reference implementation (`pdq/cpp/hashing/pdqhashing.cpp`):
 //!
-//! 1. luminance `0.299 R + 0.587 G + 0.114 B` of every pixel (as 32-bit floats);
+//! 0. like the reference hasher reading a file: an image larger than 512 pixels
+//!    on either side is first resized to exactly 512×512 by nearest neighbour
+//!    (top-left aligned; the aspect ratio is not kept);
+//! 1. luminance `0.299 R + 0.587 G + 0.114 B` of every pixel (as 32-bit floats,
+//!    in that order; grey images use the grey value as is); images under 5 pixels
+//!    on a side hash to all zeros with quality 0;
 //! 2. a Jarosz filter: two passes of a box filter along rows then columns, with
 //!    windows `⌈dim / 128⌉`-ish (`(dim + 2·64 − 1) / (2·64)`), so that
 //! 3. decimation to 64×64 by sampling at `((i + ½)·dim / 64)` is not aliased;
@@ -17,7 +22,11 @@
 //! as the reference's `Hash256::format` does.
 //!
 //! Images are decoded with the `image` crate (JPEG, PNG, GIF first frame, WebP,
-//! BMP). Like the reference hasher, EXIF orientation is not applied.
+//! BMP). Like the reference hasher, EXIF orientation is not applied. Every float
+//! is `f32` with the reference's summation order, so on the same pixels the hash
+//! is the reference's bit for bit (decoder-independent vectors in the tests); the
+//! `image` crate's JPEG decoder differs slightly from libjpeg, which moves a few
+//! bits on some photos (0–6 on the ThreatExchange test images).
 
 use crate::index::Pdq;
 
@@ -64,21 +73,43 @@ pub fn looks_like_image(head: &[u8]) -> bool {
 /// Decodes an image and hashes it.
 pub fn hash_image_bytes(bytes: &[u8]) -> Result<PdqHash, PdqError> {
     let img = image::load_from_memory(bytes).map_err(|e| PdqError::Decode(e.to_string()))?;
-    let rgb = img.to_rgb8();
-    let (w, h) = (rgb.width() as usize, rgb.height() as usize);
+    let (w, h) = (img.width() as usize, img.height() as usize);
     if w == 0 || h == 0 {
         return Err(PdqError::Empty);
     }
-    let mut luma = Vec::with_capacity(w * h);
-    for p in rgb.pixels() {
-        luma.push(LUMA[0] * f32::from(p[0]) + LUMA[1] * f32::from(p[1]) + LUMA[2] * f32::from(p[2]));
+    let grey = !img.color().has_color();
+    let (channels, pixels) = if grey { (1, img.to_luma8().into_raw()) } else { (3, img.to_rgb8().into_raw()) };
+    Ok(hash_pixels(&pixels, w, h, channels, true))
+}
+
+/// Hashes 8-bit pixels (`channels` = 1 grey, or 3 RGB, interleaved, row-major).
+/// `pre_resize` applies the reference hasher's 512×512 nearest-neighbour resize
+/// of large images (what hashing a file does); without it, this is the core
+/// algorithm at full resolution (what the `pdqhash` Python package computes).
+pub fn hash_pixels(pixels: &[u8], w: usize, h: usize, channels: usize, pre_resize: bool) -> PdqHash {
+    let (w2, h2) = if pre_resize && (w > 512 || h > 512) { (512, 512) } else { (w, h) };
+    let mut luma = Vec::with_capacity(w2 * h2);
+    for y in 0..h2 {
+        let sy = if h2 == h { y } else { y * h / 512 };
+        for x in 0..w2 {
+            let sx = if w2 == w { x } else { x * w / 512 };
+            let p = &pixels[(sy * w + sx) * channels..];
+            luma.push(if channels == 1 {
+                f32::from(p[0])
+            } else {
+                LUMA[0] * f32::from(p[0]) + LUMA[1] * f32::from(p[1]) + LUMA[2] * f32::from(p[2])
+            });
+        }
     }
-    Ok(hash_luma(&mut luma, h, w))
+    hash_luma(&mut luma, h2, w2)
 }
 
 /// Hashes a luminance image of `rows × cols` (row-major). `luma` is used as
 /// scratch space.
 pub fn hash_luma(luma: &mut [f32], rows: usize, cols: usize) -> PdqHash {
+    if rows < 5 || cols < 5 {
+        return PdqHash { hash: [0; 4], quality: 0 };
+    }
     let mut tmp = vec![0f32; rows * cols];
     let wr = window(cols, 64);
     let wc = window(rows, 64);
@@ -112,9 +143,10 @@ pub fn hash_luma(luma: &mut [f32], rows: usize, cols: usize) -> PdqHash {
     }
     let quality = quality(&a);
     let coeffs = dct_16(&a);
+    // Torben's median over 256 values is always the 128th smallest.
     let mut sorted = coeffs;
-    sorted.sort_by(f32::total_cmp);
-    let median = sorted[127];
+    let (_, median, _) = sorted.select_nth_unstable_by(127, f32::total_cmp);
+    let median = *median;
     let mut words = [0u16; 16];
     for (k, c) in coeffs.iter().enumerate() {
         if *c > median {
@@ -198,7 +230,8 @@ fn quality(a: &[[f32; 64]; 64]) -> u8 {
 
 fn dct_matrix() -> [[f32; 64]; 16] {
     let mut d = [[0f32; 64]; 16];
-    let scale = (2.0f64 / 64.0).sqrt();
+    #[allow(clippy::cast_possible_truncation, reason = "the reference rounds the scale to f32 first")]
+    let scale = f64::from((2.0f64 / 64.0).sqrt() as f32);
     for (i, row) in d.iter_mut().enumerate() {
         for (j, v) in row.iter_mut().enumerate() {
             #[allow(
@@ -239,4 +272,50 @@ fn dct_16(a: &[[f32; 64]; 64]) -> [f32; 256] {
         }
     }
     b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The decoder-independent pattern of the research notes: `R = (3x + 5y) & 255`,
+    /// `G = ((x·y) >> 2) & 255`, `B = (x ^ y) & 255`.
+    fn pattern(w: usize, h: usize) -> Vec<u8> {
+        let mut v = Vec::with_capacity(w * h * 3);
+        for y in 0..h {
+            for x in 0..w {
+                v.push(((3 * x + 5 * y) & 255) as u8);
+                v.push((((x * y) >> 2) & 255) as u8);
+                v.push(((x ^ y) & 255) as u8);
+            }
+        }
+        v
+    }
+
+    /// Values from Meta's reference C++ (`pdq-photo-hasher` and its core),
+    /// computed on the same pixels.
+    #[test]
+    fn reference_vectors_bit_for_bit() {
+        for (w, h, pre, want, q) in [
+            (64, 64, false, "c92a975a2a55da95b5a54b2db66bccca191a62548c2570cdc7993c63c38e3e7c", 100),
+            (100, 80, false, "aaaa513aa1564a9594a5496d924d6499999b673b8e7370e7c7863c1cc0f91ff8", 100),
+            (5, 5, false, "6b5a94a594a56b5a94a56e5b94a591a46b5a94a56b5a94b594a56b5a94a56e5b", 0),
+            (4, 7, false, "0000000000000000000000000000000000000000000000000000000000000000", 0),
+            (37, 300, false, "2d254965924d36c96c9b999a333146329c6338e6e3c60f0e3e1ee03e03fcfff0", 100),
+            (512, 512, false, "ffffa6aafbf5a7e5e2c0a0d0f8a0a050fefdb5a8fae5a585e0c0b0b0c000b0b0", 100),
+            (1000, 700, false, "ff8abfaa7fffd9a87fbf7eaa880092eb88588854aa7f5d808d805d8089809d80", 100),
+            (1000, 700, true, "ffaa9ba37f9afdbf782b3f8880aa0261b8d4a857887d9d88a9805d88bd80bb80", 100),
+            (600, 300, true, "6eb03dffea94bf5cea88c2b0bfff43a4150cca94ddf4c5bc9e00170e4230c2b0", 100),
+            (513, 100, true, "f42ea07ea17e897e007e097c53fa0bfe1af85fa8dff8fff0faa0f28084408100", 100),
+        ] {
+            let got = hash_pixels(&pattern(w, h), w, h, 3, pre);
+            assert_eq!((got.hex().as_str(), got.quality), (want, q), "{w}x{h} pre-resize {pre}");
+        }
+        // Grey images use the grey value without the colour weights.
+        let grey: Vec<u8> = (0..80).flat_map(|y| (0..100).map(move |x| ((3 * x + 5 * y) & 255) as u8)).collect();
+        assert_eq!(
+            hash_pixels(&grey, 100, 80, 1, true).hex(),
+            "c94e523a41deeb51fe46507aaec6fa90542e55daeeb418a754367bfc8aa91084"
+        );
+    }
 }

@@ -35,6 +35,8 @@ pub trait PartSink: Sync {
     fn events(&self, part: u32, batch: RecordBatch) -> Result<(), BoxError>;
     /// Some rejects of part `part`.
     fn rejects(&self, part: u32, rows: &[RejectRow]) -> Result<(), BoxError>;
+    /// Content rows (hashes of files) of part `part` — only file-tree inputs have them.
+    fn content(&self, part: u32, batch: RecordBatch) -> Result<(), BoxError>;
 }
 
 /// Progress of one input (uv's pattern: the library reports, the CLI draws).

@@ -24,6 +24,7 @@ pub mod registry;
 pub mod source;
 pub mod sources;
 pub mod sqlite;
+pub mod tree;
 pub mod zone;
 
 pub use driver::{

@@ -429,3 +429,102 @@ mod tests {
         assert_eq!(b.rejects()[0].record, "offset 10 line 2");
     }
 }
+
+/// Columns of the content table (one row per file read by `ingest --files`):
+/// every hash of the content, the PDQ hash of images, and the reason when the
+/// content could not be hashed.
+pub const CONTENT_COLUMNS: &[&str] = &[
+    "source",
+    "record",
+    "path",
+    "size",
+    "md5",
+    "sha1",
+    "sha256",
+    "dropbox_content_hash",
+    "quickxorhash",
+    "s3_etag",
+    "s3_multipart",
+    "whatsapp_hash",
+    "pdq",
+    "pdq_quality",
+    "error",
+];
+
+/// The Arrow schema of the content table.
+pub fn content_schema() -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            Arc::new(Schema::new(
+                CONTENT_COLUMNS
+                    .iter()
+                    .map(|c| match *c {
+                        "size" => Field::new(*c, DataType::Int64, true),
+                        "pdq_quality" => Field::new(*c, DataType::Int32, true),
+                        "source" | "record" | "path" => Field::new(*c, DataType::Utf8, false),
+                        _ => Field::new(*c, DataType::Utf8, true),
+                    })
+                    .collect::<Vec<_>>(),
+            ))
+        })
+        .clone()
+}
+
+/// One file's row of the content table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContentRow {
+    /// Rendered record reference.
+    pub record: String,
+    /// Path relative to the walked root, `/`-separated.
+    pub path: String,
+    /// Size in bytes.
+    pub size: Option<i64>,
+    /// MD5 hex.
+    pub md5: Option<String>,
+    /// SHA-1 hex.
+    pub sha1: Option<String>,
+    /// SHA-256 hex.
+    pub sha256: Option<String>,
+    /// Dropbox content hash hex.
+    pub dropbox_content_hash: Option<String>,
+    /// QuickXorHash base64.
+    pub quickxorhash: Option<String>,
+    /// Single-part S3 ETag.
+    pub s3_etag: Option<String>,
+    /// Multipart ETags as a JSON array of `{part_mib, parts, etag}`.
+    pub s3_multipart: Option<String>,
+    /// WhatsApp-style base64 SHA-256.
+    pub whatsapp_hash: Option<String>,
+    /// PDQ hex.
+    pub pdq: Option<String>,
+    /// PDQ quality.
+    pub pdq_quality: Option<i32>,
+    /// Why the content (or its PDQ) could not be computed.
+    pub error: Option<String>,
+}
+
+/// Builds a content-table batch.
+pub fn content_batch(source: &str, rows: &[ContentRow]) -> Result<RecordBatch, ArrowError> {
+    let s = |f: &dyn Fn(&ContentRow) -> Option<&str>| -> ArrayRef {
+        Arc::new(rows.iter().map(f).collect::<arrow::array::StringArray>())
+    };
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(arrow::array::StringArray::from_iter_values(rows.iter().map(|_| source))),
+        Arc::new(arrow::array::StringArray::from_iter_values(rows.iter().map(|r| r.record.as_str()))),
+        Arc::new(arrow::array::StringArray::from_iter_values(rows.iter().map(|r| r.path.as_str()))),
+        Arc::new(rows.iter().map(|r| r.size).collect::<arrow::array::Int64Array>()),
+        s(&|r| r.md5.as_deref()),
+        s(&|r| r.sha1.as_deref()),
+        s(&|r| r.sha256.as_deref()),
+        s(&|r| r.dropbox_content_hash.as_deref()),
+        s(&|r| r.quickxorhash.as_deref()),
+        s(&|r| r.s3_etag.as_deref()),
+        s(&|r| r.s3_multipart.as_deref()),
+        s(&|r| r.whatsapp_hash.as_deref()),
+        s(&|r| r.pdq.as_deref()),
+        Arc::new(rows.iter().map(|r| r.pdq_quality).collect::<arrow::array::Int32Array>()),
+        s(&|r| r.error.as_deref()),
+    ];
+    RecordBatch::try_new(content_schema(), columns)
+}

@@ -7,6 +7,8 @@
 //!   custody.jsonl         one line per command run on the case, hash-chained
 //!   events/format=<fmt>/source=<id>/part-NNNNN.parquet   the event table (zstd)
 //!   rejects/<id>.jsonl    records that could not be parsed
+//!   content/source=<id>/part-NNNNN.parquet  hashes of files read by `ingest --files`
+//!   files/interest.parquet                  files of interest found by `match`
 //! ```
 //!
 //! This crate is the only one that writes into a case folder. Writes are atomic
@@ -177,6 +179,18 @@ impl Case {
                 }
             }
         }
+        let content = self.root.join("content");
+        if content.exists() {
+            for src in fs_err::read_dir(&content)? {
+                let src = src?.path();
+                let name = src.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                if let Some(id) = name.strip_prefix("source=")
+                    && !known.contains(id)
+                {
+                    fs_err::remove_dir_all(&src)?;
+                }
+            }
+        }
         let rejects = self.root.join("rejects");
         if rejects.exists() {
             for r in fs_err::read_dir(&rejects)? {
@@ -276,6 +290,17 @@ impl Case {
         if staging.event_parts()? > 0 {
             atomic::rename(&staging.events_dir(), &target)?;
         }
+        let content = staging.dir.join("content");
+        if content.is_dir() {
+            crate::atomic::sync_dir(&content)?;
+            let dir = self.root.join("content");
+            fs_err::create_dir_all(&dir)?;
+            let target = dir.join(format!("source={}", entry.id));
+            if target.exists() {
+                fs_err::remove_dir_all(&target)?;
+            }
+            atomic::rename(&content, &target)?;
+        }
         if let Some(r) = rejects {
             let dir = self.root.join("rejects");
             fs_err::create_dir_all(&dir)?;
@@ -301,6 +326,35 @@ impl Case {
             .map(|m| self.root.join("events").join(format!("format={}", m.format)).join(format!("source={}", m.id)))
             .filter(|p| p.is_dir())
             .collect())
+    }
+
+    /// Content folders (hashes of files) of committed file-tree inputs.
+    pub fn content_dirs(&self) -> Result<Vec<PathBuf>, StoreError> {
+        Ok(self
+            .manifest_entries()?
+            .iter()
+            .map(|m| self.root.join("content").join(format!("source={}", m.id)))
+            .filter(|p| p.is_dir())
+            .collect())
+    }
+
+    /// The files-of-interest table, once `match` has written it.
+    pub fn interest_path(&self) -> PathBuf {
+        self.root.join("files").join("interest.parquet")
+    }
+
+    /// Replaces the files-of-interest table (atomically).
+    pub fn write_interest(&self, batch: &arrow::record_batch::RecordBatch) -> Result<(), StoreError> {
+        let path = self.interest_path();
+        fs_err::create_dir_all(path.parent().unwrap_or(&self.root))?;
+        let mut buf = Vec::new();
+        {
+            let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), Some(writer_properties()))
+                .map_err(|e| StoreError::Parquet { path: path.clone(), source: e })?;
+            w.write(batch).map_err(|e| StoreError::Parquet { path: path.clone(), source: e })?;
+            w.close().map_err(|e| StoreError::Parquet { path: path.clone(), source: e })?;
+        }
+        atomic::write(&path, &buf)
     }
 
     /// Reject files of committed inputs.

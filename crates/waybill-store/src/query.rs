@@ -5,7 +5,12 @@
 //!   parts of the inputs listed in the manifest;
 //! - `rejects` — `source`, `record`, `code`, `reason`, `excerpt`, `excerpt_encoding`;
 //! - `inputs` — `source`, `path`, `sha256`, `size`, `format`, `records`, `events`,
-//!   `rejects`, plus `parser_version`, `device`, `clock`, `tz`, `compression`.
+//!   `rejects`, plus `parser_version`, `device`, `clock`, `tz`, `compression`;
+//! - `content` — one row per file read by `ingest --files` (every hash, PDQ, error);
+//! - `files` — one row per distinct content (`sha256`, `paths`, `size`, every hash,
+//!   `pdq`, `pdq_quality`), a view over `content`;
+//! - `interest` — one row per file of interest and matching set (`sha256`, `set`,
+//!   `by`, `distance`, `value`, `category`, `record`).
 //!
 //! Only committed inputs are read, so a query never sees a half-written step.
 
@@ -32,6 +37,26 @@ pub fn rejects_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![f("source"), f("record"), f("code"), f("reason"), f("excerpt"), f("excerpt_encoding")]))
 }
 
+/// The `files` table: one row per distinct content read by `ingest --files`.
+const FILES_VIEW: &str = "CREATE VIEW files AS SELECT sha256, array_agg(DISTINCT path ORDER BY path) AS paths, \
+     max(size) AS size, max(md5) AS md5, max(sha1) AS sha1, max(dropbox_content_hash) AS dropbox_content_hash, \
+     max(quickxorhash) AS quickxorhash, max(s3_etag) AS s3_etag, max(s3_multipart) AS s3_multipart, \
+     max(whatsapp_hash) AS whatsapp_hash, max(pdq) AS pdq, max(pdq_quality) AS pdq_quality \
+     FROM content WHERE sha256 IS NOT NULL GROUP BY sha256";
+
+/// The schema of the `interest` table: one row per file of interest and set.
+pub fn interest_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("sha256", DataType::Utf8, false),
+        Field::new("set", DataType::Utf8, false),
+        Field::new("by", DataType::Utf8, false),
+        Field::new("distance", DataType::Int32, false),
+        Field::new("value", DataType::Utf8, false),
+        Field::new("category", DataType::Utf8, true),
+        Field::new("record", DataType::Utf8, false),
+    ]))
+}
+
 /// A DataFusion session over one case.
 pub struct Query {
     rt: tokio::runtime::Runtime,
@@ -47,10 +72,17 @@ impl Query {
         let entries = case.manifest_entries()?;
         let event_dirs = case.event_dirs()?;
         let reject_files = case.reject_files()?;
+        let content_dirs = case.content_dirs()?;
         rt.block_on(async {
             register_listing(&ctx, "events", &event_dirs, waybill_model::schema::event_schema(), Format::Parquet)
                 .await?;
             register_listing(&ctx, "rejects", &reject_files, rejects_schema(), Format::Json).await?;
+            register_listing(&ctx, "content", &content_dirs, waybill_model::schema::content_schema(), Format::Parquet)
+                .await?;
+            let interest: Vec<std::path::PathBuf> =
+                Some(case.interest_path()).into_iter().filter(|p| p.is_file()).collect();
+            register_listing(&ctx, "interest", &interest, interest_schema(), Format::Parquet).await?;
+            ctx.sql(FILES_VIEW).await.map_err(df)?;
             let inputs = inputs_batch(&entries)?;
             let table = MemTable::try_new(inputs.schema(), vec![vec![inputs]]).map_err(df)?;
             ctx.register_table("inputs", Arc::new(table)).map_err(df)?;

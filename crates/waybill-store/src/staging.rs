@@ -86,7 +86,13 @@ impl Staging {
     }
 
     fn write_events(&self, part: u32, batch: &RecordBatch) -> Result<(), StoreError> {
-        let path = self.dir.join("events").join(format!("part-{part:05}.parquet"));
+        self.write_parquet("events", part, batch)
+    }
+
+    fn write_parquet(&self, table: &str, part: u32, batch: &RecordBatch) -> Result<(), StoreError> {
+        let dir = self.dir.join(table);
+        fs_err::create_dir_all(&dir)?;
+        let path = dir.join(format!("part-{part:05}.parquet"));
         let file = fs_err::File::create(&path)?;
         let mut w = ArrowWriter::try_new(file.into_file(), batch.schema(), Some(writer_properties_for(batch)))
             .map_err(|e| StoreError::Parquet { path: path.clone(), source: e })?;
@@ -163,6 +169,10 @@ impl PartSink for Staging {
 
     fn rejects(&self, part: u32, rows: &[RejectRow]) -> Result<(), BoxError> {
         self.write_rejects(part, rows).map_err(|e| Box::new(e) as BoxError)
+    }
+
+    fn content(&self, part: u32, batch: RecordBatch) -> Result<(), BoxError> {
+        self.write_parquet("content", part, &batch).map_err(|e| Box::new(e) as BoxError)
     }
 }
 

@@ -132,6 +132,7 @@ impl Opts {
 pub struct MemSink {
     parts: Mutex<Vec<(u32, RecordBatch)>>,
     rejects: Mutex<Vec<(u32, RejectRow)>>,
+    content: Mutex<Vec<(u32, RecordBatch)>>,
 }
 
 impl PartSink for MemSink {
@@ -143,6 +144,11 @@ impl PartSink for MemSink {
     fn rejects(&self, part: u32, rows: &[RejectRow]) -> Result<(), BoxError> {
         let mut r = self.rejects.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         r.extend(rows.iter().cloned().map(|row| (part, row)));
+        Ok(())
+    }
+
+    fn content(&self, part: u32, batch: RecordBatch) -> Result<(), BoxError> {
+        self.content.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((part, batch));
         Ok(())
     }
 }
