@@ -457,7 +457,7 @@ fn walk_vics(v: &Value, at: &str, s: &mut SetSummary, entry: &mut dyn FnMut(Entr
                         _ => 64,
                     };
                     match hv.as_str() {
-                        Some(h) if h.is_empty() => {}
+                        Some("") => {}
                         Some(h) if h.len() == want && is_hex(h) => out.push((kind, h.to_ascii_lowercase())),
                         _ => {
                             s.rejects += 1;

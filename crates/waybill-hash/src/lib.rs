@@ -11,6 +11,7 @@
 pub mod dropbox;
 pub mod hashset;
 pub mod index;
+pub mod matcher;
 pub mod md5lanes;
 pub mod multihash;
 pub mod pdq;

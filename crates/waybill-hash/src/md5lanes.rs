@@ -171,6 +171,9 @@ fn finish_lane(state: &State<LANES>, lane: usize, tail: &[u8], len: u64) -> [u8;
     s.digest(0)
 }
 
+/// A part size and the MD5 of each part.
+pub type PartDigests = (u64, Vec<[u8; 16]>);
+
 /// The MD5 of a whole stream plus, for each part size, the MD5 of every part.
 pub struct Md5Lanes {
     state: State<LANES>,
@@ -249,7 +252,7 @@ impl Md5Lanes {
 
     /// The whole-stream MD5 and, for each part size given to `new`, the part MD5s
     /// (the last part may be shorter; an empty stream has no parts).
-    pub fn finish(mut self) -> ([u8; 16], Vec<(u64, Vec<[u8; 16]>)>) {
+    pub fn finish(mut self) -> ([u8; 16], Vec<PartDigests>) {
         let tail = &self.buf[..self.buf_len];
         let whole = finish_lane(&self.state, 0, tail, self.total);
         let mut parts = Vec::new();

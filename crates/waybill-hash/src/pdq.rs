@@ -165,7 +165,7 @@ pub fn hash_luma(luma: &mut [f32], rows: usize, cols: usize) -> PdqHash {
 
 /// The reference's `computeJaroszFilterWindowSize`.
 fn window(old: usize, new: usize) -> usize {
-    (old + 2 * new - 1) / (2 * new)
+    old.div_ceil(2 * new)
 }
 
 /// One box-filter pass over `len` values `stride` apart (the reference's
@@ -209,6 +209,7 @@ fn box_1d(input: &[f32], out: &mut [f32], len: usize, stride: usize, full: usize
     }
 }
 
+#[allow(clippy::needless_range_loop, reason = "neighbour differences read best with indices")]
 fn quality(a: &[[f32; 64]; 64]) -> u8 {
     let mut sum: i64 = 0;
     for i in 0..63 {
@@ -248,6 +249,7 @@ fn dct_matrix() -> [[f32; 64]; 16] {
     d
 }
 
+#[allow(clippy::needless_range_loop, reason = "matrix products with the reference's summation order")]
 fn dct_16(a: &[[f32; 64]; 64]) -> [f32; 256] {
     let d = dct_matrix();
     // T = D · A (16×64), then B = T · Dᵀ (16×16).

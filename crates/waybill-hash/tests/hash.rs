@@ -136,7 +136,10 @@ fn pdq_matches_the_reference_on_every_test_image() {
         assert!(d <= 16, "{file}: {d} bits from the reference");
         assert_eq!(got.quality >= 50, *want_q >= 50, "{file}: quality bucket");
     }
-    println!("PDQ distance to the reference:\n{}", report.join("\n"));
+    #[allow(clippy::print_stdout, reason = "the issue asks the test to report the distance of each image")]
+    {
+        println!("PDQ distance to the reference:\n{}", report.join("\n"));
+    }
     // The CSV's own rows for the images present match exactly or nearly.
     assert_eq!(report.len(), 10);
 }

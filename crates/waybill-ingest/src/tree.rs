@@ -87,8 +87,24 @@ fn hash_one(root: &Path, rel: &str) -> Done {
     let meta = std::fs::symlink_metadata(&path);
     let mut done = Done { rel: rel.to_owned(), meta, digests: None, pdq: None, error: None, link_target: None };
     let Ok(before) = &done.meta else { return done };
-    if before.file_type().is_symlink() {
+    let ft = before.file_type();
+    if ft.is_symlink() {
         done.link_target = std::fs::read_link(&path).ok().map(|t| t.to_string_lossy().into_owned());
+        return done;
+    }
+    if !ft.is_file() {
+        // Opening a FIFO would block and a device could be endless: never read them.
+        use std::os::unix::fs::FileTypeExt;
+        let what = if ft.is_fifo() {
+            "a FIFO"
+        } else if ft.is_socket() {
+            "a socket"
+        } else if ft.is_block_device() || ft.is_char_device() {
+            "a device"
+        } else {
+            "a special file"
+        };
+        done.error = Some(format!("not read: {what}"));
         return done;
     }
     let mut file = match std::fs::File::open(&path) {
@@ -106,26 +122,8 @@ fn hash_one(root: &Path, rel: &str) -> Done {
             return done;
         }
     };
-    // Did the file change while it was read?
-    let after = file.metadata();
-    let moved = match &after {
-        Ok(a) => {
-            a.len() != size
-                || a.mtime() != before.mtime()
-                || a.mtime_nsec() != before.mtime_nsec()
-                || hashed.digests.size != size
-        }
-        Err(_) => true,
-    };
-    if moved {
-        let now = after
-            .map_or_else(|e| e.to_string(), |a| format!("size {} mtime {}.{:09}", a.len(), a.mtime(), a.mtime_nsec()));
-        done.error = Some(format!(
-            "changed while being hashed (before: size {size} mtime {}.{:09}; after: {now}; read {} bytes); hashes discarded",
-            before.mtime(),
-            before.mtime_nsec(),
-            hashed.digests.size
-        ));
+    if let Some(why) = changed(before, file.metadata().as_ref(), hashed.digests.size) {
+        done.error = Some(why);
         return done;
     }
     if let Some(bytes) = &hashed.content
@@ -138,6 +136,33 @@ fn hash_one(root: &Path, rel: &str) -> Done {
     }
     done.digests = Some(hashed.digests);
     done
+}
+
+/// Did the file change between the metadata read before opening it and the end
+/// of the read (size, modification time, or bytes read)? Says how, if so.
+pub fn changed(
+    before: &std::fs::Metadata,
+    after: Result<&std::fs::Metadata, &std::io::Error>,
+    bytes_read: u64,
+) -> Option<String> {
+    let then = format!("size {} mtime {}.{:09}", before.len(), before.mtime(), before.mtime_nsec());
+    match after {
+        Ok(a)
+            if a.len() == before.len()
+                && a.mtime() == before.mtime()
+                && a.mtime_nsec() == before.mtime_nsec()
+                && bytes_read == before.len() =>
+        {
+            None
+        }
+        Ok(a) => Some(format!(
+            "changed while being hashed (before: {then}; after: size {} mtime {}.{:09}; {bytes_read} bytes read); hashes discarded",
+            a.len(),
+            a.mtime(),
+            a.mtime_nsec()
+        )),
+        Err(e) => Some(format!("changed while being hashed (before: {then}; after: {e}); hashes discarded")),
+    }
 }
 
 /// Relative paths of every entry under `root` except folders, in byte order;

@@ -5,7 +5,8 @@
 //!   source, the sniff matrix);
 //! - `real`: the shared corpus of real artifacts, with plaso parity;
 //! - `invariants`: evidence untouched, records read = accepted + rejected,
-//!   determinism, parallel = sequential, hostile input.
+//!   determinism, parallel = sequential, hostile input;
+//! - `tree`: `ingest --files` over a file tree, with its bad inputs.
 
 #[path = "ingest/invariants.rs"]
 mod invariants;
@@ -15,3 +16,5 @@ mod real;
 mod registry;
 #[path = "ingest/table.rs"]
 mod table;
+#[path = "ingest/tree.rs"]
+mod tree;

@@ -78,6 +78,42 @@ impl StoreError {
     }
 }
 
+/// One row of the files-of-interest table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterestRow {
+    /// The file's SHA-256.
+    pub sha256: String,
+    /// The reference set's name.
+    pub set: String,
+    /// `sha256`, `md5`, `sha1` or `pdq`.
+    pub by: String,
+    /// Hamming distance (PDQ), 0 for exact hashes.
+    pub distance: i32,
+    /// The set's hash value that matched.
+    pub value: String,
+    /// The set's category, if any.
+    pub category: Option<String>,
+    /// Where the entry is in the set.
+    pub record: String,
+}
+
+fn interest_batch(rows: &[InterestRow]) -> Result<arrow::record_batch::RecordBatch, arrow::error::ArrowError> {
+    use arrow::array::{ArrayRef, Int32Array, StringArray};
+    let s = |f: &dyn Fn(&InterestRow) -> &str| -> ArrayRef {
+        std::sync::Arc::new(StringArray::from_iter_values(rows.iter().map(f)))
+    };
+    let columns: Vec<ArrayRef> = vec![
+        s(&|r| &r.sha256),
+        s(&|r| &r.set),
+        s(&|r| &r.by),
+        std::sync::Arc::new(rows.iter().map(|r| r.distance).collect::<Int32Array>()),
+        s(&|r| &r.value),
+        std::sync::Arc::new(rows.iter().map(|r| r.category.as_deref()).collect::<StringArray>()),
+        s(&|r| &r.record),
+    ];
+    arrow::record_batch::RecordBatch::try_new(query::interest_schema(), columns)
+}
+
 /// An open case.
 pub struct Case {
     root: PathBuf,
@@ -341,6 +377,63 @@ impl Case {
     /// The files-of-interest table, once `match` has written it.
     pub fn interest_path(&self) -> PathBuf {
         self.root.join("files").join("interest.parquet")
+    }
+
+    /// The rows of the files-of-interest table (empty before the first `match`).
+    pub fn read_interest(&self) -> Result<Vec<InterestRow>, StoreError> {
+        use arrow::array::{Array, AsArray};
+        let path = self.interest_path();
+        if !path.is_file() {
+            return Ok(Vec::new());
+        }
+        let file = fs_err::File::open(&path)?;
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(file.into_file(), 8192)
+            .map_err(|e| StoreError::Parquet { path: path.clone(), source: e })?;
+        let mut rows = Vec::new();
+        for batch in reader {
+            let b = batch.map_err(|e| StoreError::layout(&path, &e.to_string()))?;
+            let col = |n: &str| b.column_by_name(n).map(|c| c.as_string::<i32>().clone());
+            let (Some(sha), Some(set), Some(by), Some(value), Some(cat), Some(rec)) =
+                (col("sha256"), col("set"), col("by"), col("value"), col("category"), col("record"))
+            else {
+                return Err(StoreError::layout(&path, "unexpected columns"));
+            };
+            let dist = b
+                .column_by_name("distance")
+                .map(|c| c.as_primitive::<arrow::datatypes::Int32Type>().clone())
+                .ok_or_else(|| StoreError::layout(&path, "no distance column"))?;
+            for i in 0..b.num_rows() {
+                rows.push(InterestRow {
+                    sha256: sha.value(i).to_owned(),
+                    set: set.value(i).to_owned(),
+                    by: by.value(i).to_owned(),
+                    distance: dist.value(i),
+                    value: value.value(i).to_owned(),
+                    category: (!cat.is_null(i)).then(|| cat.value(i).to_owned()),
+                    record: rec.value(i).to_owned(),
+                });
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Adds rows to the files-of-interest table: one row per (file, set, by) —
+    /// the closest match, then the first record — sorted; re-running adds nothing.
+    /// Returns the number of rows that were not there before.
+    pub fn merge_interest(&self, new: Vec<InterestRow>) -> Result<usize, StoreError> {
+        let mut rows = self.read_interest()?;
+        let before: std::collections::BTreeSet<(String, String, String)> =
+            rows.iter().map(|r| (r.sha256.clone(), r.set.clone(), r.by.clone())).collect();
+        rows.extend(new);
+        rows.sort_by(|a, b| {
+            (&a.sha256, &a.set, &a.by, a.distance, &a.record, &a.value)
+                .cmp(&(&b.sha256, &b.set, &b.by, b.distance, &b.record, &b.value))
+        });
+        rows.dedup_by(|b, a| a.sha256 == b.sha256 && a.set == b.set && a.by == b.by);
+        let added = rows.iter().filter(|r| !before.contains(&(r.sha256.clone(), r.set.clone(), r.by.clone()))).count();
+        let batch = interest_batch(&rows).map_err(|e| StoreError::layout(&self.interest_path(), &e.to_string()))?;
+        self.write_interest(&batch)?;
+        Ok(added)
     }
 
     /// Replaces the files-of-interest table (atomically).

@@ -280,3 +280,35 @@ pub fn listing(dir: &Path) -> Vec<String> {
     v.sort();
     v
 }
+
+/// What walking a file tree gave: the summary, events, rejects and content rows.
+#[derive(Debug)]
+pub struct CollectedTree {
+    /// The driver's summary.
+    pub summary: waybill_ingest::tree::TreeSummary,
+    /// Events as JSON, in order.
+    pub events: Vec<serde_json::Value>,
+    /// Content rows as JSON, in order.
+    pub content: Vec<serde_json::Value>,
+    /// Rejects.
+    pub rejects: Vec<RejectRow>,
+}
+
+/// Walks a tree into memory (input id `I0001`).
+pub fn ingest_tree(root: &Path, device: Option<&str>) -> Result<CollectedTree, IngestError> {
+    let sink = MemSink::default();
+    let req = waybill_ingest::tree::TreeRequest { root, id: "I0001", device, clock: None };
+    let summary = waybill_ingest::tree::ingest_tree(&req, &sink, &NoReporter)?;
+    let mut parts = sink.parts.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    parts.sort_by_key(|(p, _)| *p);
+    let mut content = sink.content.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    content.sort_by_key(|(p, _)| *p);
+    let mut rejects = sink.rejects.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+    rejects.sort_by_key(|(p, _)| *p);
+    Ok(CollectedTree {
+        summary,
+        events: parts.iter().flat_map(|(_, b)| batch_to_json(b)).collect(),
+        content: content.iter().flat_map(|(_, b)| batch_to_json(b)).collect(),
+        rejects: rejects.into_iter().map(|(_, r)| r).collect(),
+    })
+}

@@ -27,6 +27,10 @@ pub enum Command {
     Sql(SqlArgs),
     /// Print the merged UTC timeline of a case.
     Timeline(TimelineArgs),
+    /// Print every hash of files (MD5, SHA-1, SHA-256, Dropbox, QuickXorHash, S3 ETags, WhatsApp, PDQ).
+    Hash(HashArgs),
+    /// Match the case's files against reference hash sets: the matches become files of interest.
+    Match(MatchArgs),
 }
 
 /// `waybill case …`
@@ -58,8 +62,12 @@ pub struct IngestArgs {
     /// The case folder.
     pub case: PathBuf,
     /// Evidence files or folders (folders are walked recursively).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "files")]
     pub paths: Vec<PathBuf>,
+    /// An extracted file tree (mounted or exported file system): hash every file and
+    /// record its metadata times.
+    #[arg(long, value_name = "DIR")]
+    pub files: Option<PathBuf>,
     /// Read the inputs as this format instead of sniffing (see `waybill formats`).
     #[arg(long, value_name = "ID")]
     pub format: Option<String>,
@@ -132,6 +140,37 @@ pub struct TimelineArgs {
     #[arg(long = "where", value_name = "SQL")]
     pub filter: Option<String>,
     /// Print JSON lines instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `waybill hash`
+#[derive(Debug, Args)]
+pub struct HashArgs {
+    /// Files to hash.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Print one JSON object per file.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `waybill match`
+#[derive(Debug, Args)]
+pub struct MatchArgs {
+    /// The case folder.
+    pub case: PathBuf,
+    /// Reference hash sets: plain lists, hashdeep output, NSRL RDS v3, VICS JSON, PDQ
+    /// lists (`pdq:FILE` reads bare 64-hex lines as PDQ). Repeatable.
+    #[arg(long = "hashset", value_name = "FILE", required = true)]
+    pub hashsets: Vec<String>,
+    /// Largest Hamming distance of a PDQ match.
+    #[arg(long, value_name = "N", default_value_t = 31)]
+    pub pdq_distance: u32,
+    /// Also use PDQ hashes of quality below 50 (unreliable).
+    #[arg(long)]
+    pub pdq_any_quality: bool,
+    /// Print a JSON summary.
     #[arg(long)]
     pub json: bool,
 }

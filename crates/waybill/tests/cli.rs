@@ -301,3 +301,79 @@ fn log_format_and_tz_options() {
     assert!(r.stderr.contains("unknown time zone \"Mars/Base\""), "{}", r.stderr);
     assert!(fixture_dir("apache.access").is_dir());
 }
+
+#[test]
+fn files_hash_and_match() {
+    let t = tempfile::tempdir().expect("temp");
+    let tree = t.path().join("tree");
+    std::fs::create_dir_all(tree.join("sub")).expect("mkdir");
+    std::fs::write(tree.join("sub/a.txt"), "hello world\n").expect("write");
+    std::fs::write(tree.join("b.txt"), "hello world").expect("write");
+    std::fs::write(tree.join("copy-of-b.txt"), "hello world").expect("write");
+    let have_image = real("images/pdq/bridge-1-original.jpg")
+        .map(|p| std::fs::copy(p, tree.join("bridge.jpg")).expect("copy"))
+        .is_some();
+    ok(t.path(), &["case", "new", "case"]);
+    let out = ok(t.path(), &["ingest", "case", "--files", s(&tree), "--device", "PHONE-1"]);
+    let n = 3 + u64::from(have_image);
+    assert!(out.starts_with("I0001  files.tree") && out.contains(&format!("records {n:>9}")), "{out}");
+
+    let out = ok(t.path(), &["hash", "--json", s(&tree.join("b.txt"))]);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("json");
+    for (k, want) in [
+        ("size", serde_json::json!(11)),
+        ("md5", "5eb63bbbe01eeed093cb22bb8f5acdc3".into()),
+        ("sha1", "2aae6c35c94fcfb415dbe95f408b9ce91ee846ed".into()),
+        ("sha256", "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9".into()),
+        ("dropbox_content_hash", "bc62d4b80d9e36da29c16c5d4d9f11731f36052c72401a76c23c0fb5a9b74423".into()),
+        ("quickxorhash", "aCgDG9jwBhDc4Q1yawMZAAAAAAA=".into()),
+        ("s3_etag", "5eb63bbbe01eeed093cb22bb8f5acdc3".into()),
+        ("whatsapp_hash", "uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=".into()),
+    ] {
+        assert_eq!(v[k], want, "{k}");
+    }
+    assert!(v.get("pdq").is_none(), "no PDQ for text");
+    let r = waybill(t.path(), &["hash", s(&tree.join("missing.bin")), s(&tree.join("b.txt"))]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.starts_with("error: ") && r.stderr.contains("missing.bin"), "{}", r.stderr);
+
+    // A plain set (an MD5 in upper case, a line that is not a hash) and a PDQ list.
+    std::fs::write(
+        t.path().join("known.txt"),
+        "# reference hash set\n5EB63BBBE01EEED093CB22BB8F5ACDC3  b.txt\nnot-a-hash\n",
+    )
+    .expect("write");
+    std::fs::write(
+        t.path().join("images.pdq"),
+        "d8f8f0cee0f4a84f0637022a078f67f0b36e2ed596621e1d33e6339c4e9c9b2d,100\n",
+    )
+    .expect("write");
+    let out = ok(t.path(), &["match", "case", "--hashset", "known.txt", "--hashset", "images.pdq"]);
+    assert!(out.contains("known.txt  (plain)  records 2  entries 1  rejects 1  files matched 1"), "{out}");
+    assert!(out.contains("reject line 3: \"not-a-hash\" is not a hexadecimal hash"), "{out}");
+    let fois = 1 + u64::from(have_image);
+    assert!(out.contains(&format!("files of interest: {fois} ({fois} rows in table interest, {fois} new)")), "{out}");
+    let out = ok(
+        t.path(),
+        &[
+            "sql",
+            "case",
+            "SELECT i.set, i.by, i.distance, f.paths FROM interest i JOIN files f ON f.sha256 = i.sha256 ORDER BY i.set",
+            "--format",
+            "json",
+        ],
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    if have_image {
+        assert_eq!(lines[0], r#"{"set":"images.pdq","by":"pdq","distance":4,"paths":["bridge.jpg"]}"#);
+    }
+    assert_eq!(
+        lines.last().copied(),
+        Some(r#"{"set":"known.txt","by":"md5","distance":0,"paths":["b.txt","copy-of-b.txt"]}"#)
+    );
+    // Re-running adds no duplicates.
+    let out = ok(t.path(), &["match", "case", "--hashset", "known.txt", "--hashset", "images.pdq", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["interest_rows_added"], 0);
+    assert_eq!(v["interest_rows"], fois);
+}

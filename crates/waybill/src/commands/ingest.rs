@@ -5,6 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result};
 use serde::Serialize;
+use waybill_ingest::tree::TreeRequest;
 use waybill_ingest::{
     IngestError, IngestRequest, InputSummary, LogFormatSpec, ParseContext, Zone, expand, find, ingest,
 };
@@ -63,12 +64,19 @@ pub fn run(a: &IngestArgs) -> Result<ExitStatus> {
         anyhow::bail!("unknown format {f:?}; see `waybill formats`");
     }
     let ctx = ParseContext { tz, log_format: log_format.clone() };
+    let mut failed = false;
+    let mut tree_outcome = None;
+    if let Some(dir) = &a.files {
+        let (outcome, ok) = ingest_tree(&mut case, dir, a)?;
+        failed |= !ok;
+        tree_outcome = Some(outcome);
+    }
     let (found, skipped) = expand(&a.paths, Some(case.root()));
     let mut outcomes: Vec<Outcome> = skipped
         .iter()
         .map(|s| Outcome { message: Some(s.reason.clone()), ..Outcome::new(&s.path, "skipped") })
         .collect();
-    let mut failed = false;
+    outcomes.extend(tree_outcome);
     let mut stderr = std::io::stderr();
     for f in &found {
         let staging = case.begin_input()?;
@@ -146,6 +154,62 @@ pub fn run(a: &IngestArgs) -> Result<ExitStatus> {
     Ok(if failed { ExitStatus::Failure } else { ExitStatus::Success })
 }
 
+/// `--files DIR`: hash every file of an extracted tree.
+fn ingest_tree(case: &mut Case, dir: &Path, a: &IngestArgs) -> Result<(Outcome, bool)> {
+    let staging = case.begin_input()?;
+    let progress = InputProgress::new(0, &dir.display().to_string());
+    let req = TreeRequest { root: dir, id: staging.id(), device: a.device.as_deref(), clock: a.clock.as_deref() };
+    let result = waybill_ingest::tree::ingest_tree(&req, &staging, &progress);
+    progress.finish();
+    match result {
+        Ok(t) => {
+            let abs = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+            let entry = ManifestEntry {
+                id: String::new(),
+                path: abs.display().to_string(),
+                size: t.size,
+                sha256: t.sha256.clone(),
+                format: waybill_ingest::tree::FORMAT.to_owned(),
+                parser_version: 1,
+                chosen_by: "--files".into(),
+                compression: None,
+                companions: Vec::new(),
+                device: a.device.clone(),
+                clock: t.clock.clone(),
+                tz: "UTC".into(),
+                log_format: None,
+                records: t.counts.records,
+                events: t.counts.events,
+                rejects: t.counts.rejects,
+                prev: String::new(),
+            };
+            let c = case.commit_input(staging, entry)?;
+            let message = (t.unhashed > 0)
+                .then(|| format!("{} files could not be hashed (see table content, column error)", t.unhashed));
+            Ok((
+                Outcome {
+                    id: Some(c.id.clone()),
+                    format: Some(c.format.clone()),
+                    records: Some(c.records),
+                    events: Some(c.events),
+                    rejects: Some(c.rejects),
+                    sha256: Some(c.sha256.clone()),
+                    message,
+                    ..Outcome::new(dir, "ingested")
+                },
+                true,
+            ))
+        }
+        Err(e) => {
+            case.abort_input(staging)?;
+            if !a.json {
+                writeln!(std::io::stderr(), "error: {e}")?;
+            }
+            Ok((Outcome { message: Some(e.to_string()), ..Outcome::new(dir, "error") }, false))
+        }
+    }
+}
+
 fn short_reason(e: &IngestError) -> String {
     match e {
         IngestError::Unrecognised { detail, .. } => format!("format not recognised: {detail}"),
@@ -199,16 +263,21 @@ fn print(outcomes: &[Outcome], json: bool) -> Result<()> {
     }
     for o in outcomes {
         match o.status {
-            "ingested" => writeln!(
-                out,
-                "{}  {:<22} records {:>9}  events {:>9}  rejects {:>7}  {}",
-                o.id.as_deref().unwrap_or(""),
-                o.format.as_deref().unwrap_or(""),
-                o.records.unwrap_or(0),
-                o.events.unwrap_or(0),
-                o.rejects.unwrap_or(0),
-                o.path
-            )?,
+            "ingested" => {
+                writeln!(
+                    out,
+                    "{}  {:<22} records {:>9}  events {:>9}  rejects {:>7}  {}",
+                    o.id.as_deref().unwrap_or(""),
+                    o.format.as_deref().unwrap_or(""),
+                    o.records.unwrap_or(0),
+                    o.events.unwrap_or(0),
+                    o.rejects.unwrap_or(0),
+                    o.path
+                )?;
+                if let Some(m) = &o.message {
+                    writeln!(out, "       {m}")?;
+                }
+            }
             status => writeln!(out, "{status:<5}  {}  ({})", o.path, o.message.as_deref().unwrap_or(""))?,
         }
     }

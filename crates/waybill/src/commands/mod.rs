@@ -2,7 +2,9 @@
 
 mod case;
 mod formats;
+mod hash;
 mod ingest;
+mod matching;
 mod sql;
 mod timeline;
 
@@ -19,6 +21,8 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Formats(a) => formats::run(&a),
         Command::Sql(a) => sql::run(&a),
         Command::Timeline(a) => timeline::run(&a),
+        Command::Hash(a) => hash::run(&a),
+        Command::Match(a) => matching::run(&a),
     }
 }
 
