@@ -102,7 +102,11 @@ impl PdqIndex {
                 let lo = self.offsets[c][usize::from(value)] as usize;
                 let hi = self.offsets[c][usize::from(value) + 1] as usize;
                 for &id in &self.ids[c][lo..hi] {
-                    seen.push(id);
+                    // Checking the full distance now is cheaper than
+                    // collecting and de-duplicating thousands of candidates.
+                    if distance(q, &self.hashes[id as usize]) <= max {
+                        seen.push(id);
+                    }
                 }
             };
             probe(v);

@@ -117,8 +117,9 @@ impl<const N: usize> State<N> {
         out
     }
 
-    /// One 64-byte block into every lane.
-    #[inline]
+    /// One 64-byte block into every lane. Always inlined, so that the SIMD
+    /// variants below compile it with their instruction sets.
+    #[inline(always)]
     fn compress(&mut self, block: &[u8; 64]) {
         let mut m = [0u32; 16];
         for (i, w) in m.iter_mut().enumerate() {
@@ -154,6 +155,62 @@ impl<const N: usize> State<N> {
     }
 }
 
+/// The widest vector instructions this CPU has for the lanes, detected at run
+/// time so that one binary runs everywhere. Without them the compiler still
+/// vectorises the lanes with the baseline SSE2, at about a quarter of the speed
+/// (MD5's rotates and bit selects need AVX2 shifts, or AVX-512's `vprold` and
+/// `vpternlogd`, to be cheap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Simd {
+    Baseline,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+impl Simd {
+    fn detect() -> Self {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("avx512vl") {
+                return Self::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return Self::Avx2;
+            }
+        }
+        Self::Baseline
+    }
+
+    #[inline]
+    fn compress(self, state: &mut State<LANES>, block: &[u8; 64]) {
+        match self {
+            Self::Baseline => state.compress(block),
+            // SAFETY: `detect` saw the CPU report AVX2.
+            #[cfg(target_arch = "x86_64")]
+            #[allow(unsafe_code)]
+            Self::Avx2 => unsafe { compress_avx2(state, block) },
+            // SAFETY: `detect` saw the CPU report AVX-512 F and VL.
+            #[cfg(target_arch = "x86_64")]
+            #[allow(unsafe_code)]
+            Self::Avx512 => unsafe { compress_avx512(state, block) },
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn compress_avx2(state: &mut State<LANES>, block: &[u8; 64]) {
+    state.compress(block);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,avx512f,avx512vl")]
+fn compress_avx512(state: &mut State<LANES>, block: &[u8; 64]) {
+    state.compress(block);
+}
+
 /// Finishes one lane: its state after `len` bytes (a multiple of 64 minus the
 /// `tail`), the `tail` bytes not yet compressed.
 fn finish_lane(state: &State<LANES>, lane: usize, tail: &[u8], len: u64) -> [u8; 16] {
@@ -177,6 +234,7 @@ pub type PartDigests = (u64, Vec<[u8; 16]>);
 /// The MD5 of a whole stream plus, for each part size, the MD5 of every part.
 pub struct Md5Lanes {
     state: State<LANES>,
+    simd: Simd,
     /// Part size of each lane after the first (0 = unused lane); lane 0 never restarts.
     parts: [u64; LANES],
     /// Bytes consumed by each lane since its current part started.
@@ -199,6 +257,7 @@ impl Md5Lanes {
         }
         Self {
             state: State::new(),
+            simd: Simd::detect(),
             parts,
             in_part: [0; LANES],
             done: vec![Vec::new(); LANES],
@@ -209,7 +268,7 @@ impl Md5Lanes {
     }
 
     fn block(&mut self, block: &[u8; 64]) {
-        self.state.compress(block);
+        self.simd.compress(&mut self.state, block);
         for l in 1..LANES {
             if self.parts[l] == 0 {
                 continue;
@@ -279,6 +338,31 @@ mod tests {
 
     fn reference(data: &[u8], part: usize) -> Vec<[u8; 16]> {
         data.chunks(part).map(|c| Md5::digest(c).into()).collect()
+    }
+
+    #[test]
+    fn every_simd_variant_matches_the_baseline() {
+        let block: [u8; 64] = std::array::from_fn(|i| (i as u8).wrapping_mul(37));
+        let mut base = State::<LANES>::new();
+        base.a[3] = 7;
+        #[allow(unused_mut)]
+        let mut variants = vec![Simd::Baseline];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                variants.push(Simd::Avx2);
+            }
+            if Simd::detect() == Simd::Avx512 {
+                variants.push(Simd::Avx512);
+            }
+        }
+        let mut want = base;
+        want.compress(&block);
+        for v in variants {
+            let mut s = base;
+            v.compress(&mut s, &block);
+            assert_eq!((s.a, s.b, s.c, s.d), (want.a, want.b, want.c, want.d), "{v:?}");
+        }
     }
 
     #[test]
