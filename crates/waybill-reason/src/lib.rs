@@ -14,8 +14,11 @@
 //! Positive log10 LR favours Hu (the subject initiated the retrieval), negative
 //! favours Ha (delivered without the subject's act).
 
+pub mod engine;
 pub mod evaluate;
 pub mod rule;
+pub mod url;
 
+pub use engine::{Coverage, Ev, FileOfInterest, Finding, Matched, analyze};
 pub use evaluate::{Combined, EvidenceItem, Verdict, combine, verbal};
 pub use rule::{Condition, Decides, Predicate, Rule, Rulebook, RulebookError, Scope};

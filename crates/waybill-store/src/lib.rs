@@ -436,6 +436,31 @@ impl Case {
         Ok(added)
     }
 
+    /// Where the finding of a file of interest is written.
+    pub fn finding_path(&self, sha256: &str) -> PathBuf {
+        self.root.join("findings").join(format!("{sha256}.json"))
+    }
+
+    /// Writes (replaces) one finding, atomically.
+    pub fn write_finding(&self, sha256: &str, json: &[u8]) -> Result<PathBuf, StoreError> {
+        let path = self.finding_path(sha256);
+        fs_err::create_dir_all(path.parent().unwrap_or(&self.root))?;
+        atomic::write(&path, json)?;
+        Ok(path)
+    }
+
+    /// SHA-256 (hex) of `manifest.jsonl` as it stands: what findings cite as
+    /// their inputs.
+    pub fn manifest_sha256(&self) -> Result<String, StoreError> {
+        use sha2::Digest as _;
+        let bytes = match fs_err::read(self.root.join(MANIFEST)) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
+    }
+
     /// Replaces the files-of-interest table (atomically).
     pub fn write_interest(&self, batch: &arrow::record_batch::RecordBatch) -> Result<(), StoreError> {
         let path = self.interest_path();

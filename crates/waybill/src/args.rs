@@ -31,6 +31,8 @@ pub enum Command {
     Hash(HashArgs),
     /// Match the case's files against reference hash sets: the matches become files of interest.
     Match(MatchArgs),
+    /// Decide for every file of interest whether the subject retrieved it or it was delivered without their act.
+    Analyze(AnalyzeArgs),
 }
 
 /// `waybill case …`
@@ -171,6 +173,22 @@ pub struct MatchArgs {
     #[arg(long)]
     pub pdq_any_quality: bool,
     /// Print a JSON summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `waybill analyze`
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// The case folder.
+    pub case: PathBuf,
+    /// Only this file of interest (its SHA-256).
+    #[arg(long = "file", value_name = "SHA256")]
+    pub file: Option<String>,
+    /// A rulebook folder (`<group>/<id>.toml`) instead of the built-in one.
+    #[arg(long, value_name = "DIR")]
+    pub rulebook: Option<PathBuf>,
+    /// Print one JSON object per file instead of a table.
     #[arg(long)]
     pub json: bool,
 }

@@ -377,3 +377,85 @@ fn files_hash_and_match() {
     assert_eq!(v["interest_rows_added"], 0);
     assert_eq!(v["interest_rows"], fois);
 }
+
+/// End to end: a file tree, its Mark of the Web and the web server's log with
+/// Fetch Metadata; `match` makes the file a file of interest and `analyze`
+/// writes its finding.
+#[test]
+fn analyze_click_download_with_mark_of_the_web() {
+    let t = tempfile::tempdir().expect("temp");
+    let ev = t.path().join("evidence");
+    for d in ["tree/Downloads", "markers", "web"] {
+        std::fs::create_dir_all(ev.join(d)).expect("mkdir");
+    }
+    let body = "annual report, synthetic benign text\n";
+    std::fs::write(ev.join("tree/Downloads/annual.pdf"), body).expect("write");
+    // The download finished at 02:10:07 (its modification time); the creation
+    // time is when the tree was exported, later.
+    let done = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_767_406_207);
+    std::fs::File::options()
+        .write(true)
+        .open(ev.join("tree/Downloads/annual.pdf"))
+        .and_then(|f| f.set_modified(done))
+        .expect("set mtime");
+    std::fs::write(ev.join("tree/Downloads/other.txt"), "unrelated\n").expect("write");
+    std::fs::write(
+        ev.join("markers/annual.pdf:Zone.Identifier"),
+        "[ZoneTransfer]\r\nZoneId=3\r\nReferrerUrl=https://files.example.com/reports/\r\nHostUrl=https://files.example.com/reports/annual.pdf\r\n",
+    )
+    .expect("write");
+    std::fs::write(
+        ev.join("web/access.log"),
+        concat!(
+            "203.0.113.7 - - [03/Jan/2026:02:09:58 +0000] \"GET /reports/ HTTP/1.1\" 200 2048 \"https://www.example.com/search?q=annual+report\" \"Mozilla/5.0 Chrome/120.0\" \"?1\" \"navigate\" \"cross-site\" \"document\" \"-\"\n",
+            "203.0.113.7 - - [03/Jan/2026:02:10:05 +0000] \"GET /reports/annual.pdf HTTP/1.1\" 200 37 \"https://files.example.com/reports/\" \"Mozilla/5.0 Chrome/120.0\" \"?1\" \"navigate\" \"same-origin\" \"document\" \"-\"\n",
+            "198.51.100.9 - - [03/Jan/2026:02:11:00 +0000] \"GET /reports/logo.png HTTP/1.1\" 200 512 \"https://files.example.com/reports/\" \"Mozilla/5.0 Firefox/128.0\" \"-\" \"no-cors\" \"same-origin\" \"image\" \"-\"\n",
+        ),
+    )
+    .expect("write");
+    let sha = "2c5f0ba9b6b4b3a2bd5ec6edd1de7eba8e0a3e0bf63ad3d0b2cf4e3c1bb34dd9";
+    let hash_out = ok(t.path(), &["hash", "--json", s(&ev.join("tree/Downloads/annual.pdf"))]);
+    let actual: serde_json::Value = serde_json::from_str(hash_out.trim()).expect("json");
+    let sha = actual["sha256"].as_str().map_or_else(|| sha.to_owned(), str::to_owned);
+    std::fs::write(t.path().join("set.txt"), format!("# reference hash set\n{sha}\n")).expect("write");
+
+    ok(t.path(), &["case", "new", "case", "--subject", "ip=203.0.113.7"]);
+    let spec = "apache:%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\" \"%{Sec-Fetch-User}i\" \"%{Sec-Fetch-Mode}i\" \"%{Sec-Fetch-Site}i\" \"%{Sec-Fetch-Dest}i\" \"%{Sec-Purpose}i\"";
+    ok(t.path(), &["ingest", "case", s(&ev.join("web")), "--log-format", spec]);
+    ok(t.path(), &["ingest", "case", s(&ev.join("markers")), "--device", "laptop"]);
+    ok(t.path(), &["ingest", "case", "--files", s(&ev.join("tree")), "--device", "laptop"]);
+    ok(t.path(), &["match", "case", "--hashset", "set.txt"]);
+
+    let out = ok(t.path(), &["analyze", "case"]);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.starts_with("Downloads/annual.pdf  2026-01-03T02:10:07.000000Z  "), "{out}");
+    assert!(
+        out.contains(
+            "user_initiated  log10 LR +2.00 [+1.00, +2.70]  moderately strong support for user-initiated retrieval"
+        ),
+        "{out}"
+    );
+    let path = t.path().join(format!("case/findings/{sha}.json"));
+    let first = std::fs::read(&path).expect("finding written");
+    let f: serde_json::Value = serde_json::from_slice(&first).expect("finding json");
+    assert_eq!(f["schema"], "waybill.finding/1");
+    assert_eq!(f["file"]["paths"], serde_json::json!(["Downloads/annual.pdf"]));
+    assert_eq!(f["file"]["matched"], serde_json::json!([{"set": "set.txt", "by": "sha256", "distance": 0}]));
+    let rules: Vec<&str> =
+        f["evidence"].as_array().expect("evidence").iter().filter_map(|e| e["rule"].as_str()).collect();
+    assert_eq!(rules, ["fetch.user_activation", "origin.zone_identifier_referrer"]);
+    let fetch = &f["evidence"][0];
+    assert_eq!(fetch["events"], serde_json::json!([{"source": "I0001", "record": "offset 199 line 2"}]));
+    let needs: Vec<&str> = f["gaps"].as_array().expect("gaps").iter().filter_map(|g| g["needs"].as_str()).collect();
+    assert!(needs.contains(&"browser history of the subject's device covering the arrival"), "{needs:?}");
+    assert!(!needs.iter().any(|n| n.starts_with("web server log")), "the server log is present: {needs:?}");
+    assert_eq!(f["rulebook"].as_str().map(str::len), Some(64));
+
+    // Same inputs, same finding, byte for byte; --json gives one object per file.
+    let out = ok(t.path(), &["analyze", "case", "--json", "--file", &sha]);
+    assert_eq!(std::fs::read(&path).expect("finding"), first);
+    let line: serde_json::Value = serde_json::from_str(out.trim()).expect("json line");
+    assert_eq!((line["verdict"].as_str(), line["log10_lr"].as_f64()), (Some("user_initiated"), Some(2.0)));
+    let custody = std::fs::read_to_string(t.path().join("case/custody.jsonl")).expect("custody");
+    assert_eq!(custody.lines().filter(|l| l.contains("\"action\":\"analyze\"")).count(), 2);
+}

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod analyze;
 mod case;
 mod formats;
 mod hash;
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Timeline(a) => timeline::run(&a),
         Command::Hash(a) => hash::run(&a),
         Command::Match(a) => matching::run(&a),
+        Command::Analyze(a) => analyze::run(&a),
     }
 }
 

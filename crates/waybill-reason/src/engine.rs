@@ -1,0 +1,528 @@
+//! From the events linked to one file of interest to its finding.
+//!
+//! The caller (the `analyze` command) selects the events with queries over the
+//! store; this module is pure: the same events, coverage and rulebook give the
+//! same finding, byte for byte.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use waybill_model::Timestamp;
+
+use crate::evaluate::{EvidenceItem, combine};
+use crate::rule::{Rule, Rulebook, Scope};
+use crate::url::{normalize, same_resource};
+
+/// One event as the reasoning sees it: its time (UTC µs, on its own clock) and
+/// every non-empty column as text, with `attrs.<key>` for the keys of `attrs`
+/// (booleans as `true`/`false`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Ev {
+    /// Microseconds since the Unix epoch, as the source wrote it (converted to UTC).
+    pub ts: i64,
+    /// Columns.
+    pub cols: BTreeMap<String, String>,
+}
+
+impl Ev {
+    /// A column, `None` when absent or empty.
+    pub fn get(&self, column: &str) -> Option<&str> {
+        self.cols.get(column).map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    fn col(&self, column: &str) -> &str {
+        self.get(column).unwrap_or("")
+    }
+
+    fn key(&self) -> (&str, &str) {
+        (self.col("source"), self.col("record"))
+    }
+}
+
+/// One reference-set match of the file.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Matched {
+    /// The set's name.
+    pub set: String,
+    /// `sha256`, `md5`, `sha1` or `pdq`.
+    pub by: String,
+    /// Hamming distance (0 for exact hashes).
+    pub distance: i64,
+}
+
+/// The file of interest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileOfInterest {
+    /// Its SHA-256.
+    pub sha256: String,
+    /// Its paths in the case.
+    pub paths: Vec<String>,
+    /// The sets it matched.
+    pub matched: Vec<Matched>,
+}
+
+/// What one ingested input covers: its format, clock, time span and the
+/// columns it was seen to fill.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coverage {
+    /// Manifest id.
+    pub source: String,
+    /// Format id.
+    pub format: String,
+    /// First and last event time (µs).
+    pub from: i64,
+    /// Last event time.
+    pub to: i64,
+    /// Columns with at least one non-empty value.
+    pub columns: BTreeSet<String>,
+}
+
+/// A clock's estimated offset from the reference (server) clocks.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClockEstimate {
+    /// The clock's name.
+    pub clock: String,
+    /// Seconds to subtract from its times.
+    pub offset_s: f64,
+    /// Robust spread (seconds).
+    pub uncertainty_s: f64,
+    /// How many simultaneous pairs it rests on.
+    pub pairs: usize,
+}
+
+/// An event reference.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct EvRef {
+    /// Manifest id.
+    pub source: String,
+    /// Record within it.
+    pub record: String,
+}
+
+/// The arrival.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Arrival {
+    /// Corrected time.
+    pub ts: String,
+    /// Event kind.
+    pub kind: String,
+    /// Manifest id.
+    pub source: String,
+    /// Record.
+    pub record: String,
+    /// Which moment this is.
+    pub what: String,
+}
+
+/// One link of the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChainLink {
+    /// Corrected time.
+    pub ts: String,
+    /// Event kind.
+    pub kind: String,
+    /// origin, transit, arrival or after.
+    pub role: String,
+    /// Manifest id.
+    pub source: String,
+    /// Record.
+    pub record: String,
+    /// One line.
+    pub summary: String,
+}
+
+/// One evaluated rule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    /// Rule id.
+    pub rule: String,
+    /// log10 LR.
+    pub log10_lr: f64,
+    /// Low–high.
+    pub range: [f64; 2],
+    /// Dependency group.
+    pub group: String,
+    /// The strongest of its group.
+    pub counted: bool,
+    /// Why it fired.
+    pub explanation: String,
+    /// The events it rests on.
+    pub events: Vec<EvRef>,
+}
+
+/// Evidence that could not be looked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Gap {
+    /// The rules it would decide (comma-separated).
+    pub rule: String,
+    /// The source that would decide them.
+    pub needs: String,
+    /// Window start, or null without an arrival.
+    pub from: Option<String>,
+    /// Window end.
+    pub to: Option<String>,
+}
+
+/// A finding: `waybill.finding/1`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// Always `waybill.finding/1`.
+    pub schema: &'static str,
+    /// The file.
+    pub file: FileOfInterest,
+    /// When and how it reached the subject.
+    pub arrival: Option<Arrival>,
+    /// Everything linked, in corrected time order.
+    pub chain: Vec<ChainLink>,
+    /// user_initiated, automatic or indeterminate.
+    pub verdict: &'static str,
+    /// Combined log10 LR.
+    pub log10_lr: f64,
+    /// Its sensitivity range.
+    pub log10_lr_range: [f64; 2],
+    /// ENFSI words.
+    pub verbal: String,
+    /// Rules that fired.
+    pub evidence: Vec<Evidence>,
+    /// Rules that could not be evaluated.
+    pub gaps: Vec<Gap>,
+    /// What happened after the arrival (facts, not weighed).
+    pub after_arrival: Vec<ChainLink>,
+    /// Clock estimates used.
+    pub clocks: Vec<ClockEstimate>,
+    /// SHA-256 of the rulebook.
+    pub rulebook: String,
+    /// SHA-256 of the manifest.
+    pub inputs: String,
+}
+
+/// The finding's schema id.
+pub const SCHEMA: &str = "waybill.finding/1";
+
+/// Window, in seconds, of the subject's events the command selects around an
+/// arrival (the largest rule window).
+pub const WINDOW_S: i64 = 600;
+
+/// Analyses one file. `linked` are the events tied to it by a key; `nearby`
+/// the subject's events within [`WINDOW_S`] of its arrival (may overlap
+/// `linked`); `coverage` describes every input of the case.
+pub fn analyze(
+    file: FileOfInterest,
+    linked: &[Ev],
+    nearby: &[Ev],
+    coverage: &[Coverage],
+    book: &Rulebook,
+    inputs_sha256: &str,
+) -> Finding {
+    let clocks = align_clocks(linked);
+    // An offset within its own uncertainty is not distinguishable from zero and
+    // is not applied (it is still reported).
+    let offset_us: BTreeMap<&str, i64> = clocks
+        .iter()
+        .filter(|c| c.offset_s.abs() > c.uncertainty_s)
+        .map(|c| (c.clock.as_str(), (c.offset_s * 1e6).round() as i64))
+        .collect();
+    let corrected = |e: &Ev| e.ts - offset_us.get(e.col("clock")).copied().unwrap_or(0);
+    let arrival = pick_arrival(linked, &corrected);
+    let arrival_ts = arrival.map(|(e, _)| corrected(e));
+
+    let mut items = Vec::new();
+    let mut evidence_meta: Vec<(String, Vec<EvRef>)> = Vec::new();
+    let mut gaps: BTreeMap<(String, Option<i64>, Option<i64>), Vec<String>> = BTreeMap::new();
+    for rule in &book.rules {
+        let window = window_of(rule, arrival_ts);
+        let candidates: Vec<&Ev> = match rule.condition.scope {
+            Scope::Linked => linked.iter().collect(),
+            Scope::Arrival => arrival.map(|(e, _)| e).into_iter().collect(),
+            Scope::Before | Scope::Around | Scope::After => match window {
+                Some((from, to)) => nearby
+                    .iter()
+                    .filter(|e| {
+                        let t = corrected(e);
+                        from <= t && t <= to && arrival.is_none_or(|(a, _)| a.key() != e.key())
+                    })
+                    .collect(),
+                None => Vec::new(),
+            },
+        };
+        let hits: Vec<&Ev> =
+            candidates.into_iter().filter(|e| rule.condition.matches(e.col("kind"), |c| e.get(c))).collect();
+        let covered = is_covered(rule, window, coverage);
+        let needs_window = matches!(rule.condition.scope, Scope::Before | Scope::Around | Scope::After);
+        let fired = if rule.condition.absent {
+            covered && hits.is_empty() && arrival.is_some()
+        } else {
+            hits.len() >= rule.condition.min_count as usize && (!needs_window || window.is_some())
+        };
+        if fired {
+            items.push(EvidenceItem {
+                rule: rule.id.clone(),
+                group: rule.group.clone(),
+                log10_lr: rule.log10_lr,
+                range: rule.range,
+                counted: false,
+            });
+            let mut refs: Vec<EvRef> =
+                hits.iter().map(|e| EvRef { source: e.col("source").into(), record: e.col("record").into() }).collect();
+            refs.sort();
+            refs.dedup();
+            let explanation = explain(rule, hits.len(), window, coverage);
+            evidence_meta.push((explanation, refs));
+        } else if !covered {
+            let (from, to) = window.map_or((None, None), |(f, t)| (Some(f), Some(t)));
+            gaps.entry((rule.decides.needs.clone(), from, to)).or_default().push(rule.id.clone());
+        }
+    }
+    let combined = combine(&mut items);
+    let evidence = items
+        .into_iter()
+        .zip(evidence_meta)
+        .map(|(it, (explanation, events))| Evidence {
+            rule: it.rule,
+            log10_lr: it.log10_lr,
+            range: it.range,
+            group: it.group,
+            counted: it.counted,
+            explanation,
+            events,
+        })
+        .collect();
+    let gaps = gaps
+        .into_iter()
+        .map(|((needs, from, to), rules)| Gap {
+            rule: rules.join(", "),
+            needs,
+            from: from.map(fmt_ts),
+            to: to.map(fmt_ts),
+        })
+        .collect();
+
+    let (chain, after_arrival) = build_chain(linked, arrival.map(|(e, _)| e), &corrected);
+    Finding {
+        schema: SCHEMA,
+        file,
+        arrival: arrival.map(|(e, what)| Arrival {
+            ts: fmt_ts(corrected(e)),
+            kind: e.col("kind").into(),
+            source: e.col("source").into(),
+            record: e.col("record").into(),
+            what: what.into(),
+        }),
+        chain,
+        verdict: combined.verdict.as_str(),
+        log10_lr: combined.log10_lr,
+        log10_lr_range: combined.range,
+        verbal: combined.verbal,
+        evidence,
+        gaps,
+        after_arrival,
+        clocks,
+        rulebook: book.sha256.clone(),
+        inputs: inputs_sha256.to_owned(),
+    }
+}
+
+/// The corrected arrival time of a file from its linked events, and the
+/// largest clock correction applied (µs): what the caller needs to select the
+/// subject's events around the arrival.
+pub fn arrival_estimate(linked: &[Ev]) -> Option<(i64, i64)> {
+    let clocks = align_clocks(linked);
+    let offsets: BTreeMap<&str, i64> = clocks
+        .iter()
+        .filter(|c| c.offset_s.abs() > c.uncertainty_s)
+        .map(|c| (c.clock.as_str(), (c.offset_s * 1e6).round() as i64))
+        .collect();
+    let corrected = |e: &Ev| e.ts - offsets.get(e.col("clock")).copied().unwrap_or(0);
+    let (e, _) = pick_arrival(linked, &corrected)?;
+    Some((corrected(e), offsets.values().map(|o| o.abs()).max().unwrap_or(0)))
+}
+
+fn window_of(rule: &Rule, arrival: Option<i64>) -> Option<(i64, i64)> {
+    let a = arrival?;
+    let w = (rule.condition.window_s.unwrap_or(WINDOW_S as f64) * 1e6) as i64;
+    Some(match rule.condition.scope {
+        Scope::Before => (a - w, a),
+        Scope::After => (a, a + w),
+        _ => (a - w, a + w),
+    })
+}
+
+/// Is there an input of a deciding format that covers the window (and fills
+/// the deciding column)?
+fn is_covered(rule: &Rule, window: Option<(i64, i64)>, coverage: &[Coverage]) -> bool {
+    coverage.iter().any(|c| {
+        rule.decides.formats.iter().any(|f| f == &c.format)
+            && rule.decides.column.as_ref().is_none_or(|col| c.columns.contains(col))
+            && window.is_none_or(|(from, to)| c.from <= to && c.to >= from)
+    })
+}
+
+fn explain(rule: &Rule, hits: usize, window: Option<(i64, i64)>, coverage: &[Coverage]) -> String {
+    if rule.condition.absent {
+        let sources: BTreeSet<&str> = coverage
+            .iter()
+            .filter(|c| rule.decides.formats.iter().any(|f| f == &c.format))
+            .map(|c| c.source.as_str())
+            .collect();
+        let span = window.map_or_else(String::new, |(f, t)| format!(" between {} and {}", fmt_ts(f), fmt_ts(t)));
+        return format!(
+            "{}. No {} for the file in {}{span}; that source is present and covers the window, so the absence counts.",
+            rule.description,
+            rule.condition.kinds.join(" or "),
+            sources.into_iter().collect::<Vec<_>>().join(", "),
+        );
+    }
+    let n = if hits == 1 { "1 event".to_owned() } else { format!("{hits} events") };
+    format!("{} ({n}).", rule.description)
+}
+
+/// Arrival kinds in order of preference, with what the moment is.
+const ARRIVALS: &[(&str, Option<&str>, &str)] = &[
+    ("browser.download", Some("end"), "download complete"),
+    ("msg.media_fetched", None, "messaging media fetched"),
+    ("cloud.sync_download", None, "sync client download"),
+    ("cloud.download", None, "cloud download"),
+    ("browser.cache_entry", None, "cache write"),
+    ("browser.download", Some("start"), "download started (no completion recorded)"),
+    // A file's creation and modification times are one category: a copied or
+    // extracted file has a creation time later than its modification time, and
+    // then the modification time is the better bound on its arrival.
+    ("fs.created|fs.modified", None, "file created or last modified, whichever is earlier"),
+];
+
+fn pick_arrival<'e>(linked: &'e [Ev], corrected: &impl Fn(&Ev) -> i64) -> Option<(&'e Ev, &'static str)> {
+    for (kind, phase, what) in ARRIVALS {
+        let best = linked
+            .iter()
+            .filter(|e| {
+                kind.split('|').any(|k| k == e.col("kind")) && phase.is_none_or(|p| e.get("attrs.phase") == Some(p))
+            })
+            .min_by(|a, b| (corrected(a), a.key()).cmp(&(corrected(b), b.key())));
+        if let Some(e) = best {
+            return Some((e, what));
+        }
+    }
+    None
+}
+
+fn is_server(e: &Ev) -> bool {
+    e.col("clock").starts_with("host:") || e.col("kind") == "http.request"
+}
+
+/// Offsets of client clocks against server clocks, from one resource seen by
+/// both: each client visit or download start is paired with the server request
+/// for the same URL nearest in time; the offset is the median of the
+/// differences, its uncertainty the larger of 1.4826 × MAD and 1 s (server logs
+/// keep whole seconds).
+pub fn align_clocks(linked: &[Ev]) -> Vec<ClockEstimate> {
+    let servers: Vec<(&Ev, String)> =
+        linked.iter().filter(|e| is_server(e)).filter_map(|e| Some((e, normalize(e.get("url")?)))).collect();
+    let mut samples: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    for e in linked.iter().filter(|e| !is_server(e)) {
+        if !matches!(e.col("kind"), "browser.visit" | "browser.download") {
+            continue;
+        }
+        if e.col("kind") == "browser.download" && e.get("attrs.phase") != Some("start") {
+            continue;
+        }
+        let Some(url) = e.get("url").map(normalize) else { continue };
+        let nearest = servers
+            .iter()
+            .filter(|(_, u)| same_resource(&url, u))
+            .map(|(s, _)| e.ts - s.ts)
+            .min_by_key(|d| d.unsigned_abs());
+        if let Some(d) = nearest {
+            samples.entry(e.col("clock")).or_default().push(d);
+        }
+    }
+    samples
+        .into_iter()
+        .map(|(clock, mut v)| {
+            v.sort_unstable();
+            let med = median(&v);
+            let mut dev: Vec<i64> = v.iter().map(|x| (x - med).abs()).collect();
+            dev.sort_unstable();
+            let mad = median(&dev) as f64 * 1.4826 / 1e6;
+            ClockEstimate {
+                clock: clock.to_owned(),
+                offset_s: round3(med as f64 / 1e6),
+                uncertainty_s: round3(mad.max(1.0)),
+                pairs: v.len(),
+            }
+        })
+        .collect()
+}
+
+fn median(v: &[i64]) -> i64 {
+    match v.len() {
+        0 => 0,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2,
+    }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1e3).round() / 1e3
+}
+
+fn fmt_ts(us: i64) -> String {
+    Timestamp::from_unix_micros(us).map_or_else(|_| us.to_string(), |t| t.to_string())
+}
+
+fn summary(e: &Ev) -> String {
+    let mut parts = Vec::new();
+    for c in ["url", "path", "transition", "fetch_user", "fetch_dest", "purpose", "attrs.phase", "attrs.state"] {
+        if let Some(v) = e.get(c) {
+            parts.push(format!("{}={v}", c.trim_start_matches("attrs.")));
+        }
+    }
+    if e.get("attrs.opened") == Some("true") {
+        parts.push("opened from the browser".into());
+    }
+    parts.join(" ")
+}
+
+const AFTER_KINDS: &[&str] = &["fs.accessed", "msg.opened", "cloud.share", "msg.sent", "cloud.upload"];
+
+fn build_chain(
+    linked: &[Ev],
+    arrival: Option<&Ev>,
+    corrected: &impl Fn(&Ev) -> i64,
+) -> (Vec<ChainLink>, Vec<ChainLink>) {
+    let mut evs: Vec<&Ev> = linked.iter().collect();
+    evs.sort_by(|a, b| (corrected(a), a.key(), a.col("kind")).cmp(&(corrected(b), b.key(), b.col("kind"))));
+    evs.dedup_by(|a, b| a.key() == b.key() && a.col("kind") == b.col("kind") && a.ts == b.ts);
+    let arrival_ts = arrival.map(corrected);
+    let mut chain = Vec::new();
+    let mut after = Vec::new();
+    for e in evs {
+        let t = corrected(e);
+        let role = if arrival.is_some_and(|a| std::ptr::eq(a, e)) {
+            "arrival"
+        } else if is_server(e) {
+            "origin"
+        } else if arrival_ts.is_some_and(|a| t > a) && AFTER_KINDS.contains(&e.col("kind")) {
+            "after"
+        } else {
+            "transit"
+        };
+        let link = ChainLink {
+            ts: fmt_ts(t),
+            kind: e.col("kind").into(),
+            role: role.into(),
+            source: e.col("source").into(),
+            record: e.col("record").into(),
+            summary: summary(e),
+        };
+        if role == "after" || (e.get("attrs.opened") == Some("true") && e.col("kind") == "browser.download") {
+            let mut a = link.clone();
+            if role != "after" {
+                a.summary = "opened from the browser's download list".into();
+            }
+            after.push(a);
+        }
+        chain.push(link);
+    }
+    after.dedup();
+    (chain, after)
+}

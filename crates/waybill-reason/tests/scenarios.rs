@@ -1,0 +1,320 @@
+//! Delivery scenarios at the engine level: each a small bundle of events as the
+//! sources emit them (kinds, columns and attrs keys as in the event table), the
+//! expected verdict and the rules that must fire.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use waybill_model::Timestamp;
+use waybill_reason::Rulebook;
+use waybill_reason::engine::{Coverage, Ev, FileOfInterest, Finding, Matched, analyze};
+
+const SHA: &str = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
+const FILE_URL: &str = "https://files.example.com/reports/annual.pdf";
+
+fn t(s: &str) -> i64 {
+    Timestamp::parse_rfc3339(s).map(Timestamp::unix_micros).expect("test time")
+}
+
+/// An event: time, then (column, value) pairs. `source` decides the format and clock.
+fn ev(ts: &str, source: &str, record: &str, cols: &[(&str, &str)]) -> Ev {
+    let (format, clock) = match source {
+        "I0001" => ("apache.access", "host:I0001"),
+        "I0002" => ("chrome.history", "laptop"),
+        "I0003" => ("files.tree", "laptop"),
+        "I0004" => ("windows.zone_identifier", "laptop"),
+        "I0005" => ("chrome.cache", "laptop"),
+        other => panic!("unknown test source {other}"),
+    };
+    let mut m: BTreeMap<String, String> = cols.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    m.insert("source".into(), source.into());
+    m.insert("record".into(), record.into());
+    m.insert("format".into(), format.into());
+    m.insert("clock".into(), clock.into());
+    Ev { ts: t(ts), cols: m }
+}
+
+fn shift(mut e: Ev, seconds: i64) -> Ev {
+    if e.cols.get("clock").is_some_and(|c| c == "laptop") {
+        e.ts += seconds * 1_000_000;
+    }
+    e
+}
+
+fn coverage(evs: &[Ev]) -> Vec<Coverage> {
+    let mut by: BTreeMap<String, Coverage> = BTreeMap::new();
+    for e in evs {
+        let c = by.entry(e.cols["source"].clone()).or_insert_with(|| Coverage {
+            source: e.cols["source"].clone(),
+            format: e.cols["format"].clone(),
+            from: e.ts,
+            to: e.ts,
+            columns: BTreeSet::new(),
+        });
+        c.from = c.from.min(e.ts);
+        c.to = c.to.max(e.ts);
+        c.columns.extend(e.cols.keys().cloned());
+    }
+    by.into_values().collect()
+}
+
+fn file() -> FileOfInterest {
+    FileOfInterest {
+        sha256: SHA.into(),
+        paths: vec!["Users/alice/Downloads/annual.pdf".into()],
+        matched: vec![Matched { set: "set.txt".into(), by: "sha256".into(), distance: 0 }],
+    }
+}
+
+fn created(ts: &str) -> Ev {
+    ev(ts, "I0003", "file[0]", &[("kind", "fs.created"), ("path", "Users/alice/Downloads/annual.pdf"), ("sha256", SHA)])
+}
+
+fn download(start: &str, end: &str, tab: bool) -> Vec<Ev> {
+    let mut cols = vec![
+        ("kind", "browser.download"),
+        ("url", FILE_URL),
+        ("sha256", SHA),
+        ("path", "C:\\Users\\alice\\Downloads\\annual.pdf"),
+    ];
+    if tab {
+        cols.push(("attrs.tab_url", "https://files.example.com/reports/"));
+        cols.push(("referrer", "https://files.example.com/reports/"));
+    }
+    let mut s = cols.clone();
+    s.push(("attrs.phase", "start"));
+    let mut e = cols;
+    e.push(("attrs.phase", "end"));
+    e.push(("attrs.state", "complete"));
+    vec![ev(start, "I0002", "downloads rowid 1", &s), ev(end, "I0002", "downloads rowid 1", &e)]
+}
+
+fn background_visit(ts: &str, n: u32, url: &str, transition: &str) -> Ev {
+    ev(
+        ts,
+        "I0002",
+        &format!("visits rowid {n}"),
+        &[("kind", "browser.visit"), ("url", url), ("transition", transition)],
+    )
+}
+
+fn request(ts: &str, line: u32, extra: &[(&str, &str)]) -> Ev {
+    let mut cols = vec![("kind", "http.request"), ("url", FILE_URL), ("client_ip", "203.0.113.7"), ("status", "200")];
+    cols.extend_from_slice(extra);
+    ev(ts, "I0001", &format!("offset {} line {line}", line * 100), &cols)
+}
+
+fn cache_entry(ts: &str, url: &str) -> Ev {
+    ev(ts, "I0005", "entry 1", &[("kind", "browser.cache_entry"), ("url", url), ("sha256", SHA)])
+}
+
+/// Runs the engine as the command does: `linked` are the events tied to the
+/// file, `all` every event of the bundle (nearby = all, coverage from all).
+fn run(linked: &[Ev], all: &[Ev]) -> Finding {
+    let book = Rulebook::embedded().expect("rulebook");
+    analyze(file(), linked, all, &coverage(all), &book, "manifest-sha")
+}
+
+fn fired(f: &Finding) -> Vec<&str> {
+    f.evidence.iter().map(|e| e.rule.as_str()).collect()
+}
+
+fn click_download_bundle() -> (Vec<Ev>, Vec<Ev>) {
+    let mut linked = vec![request(
+        "2026-01-03T02:10:05Z",
+        7,
+        &[("fetch_user", "?1"), ("fetch_mode", "navigate"), ("fetch_site", "same-origin"), ("fetch_dest", "document")],
+    )];
+    linked.extend(download("2026-01-03T02:10:05.200000Z", "2026-01-03T02:10:07Z", true));
+    linked.push(created("2026-01-03T02:10:07.400000Z"));
+    let mut all = linked.clone();
+    all.push(background_visit(
+        "2026-01-03T02:09:58Z",
+        3,
+        "https://files.example.com/reports/",
+        "LINK|CHAIN_START|CHAIN_END",
+    ));
+    all.push(request("2026-01-03T02:09:58Z", 6, &[("fetch_user", "?1"), ("fetch_mode", "navigate")]));
+    (linked, all)
+}
+
+#[test]
+fn click_download_with_user_activation_is_user_initiated() {
+    let (linked, all) = click_download_bundle();
+    let f = run(&linked, &all);
+    assert_eq!(f.verdict, "user_initiated");
+    assert_eq!(fired(&f), ["download.record_with_tab", "fetch.user_activation"]);
+    assert_eq!((f.log10_lr, f.log10_lr_range), (2.3, [1.2, 3.2]));
+    assert_eq!(f.verbal, "moderately strong support for user-initiated retrieval");
+    let a = f.arrival.as_ref().expect("arrival");
+    assert_eq!(
+        (a.ts.as_str(), a.what.as_str(), a.record.as_str()),
+        ("2026-01-03T02:10:07.000000Z", "download complete", "downloads rowid 1")
+    );
+    assert_eq!(f.clocks.len(), 1);
+    assert_eq!((f.clocks[0].clock.as_str(), f.clocks[0].offset_s, f.clocks[0].pairs), ("laptop", 0.2, 1));
+    assert_eq!(
+        f.chain.iter().map(|c| c.role.as_str()).collect::<Vec<_>>(),
+        ["origin", "transit", "arrival", "transit"]
+    );
+}
+
+#[test]
+fn device_clock_90_s_fast_gives_the_same_verdict_and_the_offset() {
+    let (linked, all) = click_download_bundle();
+    let linked: Vec<Ev> = linked.into_iter().map(|e| shift(e, 90)).collect();
+    let all: Vec<Ev> = all.into_iter().map(|e| shift(e, 90)).collect();
+    let f = run(&linked, &all);
+    assert_eq!(f.verdict, "user_initiated");
+    assert_eq!(fired(&f), ["download.record_with_tab", "fetch.user_activation"]);
+    let c = &f.clocks[0];
+    assert!((c.offset_s - 90.0).abs() <= 2.0, "offset {}", c.offset_s);
+    // The arrival is reported on the corrected (server) time line, within the
+    // estimate's uncertainty of the true 02:10:07.
+    let a = f.arrival.as_ref().map(|a| a.ts.as_str());
+    assert_eq!(a, Some("2026-01-03T02:10:06.800000Z"));
+}
+
+#[test]
+fn speculative_prefetch_never_navigated_is_automatic() {
+    let linked = vec![
+        request(
+            "2026-01-03T02:10:05Z",
+            7,
+            &[("purpose", "prefetch"), ("fetch_mode", "navigate"), ("fetch_dest", "document")],
+        ),
+        cache_entry("2026-01-03T02:10:05.300000Z", FILE_URL),
+        created("2026-01-03T02:10:05.400000Z"),
+    ];
+    let mut all = linked.clone();
+    all.push(background_visit("2026-01-03T02:10:01Z", 3, "https://files.example.com/reports/", "LINK"));
+    let f = run(&linked, &all);
+    assert_eq!(f.verdict, "automatic");
+    assert_eq!(fired(&f), ["presence.cache_only", "purpose.prefetch"]);
+    assert_eq!(f.log10_lr_range, [-3.7, -1.7]);
+    assert_eq!(f.arrival.as_ref().map(|a| a.what.as_str()), Some("cache write"));
+    let cache_only = &f.evidence[0];
+    assert!(
+        cache_only.explanation.contains("that source is present and covers the window"),
+        "{}",
+        cache_only.explanation
+    );
+}
+
+#[test]
+fn image_embedded_in_a_visited_page_present_only_in_cache_is_automatic() {
+    let img = "https://cdn.example.net/img/photo.jpg";
+    let mut linked = vec![
+        ev(
+            "2026-01-03T02:10:05Z",
+            "I0001",
+            "offset 700 line 7",
+            &[
+                ("kind", "http.request"),
+                ("url", img),
+                ("fetch_dest", "image"),
+                ("fetch_mode", "no-cors"),
+                ("fetch_site", "cross-site"),
+                ("referrer", "https://www.example.com/gallery"),
+            ],
+        ),
+        cache_entry("2026-01-03T02:10:05.100000Z", img),
+        created("2026-01-03T02:10:05.200000Z"),
+    ];
+    linked.sort();
+    let mut all = linked.clone();
+    all.push(background_visit("2026-01-03T02:10:04.500000Z", 3, "https://www.example.com/gallery", "LINK"));
+    let f = run(&linked, &all);
+    assert_eq!(f.verdict, "automatic");
+    assert_eq!(fired(&f), ["fetch.subresource_destination", "presence.cache_only"]);
+    assert_eq!((f.log10_lr, f.log10_lr_range), (-2.3, [-3.2, -1.3]));
+}
+
+#[test]
+fn typed_search_then_download_is_user_initiated() {
+    let mut linked = download("2026-01-03T02:10:05Z", "2026-01-03T02:10:08Z", true);
+    linked.push(ev(
+        "2026-01-03T02:10:09Z",
+        "I0004",
+        "whole input",
+        &[
+            ("kind", "fs.origin_marker"),
+            ("path", "annual.pdf"),
+            ("url", FILE_URL),
+            ("referrer", "https://files.example.com/reports/"),
+            ("attrs.zone", "internet"),
+            ("attrs.zone_id", "3"),
+        ],
+    ));
+    linked.push(created("2026-01-03T02:10:08.100000Z"));
+    let mut all = linked.clone();
+    all.push(ev(
+        "2026-01-03T02:08:30Z",
+        "I0002",
+        "visits rowid 2",
+        &[
+            ("kind", "browser.visit"),
+            ("url", "https://www.example.com/search?q=annual+report"),
+            ("transition", "TYPED|CHAIN_START|CHAIN_END"),
+            ("attrs.search_term", "annual report"),
+        ],
+    ));
+    all.push(background_visit(
+        "2026-01-03T02:09:40Z",
+        3,
+        "https://files.example.com/reports/",
+        "LINK|CHAIN_START|CHAIN_END",
+    ));
+    let f = run(&linked, &all);
+    assert_eq!(f.verdict, "user_initiated");
+    assert_eq!(fired(&f), ["context.search_before", "download.record_with_tab", "origin.zone_identifier_referrer"]);
+    assert_eq!((f.log10_lr, f.log10_lr_range), (2.2, [1.0, 3.3]));
+    // No server log: the Fetch Metadata rules are gaps naming the log that would decide them.
+    let fetch_gap = f.gaps.iter().find(|g| g.rule.contains("fetch.user_activation")).expect("fetch gap");
+    assert_eq!(fetch_gap.from.as_deref(), Some("2026-01-03T02:00:08.000000Z"));
+    assert_eq!(fetch_gap.to.as_deref(), Some("2026-01-03T02:20:08.000000Z"));
+}
+
+#[test]
+fn conflicting_evidence_is_indeterminate() {
+    let mut linked = vec![request("2026-01-03T02:10:05Z", 7, &[("purpose", "prefetch"), ("fetch_mode", "navigate")])];
+    linked.extend(download("2026-01-03T02:10:06Z", "2026-01-03T02:10:07Z", true));
+    let f = run(&linked, &linked.clone());
+    assert_eq!(f.verdict, "indeterminate");
+    assert_eq!(fired(&f), ["download.record_with_tab", "purpose.prefetch"]);
+    assert_eq!((f.log10_lr, f.log10_lr_range), (-0.7, [-1.7, 0.3]));
+    assert_eq!(f.verbal, "weak support for delivery without the subject's act");
+}
+
+#[test]
+fn no_discriminating_evidence_is_indeterminate_with_gaps() {
+    let linked = vec![created("2026-01-03T02:10:07Z")];
+    let f = run(&linked, &linked.clone());
+    assert_eq!(f.verdict, "indeterminate");
+    assert!(f.evidence.is_empty());
+    assert_eq!(f.verbal, "no meaningful support for either proposition");
+    let needs: Vec<&str> = f.gaps.iter().map(|g| g.needs.as_str()).collect();
+    for want in [
+        "web server log of the file's host, from the subject's address, with Sec-Fetch-* and Sec-Purpose fields",
+        "browser history of the subject's device covering the arrival",
+        "the subject's browser download history covering the arrival",
+        "Windows Security and System event logs (4800/4801, Kernel-Power 42, Power-Troubleshooter 1) covering the arrival",
+        "the messaging app's database and settings on the subject's device",
+        "the cloud provider's audit log for the subject's account covering the arrival",
+    ] {
+        assert!(needs.contains(&want), "missing gap {want:?} in {needs:#?}");
+    }
+    // The file tree covers the window, so the burst rule was evaluated, not a gap.
+    assert!(!f.gaps.iter().any(|g| g.rule.contains("burst.many_files")));
+}
+
+#[test]
+fn same_inputs_give_byte_identical_findings_whatever_the_event_order() {
+    let (linked, all) = click_download_bundle();
+    let a = serde_json::to_string_pretty(&run(&linked, &all)).expect("json");
+    let mut rl = linked.clone();
+    rl.reverse();
+    let mut ra = all.clone();
+    ra.reverse();
+    let b = serde_json::to_string_pretty(&run(&rl, &ra)).expect("json");
+    assert_eq!(a, b);
+}
