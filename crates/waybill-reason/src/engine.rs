@@ -223,6 +223,9 @@ pub fn analyze(
         .map(|c| (c.clock.as_str(), (c.offset_s * 1e6).round() as i64))
         .collect();
     let corrected = |e: &Ev| e.ts - offset_us.get(e.col("clock")).copied().unwrap_or(0);
+    let uncertainty_us: BTreeMap<&str, i64> =
+        clocks.iter().map(|c| (c.clock.as_str(), (c.uncertainty_s * 1e6).round() as i64)).collect();
+    let uncertainty = |e: &Ev| uncertainty_us.get(e.col("clock")).copied().unwrap_or(0);
     let arrival = pick_arrival(linked, &corrected);
     let arrival_ts = arrival.map(|(e, _)| corrected(e));
 
@@ -239,7 +242,15 @@ pub fn analyze(
                     .iter()
                     .filter(|e| {
                         let t = corrected(e);
-                        from <= t && t <= to && arrival.is_none_or(|(a, _)| a.key() != e.key())
+                        // "Before" and "after" are orderings: they must hold
+                        // across both clocks' uncertainty.
+                        let slack = uncertainty(e) + arrival.map_or(0, |(a, _)| uncertainty(a));
+                        let ordered = match rule.condition.scope {
+                            Scope::Before => t + slack <= to,
+                            Scope::After => t - slack >= from,
+                            _ => true,
+                        };
+                        from <= t && t <= to && ordered && arrival.is_none_or(|(a, _)| a.key() != e.key())
                     })
                     .collect(),
                 None => Vec::new(),

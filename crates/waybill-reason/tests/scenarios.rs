@@ -318,3 +318,30 @@ fn same_inputs_give_byte_identical_findings_whatever_the_event_order() {
     let b = serde_json::to_string_pretty(&run(&rl, &ra)).expect("json");
     assert_eq!(a, b);
 }
+
+#[test]
+fn a_search_inside_the_clock_uncertainty_is_not_counted_as_before() {
+    // The device clock is aligned with 1 s uncertainty: a search 0.5 s before the
+    // arrival (both on that clock: slack 2 s) cannot be said to precede it.
+    let (linked, mut all) = click_download_bundle();
+    let search = |ts: &str| {
+        ev(
+            ts,
+            "I0002",
+            "visits rowid 9",
+            &[
+                ("kind", "browser.visit"),
+                ("url", "https://www.example.com/search?q=annual"),
+                ("transition", "TYPED"),
+                ("attrs.search_term", "annual"),
+            ],
+        )
+    };
+    all.push(search("2026-01-03T02:10:06.500000Z"));
+    let f = run(&linked, &all);
+    assert!(!fired(&f).contains(&"context.search_before"), "{:?}", fired(&f));
+    all.pop();
+    all.push(search("2026-01-03T02:09:00Z"));
+    let f = run(&linked, &all);
+    assert!(fired(&f).contains(&"context.search_before"), "{:?}", fired(&f));
+}
