@@ -459,3 +459,58 @@ fn analyze_click_download_with_mark_of_the_web() {
     let custody = std::fs::read_to_string(t.path().join("case/custody.jsonl")).expect("custody");
     assert_eq!(custody.lines().filter(|l| l.contains("\"action\":\"analyze\"")).count(), 2);
 }
+
+/// A Chrome History (built with the real v70 schema) whose download row carries
+/// the SHA-256 of a file in the tree: a typed search, a download with its tab
+/// and referrer, opened afterwards; no server log and no origin marker. The
+/// evidence leans towards the subject but not decisively, and the finding says
+/// which sources would decide it.
+#[test]
+fn analyze_chrome_search_then_download_without_server_log() {
+    let t = tempfile::tempdir().expect("temp");
+    let tree = t.path().join("tree/home/alice/Downloads");
+    std::fs::create_dir_all(&tree).expect("mkdir");
+    std::fs::write(tree.join("report-2025.pdf"), "synthetic benign report text\n").expect("write");
+    let hash_out = ok(t.path(), &["hash", "--json", s(&tree.join("report-2025.pdf"))]);
+    let v: serde_json::Value = serde_json::from_str(hash_out.trim()).expect("json");
+    let sha = v["sha256"].as_str().expect("sha256").to_owned();
+    let script = std::fs::read_to_string(fixture("chrome.history", "v70_typed_search_click_download.sql"))
+        .expect("fixture")
+        .replace(&format!("X'{}'", "0a".repeat(32)), &format!("X'{sha}'"));
+    assert!(script.contains(&sha));
+    std::fs::create_dir_all(t.path().join("laptop")).expect("mkdir");
+    std::fs::write(t.path().join("History.sql"), script).expect("write");
+    waybill_testkit::build_sqlite(&t.path().join("History.sql"), &t.path().join("laptop/History"));
+    std::fs::write(t.path().join("set.txt"), format!("{sha}\n")).expect("write");
+
+    ok(t.path(), &["case", "new", "case"]);
+    ok(t.path(), &["ingest", "case", "laptop", "--device", "laptop"]);
+    ok(t.path(), &["ingest", "case", "--files", "tree", "--device", "laptop"]);
+    ok(t.path(), &["match", "case", "--hashset", "set.txt"]);
+    let out = ok(t.path(), &["analyze", "case"]);
+    assert_eq!(
+        out.trim(),
+        "home/alice/Downloads/report-2025.pdf  2026-01-03T02:10:07.900000Z  indeterminate   log10 LR +1.50 [+0.70, +2.30]  moderate support for user-initiated retrieval"
+    );
+    let f: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.path().join(format!("case/findings/{sha}.json"))).expect("finding"))
+            .expect("json");
+    assert_eq!(f["arrival"]["what"], "download complete");
+    assert_eq!(f["arrival"]["record"], "downloads rowid 1");
+    let rules: Vec<&str> =
+        f["evidence"].as_array().expect("evidence").iter().filter_map(|e| e["rule"].as_str()).collect();
+    assert_eq!(rules, ["context.search_before", "download.record_with_tab"]);
+    assert_eq!(f["evidence"][0]["events"], serde_json::json!([{"source": "I0001", "record": "visits rowid 1"}]));
+    assert_eq!(f["after_arrival"][0]["summary"], "opened from the browser's download list");
+    let needs: Vec<&str> = f["gaps"].as_array().expect("gaps").iter().filter_map(|g| g["needs"].as_str()).collect();
+    assert!(
+        needs.contains(
+            &"web server log of the file's host, from the subject's address, with Sec-Fetch-* and Sec-Purpose fields"
+        ),
+        "{needs:?}"
+    );
+    assert!(needs.contains(&"Zone.Identifier streams exported with the file tree"), "{needs:?}");
+    // The history is present and covers the arrival: the transition rules were
+    // evaluated (nothing linked by URL), not reported as gaps.
+    assert!(!needs.contains(&"browser history of the subject's device covering the arrival"), "{needs:?}");
+}
