@@ -450,6 +450,7 @@ fn analyze_click_download_with_mark_of_the_web() {
     assert!(needs.contains(&"browser history of the subject's device covering the arrival"), "{needs:?}");
     assert!(!needs.iter().any(|n| n.starts_with("web server log")), "the server log is present: {needs:?}");
     assert_eq!(f["rulebook"].as_str().map(str::len), Some(64));
+    let first_rulebook = f["rulebook"].clone();
 
     // Same inputs, same finding, byte for byte; --json gives one object per file.
     let out = ok(t.path(), &["analyze", "case", "--json", "--file", &sha]);
@@ -458,6 +459,26 @@ fn analyze_click_download_with_mark_of_the_web() {
     assert_eq!((line["verdict"].as_str(), line["log10_lr"].as_f64()), (Some("user_initiated"), Some(2.0)));
     let custody = std::fs::read_to_string(t.path().join("case/custody.jsonl")).expect("custody");
     assert_eq!(custody.lines().filter(|l| l.contains("\"action\":\"analyze\"")).count(), 2);
+
+    // --rulebook replaces the built-in rules: here one rule, with another value.
+    let book = t.path().join("book/fetch");
+    std::fs::create_dir_all(&book).expect("mkdir");
+    let rule = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../waybill-reason/rulebook/fetch/fetch.user_activation.toml"),
+    )
+    .expect("rule")
+    .replace("log10_lr = 1.3\nrange = [0.7, 1.7]", "log10_lr = 2.0\nrange = [1.5, 2.5]");
+    assert!(rule.contains("log10_lr = 2.0"));
+    std::fs::write(book.join("fetch.user_activation.toml"), rule).expect("write");
+    let out = ok(t.path(), &["analyze", "case", "--json", "--rulebook", "book"]);
+    let line: serde_json::Value = serde_json::from_str(out.trim()).expect("json line");
+    assert_eq!(line["log10_lr_range"], serde_json::json!([1.5, 2.5]));
+    let f: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).expect("finding")).expect("json");
+    assert_ne!(f["rulebook"], first_rulebook);
+    std::fs::write(book.join("fetch.user_activation.toml"), "id = 1\n").expect("write");
+    let r = waybill(t.path(), &["analyze", "case", "--rulebook", "book"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("rule file fetch/fetch.user_activation.toml"), "{}", r.stderr);
 }
 
 /// A Chrome History (built with the real v70 schema) whose download row carries
