@@ -215,13 +215,7 @@ pub fn analyze(
     inputs_sha256: &str,
 ) -> Finding {
     let clocks = align_clocks(linked);
-    // An offset within its own uncertainty is not distinguishable from zero and
-    // is not applied (it is still reported).
-    let offset_us: BTreeMap<&str, i64> = clocks
-        .iter()
-        .filter(|c| c.offset_s.abs() > c.uncertainty_s)
-        .map(|c| (c.clock.as_str(), (c.offset_s * 1e6).round() as i64))
-        .collect();
+    let offset_us = applied_offsets(&clocks);
     let corrected = |e: &Ev| e.ts - offset_us.get(e.col("clock")).copied().unwrap_or(0);
     let uncertainty_us: BTreeMap<&str, i64> =
         clocks.iter().map(|c| (c.clock.as_str(), (c.uncertainty_s * 1e6).round() as i64)).collect();
@@ -333,16 +327,23 @@ pub fn analyze(
     }
 }
 
+/// The corrections applied per clock (µs). An offset within its own
+/// uncertainty is not distinguishable from zero and is not applied (it is still
+/// reported).
+fn applied_offsets(clocks: &[ClockEstimate]) -> BTreeMap<&str, i64> {
+    clocks
+        .iter()
+        .filter(|c| c.offset_s.abs() > c.uncertainty_s)
+        .map(|c| (c.clock.as_str(), (c.offset_s * 1e6).round() as i64))
+        .collect()
+}
+
 /// The corrected arrival time of a file from its linked events, and the
 /// largest clock correction applied (µs): what the caller needs to select the
 /// subject's events around the arrival.
 pub fn arrival_estimate(linked: &[Ev]) -> Option<(i64, i64)> {
     let clocks = align_clocks(linked);
-    let offsets: BTreeMap<&str, i64> = clocks
-        .iter()
-        .filter(|c| c.offset_s.abs() > c.uncertainty_s)
-        .map(|c| (c.clock.as_str(), (c.offset_s * 1e6).round() as i64))
-        .collect();
+    let offsets = applied_offsets(&clocks);
     let corrected = |e: &Ev| e.ts - offsets.get(e.col("clock")).copied().unwrap_or(0);
     let (e, _) = pick_arrival(linked, &corrected)?;
     Some((corrected(e), offsets.values().map(|o| o.abs()).max().unwrap_or(0)))

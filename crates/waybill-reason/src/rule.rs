@@ -215,33 +215,12 @@ pub enum RulebookError {
     Empty(String),
 }
 
-/// The event columns a predicate may name (besides `attrs.<key>`).
-pub const COLUMNS: &[&str] = &[
-    "clock",
-    "format",
-    "kind",
-    "actor",
-    "device",
-    "client_ip",
-    "user_agent",
-    "url",
-    "referrer",
-    "path",
-    "size",
-    "status",
-    "sha256",
-    "md5",
-    "sha1",
-    "provider_hash",
-    "provider_hash_kind",
-    "fetch_site",
-    "fetch_mode",
-    "fetch_dest",
-    "fetch_user",
-    "purpose",
-    "transition",
-    "auto",
-];
+/// Can a predicate name this column? Any text-bearing column of the event
+/// table (`ts` and `seq` are not tests of evidence; `attrs` is named by key,
+/// `attrs.<key>`).
+pub fn is_event_column(name: &str) -> bool {
+    waybill_model::schema::EVENT_COLUMNS.contains(&name) && !matches!(name, "ts" | "seq" | "attrs")
+}
 
 /// Largest |log10 LR| a single rule may carry.
 pub const MAX_RULE_LOG10: f64 = 4.0;
@@ -396,7 +375,7 @@ fn validate(path: &str, r: &Rule) -> Result<(), String> {
                 p.column
             ));
         }
-        if !(COLUMNS.contains(&p.column.as_str()) || p.column.strip_prefix("attrs.").is_some_and(|k| !k.is_empty())) {
+        if !(is_event_column(&p.column) || p.column.strip_prefix("attrs.").is_some_and(|k| !k.is_empty())) {
             return Err(format!("unknown column {}", p.column));
         }
     }

@@ -349,7 +349,11 @@ fn rule_sql(r: &waybill_reason::Rule) -> String {
             return (p.present == Some(true) && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
                 .then(|| format!("strpos(attrs, '\"{key}\"') > 0"));
         }
-        if matches!(p.column.as_str(), "size" | "status" | "auto") {
+        // Only text columns are compared in SQL; the engine tests the rest.
+        let text = waybill_model::schema::event_schema()
+            .field_with_name(&p.column)
+            .is_ok_and(|f| *f.data_type() == DataType::Utf8);
+        if !text {
             return None;
         }
         let c = &p.column;
