@@ -10,9 +10,10 @@
 use crate::source::Source;
 use crate::sources::{
     apache_access::ApacheAccess, aws_elb::AwsElb, bodyfile::Bodyfile, caddy_access::CaddyAccess,
-    chrome_history::ChromeHistory, firefox_downloads::FirefoxDownloads, firefox_downloads_json::FirefoxDownloadsJson,
-    firefox_places::FirefoxPlaces, macos_quarantine::MacosQuarantine, nginx_access::NginxAccess,
-    safari_history::SafariHistory, w3c_extended::W3cExtended, zone_identifier::ZoneIdentifier,
+    chrome_cache::ChromeCache, chrome_history::ChromeHistory, firefox_downloads::FirefoxDownloads,
+    firefox_downloads_json::FirefoxDownloadsJson, firefox_places::FirefoxPlaces, macos_quarantine::MacosQuarantine,
+    nginx_access::NginxAccess, safari_history::SafariHistory, w3c_extended::W3cExtended,
+    zone_identifier::ZoneIdentifier,
 };
 
 /// Every source, in sniffing priority order.
@@ -29,6 +30,7 @@ pub static SOURCES: &[&dyn Source] = &[
     &FirefoxDownloads,
     &FirefoxDownloadsJson,
     &SafariHistory,
+    &ChromeCache,
     // File-system timelines and origin markers.
     &Bodyfile,
     &ZoneIdentifier,

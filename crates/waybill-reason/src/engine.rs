@@ -222,6 +222,7 @@ pub fn analyze(
     let uncertainty = |e: &Ev| uncertainty_us.get(e.col("clock")).copied().unwrap_or(0);
     let arrival = pick_arrival(linked, &corrected);
     let arrival_ts = arrival.map(|(e, _)| corrected(e));
+    let own_delivery = delivery_bounds(linked, arrival, &corrected, &uncertainty);
 
     let mut items = Vec::new();
     let mut evidence_meta: Vec<(String, Vec<EvRef>)> = Vec::new();
@@ -229,7 +230,8 @@ pub fn analyze(
     for rule in &book.rules {
         let window = window_of(rule, arrival_ts);
         let candidates: Vec<&Ev> = match rule.condition.scope {
-            Scope::Linked => linked.iter().collect(),
+            Scope::Linked => linked.iter().filter(|e| own_delivery(e)).collect(),
+            Scope::Ever => linked.iter().collect(),
             Scope::Arrival => arrival.map(|(e, _)| e).into_iter().collect(),
             Scope::Before | Scope::Around | Scope::After => match window {
                 Some((from, to)) => nearby
@@ -250,12 +252,14 @@ pub fn analyze(
                 None => Vec::new(),
             },
         };
+        let has_with = rule.condition.with.is_empty()
+            || candidates.iter().any(|e| rule.condition.with.iter().any(|k| k == e.col("kind")));
         let hits: Vec<&Ev> =
             candidates.into_iter().filter(|e| rule.condition.matches(e.col("kind"), |c| e.get(c))).collect();
         let covered = is_covered(rule, window, coverage);
         let needs_window = matches!(rule.condition.scope, Scope::Before | Scope::Around | Scope::After);
         let fired = if rule.condition.absent {
-            covered && hits.is_empty() && arrival.is_some()
+            covered && hits.is_empty() && arrival.is_some() && has_with
         } else {
             hits.len() >= rule.condition.min_count as usize && (!needs_window || window.is_some())
         };
@@ -278,6 +282,7 @@ pub fn analyze(
             gaps.entry((rule.decides.needs.clone(), from, to)).or_default().push(rule.id.clone());
         }
     }
+    drop(own_delivery);
     let combined = combine(&mut items);
     let evidence = items
         .into_iter()
@@ -325,6 +330,60 @@ pub fn analyze(
         rulebook: book.sha256.clone(),
         inputs: inputs_sha256.to_owned(),
     }
+}
+
+/// Moments a content can reach a device, other than file-system times.
+const DELIVERIES: &[(&str, Option<&str>)] = &[
+    ("browser.download", Some("end")),
+    ("msg.media_fetched", None),
+    ("cloud.sync_download", None),
+    ("cloud.download", None),
+    ("browser.cache_entry", None),
+];
+
+/// Slack (µs) between a delivery's last request and its arrival record, beyond
+/// the clocks' own uncertainty (server logs keep whole seconds).
+const DELIVERY_SLACK_US: i64 = 2_000_000;
+
+/// Which linked events belong to the delivery that brought the file: not
+/// after the arrival (later acts are after-arrival acts, not evidence of how it
+/// came), and not at or before an earlier, separate delivery of the same
+/// content (that one is another delivery with its own requests).
+fn delivery_bounds<'a>(
+    linked: &'a [Ev],
+    arrival: Option<(&'a Ev, &'static str)>,
+    corrected: &'a impl Fn(&Ev) -> i64,
+    uncertainty: &'a impl Fn(&Ev) -> i64,
+) -> impl Fn(&Ev) -> bool + 'a {
+    let bounds = arrival.map(|(a, _)| {
+        let ta = corrected(a);
+        let earlier = linked
+            .iter()
+            .filter(|e| {
+                DELIVERIES
+                    .iter()
+                    .any(|(k, phase)| e.col("kind") == *k && phase.is_none_or(|p| e.get("attrs.phase") == Some(p)))
+            })
+            .map(corrected)
+            .filter(|t| *t < ta - DELIVERY_SLACK_US)
+            .max();
+        (ta + uncertainty(a), earlier)
+    });
+    move |e: &Ev| match bounds {
+        None => true,
+        // A record without a time of its own (a Zone.Identifier stream is
+        // placed at its export file's mtime) cannot be ordered.
+        Some(_) if is_timeless(e) => true,
+        Some((upper, earlier)) => {
+            let t = corrected(e);
+            t - uncertainty(e) <= upper + DELIVERY_SLACK_US && earlier.is_none_or(|p| t > p + DELIVERY_SLACK_US)
+        }
+    }
+}
+
+/// Does the event's time come from the evidence file rather than the record?
+fn is_timeless(e: &Ev) -> bool {
+    e.get("attrs.ts_from").is_some_and(|f| f.ends_with("file mtime"))
 }
 
 /// The corrections applied per clock (µs). An offset within its own
@@ -429,23 +488,50 @@ fn is_server(e: &Ev) -> bool {
 pub fn align_clocks(linked: &[Ev]) -> Vec<ClockEstimate> {
     let servers: Vec<(&Ev, String)> =
         linked.iter().filter(|e| is_server(e)).filter_map(|e| Some((e, normalize(e.get("url")?)))).collect();
+    // Client events that are one moment with a server request: a page visit or
+    // download start with the navigation request, a cache write with the
+    // request that filled it (its recorded request time when there is one).
+    let clients: Vec<(&Ev, String, i64, bool)> = linked
+        .iter()
+        .filter(|e| !is_server(e))
+        .filter_map(|e| {
+            let navigation = match e.col("kind") {
+                "browser.visit" => true,
+                "browser.download" if e.get("attrs.phase") == Some("start") => true,
+                "browser.cache_entry" => false,
+                _ => return None,
+            };
+            let t = e
+                .get("attrs.request_time")
+                .and_then(|t| Timestamp::parse_rfc3339(t).ok())
+                .map_or(e.ts, Timestamp::unix_micros);
+            Some((e, normalize(e.get("url")?), t, navigation))
+        })
+        .collect();
+    let mut pairs: Vec<(i64, usize, usize)> = Vec::new();
+    for (i, (_, url, t, navigation)) in clients.iter().enumerate() {
+        for (j, (s, u)) in servers.iter().enumerate() {
+            // A navigation is not the same moment as a subresource or
+            // speculative request, when the log says which it was.
+            let mode = s.get("fetch_mode");
+            let compatible = !*navigation || mode.is_none_or(|m| m == "navigate") && s.get("purpose").is_none();
+            if compatible && same_resource(url, u) {
+                pairs.push(((t - s.ts).abs(), i, j));
+            }
+        }
+    }
+    // Each event pairs once, nearest first.
+    pairs.sort_unstable();
+    let (mut used_c, mut used_s) = (vec![false; clients.len()], vec![false; servers.len()]);
     let mut samples: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
-    for e in linked.iter().filter(|e| !is_server(e)) {
-        if !matches!(e.col("kind"), "browser.visit" | "browser.download") {
+    for (_, i, j) in pairs {
+        if used_c[i] || used_s[j] {
             continue;
         }
-        if e.col("kind") == "browser.download" && e.get("attrs.phase") != Some("start") {
-            continue;
-        }
-        let Some(url) = e.get("url").map(normalize) else { continue };
-        let nearest = servers
-            .iter()
-            .filter(|(_, u)| same_resource(&url, u))
-            .map(|(s, _)| e.ts - s.ts)
-            .min_by_key(|d| d.unsigned_abs());
-        if let Some(d) = nearest {
-            samples.entry(e.col("clock")).or_default().push(d);
-        }
+        used_c[i] = true;
+        used_s[j] = true;
+        let (e, _, t, _) = &clients[i];
+        samples.entry(e.col("clock")).or_default().push(t - servers[j].0.ts);
     }
     samples
         .into_iter()

@@ -22,11 +22,14 @@
 //!
 //! Columns are the event table's, or `attrs.<key>` for a key of `attrs`.
 //! `scope` says which events the condition looks at: `linked` — events tied to
-//! the file by a shared key (hash, URL, path); `arrival` — the arrival event only;
+//! the file by a shared key (hash, URL, path) that belong to the delivery that
+//! brought it (not after the arrival, not before an earlier separate delivery);
+//! `ever` — linked events at any time; `arrival` — the arrival event only;
 //! `before` / `around` / `after` — the subject's events within `window_s` seconds
 //! before, on either side of, or after the arrival. `min_count` (default 1) is how
 //! many events must match; `absent = true` inverts the condition (it holds when
-//! no event matches), and such a rule is evaluated only where a source in
+//! no event matches; `with = [kinds]` limits it to files with an event of one
+//! of those kinds in scope), and such a rule is evaluated only where a source in
 //! `decides.formats` covers the window — absence is never read as evidence
 //! otherwise.
 
@@ -40,8 +43,12 @@ use sha2::{Digest, Sha256};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
-    /// Events tied to the file by a shared key.
+    /// Events tied to the file by a shared key that belong to the delivery
+    /// that brought it: not after its arrival, and not before an earlier,
+    /// separate delivery of the same content.
     Linked,
+    /// Events tied to the file by a shared key, at any time (repetition).
+    Ever,
     /// The arrival event.
     Arrival,
     /// The subject's events within `window_s` before the arrival.
@@ -127,6 +134,10 @@ pub struct Condition {
     /// The condition holds when no event matches.
     #[serde(default)]
     pub absent: bool,
+    /// With `absent`: the condition only applies when an event in scope has
+    /// one of these kinds (no visit for a file *that has a cache entry*).
+    #[serde(default)]
+    pub with: Vec<String>,
 }
 
 fn one() -> u32 {
@@ -249,6 +260,7 @@ embedded!(
     "download_danger/download_danger.user_validated.toml",
     "fetch/fetch.navigation_without_activation.toml",
     "fetch/fetch.site_none_navigation.toml",
+    "fetch/fetch.site_none_user_activation.toml",
     "fetch/fetch.subresource_destination.toml",
     "fetch/fetch.user_activation.toml",
     "origin/origin.quarantine_messaging.toml",

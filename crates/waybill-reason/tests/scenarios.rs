@@ -143,7 +143,7 @@ fn click_download_with_user_activation_is_user_initiated() {
     let f = run(&linked, &all);
     assert_eq!(f.verdict, "user_initiated");
     assert_eq!(fired(&f), ["download.record_with_tab", "fetch.user_activation"]);
-    assert_eq!((f.log10_lr, f.log10_lr_range), (2.3, [1.2, 3.2]));
+    assert_eq!((f.log10_lr, f.log10_lr_range), (2.5, [1.5, 3.5]));
     assert_eq!(f.verbal, "moderately strong support for user-initiated retrieval");
     let a = f.arrival.as_ref().expect("arrival");
     assert_eq!(
@@ -230,7 +230,11 @@ fn image_embedded_in_a_visited_page_present_only_in_cache_is_automatic() {
 }
 
 #[test]
-fn typed_search_then_download_is_user_initiated() {
+/// Without Fetch Metadata, the browser's records of a download (its row with
+/// the page, the Mark of the Web naming that page, a search before) follow
+/// from any download started on a page, chosen or page-triggered: support for
+/// user retrieval, but not decisive.
+fn typed_search_then_download_without_server_log_is_indeterminate() {
     let mut linked = download("2026-01-03T02:10:05Z", "2026-01-03T02:10:08Z", true);
     linked.push(ev(
         "2026-01-03T02:10:09Z",
@@ -265,9 +269,10 @@ fn typed_search_then_download_is_user_initiated() {
         "LINK|CHAIN_START|CHAIN_END",
     ));
     let f = run(&linked, &all);
-    assert_eq!(f.verdict, "user_initiated");
+    assert_eq!(f.verdict, "indeterminate");
     assert_eq!(fired(&f), ["context.search_before", "download.record_with_tab", "origin.zone_identifier_referrer"]);
-    assert_eq!((f.log10_lr, f.log10_lr_range), (2.2, [1.0, 3.3]));
+    assert_eq!((f.log10_lr, f.log10_lr_range), (1.9, [0.8, 2.8]));
+    assert_eq!(f.verbal, "moderate support for user-initiated retrieval");
     // No server log: the Fetch Metadata rules are gaps naming the log that would decide them.
     let fetch_gap = f.gaps.iter().find(|g| g.rule.contains("fetch.user_activation")).expect("fetch gap");
     assert_eq!(fetch_gap.from.as_deref(), Some("2026-01-03T02:00:08.000000Z"));

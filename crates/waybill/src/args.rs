@@ -33,6 +33,10 @@ pub enum Command {
     Match(MatchArgs),
     /// Decide for every file of interest whether the subject retrieved it or it was delivered without their act.
     Analyze(AnalyzeArgs),
+    /// Write a simulated evidence bundle with known ground truth (benign, synthetic).
+    Simulate(SimulateArgs),
+    /// Simulate a mixed case and run the whole job on it: case new, ingest, match, analyze.
+    Demo(DemoArgs),
 }
 
 /// `waybill case …`
@@ -50,9 +54,13 @@ pub struct CaseNewArgs {
     /// A subject of the case, KIND=VALUE with KIND one of account, device, ip, phone (repeatable).
     #[arg(long = "subject", value_name = "KIND=VALUE")]
     pub subjects: Vec<String>,
-    /// Default zone for evidence that writes local time without an offset (IANA name, UTC, or ±HH:MM).
-    #[arg(long, value_name = "ZONE", default_value = "UTC")]
-    pub tz: String,
+    /// Default zone for evidence that writes local time without an offset (IANA name, UTC, or ±HH:MM) [default: UTC].
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Take subjects, zone and examiner from this case.toml (a simulated bundle's, another case's);
+    /// --subject adds to its subjects, --tz and --examiner override.
+    #[arg(long, value_name = "CASE_TOML")]
+    pub from: Option<PathBuf>,
     /// The examiner's name.
     #[arg(long, value_name = "NAME")]
     pub examiner: Option<String>,
@@ -191,4 +199,44 @@ pub struct AnalyzeArgs {
     /// Print one JSON object per file instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `waybill simulate`
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// The bundle folder to write (must not exist or be empty).
+    #[arg(required_unless_present = "list")]
+    pub out: Option<PathBuf>,
+    /// The scenario (see --list), or `mixed`.
+    #[arg(long, default_value = "mixed")]
+    pub scenario: String,
+    /// Seed: the same seed and options give the same bundle, byte for byte.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Background requests from other clients, spread over the server logs (streamed to disk).
+    #[arg(long, value_name = "EVENTS", default_value_t = 2_000)]
+    pub noise: u64,
+    /// Files of interest (one episode each); `mixed` cycles through every scenario.
+    #[arg(long, value_name = "N")]
+    pub files: Option<usize>,
+    /// List the scenarios and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// Print the bundle plan and truth as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `waybill demo`
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to put the bundle (`OUT/bundle`) and the case (`OUT/case`); replaced if it is an earlier demo.
+    #[arg(default_value = "waybill-demo")]
+    pub out: PathBuf,
+    /// Seed of the simulated case.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Background requests in the server logs.
+    #[arg(long, value_name = "EVENTS", default_value_t = 200_000)]
+    pub noise: u64,
 }

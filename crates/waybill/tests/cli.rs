@@ -431,7 +431,7 @@ fn analyze_click_download_with_mark_of_the_web() {
     assert!(out.starts_with("Downloads/annual.pdf  2026-01-03T02:10:07.000000Z  "), "{out}");
     assert!(
         out.contains(
-            "user_initiated  log10 LR +2.00 [+1.00, +2.70]  moderately strong support for user-initiated retrieval"
+            "user_initiated  log10 LR +2.20 [+1.30, +3.00]  moderately strong support for user-initiated retrieval"
         ),
         "{out}"
     );
@@ -456,7 +456,7 @@ fn analyze_click_download_with_mark_of_the_web() {
     let out = ok(t.path(), &["analyze", "case", "--json", "--file", &sha]);
     assert_eq!(std::fs::read(&path).expect("finding"), first);
     let line: serde_json::Value = serde_json::from_str(out.trim()).expect("json line");
-    assert_eq!((line["verdict"].as_str(), line["log10_lr"].as_f64()), (Some("user_initiated"), Some(2.0)));
+    assert_eq!((line["verdict"].as_str(), line["log10_lr"].as_f64()), (Some("user_initiated"), Some(2.2)));
     let custody = std::fs::read_to_string(t.path().join("case/custody.jsonl")).expect("custody");
     assert_eq!(custody.lines().filter(|l| l.contains("\"action\":\"analyze\"")).count(), 2);
 
@@ -467,7 +467,7 @@ fn analyze_click_download_with_mark_of_the_web() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../waybill-reason/rulebook/fetch/fetch.user_activation.toml"),
     )
     .expect("rule")
-    .replace("log10_lr = 1.3\nrange = [0.7, 1.7]", "log10_lr = 2.0\nrange = [1.5, 2.5]");
+    .replace("log10_lr = 1.5\nrange = [1.0, 2.0]", "log10_lr = 2.0\nrange = [1.5, 2.5]");
     assert!(rule.contains("log10_lr = 2.0"));
     std::fs::write(book.join("fetch.user_activation.toml"), rule).expect("write");
     let out = ok(t.path(), &["analyze", "case", "--json", "--rulebook", "book"]);
@@ -511,7 +511,7 @@ fn analyze_chrome_search_then_download_without_server_log() {
     let out = ok(t.path(), &["analyze", "case"]);
     assert_eq!(
         out.trim(),
-        "home/alice/Downloads/report-2025.pdf  2026-01-03T02:10:07.900000Z  indeterminate   log10 LR +1.50 [+0.70, +2.30]  moderate support for user-initiated retrieval"
+        "home/alice/Downloads/report-2025.pdf  2026-01-03T02:10:07.900000Z  indeterminate   log10 LR +1.20 [+0.50, +1.80]  moderate support for user-initiated retrieval"
     );
     let f: serde_json::Value =
         serde_json::from_slice(&std::fs::read(t.path().join(format!("case/findings/{sha}.json"))).expect("finding"))

@@ -5,6 +5,7 @@ pub mod apache_access;
 pub mod aws_elb;
 pub mod bodyfile;
 pub mod caddy_access;
+pub mod chrome_cache;
 pub mod chrome_history;
 pub mod firefox_downloads;
 pub mod firefox_downloads_json;

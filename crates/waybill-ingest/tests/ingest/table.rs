@@ -130,6 +130,9 @@ pub const CASES: &[Case] = &[
         counts: (1, 0, 1),
         rejects: &["whole input"],
     },
+    Case { source: "chrome.cache", file: "600a24a7de3d970d_0", opts: none, counts: (1, 1, 0), rejects: &[] },
+    Case { source: "chrome.cache", file: "a93d890c06361912_0", opts: none, counts: (1, 1, 0), rejects: &[] },
+    Case { source: "chrome.cache", file: "unclosed_entry_0", opts: none, counts: (1, 0, 1), rejects: &["whole input"] },
     Case {
         source: "chrome.history",
         file: "v70_typed_search_click_download.sql",
@@ -243,11 +246,14 @@ table_tests! {
     zone_extracted_from_archive => 13;
     zone_utf16_last_writer => 14;
     zone_without_zone_id => 15;
-    chrome_v70_typed_search_click_download => 16;
-    chrome_v16_linux_legacy => 17;
-    firefox_places_modern_downloads => 18;
-    firefox_downloads_legacy => 19;
-    firefox_downloads_json => 20;
-    safari_redirect_chain => 21;
-    quarantine_attachments => 22;
+    cache_partitioned_minimal_pickle => 16;
+    cache_current_pickle_gzip_cross_site => 17;
+    cache_unclosed_entry => 18;
+    chrome_v70_typed_search_click_download => 19;
+    chrome_v16_linux_legacy => 20;
+    firefox_places_modern_downloads => 21;
+    firefox_downloads_legacy => 22;
+    firefox_downloads_json => 23;
+    safari_redirect_chain => 24;
+    quarantine_attachments => 25;
 }

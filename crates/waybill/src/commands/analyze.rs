@@ -52,6 +52,20 @@ pub fn run(a: &AnalyzeArgs) -> Result<ExitStatus> {
     let inputs = case.manifest_sha256()?;
     let keys = file_keys(&q, files.keys().map(String::as_str))?;
     let mut linked = linked_events(&q, &keys)?;
+    // Server-side records of other clients say nothing about the subject: when
+    // the case names the subject's addresses, only their requests are kept.
+    let ips: BTreeSet<String> = case
+        .config()
+        .subjects
+        .iter()
+        .filter(|s| s.kind == waybill_model::SubjectKind::Ip)
+        .map(|s| s.value.clone())
+        .collect();
+    if !ips.is_empty() {
+        for evs in linked.values_mut() {
+            evs.retain(|e| e.get("client_ip").is_none_or(|ip| ips.contains(ip)));
+        }
+    }
     let estimates: BTreeMap<String, (i64, i64)> =
         linked.iter().filter_map(|(sha, evs)| Some((sha.clone(), arrival_estimate(evs)?))).collect();
     let nearby = nearby_events(&q, &book, &estimates)?;
@@ -76,7 +90,23 @@ pub fn run(a: &AnalyzeArgs) -> Result<ExitStatus> {
         let mut json = serde_json::to_vec_pretty(&finding)?;
         json.push(b'\n');
         let path = case.write_finding(&sha, &json)?;
-        let shown = paths.first().cloned().unwrap_or_else(|| sha.clone());
+        // A content known only from records (a cache entry) is shown by its URL.
+        let shown = paths
+            .first()
+            .cloned()
+            .or_else(|| {
+                finding
+                    .arrival
+                    .as_ref()
+                    .and_then(|a| {
+                        evs.iter().find(|e| {
+                            e.get("record") == Some(a.record.as_str()) && e.get("source") == Some(a.source.as_str())
+                        })
+                    })
+                    .and_then(|e| e.get("url"))
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| sha.clone());
         let arrival = finding.arrival.as_ref().map_or("-", |a| a.ts.as_str());
         if a.json {
             let doc = serde_json::json!({
@@ -178,8 +208,25 @@ fn coverage(q: &Query, book: &Rulebook, case: &Case) -> Result<Vec<Coverage>> {
             });
         }
     }
+    // Formats read one record per file (a cache entry, a Zone.Identifier
+    // stream): the folder of them covers the span of all of them together.
+    let mut merged: BTreeMap<String, Coverage> = BTreeMap::new();
+    out.retain(|c| {
+        if !PER_ENTRY_FORMATS.contains(&c.format.as_str()) {
+            return true;
+        }
+        let m = merged.entry(c.format.clone()).or_insert_with(|| Coverage { columns: BTreeSet::new(), ..c.clone() });
+        m.from = m.from.min(c.from);
+        m.to = m.to.max(c.to);
+        m.columns.extend(c.columns.iter().cloned());
+        false
+    });
+    out.extend(merged.into_values());
     Ok(out)
 }
+
+/// Formats whose inputs are single records (one file per entry).
+const PER_ENTRY_FORMATS: &[&str] = &["chrome.cache", "windows.zone_identifier"];
 
 /// Values per `IN` list: each chunk is one scan of the store, so chunks are
 /// large (DataFusion evaluates an `IN` list with a hash set). With 4,096 the
@@ -192,6 +239,7 @@ struct Keys {
     paths: Vec<String>,
     md5: Option<String>,
     sha1: Option<String>,
+    size: Option<i64>,
 }
 
 fn in_list<'a>(values: impl IntoIterator<Item = &'a str>) -> String {
@@ -205,7 +253,7 @@ fn file_keys<'a>(q: &Query, shas: impl Iterator<Item = &'a str>) -> Result<BTree
     let mut paths: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for chunk in shas.chunks(IN_CHUNK) {
         let (_, batches) = q.sql(&format!(
-            "SELECT sha256, path, md5, sha1 FROM content WHERE sha256 IN ({}) ORDER BY sha256, path",
+            "SELECT sha256, path, md5, sha1, size FROM content WHERE sha256 IN ({}) ORDER BY sha256, path",
             in_list(chunk.iter().copied())
         ))?;
         for b in batches {
@@ -215,8 +263,12 @@ fn file_keys<'a>(q: &Query, shas: impl Iterator<Item = &'a str>) -> Result<BTree
                 b.column(2).as_string::<i32>(),
                 b.column(3).as_string::<i32>(),
             );
+            let size = b.column(4).as_primitive::<arrow::datatypes::Int64Type>();
             for i in 0..b.num_rows() {
                 let Some(k) = keys.get_mut(s.value(i)) else { continue };
+                if !size.is_null(i) {
+                    k.size = Some(size.value(i));
+                }
                 paths.entry(s.value(i).to_owned()).or_default().insert(p.value(i).to_owned());
                 if !m.is_null(i) && is_hex(m.value(i), 32) {
                     k.md5 = Some(m.value(i).to_ascii_lowercase());
@@ -277,6 +329,57 @@ fn linked_events(q: &Query, keys: &BTreeMap<String, Keys>) -> Result<BTreeMap<St
             push_to(&mut linked, to, &e);
         }
     }
+    // Download records name the file by its full path on the device (and may
+    // have no hash): linked when that path ends with the file's path in the
+    // tree, unless the record's own hash says it is other content.
+    let mut by_tail: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+    for (sha, k) in keys {
+        for p in &k.paths {
+            by_tail.entry(path_key(p)).or_default().insert(sha);
+        }
+    }
+    if !by_tail.is_empty() {
+        for e in events(q, "kind = 'browser.download' AND path IS NOT NULL")? {
+            let Some(full) = e.get("path").map(path_key) else { continue };
+            let mut to = BTreeSet::new();
+            for (tail, shas) in &by_tail {
+                let ends = full.ends_with(tail.as_str())
+                    && (full.len() == tail.len() || full.as_bytes()[full.len() - tail.len() - 1] == b'/');
+                if ends {
+                    to.extend(
+                        shas.iter().copied().filter(|sha| e.get("sha256").is_none_or(|h| h.eq_ignore_ascii_case(sha))),
+                    );
+                }
+            }
+            push_to(&mut linked, to, &e);
+        }
+    }
+    // A server log names no hash: a complete response (200) of exactly the
+    // file's size for a URL whose last segment is the file's name is that
+    // file's request (the way an examiner searches a log for it).
+    let mut by_name_size: BTreeMap<(String, i64), BTreeSet<&str>> = BTreeMap::new();
+    for (sha, k) in keys {
+        let Some(size) = k.size.filter(|s| *s > 0) else { continue };
+        for p in &k.paths {
+            if let Some(n) = p.rsplit(['/', '\\']).next().filter(|n| !n.is_empty()) {
+                by_name_size.entry((n.to_owned(), size)).or_default().insert(sha);
+            }
+        }
+    }
+    let sizes: BTreeSet<i64> = by_name_size.keys().map(|(_, s)| *s).collect();
+    let sizes: Vec<String> = sizes.iter().map(i64::to_string).collect();
+    for chunk in sizes.chunks(IN_CHUNK) {
+        let cond = format!("kind = 'http.request' AND status = 200 AND size IN ({})", chunk.join(", "));
+        for e in events(q, &cond)? {
+            let (Some(url), Some(size)) = (e.get("url"), e.get("size").and_then(|s| s.parse::<i64>().ok())) else {
+                continue;
+            };
+            let last = path_of(url).rsplit('/').next().unwrap_or("");
+            let name = percent_encoding::percent_decode_str(last).decode_utf8_lossy();
+            let to = by_name_size.get(&(name.into_owned(), size)).cloned().unwrap_or_default();
+            push_to(&mut linked, to, &e);
+        }
+    }
     // URLs those events name, in every form a log may write them.
     let mut by_url: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (sha, evs) in &linked {
@@ -331,6 +434,13 @@ fn linked_events(q: &Query, keys: &BTreeMap<String, Keys>) -> Result<BTreeMap<St
         v.dedup();
     }
     Ok(linked)
+}
+
+/// A path compared case-insensitively with `/` separators and no `file://` prefix.
+fn path_key(p: &str) -> String {
+    let p = p.strip_prefix("file://").unwrap_or(p);
+    let decoded = percent_encoding::percent_decode_str(p).decode_utf8_lossy();
+    decoded.replace('\\', "/").trim_start_matches('/').to_lowercase()
 }
 
 fn push_to(linked: &mut BTreeMap<String, Vec<Ev>>, to: BTreeSet<&str>, e: &Ev) {

@@ -143,5 +143,26 @@ fn load_files(case: &Case) -> Result<Vec<FileKeys>> {
             });
         }
     }
+    // Content known only from evidence records (a cache entry's body, a
+    // download's recorded hash, a provider's content hash) can be of interest
+    // too, even when no copy was found in a file tree.
+    let known: std::collections::BTreeSet<String> = files.iter().map(|f| f.sha256.to_ascii_lowercase()).collect();
+    let (_, batches) = q
+        .sql(
+            "SELECT lower(sha256) AS sha256, min(lower(md5)) AS md5, min(lower(sha1)) AS sha1 FROM events \
+             WHERE sha256 IS NOT NULL AND length(sha256) = 64 GROUP BY lower(sha256) ORDER BY 1",
+        )
+        .context("reading content hashes recorded in events")?;
+    for b in batches {
+        let (sha, md5, sha1) =
+            (b.column(0).as_string::<i32>(), b.column(1).as_string::<i32>(), b.column(2).as_string::<i32>());
+        for i in 0..b.num_rows() {
+            if known.contains(sha.value(i)) {
+                continue;
+            }
+            let opt = |a: &arrow::array::StringArray| (!a.is_null(i)).then(|| a.value(i).to_owned());
+            files.push(FileKeys { sha256: sha.value(i).to_owned(), md5: opt(md5), sha1: opt(sha1), pdq: None });
+        }
+    }
     Ok(files)
 }

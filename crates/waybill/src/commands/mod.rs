@@ -2,10 +2,12 @@
 
 mod analyze;
 mod case;
+mod demo;
 mod formats;
 mod hash;
 mod ingest;
 mod matching;
+mod simulate;
 mod sql;
 mod timeline;
 
@@ -25,6 +27,8 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Hash(a) => hash::run(&a),
         Command::Match(a) => matching::run(&a),
         Command::Analyze(a) => analyze::run(&a),
+        Command::Simulate(a) => simulate::run(&a),
+        Command::Demo(a) => demo::run(&a),
     }
 }
 

@@ -1,0 +1,317 @@
+//! waybill's scenario simulator: evidence bundles with known ground truth.
+//!
+//! A bundle is a folder with the evidence exactly as the real software writes
+//! it (web server access logs in a chosen `LogFormat`, Chrome `History` and
+//! simple cache, Firefox `places.sqlite`, Zone.Identifier streams, a file tree
+//! of benign generated files), a reference hash set listing the files of
+//! interest, `case.toml` with the subjects, `bundle.json` saying how to ingest
+//! each input, and `truth.json` with the true delivery path of every file of
+//! interest. Each format has its own writer here; none of waybill's parsers is
+//! used, so a misreading shared by reader and writer cannot hide.
+//!
+//! Everything is drawn from the seed: the same seed and options give the same
+//! bytes.
+
+pub mod content;
+pub mod rng;
+pub mod scenario;
+pub mod world;
+pub mod write;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::rng::Rng;
+use crate::scenario::{Builder, Constraints, FileTruth, SCENARIOS};
+use crate::world::{Browser, Os};
+use crate::write::access::Noise;
+
+/// What to simulate.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// Scenario name (see [`SCENARIOS`]) or `mixed`.
+    pub scenario: String,
+    /// Seed.
+    pub seed: u64,
+    /// Background requests from other clients, spread over the server logs.
+    pub noise: u64,
+    /// Files of interest (episodes).
+    pub files: usize,
+}
+
+/// A simulation that could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// Unknown scenario.
+    #[error("unknown scenario {0:?} (see `waybill simulate --list`)")]
+    Scenario(String),
+    /// The output folder exists and is not empty.
+    #[error("{0} exists and is not empty")]
+    NotEmpty(PathBuf),
+    /// Writing a file failed.
+    #[error("writing {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// Writing an SQLite database failed.
+    #[error("writing {path}: {source}")]
+    Sqlite {
+        /// The database.
+        path: PathBuf,
+        /// The error.
+        source: rusqlite::Error,
+    },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SimError + '_ {
+    move |source| SimError::Io { path: path.to_owned(), source }
+}
+
+/// One input of the bundle and how to ingest it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanInput {
+    /// Path relative to the bundle.
+    pub path: String,
+    /// Ingest as a file tree (`ingest --files`).
+    #[serde(default)]
+    pub files: bool,
+    /// `--device`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    /// `--log-format`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<String>,
+}
+
+/// `bundle.json`: how to build the case from the bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// `waybill.bundle/1`.
+    pub schema: String,
+    /// Scenario.
+    pub scenario: String,
+    /// Seed.
+    pub seed: u64,
+    /// Inputs in ingest order.
+    pub inputs: Vec<PlanInput>,
+    /// Reference hash sets (relative paths).
+    pub hashsets: Vec<String>,
+}
+
+/// `truth.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TruthDoc {
+    /// `waybill.truth/1`.
+    pub schema: &'static str,
+    /// Scenario.
+    pub scenario: String,
+    /// Seed.
+    pub seed: u64,
+    /// The subject's address, device, browser.
+    pub subject: serde_json::Value,
+    /// Every file of interest.
+    pub files: Vec<FileTruth>,
+}
+
+/// What was written.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// The plan.
+    pub plan: Plan,
+    /// The truth.
+    pub truth: TruthDoc,
+    /// Server log lines written.
+    pub log_lines: u64,
+}
+
+/// The scenario names with their group and description, `mixed` last.
+pub fn list() -> Vec<(&'static str, &'static str, &'static str)> {
+    let mut v: Vec<_> = SCENARIOS.iter().map(|s| (s.name, s.group, s.about)).collect();
+    v.push(("mixed", "all", "one file of interest per scenario, cycling through all of them (Chrome on Linux)"));
+    v
+}
+
+/// 2026-01-05T08:00:00Z.
+const BASE: i64 = 1_767_600_000_000_000;
+
+/// Writes a bundle into `out` (created; must be empty if it exists).
+pub fn simulate(out: &Path, spec: &Spec) -> Result<Summary, SimError> {
+    let names: Vec<&'static str> = if spec.scenario == "mixed" {
+        SCENARIOS.iter().map(|s| s.name).collect()
+    } else {
+        match SCENARIOS.iter().find(|s| s.name == spec.scenario) {
+            Some(s) => vec![s.name],
+            None => return Err(SimError::Scenario(spec.scenario.clone())),
+        }
+    };
+    if out.exists() && std::fs::read_dir(out).map_err(io(out))?.next().is_some() {
+        return Err(SimError::NotEmpty(out.to_owned()));
+    }
+    let mut rng = Rng::new(spec.seed);
+    let epoch = BASE + rng.range(0, 300) * 86_400_000_000 + rng.range(0, 36_000) * 1_000_000;
+    let constraints = Constraints { cache: scenario::needs_cache(&spec.scenario) };
+    let device = scenario::device(&mut rng, constraints, epoch);
+    let mut b = Builder::new(&mut rng, device, epoch);
+    let mut t = epoch;
+    let files = spec.files.max(1);
+    // The subject's own background browsing grows slowly with the noise (each
+    // visit may write a cache entry file).
+    let background = usize::try_from((spec.noise / 50_000).min(40)).unwrap_or(40) + 3;
+    for k in 0..files {
+        b.background(t, background);
+        t = b.w.span.1 + rng.range(300_000_000, 1_800_000_000);
+        b.episode(names[k % names.len()], t, k);
+        t = b.w.span.1 + rng.range(1_800_000_000, 5_400_000_000);
+    }
+    b.background(t, 3);
+    b.w.noise_requests = spec.noise;
+    let (world, truths) = b.truths();
+    write_bundle(out, spec, &world, truths, &mut rng)
+}
+
+fn write_bundle(
+    out: &Path,
+    spec: &Spec,
+    w: &world::World,
+    truths: Vec<FileTruth>,
+    rng: &mut Rng,
+) -> Result<Summary, SimError> {
+    let ev = out.join("evidence");
+    std::fs::create_dir_all(&ev).map_err(io(&ev))?;
+    let mut inputs = Vec::new();
+    // Server logs, with the background spread over them.
+    let logged: Vec<(&String, &world::Host)> = w.hosts.iter().filter(|(_, h)| h.in_bundle).collect();
+    let per_host = spec.noise / (logged.len().max(1) as u64);
+    let mut log_lines = 0;
+    for (i, (name, host)) in logged.iter().enumerate() {
+        let dir = ev.join("server").join(name);
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let path = dir.join("access.log");
+        let mine: Vec<world::Request> = w.requests.iter().filter(|r| &&r.host == name).cloned().collect();
+        let noise = Noise::new(rng.fork(i as u64 + 100), per_host, w.span, name, host.noise_paths.clone());
+        log_lines += write::access::write_log(&path, host, mine, noise).map_err(io(&path))?;
+        inputs.push(PlanInput {
+            path: format!("evidence/server/{name}"),
+            files: false,
+            device: None,
+            log_format: Some(host.style.spec().to_owned()),
+        });
+    }
+    let d = &w.device;
+    let dev = ev.join(&d.name);
+    match d.browser {
+        Browser::Chrome(_) => {
+            let dir = dev.join("chrome");
+            std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+            if w.history_in_bundle {
+                let p = dir.join("History");
+                write::chrome::write(&p, d, &w.visits, &w.downloads)
+                    .map_err(|source| SimError::Sqlite { path: p.clone(), source })?;
+            }
+            if w.cache_in_bundle && d.os == Os::Linux && !w.cache.is_empty() {
+                let c = dir.join("Cache").join("Cache_Data");
+                write::cache::write(&c, d, &w.cache).map_err(io(&c))?;
+            }
+            inputs.push(PlanInput {
+                path: format!("evidence/{}/chrome", d.name),
+                files: false,
+                device: Some(d.name.clone()),
+                log_format: None,
+            });
+        }
+        Browser::Firefox(v) => {
+            let dir = dev.join("firefox");
+            std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+            let p = dir.join("places.sqlite");
+            write::firefox::write(&p, v, d, &w.visits, &w.downloads)
+                .map_err(|source| SimError::Sqlite { path: p.clone(), source })?;
+            inputs.push(PlanInput {
+                path: format!("evidence/{}/firefox", d.name),
+                files: false,
+                device: Some(d.name.clone()),
+                log_format: None,
+            });
+        }
+    }
+    if !w.markers.is_empty() {
+        let dir = dev.join("markers");
+        write::tree::write_markers(&dir, &w.markers).map_err(io(&dir))?;
+        inputs.push(PlanInput {
+            path: format!("evidence/{}/markers", d.name),
+            files: false,
+            device: Some(d.name.clone()),
+            log_format: None,
+        });
+    }
+    let tree = dev.join("tree");
+    std::fs::create_dir_all(&tree).map_err(io(&tree))?;
+    write::tree::write_files(&tree, d, &w.files).map_err(io(&tree))?;
+    inputs.push(PlanInput {
+        path: format!("evidence/{}/tree", d.name),
+        files: true,
+        device: Some(d.name.clone()),
+        log_format: None,
+    });
+
+    let mut set = String::from("# reference hash set (synthetic, benign files of interest), SHA-256\n");
+    let mut shas: Vec<&str> = truths.iter().map(|f| f.sha256.as_str()).collect();
+    shas.sort_unstable();
+    shas.dedup();
+    for s in shas {
+        set.push_str(s);
+        set.push('\n');
+    }
+    let set_path = out.join("reference-hashes.txt");
+    std::fs::write(&set_path, set).map_err(io(&set_path))?;
+
+    let case_toml = format!(
+        "[case]\nname = \"sim-{}-{}\"\ntz = \"UTC\"\ncreated_by = \"waybill-sim {}\"\n\n[[subject]]\nkind = \"ip\"\nvalue = \"{}\"\n\n[[subject]]\nkind = \"device\"\nvalue = \"{}\"\n\n[[subject]]\nkind = \"account\"\nvalue = \"{}\"\n",
+        spec.scenario,
+        spec.seed,
+        env!("CARGO_PKG_VERSION"),
+        w.subject_ip,
+        d.name,
+        d.user
+    );
+    let case_path = out.join("case.toml");
+    std::fs::write(&case_path, case_toml).map_err(io(&case_path))?;
+
+    let plan = Plan {
+        schema: "waybill.bundle/1".into(),
+        scenario: spec.scenario.clone(),
+        seed: spec.seed,
+        inputs,
+        hashsets: vec!["reference-hashes.txt".into()],
+    };
+    let browser = match d.browser {
+        Browser::Chrome(v) => format!("Chrome {v}"),
+        Browser::Firefox(v) => format!("Firefox {v}"),
+    };
+    let truth = TruthDoc {
+        schema: "waybill.truth/1",
+        scenario: spec.scenario.clone(),
+        seed: spec.seed,
+        subject: serde_json::json!({
+            "ip": w.subject_ip,
+            "device": d.name,
+            "os": match d.os { Os::Windows => "windows", Os::Linux => "linux" },
+            "browser": browser,
+            "clock_offset_s": d.clock_offset as f64 / 1e6,
+            "clock_drift_s_per_hour": d.drift_per_hour as f64 / 1e6,
+        }),
+        files: truths,
+    };
+    for (name, doc) in
+        [("bundle.json", serde_json::to_vec_pretty(&plan)), ("truth.json", serde_json::to_vec_pretty(&truth))]
+    {
+        let p = out.join(name);
+        let mut bytes = doc.map_err(|e| SimError::Io { path: p.clone(), source: e.into() })?;
+        bytes.push(b'\n');
+        std::fs::write(&p, bytes).map_err(io(&p))?;
+    }
+    Ok(Summary { plan, truth, log_lines })
+}

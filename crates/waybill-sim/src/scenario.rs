@@ -1,0 +1,725 @@
+//! The scenarios: what the subject did (or did not do) and how each file of
+//! interest reached the device, with every variant drawn from the seed.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::content;
+use crate::rng::Rng;
+use crate::world::{
+    Browser, CacheEntry, Device, Download, Fetch, Host, LogStyle, Marker, Micros, Os, Request, TreeFile, Visit,
+    VisitHow, World,
+};
+use crate::write::rfc3339;
+
+/// The answer waybill should reach for a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Truth {
+    /// The subject retrieved it.
+    UserInitiated,
+    /// It was delivered without the subject's act.
+    Automatic,
+}
+
+impl Truth {
+    /// The verdict name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UserInitiated => "user_initiated",
+            Self::Automatic => "automatic",
+        }
+    }
+}
+
+/// One scenario of the list.
+#[derive(Debug, Clone, Copy)]
+pub struct ScenarioInfo {
+    /// Name for `--scenario`.
+    pub name: &'static str,
+    /// deliberate, automatic, mixed or ambiguous.
+    pub group: &'static str,
+    /// What happens.
+    pub about: &'static str,
+    /// Needs Chrome's simple cache (Chrome on Linux).
+    needs_cache: bool,
+}
+
+/// Every scenario, in `simulate --list` order. `mixed` draws from all others.
+pub const SCENARIOS: &[ScenarioInfo] = &[
+    ScenarioInfo {
+        name: "search-download",
+        group: "deliberate",
+        about: "address-bar search, result click, download link click",
+        needs_cache: false,
+    },
+    ScenarioInfo {
+        name: "typed-download",
+        group: "deliberate",
+        about: "the file's URL typed into the address bar (no page, no referrer)",
+        needs_cache: false,
+    },
+    ScenarioInfo {
+        name: "repeated-download",
+        group: "deliberate",
+        about: "the same content downloaded twice, minutes to hours apart",
+        needs_cache: false,
+    },
+    ScenarioInfo {
+        name: "link-prefetch",
+        group: "automatic",
+        about: "a visited page prefetches the file (<link rel=prefetch>); it lands in the cache, never navigated",
+        needs_cache: true,
+    },
+    ScenarioInfo {
+        name: "embedded-image",
+        group: "automatic",
+        about: "an image embedded in a visited page, present only in the browser cache",
+        needs_cache: true,
+    },
+    ScenarioInfo {
+        name: "redirect-landing",
+        group: "automatic",
+        about: "a client and a server redirect land on a page that embeds the file",
+        needs_cache: true,
+    },
+    ScenarioInfo {
+        name: "auto-then-opened",
+        group: "mixed",
+        about: "an embedded image (automatic arrival) later opened in its own tab",
+        needs_cache: true,
+    },
+    ScenarioInfo {
+        name: "auto-then-downloaded",
+        group: "mixed",
+        about: "an embedded image cached automatically, later downloaded deliberately",
+        needs_cache: true,
+    },
+    ScenarioInfo {
+        name: "no-server-log",
+        group: "ambiguous",
+        about: "a deliberate download or an embedded image, with the server's log not obtained",
+        needs_cache: false,
+    },
+    ScenarioInfo {
+        name: "history-cleared",
+        group: "ambiguous",
+        about: "a deliberate download whose history and download rows were cleared",
+        needs_cache: false,
+    },
+];
+
+/// What evidence of a file the bundle holds.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Present {
+    /// The server log of the host that delivered the file.
+    pub server_log: bool,
+    /// That log records Fetch Metadata and the browser sent it.
+    pub fetch_metadata: bool,
+    /// Browser history covering the arrival.
+    pub history: bool,
+    /// Browser cache.
+    pub cache: bool,
+    /// A Zone.Identifier stream for the file.
+    pub zone_identifier: bool,
+    /// The file in the device's file tree.
+    pub tree: bool,
+}
+
+/// The ground truth of one file of interest.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileTruth {
+    /// SHA-256 of the content.
+    pub sha256: String,
+    /// Scenario that produced it.
+    pub scenario: &'static str,
+    /// The true answer.
+    pub truth: Truth,
+    /// When the content first reached the device (true UTC).
+    pub arrival: String,
+    /// How (download complete, cache write).
+    pub arrival_kind: &'static str,
+    /// Where it is: tree path or cache URL.
+    pub location: String,
+    /// What happened, in words.
+    pub story: String,
+    /// Evidence the bundle holds.
+    pub present: Present,
+    /// The discriminating evidence in the bundle (empty when none): the
+    /// subject's request for the file in a server log with Fetch Metadata.
+    pub discriminating: Vec<String>,
+}
+
+/// How the bundle's device is drawn.
+#[derive(Debug, Clone, Copy)]
+pub struct Constraints {
+    /// The simple cache is needed (Chrome on Linux).
+    pub cache: bool,
+}
+
+/// Draws the subject's device.
+pub fn device(rng: &mut Rng, c: Constraints, epoch: Micros) -> Device {
+    let user = *rng.pick(&["alice", "bob", "carol", "dana", "erin"]);
+    let os = if c.cache || rng.chance(0.5) { Os::Linux } else { Os::Windows };
+    let browser = if c.cache || rng.chance(0.7) {
+        Browser::Chrome(rng.range(120, 131) as u32)
+    } else if rng.chance(0.8) {
+        Browser::Firefox(rng.range(115, 133) as u32)
+    } else {
+        Browser::Firefox(78)
+    };
+    let name = match os {
+        Os::Windows => format!("LAPTOP-{}", rng.range(100, 999)),
+        Os::Linux => format!("{user}-laptop"),
+    };
+    Device {
+        name,
+        os,
+        user: user.to_owned(),
+        browser,
+        clock_offset: rng.range(-300_000_000, 300_000_000),
+        drift_per_hour: rng.range(-2_000_000, 2_000_000),
+        epoch,
+    }
+}
+
+/// A host's log style.
+fn style(rng: &mut Rng) -> LogStyle {
+    match rng.below(10) {
+        0..=4 => LogStyle::ApacheFetch,
+        5..=6 => LogStyle::NginxFetch,
+        _ => LogStyle::ApacheCombined,
+    }
+}
+
+fn host_of(url: &str) -> &str {
+    url.split("://").nth(1).and_then(|r| r.split(['/', '?', '#']).next()).unwrap_or("")
+}
+
+fn origin(url: &str) -> String {
+    format!("https://{}", host_of(url))
+}
+
+/// The schemeful site (scheme + registrable domain; the example domains have two labels).
+pub fn site(url: &str) -> String {
+    let h = host_of(url);
+    let labels: Vec<&str> = h.split('.').collect();
+    let reg = if labels.len() > 2 { labels[labels.len() - 2..].join(".") } else { h.to_owned() };
+    format!("https://{reg}")
+}
+
+fn target(url: &str) -> String {
+    let rest = url.split("://").nth(1).unwrap_or("");
+    rest.find('/').map_or_else(|| "/".to_owned(), |i| rest[i..].to_owned())
+}
+
+/// How a request was initiated (decides its Fetch Metadata and `Referer`).
+#[derive(Debug, Clone, Copy)]
+enum Init<'a> {
+    /// Address bar, bookmark: `Sec-Fetch-Site: none`, user activation.
+    Browser,
+    /// A click on a link in `from`.
+    Click(&'a str),
+    /// A navigation by script or redirect from `from`, without user activation.
+    Scripted(&'a str),
+    /// A subresource of `from`.
+    Sub(&'a str, &'static str),
+    /// `<link rel=prefetch>` in `from`.
+    Prefetch(&'a str),
+}
+
+/// One bundle under construction.
+pub struct Builder {
+    /// The world.
+    pub w: World,
+    rng: Rng,
+    files: Vec<FileTruth>,
+    /// Benign content already used (never twice).
+    bodies: u64,
+}
+
+impl Builder {
+    /// A builder for a device.
+    pub fn new(rng: &mut Rng, device: Device, epoch: Micros) -> Self {
+        let subject_ip = format!("203.0.113.{}", rng.range(10, 250));
+        Self {
+            w: World {
+                subject_ip,
+                device,
+                hosts: BTreeMap::new(),
+                requests: Vec::new(),
+                visits: Vec::new(),
+                downloads: Vec::new(),
+                cache: Vec::new(),
+                markers: Vec::new(),
+                files: Vec::new(),
+                history_in_bundle: true,
+                cache_in_bundle: true,
+                noise_requests: 0,
+                span: (epoch, epoch),
+            },
+            rng: rng.fork(1),
+            files: Vec::new(),
+            bodies: 0,
+        }
+    }
+
+    /// The files of interest so far.
+    pub fn truths(self) -> (World, Vec<FileTruth>) {
+        (self.w, self.files)
+    }
+
+    fn add_host(&mut self, host: &str, in_bundle: bool) {
+        let style = style(&mut self.rng);
+        let clock_offset = self.rng.range(-900_000, 900_000);
+        let tz_minutes = *self.rng.pick(&[0, 0, 60, -300, 330]);
+        self.w.hosts.insert(
+            host.to_owned(),
+            Host { style, clock_offset, tz_minutes, in_bundle, noise_paths: vec!["/".to_owned()] },
+        );
+    }
+
+    fn noise_path(&mut self, url: &str) {
+        let t = target(url);
+        if let Some(h) = self.w.hosts.get_mut(host_of(url))
+            && !h.noise_paths.contains(&t)
+        {
+            h.noise_paths.push(t);
+        }
+    }
+
+    fn fetch(&self, init: Init<'_>, url: &str) -> (Fetch, Option<String>) {
+        let b = self.w.device.browser;
+        let rel = |from: &str| {
+            if origin(from) == origin(url) {
+                "same-origin"
+            } else if site(from) == site(url) {
+                "same-site"
+            } else {
+                "cross-site"
+            }
+        };
+        // strict-origin-when-cross-origin.
+        let referrer =
+            |from: &str| if origin(from) == origin(url) { from.to_owned() } else { format!("{}/", origin(from)) };
+        let (mut f, r) = match init {
+            Init::Browser => (
+                Fetch {
+                    site: Some("none"),
+                    mode: Some("navigate"),
+                    dest: Some("document"),
+                    user: Some("?1"),
+                    ..Fetch::default()
+                },
+                None,
+            ),
+            Init::Click(from) => (
+                Fetch {
+                    site: Some(rel(from)),
+                    mode: Some("navigate"),
+                    dest: Some("document"),
+                    user: Some("?1"),
+                    ..Fetch::default()
+                },
+                Some(referrer(from)),
+            ),
+            Init::Scripted(from) => (
+                Fetch { site: Some(rel(from)), mode: Some("navigate"), dest: Some("document"), ..Fetch::default() },
+                Some(referrer(from)),
+            ),
+            Init::Sub(from, dest) => (
+                Fetch { site: Some(rel(from)), mode: Some("no-cors"), dest: Some(dest), ..Fetch::default() },
+                Some(referrer(from)),
+            ),
+            Init::Prefetch(from) => {
+                let (h, v) = b.prefetch_header();
+                let mut f =
+                    Fetch { site: Some(rel(from)), mode: Some("no-cors"), dest: Some("empty"), ..Fetch::default() };
+                if h == "x-moz" {
+                    f.x_moz = Some(v);
+                } else {
+                    f.purpose = Some(v);
+                }
+                (f, Some(referrer(from)))
+            }
+        };
+        if !b.sends_fetch_metadata() {
+            let (purpose, x_moz) = (f.purpose, f.x_moz);
+            f = Fetch { purpose, x_moz, ..Fetch::default() };
+        }
+        (f, r)
+    }
+
+    /// The subject's request, if the host is one whose log exists in the world.
+    fn request(&mut self, ts: Micros, url: &str, init: Init<'_>, bytes: u64) {
+        if !self.w.hosts.contains_key(host_of(url)) {
+            return;
+        }
+        let (fetch, referrer) = self.fetch(init, url);
+        let latency = self.rng.range(30_000, 250_000);
+        self.w.requests.push(Request {
+            ts: ts + latency,
+            client: self.w.subject_ip.clone(),
+            host: host_of(url).to_owned(),
+            target: target(url),
+            status: 200,
+            bytes,
+            referrer,
+            user_agent: self.w.device.browser.user_agent(self.w.device.os),
+            fetch,
+        });
+        self.extend_span(ts + latency);
+    }
+
+    fn extend_span(&mut self, t: Micros) {
+        self.w.span.0 = self.w.span.0.min(t);
+        self.w.span.1 = self.w.span.1.max(t);
+    }
+
+    fn visit(&mut self, ts: Micros, url: &str, how: VisitHow, from: Option<usize>) -> usize {
+        let from_url = from.map(|i| self.w.visits[i].url.clone());
+        let init = match (how, from_url.as_deref()) {
+            (VisitHow::Typed | VisitHow::Search | VisitHow::Bookmark, _) | (_, None) => Init::Browser,
+            (VisitHow::Link, Some(f)) => Init::Click(f),
+            (_, Some(f)) => Init::Scripted(f),
+        };
+        let bytes = self.rng.range(8_000, 120_000) as u64;
+        self.request(ts, url, init, bytes);
+        let search_term =
+            (how == VisitHow::Search).then(|| url.split("q=").nth(1).map(|q| q.replace('+', " "))).flatten();
+        let title = if how == VisitHow::Search {
+            format!("{} - Example Search", search_term.clone().unwrap_or_default())
+        } else {
+            let t = target(url);
+            let w = t.trim_matches('/').rsplit('/').next().unwrap_or("Home").to_owned();
+            if w.is_empty() { "Home".to_owned() } else { w }
+        };
+        self.w.visits.push(Visit { ts, url: url.to_owned(), title, how, from, search_term, cleared: false });
+        self.extend_span(ts);
+        self.w.visits.len() - 1
+    }
+
+    fn cached(&mut self, ts: Micros, page: &str, url: &str, init: Init<'_>, mime: &'static str, body: Arc<Vec<u8>>) {
+        self.request(ts, url, init, body.len() as u64);
+        let response = ts + self.rng.range(40_000, 900_000);
+        self.w.cache.push(CacheEntry {
+            top_site: site(page),
+            url: url.to_owned(),
+            request_time: ts,
+            response_time: response,
+            mime,
+            body,
+        });
+        self.extend_span(response);
+    }
+
+    /// A download; returns the end time and the tree path.
+    fn download(
+        &mut self,
+        ts: Micros,
+        page: Option<&str>,
+        url: &str,
+        name: &str,
+        body: Arc<Vec<u8>>,
+    ) -> (Micros, String) {
+        let init = page.map_or(Init::Browser, Init::Click);
+        self.request(ts, url, init, body.len() as u64);
+        let end = ts + self.rng.range(200_000, 4_000_000);
+        let page_url = page.unwrap_or("").to_owned();
+        let d = &self.w.device;
+        let target_path = d.download_path(name);
+        let tree_path = d.tree_path(name);
+        let opened = self.rng.chance(0.4).then(|| end + self.rng.range(5_000_000, 600_000_000));
+        let hash_recorded = self.rng.chance(0.8);
+        self.w.downloads.push(Download {
+            start: ts,
+            end,
+            chain: vec![url.to_owned()],
+            tab_url: page_url.clone(),
+            referrer: page_url,
+            target_path,
+            body: body.clone(),
+            hash_recorded,
+            mime: if name.ends_with(".png") { "image/png" } else { "text/plain" },
+            opened,
+            cleared: false,
+        });
+        self.w.files.push(TreeFile { path: tree_path.clone(), body, mtime: end });
+        if self.w.device.os == Os::Windows {
+            self.w.markers.push(Marker {
+                file_name: name.to_owned(),
+                referrer: page.map(str::to_owned),
+                host_url: url.to_owned(),
+            });
+        }
+        self.extend_span(end + 1_000_000);
+        (end, tree_path)
+    }
+
+    fn body(&mut self, image: bool) -> Arc<Vec<u8>> {
+        self.bodies += 1;
+        let mut r = self.rng.fork(self.bodies);
+        Arc::new(if image {
+            let w = r.range(48, 160) as u32;
+            let h = r.range(48, 120) as u32;
+            content::png(&mut r, w, h)
+        } else {
+            let n = r.range(20, 200) as usize;
+            content::text(&mut r, n)
+        })
+    }
+
+    /// Background browsing of the subject before an episode: unrelated pages,
+    /// their images (cached) and sometimes an unrelated download.
+    pub fn background(&mut self, t0: Micros, n: usize) {
+        let mut t = t0;
+        for k in 0..n {
+            t += self.rng.range(20_000_000, 240_000_000);
+            let host = format!("{}{}.example.org", content::word(&mut self.rng), self.rng.below(50));
+            let url = format!("https://{host}/{}/{}", content::word(&mut self.rng), self.rng.below(10_000));
+            let how = if k % 3 == 0 { VisitHow::Typed } else { VisitHow::Link };
+            let v = self.visit(t, &url, how, None);
+            let _ = v;
+            if matches!(self.w.device.browser, Browser::Chrome(_)) {
+                let img = format!("https://{host}/img/{}.png", self.rng.below(100_000));
+                let body = self.body(true);
+                self.cached(t + 300_000, &url, &img, Init::Sub(&url, "image"), "image/png", body);
+            }
+            if self.rng.chance(0.08) {
+                let body = self.body(false);
+                let file = format!("https://{host}/files/notes-{}.txt", self.rng.below(1000));
+                let name = format!("notes-{}.txt", self.rng.below(100_000));
+                self.download(t + 5_000_000, Some(&url), &file, &name, body);
+            }
+        }
+    }
+
+    fn present(&self, file_url: &str, tree: bool, zone: bool, history: bool, cache: bool) -> (Present, Vec<String>) {
+        let host = self.w.hosts.get(host_of(file_url));
+        let server_log = host.is_some_and(|h| h.in_bundle);
+        let fetch_metadata = server_log
+            && host.is_some_and(|h| h.style.logs_fetch_metadata())
+            && self.w.device.browser.sends_fetch_metadata();
+        let p = Present { server_log, fetch_metadata, history, cache, zone_identifier: zone, tree };
+        let mut d = Vec::new();
+        if fetch_metadata {
+            d.push(format!("Fetch Metadata of the subject's request for {file_url} in the server log"));
+        }
+        (p, d)
+    }
+
+    fn record(
+        &mut self,
+        scenario: &'static str,
+        truth: Truth,
+        body: &[u8],
+        (arrival, kind): (Micros, &'static str),
+        (location, story): (String, String),
+        present: (Present, Vec<String>),
+    ) {
+        self.files.push(FileTruth {
+            sha256: hex(&Sha256::digest(body)),
+            scenario,
+            truth,
+            arrival: rfc3339(arrival),
+            arrival_kind: kind,
+            location,
+            story,
+            present: present.0,
+            discriminating: present.1,
+        });
+    }
+
+    /// Runs one episode of `scenario` starting at `t0` (true time); `k` makes its hosts unique.
+    pub fn episode(&mut self, scenario: &'static str, t0: Micros, k: usize) {
+        let cache = self.w.cache_in_bundle
+            && matches!(self.w.device.browser, Browser::Chrome(_))
+            && self.w.device.os == Os::Linux;
+        if scenario == "no-server-log" {
+            // A deliberate download or an embedded image, from a host whose log was not obtained.
+            let inner = if cache && self.rng.chance(0.5) { "embedded-image" } else { "search-download" };
+            let hosts: Vec<String> = self.w.hosts.keys().cloned().collect();
+            let before = self.files.len();
+            self.episode(inner, t0, k);
+            for (name, h) in &mut self.w.hosts {
+                if !hosts.contains(name) {
+                    h.in_bundle = false;
+                }
+            }
+            for f in &mut self.files[before..] {
+                f.scenario = "no-server-log";
+                f.present.server_log = false;
+                f.present.fetch_metadata = false;
+                f.discriminating.clear();
+            }
+            return;
+        }
+        let w = content::word(&mut self.rng);
+        let host = format!("{w}{k}.example.net");
+        let server_log = self.rng.chance(0.85);
+        self.add_host(&host, server_log);
+        let section = content::word(&mut self.rng);
+        let page = format!("https://{host}/{section}/");
+        let history = self.w.history_in_bundle;
+        let windows = self.w.device.os == Os::Windows;
+        match scenario {
+            "search-download" | "history-cleared" => {
+                let q = format!("{w} {section}");
+                let s = format!("https://search.example.com/search?q={}", q.replace(' ', "+"));
+                let sv = self.visit(t0, &s, VisitHow::Search, None);
+                let t1 = t0 + self.rng.range(3_000_000, 25_000_000);
+                let pv = self.visit(t1, &page, VisitHow::Link, Some(sv));
+                let _ = pv;
+                let name = format!("{w}-{section}-{}.txt", self.rng.below(1000));
+                let url = format!("{page}{name}");
+                let body = self.body(false);
+                let t2 = t1 + self.rng.range(4_000_000, 90_000_000);
+                let (end, path) = self.download(t2, Some(&page), &url, &name, body.clone());
+                self.noise_path(&page);
+                self.noise_path(&url);
+                let cleared = scenario == "history-cleared";
+                if cleared {
+                    let from = self.w.visits.len().saturating_sub(2);
+                    for v in &mut self.w.visits[from..] {
+                        v.cleared = true;
+                    }
+                    if let Some(d) = self.w.downloads.last_mut() {
+                        d.cleared = true;
+                    }
+                }
+                let story = if cleared {
+                    "searched, clicked a result and downloaded the file; the history and download rows were later cleared"
+                } else {
+                    "searched, clicked a result and downloaded the file"
+                };
+                let pr = self.present(&url, true, windows, history && !cleared, false);
+                self.record(
+                    scenario,
+                    Truth::UserInitiated,
+                    &body,
+                    (end, "download complete"),
+                    (path, story.into()),
+                    pr,
+                );
+            }
+            "typed-download" => {
+                let name = format!("{w}-{}.txt", self.rng.below(1000));
+                let url = format!("{page}{name}");
+                let body = self.body(false);
+                let (end, path) = self.download(t0, None, &url, &name, body.clone());
+                self.noise_path(&url);
+                let pr = self.present(&url, true, windows, history, false);
+                self.record(
+                    scenario,
+                    Truth::UserInitiated,
+                    &body,
+                    (end, "download complete"),
+                    (path, "typed the file's URL into the address bar".into()),
+                    pr,
+                );
+            }
+            "repeated-download" => {
+                self.visit(t0, &page, VisitHow::Typed, None);
+                let name = format!("{w}-{}.txt", self.rng.below(1000));
+                let url = format!("{page}{name}");
+                let body = self.body(false);
+                let t1 = t0 + self.rng.range(5_000_000, 60_000_000);
+                let (end, path) = self.download(t1, Some(&page), &url, &name, body.clone());
+                let t2 = end + self.rng.range(600_000_000, 5_400_000_000);
+                self.visit(t2, &page, VisitHow::Typed, None);
+                let again = name.replacen('.', " (1).", 1);
+                let delay = self.rng.range(5_000_000, 60_000_000);
+                self.download(t2 + delay, Some(&page), &url, &again, body.clone());
+                self.noise_path(&url);
+                let pr = self.present(&url, true, windows, history, false);
+                self.record(
+                    scenario,
+                    Truth::UserInitiated,
+                    &body,
+                    (end, "download complete"),
+                    (path, "opened the page and downloaded the file, then again later".into()),
+                    pr,
+                );
+            }
+            "link-prefetch" | "embedded-image" | "redirect-landing" | "auto-then-opened" | "auto-then-downloaded" => {
+                let mut landing = page.clone();
+                if scenario == "redirect-landing" {
+                    let start = format!("https://www{k}.example.com/");
+                    let v0 = self.visit(t0, &start, VisitHow::Typed, None);
+                    let ad = format!("https://ads{k}.example.org/r?id={}", self.rng.below(1_000_000));
+                    let delay = self.rng.range(800_000, 3_000_000);
+                    let v1 = self.visit(t0 + delay, &ad, VisitHow::ClientRedirect, Some(v0));
+                    landing = format!("https://{host}/promo/{}/", self.rng.below(1000));
+                    let delay = self.rng.range(3_100_000, 4_000_000);
+                    let v2 = self.visit(t0 + delay, &landing, VisitHow::ServerRedirect, Some(v1));
+                    let _ = v2;
+                } else {
+                    let q = format!("{w} {section}");
+                    let s = format!("https://search.example.com/search?q={}", q.replace(' ', "+"));
+                    let sv = self.visit(t0, &s, VisitHow::Search, None);
+                    let delay = self.rng.range(3_000_000, 20_000_000);
+                    self.visit(t0 + delay, &page, VisitHow::Link, Some(sv));
+                }
+                let t1 = self.w.visits.last().map_or(t0, |v| v.ts) + self.rng.range(200_000, 1_500_000);
+                let name = format!("{}-{}.png", content::word(&mut self.rng), self.rng.below(100_000));
+                let url = format!("https://{host}/img/{name}");
+                let body = self.body(true);
+                let init =
+                    if scenario == "link-prefetch" { Init::Prefetch(&landing) } else { Init::Sub(&landing, "image") };
+                self.cached(t1, &landing, &url, init, "image/png", body.clone());
+                let arrival = self.w.cache.last().map_or(t1, |c| c.response_time);
+                self.noise_path(&landing);
+                self.noise_path(&url);
+                let how = match scenario {
+                    "link-prefetch" => "a page the subject visited prefetched the file; the subject never opened it",
+                    "redirect-landing" => "redirects carried the browser to a page that embeds the file",
+                    "auto-then-opened" => {
+                        "embedded in a visited page; the subject later opened the image in its own tab"
+                    }
+                    "auto-then-downloaded" => {
+                        "embedded in a visited page; the subject later downloaded it deliberately"
+                    }
+                    _ => "embedded in a page the subject visited; present only in the cache",
+                };
+                let mut truth = Truth::Automatic;
+                let mut location = url.clone();
+                let mut arrival_at = arrival;
+                let mut kind = "cache write";
+                let mut tree = false;
+                if scenario == "auto-then-opened" {
+                    let pv = self.w.visits.len() - 1;
+                    let delay = self.rng.range(60_000_000, 1_200_000_000);
+                    self.visit(arrival + delay, &url, VisitHow::Link, Some(pv));
+                    // Served from the cache: no new request (the visit's request is dropped).
+                    self.w.requests.retain(|r| !(r.target == target(&url) && r.fetch.dest == Some("document")));
+                }
+                if scenario == "auto-then-downloaded" {
+                    let t2 = arrival + self.rng.range(120_000_000, 1_800_000_000);
+                    let dl_name = format!("saved-{name}");
+                    let (end, path) = self.download(t2, Some(&landing), &url, &dl_name, body.clone());
+                    truth = Truth::UserInitiated;
+                    location = path;
+                    arrival_at = end;
+                    kind = "download complete";
+                    tree = true;
+                }
+                let pr = self.present(&url, tree, windows && tree, history, cache);
+                self.record(scenario, truth, &body, (arrival_at, kind), (location, how.into()), pr);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Lower-case hex.
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Does `name` need Chrome's simple cache?
+pub fn needs_cache(name: &str) -> bool {
+    name == "mixed" || SCENARIOS.iter().any(|s| s.name == name && s.needs_cache)
+}

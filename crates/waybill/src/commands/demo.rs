@@ -1,0 +1,140 @@
+//! `waybill demo`: the whole job on a simulated mixed case.
+//!
+//! Each step runs this same executable as a subprocess, exactly as a user would
+//! type it, so the case's custody log records real command lines.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, Result, bail};
+use waybill_sim::{Plan, Spec, list, simulate};
+
+use crate::args::DemoArgs;
+use crate::exit::ExitStatus;
+
+/// Runs the demo.
+pub fn run(a: &DemoArgs) -> Result<ExitStatus> {
+    let started = std::time::Instant::now();
+    let bundle = a.out.join("bundle");
+    let case = a.out.join("case");
+    clear_previous(&a.out)?;
+    let mut out = std::io::stdout().lock();
+    let files = list().len() - 1;
+    let spec = Spec { scenario: "mixed".into(), seed: a.seed, noise: a.noise, files };
+    let summary = simulate(&bundle, &spec)?;
+    writeln!(
+        out,
+        "simulated {} ({} inputs, {} server log lines, {} files of interest; ground truth in truth.json)",
+        bundle.display(),
+        summary.plan.inputs.len(),
+        summary.log_lines,
+        summary.truth.files.len()
+    )?;
+    let exe = std::env::current_exe().context("locating the waybill executable")?;
+    let plan: Plan = summary.plan;
+    step(&exe, &mut out, "case new", &[s(&case), "--from".into(), s(&bundle.join("case.toml"))])?;
+    for input in &plan.inputs {
+        let mut args = vec!["ingest".into(), s(&case), "--json".into()];
+        if input.files {
+            args.extend(["--files".into(), s(&bundle.join(&input.path))]);
+        } else {
+            args.push(s(&bundle.join(&input.path)));
+        }
+        if let Some(d) = &input.device {
+            args.extend(["--device".into(), d.clone()]);
+        }
+        if let Some(f) = &input.log_format {
+            args.extend(["--log-format".into(), f.clone()]);
+        }
+        let doc: serde_json::Value = serde_json::from_str(&run_waybill(&exe, &args)?)
+            .with_context(|| format!("reading the output of waybill {}", args.join(" ")))?;
+        writeln!(out, "waybill ingest {} … {}", input.path, ingest_summary(&doc))?;
+    }
+    let mut args = vec![s(&case)];
+    for h in &plan.hashsets {
+        args.extend(["--hashset".into(), s(&bundle.join(h))]);
+    }
+    step(&exe, &mut out, "match", &args)?;
+    let table = run_waybill(&exe, &["analyze".into(), s(&case)])?;
+    writeln!(out, "\nfindings (waybill analyze {}):", case.display())?;
+    out.write_all(table.as_bytes())?;
+    writeln!(out, "\nground truth ({}):", bundle.join("truth.json").display())?;
+    for f in &summary.truth.files {
+        writeln!(out, "  {:<40}  {:<20}  {}", shorten(&f.location, 40), f.scenario, f.truth.as_str())?;
+    }
+    writeln!(
+        out,
+        "\nfindings: {}   case: {}   ({:.1} s)",
+        case.join("findings").display(),
+        case.display(),
+        started.elapsed().as_secs_f64()
+    )?;
+    Ok(ExitStatus::Success)
+}
+
+fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+fn shorten(text: &str, n: usize) -> String {
+    let count = text.chars().count();
+    if count <= n { text.to_owned() } else { format!("…{}", text.chars().skip(count - n + 1).collect::<String>()) }
+}
+
+/// Removes an earlier demo in `out` (only folders this command creates).
+fn clear_previous(out: &Path) -> Result<()> {
+    if !out.exists() {
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(out)
+        .with_context(|| format!("reading {}", out.display()))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    entries.sort();
+    let ours = |p: &PathBuf| p.file_name().is_some_and(|n| n == "bundle" || n == "case");
+    if !entries.iter().all(ours) {
+        bail!("{} exists and holds more than an earlier demo (bundle/, case/); choose another folder", out.display());
+    }
+    let is_demo = out.join("bundle/truth.json").exists() || !out.join("bundle").exists();
+    let is_case = out.join("case/case.toml").exists() || !out.join("case").exists();
+    if !(is_demo && is_case) {
+        bail!("{} does not look like an earlier demo; choose another folder", out.display());
+    }
+    for e in entries {
+        std::fs::remove_dir_all(&e).with_context(|| format!("removing {}", e.display()))?;
+    }
+    Ok(())
+}
+
+/// `2,048 inputs (chrome.cache 2,047, chrome.history 1): 2,423 events, 0 rejects`.
+fn ingest_summary(doc: &serde_json::Value) -> String {
+    let mut formats: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    let (mut events, mut rejects, mut inputs) = (0, 0, 0);
+    for i in doc["inputs"].as_array().into_iter().flatten().filter(|i| i["status"] == "ingested") {
+        inputs += 1;
+        *formats.entry(i["format"].as_str().unwrap_or("?")).or_default() += 1;
+        events += i["events"].as_u64().unwrap_or(0);
+        rejects += i["rejects"].as_u64().unwrap_or(0);
+    }
+    let formats: Vec<String> = formats.iter().map(|(f, n)| format!("{f} {n}")).collect();
+    let unit = if inputs == 1 { "input" } else { "inputs" };
+    format!("{inputs} {unit} ({}): {events} events, {rejects} rejects", formats.join(", "))
+}
+
+fn run_waybill(exe: &Path, args: &[String]) -> Result<String> {
+    let o = Command::new(exe).args(args).output().with_context(|| format!("running {}", exe.display()))?;
+    if !o.status.success() {
+        bail!("waybill {} failed:\n{}", args.join(" "), String::from_utf8_lossy(&o.stderr));
+    }
+    Ok(String::from_utf8_lossy(&o.stdout).into_owned())
+}
+
+fn step(exe: &Path, out: &mut impl std::io::Write, name: &str, args: &[String]) -> Result<()> {
+    let mut full: Vec<String> = name.split(' ').map(str::to_owned).collect();
+    full.extend(args.iter().cloned());
+    let text = run_waybill(exe, &full)?;
+    let last = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    writeln!(out, "waybill {name} … {last}")?;
+    Ok(())
+}
