@@ -222,7 +222,12 @@ pub fn analyze(
     let uncertainty = |e: &Ev| uncertainty_us.get(e.col("clock")).copied().unwrap_or(0);
     let arrival = pick_arrival(linked, &corrected);
     let arrival_ts = arrival.map(|(e, _)| corrected(e));
-    let own_delivery = delivery_bounds(linked, arrival, &corrected, &uncertainty);
+    let estimated: BTreeSet<&str> = clocks.iter().map(|c| c.clock.as_str()).collect();
+    let ordered = |x: &Ev, y: &Ev| {
+        let known = |e: &Ev| is_server(e) || estimated.contains(e.col("clock"));
+        x.col("clock") == y.col("clock") || known(x) && known(y)
+    };
+    let own_delivery = delivery_bounds(linked, arrival, &corrected, &uncertainty, &ordered);
 
     let mut items = Vec::new();
     let mut evidence_meta: Vec<(String, Vec<EvRef>)> = Vec::new();
@@ -341,6 +346,10 @@ const DELIVERIES: &[(&str, Option<&str>)] = &[
     ("browser.cache_entry", None),
 ];
 
+/// How far (µs) two pairs of one clock may differ and still agree on its
+/// offset: server logs keep whole seconds, and a response takes time.
+const PAIR_TOLERANCE_US: i64 = 2_500_000;
+
 /// Slack (µs) between a delivery's last request and its arrival record, beyond
 /// the clocks' own uncertainty (server logs keep whole seconds).
 const DELIVERY_SLACK_US: i64 = 2_000_000;
@@ -354,27 +363,30 @@ fn delivery_bounds<'a>(
     arrival: Option<(&'a Ev, &'static str)>,
     corrected: &'a impl Fn(&Ev) -> i64,
     uncertainty: &'a impl Fn(&Ev) -> i64,
+    ordered: &'a impl Fn(&Ev, &Ev) -> bool,
 ) -> impl Fn(&Ev) -> bool + 'a {
     let bounds = arrival.map(|(a, _)| {
         let ta = corrected(a);
         let earlier = linked
             .iter()
             .filter(|e| {
-                DELIVERIES
-                    .iter()
-                    .any(|(k, phase)| e.col("kind") == *k && phase.is_none_or(|p| e.get("attrs.phase") == Some(p)))
+                ordered(e, a)
+                    && DELIVERIES
+                        .iter()
+                        .any(|(k, phase)| e.col("kind") == *k && phase.is_none_or(|p| e.get("attrs.phase") == Some(p)))
             })
             .map(corrected)
             .filter(|t| *t < ta - DELIVERY_SLACK_US)
             .max();
-        (ta + uncertainty(a), earlier)
+        (a, ta + uncertainty(a), earlier)
     });
     move |e: &Ev| match bounds {
         None => true,
         // A record without a time of its own (a Zone.Identifier stream is
-        // placed at its export file's mtime) cannot be ordered.
-        Some(_) if is_timeless(e) => true,
-        Some((upper, earlier)) => {
+        // placed at its export file's mtime) cannot be ordered, nor can two
+        // clocks whose offset is unknown (no pair tied them together).
+        Some((a, _, _)) if is_timeless(e) || !ordered(e, a) => true,
+        Some((_, upper, earlier)) => {
             let t = corrected(e);
             t - uncertainty(e) <= upper + DELIVERY_SLACK_US && earlier.is_none_or(|p| t > p + DELIVERY_SLACK_US)
         }
@@ -508,30 +520,50 @@ pub fn align_clocks(linked: &[Ev]) -> Vec<ClockEstimate> {
             Some((e, normalize(e.get("url")?), t, navigation))
         })
         .collect();
-    let mut pairs: Vec<(i64, usize, usize)> = Vec::new();
-    for (i, (_, url, t, navigation)) in clients.iter().enumerate() {
+    // Candidate pairs per client clock: (difference, client, server).
+    let mut pairs: BTreeMap<&str, Vec<(i64, usize, usize)>> = BTreeMap::new();
+    for (i, (e, url, t, navigation)) in clients.iter().enumerate() {
         for (j, (s, u)) in servers.iter().enumerate() {
             // A navigation is not the same moment as a subresource or
             // speculative request, when the log says which it was.
             let mode = s.get("fetch_mode");
             let compatible = !*navigation || mode.is_none_or(|m| m == "navigate") && s.get("purpose").is_none();
             if compatible && same_resource(url, u) {
-                pairs.push(((t - s.ts).abs(), i, j));
+                pairs.entry(e.col("clock")).or_default().push((t - s.ts, i, j));
             }
         }
     }
-    // Each event pairs once, nearest first.
-    pairs.sort_unstable();
-    let (mut used_c, mut used_s) = (vec![false; clients.len()], vec![false; servers.len()]);
+    // One offset explains every true pair of a clock: take the candidate
+    // offset that the most events agree with (one server request per client
+    // event), then the median of those pairs. A request nearest in time to the
+    // wrong client event (a cached image and, minutes later, its download)
+    // cannot outvote the pairs that agree.
     let mut samples: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
-    for (_, i, j) in pairs {
-        if used_c[i] || used_s[j] {
-            continue;
+    for (clock, mut cands) in pairs {
+        cands.sort_unstable();
+        let mut best: Option<(usize, i64, i64, Vec<i64>)> = None;
+        for &(d, _, _) in &cands {
+            let mut near: Vec<(i64, usize, usize)> =
+                cands.iter().filter(|(x, _, _)| (x - d).abs() <= PAIR_TOLERANCE_US).copied().collect();
+            near.sort_unstable_by_key(|(x, i, j)| ((x - d).abs(), *i, *j));
+            let (mut used_c, mut used_s) = (BTreeSet::new(), BTreeSet::new());
+            let mut diffs = Vec::new();
+            for (x, i, j) in near {
+                if !used_c.contains(&i) && !used_s.contains(&j) {
+                    used_c.insert(i);
+                    used_s.insert(j);
+                    diffs.push(x);
+                }
+            }
+            let spread: i64 = diffs.iter().map(|x| (x - d).abs()).sum();
+            let key = (diffs.len(), -spread, -d.abs());
+            if best.as_ref().is_none_or(|(n, sp, ad, _)| key > (*n, *sp, *ad)) {
+                best = Some((key.0, key.1, key.2, diffs));
+            }
         }
-        used_c[i] = true;
-        used_s[j] = true;
-        let (e, _, t, _) = &clients[i];
-        samples.entry(e.col("clock")).or_default().push(t - servers[j].0.ts);
+        if let Some((_, _, _, diffs)) = best {
+            samples.insert(clock, diffs);
+        }
     }
     samples
         .into_iter()

@@ -15,6 +15,7 @@
 pub mod content;
 pub mod rng;
 pub mod scenario;
+pub mod score;
 pub mod world;
 pub mod write;
 
@@ -100,6 +101,36 @@ pub struct Plan {
     pub inputs: Vec<PlanInput>,
     /// Reference hash sets (relative paths).
     pub hashsets: Vec<String>,
+}
+
+impl Plan {
+    /// The waybill command lines (without the program name) that build a case
+    /// at `case` from the bundle at `bundle`: `case new`, one `ingest` per
+    /// input, `match`.
+    pub fn commands(&self, bundle: &Path, case: &Path) -> Vec<Vec<String>> {
+        let s = |p: &Path| p.display().to_string();
+        let mut out = vec![vec!["case".into(), "new".into(), s(case), "--from".into(), s(&bundle.join("case.toml"))]];
+        for input in &self.inputs {
+            let mut args = vec!["ingest".into(), s(case)];
+            if input.files {
+                args.push("--files".into());
+            }
+            args.push(s(&bundle.join(&input.path)));
+            if let Some(d) = &input.device {
+                args.extend(["--device".into(), d.clone()]);
+            }
+            if let Some(f) = &input.log_format {
+                args.extend(["--log-format".into(), f.clone()]);
+            }
+            out.push(args);
+        }
+        let mut m = vec!["match".into(), s(case)];
+        for h in &self.hashsets {
+            m.extend(["--hashset".into(), s(&bundle.join(h))]);
+        }
+        out.push(m);
+        out
+    }
 }
 
 /// `truth.json`.

@@ -33,29 +33,20 @@ pub fn run(a: &DemoArgs) -> Result<ExitStatus> {
     )?;
     let exe = std::env::current_exe().context("locating the waybill executable")?;
     let plan: Plan = summary.plan;
-    step(&exe, &mut out, "case new", &[s(&case), "--from".into(), s(&bundle.join("case.toml"))])?;
-    for input in &plan.inputs {
-        let mut args = vec!["ingest".into(), s(&case), "--json".into()];
-        if input.files {
-            args.extend(["--files".into(), s(&bundle.join(&input.path))]);
+    for mut args in plan.commands(&bundle, &case) {
+        if args[0] == "ingest" {
+            args.push("--json".into());
+            let doc: serde_json::Value = serde_json::from_str(&run_waybill(&exe, &args)?)
+                .with_context(|| format!("reading the output of waybill {}", args.join(" ")))?;
+            let input = args.iter().skip(2).find(|a| !a.starts_with("--")).cloned().unwrap_or_default();
+            let shown = Path::new(&input).strip_prefix(&bundle).map_or(input.clone(), |p| p.display().to_string());
+            writeln!(out, "waybill ingest {shown} … {}", ingest_summary(&doc))?;
         } else {
-            args.push(s(&bundle.join(&input.path)));
+            let text = run_waybill(&exe, &args)?;
+            let last = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+            writeln!(out, "waybill {} … {last}", args[0])?;
         }
-        if let Some(d) = &input.device {
-            args.extend(["--device".into(), d.clone()]);
-        }
-        if let Some(f) = &input.log_format {
-            args.extend(["--log-format".into(), f.clone()]);
-        }
-        let doc: serde_json::Value = serde_json::from_str(&run_waybill(&exe, &args)?)
-            .with_context(|| format!("reading the output of waybill {}", args.join(" ")))?;
-        writeln!(out, "waybill ingest {} … {}", input.path, ingest_summary(&doc))?;
     }
-    let mut args = vec![s(&case)];
-    for h in &plan.hashsets {
-        args.extend(["--hashset".into(), s(&bundle.join(h))]);
-    }
-    step(&exe, &mut out, "match", &args)?;
     let table = run_waybill(&exe, &["analyze".into(), s(&case)])?;
     writeln!(out, "\nfindings (waybill analyze {}):", case.display())?;
     out.write_all(table.as_bytes())?;
@@ -128,13 +119,4 @@ fn run_waybill(exe: &Path, args: &[String]) -> Result<String> {
         bail!("waybill {} failed:\n{}", args.join(" "), String::from_utf8_lossy(&o.stderr));
     }
     Ok(String::from_utf8_lossy(&o.stdout).into_owned())
-}
-
-fn step(exe: &Path, out: &mut impl std::io::Write, name: &str, args: &[String]) -> Result<()> {
-    let mut full: Vec<String> = name.split(' ').map(str::to_owned).collect();
-    full.extend(args.iter().cloned());
-    let text = run_waybill(exe, &full)?;
-    let last = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
-    writeln!(out, "waybill {name} … {last}")?;
-    Ok(())
 }
