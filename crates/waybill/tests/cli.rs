@@ -535,3 +535,107 @@ fn analyze_chrome_search_then_download_without_server_log() {
     // evaluated (nothing linked by URL), not reported as gaps.
     assert!(!needs.contains(&"browser history of the subject's device covering the arrival"), "{needs:?}");
 }
+
+fn files_under(root: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(root).expect("under root").display().to_string();
+                out.push((rel, std::fs::read(&p).expect("read")));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn simulate_lists_scenarios_and_is_deterministic() {
+    let t = tempfile::tempdir().expect("temp");
+    let list = ok(t.path(), &["simulate", "--list"]);
+    let names: Vec<&str> = list.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    assert_eq!(
+        names,
+        [
+            "search-download",
+            "typed-download",
+            "repeated-download",
+            "link-prefetch",
+            "embedded-image",
+            "redirect-landing",
+            "auto-then-opened",
+            "auto-then-downloaded",
+            "no-server-log",
+            "history-cleared",
+            "mixed"
+        ]
+    );
+    let out = ok(t.path(), &["simulate", "a", "--seed", "42", "--noise", "500"]);
+    assert!(out.starts_with("wrote a ("), "{out}");
+    assert_eq!(out.lines().filter(|l| l.starts_with("  ")).count(), 10, "{out}");
+    ok(t.path(), &["simulate", "b", "--seed", "42", "--noise", "500"]);
+    let (a, b) = (files_under(&t.path().join("a")), files_under(&t.path().join("b")));
+    assert_eq!(a.iter().map(|(p, _)| p).collect::<Vec<_>>(), b.iter().map(|(p, _)| p).collect::<Vec<_>>());
+    assert!(a == b, "same seed, same bytes");
+    let names: Vec<&str> = a.iter().map(|(p, _)| p.as_str()).collect();
+    for expected in ["bundle.json", "case.toml", "reference-hashes.txt", "truth.json"] {
+        assert!(names.contains(&expected), "{names:?}");
+    }
+    assert!(names.iter().any(|p| p.ends_with("/chrome/History")), "{names:?}");
+    assert!(names.iter().any(|p| p.contains("/chrome/Cache/Cache_Data/") && p.ends_with("_0")), "{names:?}");
+    let truth: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.path().join("a/truth.json")).expect("truth")).expect("json");
+    assert_eq!(truth["schema"], "waybill.truth/1");
+    assert_eq!(truth["files"].as_array().map(Vec::len), Some(10));
+    // Another seed, other bytes; a bundle folder is never written over.
+    ok(t.path(), &["simulate", "c", "--seed", "43", "--noise", "500"]);
+    assert!(files_under(&t.path().join("c")) != a);
+    let r = waybill(t.path(), &["simulate", "a", "--seed", "1"]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("exists and is not empty"), "{}", r.stderr);
+    let r = waybill(t.path(), &["simulate", "d", "--scenario", "nope"]);
+    assert!(r.stderr.contains("unknown scenario \"nope\""), "{}", r.stderr);
+}
+
+#[test]
+fn demo_runs_the_whole_job_and_reruns_in_place() {
+    let t = tempfile::tempdir().expect("temp");
+    let out = ok(t.path(), &["demo", "d", "--noise", "2000"]);
+    assert!(out.starts_with("simulated d/bundle ("), "{out}");
+    assert!(out.contains("waybill case new … created case d/case (3 subjects, zone UTC)"), "{out}");
+    assert!(out.contains("waybill match … files of interest: 10"), "{out}");
+    let table: Vec<&str> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("findings (waybill analyze"))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert_eq!(table.len(), 10, "{out}");
+    assert!(table.iter().all(|l| l.contains("log10 LR")), "{out}");
+    let findings = std::fs::read_dir(t.path().join("d/case/findings")).expect("findings").count();
+    assert_eq!(findings, 10);
+    let truth: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.path().join("d/bundle/truth.json")).expect("truth")).expect("json");
+    // No decisive verdict contradicts the truth.
+    for f in truth["files"].as_array().expect("files") {
+        let sha = f["sha256"].as_str().expect("sha");
+        let finding: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(t.path().join(format!("d/case/findings/{sha}.json"))).expect("finding"),
+        )
+        .expect("json");
+        let verdict = finding["verdict"].as_str().expect("verdict");
+        assert!(verdict == "indeterminate" || verdict == f["truth"], "{sha}: {verdict} vs {}", f["truth"]);
+    }
+    // A rerun replaces the earlier demo; a folder holding anything else is refused.
+    ok(t.path(), &["demo", "d", "--noise", "2000"]);
+    std::fs::write(t.path().join("d/notes.txt"), "mine\n").expect("write");
+    let r = waybill(t.path(), &["demo", "d"]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("holds more than an earlier demo"), "{}", r.stderr);
+    assert!(t.path().join("d/notes.txt").exists());
+}

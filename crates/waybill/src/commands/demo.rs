@@ -44,7 +44,8 @@ pub fn run(a: &DemoArgs) -> Result<ExitStatus> {
         } else {
             let text = run_waybill(&exe, &args)?;
             let last = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
-            writeln!(out, "waybill {} … {last}", args[0])?;
+            let name = if args[0] == "case" { "case new" } else { args[0].as_str() };
+            writeln!(out, "waybill {name} … {last}")?;
         }
     }
     let table = run_waybill(&exe, &["analyze".into(), s(&case)])?;
