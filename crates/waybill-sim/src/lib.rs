@@ -211,6 +211,49 @@ fn write_bundle(
     truths: Vec<FileTruth>,
     rng: &mut Rng,
 ) -> Result<Summary, SimError> {
+    let interest: Vec<String> = truths.iter().map(|f| f.sha256.clone()).collect();
+    let (plan, log_lines) = write_world(out, spec, w, &interest, rng)?;
+    let d = &w.device;
+    let browser = match d.browser {
+        Browser::Chrome(v) => format!("Chrome {v}"),
+        Browser::Firefox(v) => format!("Firefox {v}"),
+    };
+    let truth = TruthDoc {
+        schema: "waybill.truth/1",
+        scenario: spec.scenario.clone(),
+        seed: spec.seed,
+        subject: serde_json::json!({
+            "ip": w.subject_ip,
+            "device": d.name,
+            "os": match d.os { Os::Windows => "windows", Os::Linux => "linux" },
+            "browser": browser,
+            "clock_offset_s": d.clock_offset as f64 / 1e6,
+            "clock_drift_s_per_hour": d.drift_per_hour as f64 / 1e6,
+        }),
+        files: truths,
+    };
+    write_json(&out.join("truth.json"), &truth)?;
+    Ok(Summary { plan, truth, log_lines })
+}
+
+fn write_json(p: &Path, doc: &impl Serialize) -> Result<(), SimError> {
+    let mut bytes =
+        serde_json::to_vec_pretty(doc).map_err(|e| SimError::Io { path: p.to_owned(), source: e.into() })?;
+    bytes.push(b'\n');
+    std::fs::write(p, bytes).map_err(io(p))
+}
+
+/// Writes the evidence of a world (built by a scenario or by hand, as the
+/// scenario tests do), the reference set listing `interest` (SHA-256),
+/// `case.toml` and `bundle.json` into `out`. Returns the plan and the number of
+/// server log lines.
+pub fn write_world(
+    out: &Path,
+    spec: &Spec,
+    w: &world::World,
+    interest: &[String],
+    rng: &mut Rng,
+) -> Result<(Plan, u64), SimError> {
     let ev = out.join("evidence");
     std::fs::create_dir_all(&ev).map_err(io(&ev))?;
     let mut inputs = Vec::new();
@@ -289,7 +332,7 @@ fn write_bundle(
     });
 
     let mut set = String::from("# reference hash set (synthetic, benign files of interest), SHA-256\n");
-    let mut shas: Vec<&str> = truths.iter().map(|f| f.sha256.as_str()).collect();
+    let mut shas: Vec<&str> = interest.iter().map(String::as_str).collect();
     shas.sort_unstable();
     shas.dedup();
     for s in shas {
@@ -318,31 +361,6 @@ fn write_bundle(
         inputs,
         hashsets: vec!["reference-hashes.txt".into()],
     };
-    let browser = match d.browser {
-        Browser::Chrome(v) => format!("Chrome {v}"),
-        Browser::Firefox(v) => format!("Firefox {v}"),
-    };
-    let truth = TruthDoc {
-        schema: "waybill.truth/1",
-        scenario: spec.scenario.clone(),
-        seed: spec.seed,
-        subject: serde_json::json!({
-            "ip": w.subject_ip,
-            "device": d.name,
-            "os": match d.os { Os::Windows => "windows", Os::Linux => "linux" },
-            "browser": browser,
-            "clock_offset_s": d.clock_offset as f64 / 1e6,
-            "clock_drift_s_per_hour": d.drift_per_hour as f64 / 1e6,
-        }),
-        files: truths,
-    };
-    for (name, doc) in
-        [("bundle.json", serde_json::to_vec_pretty(&plan)), ("truth.json", serde_json::to_vec_pretty(&truth))]
-    {
-        let p = out.join(name);
-        let mut bytes = doc.map_err(|e| SimError::Io { path: p.clone(), source: e.into() })?;
-        bytes.push(b'\n');
-        std::fs::write(&p, bytes).map_err(io(&p))?;
-    }
-    Ok(Summary { plan, truth, log_lines })
+    write_json(&out.join("bundle.json"), &plan)?;
+    Ok((plan, log_lines))
 }
