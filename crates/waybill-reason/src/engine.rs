@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use waybill_model::Timestamp;
 
 use crate::evaluate::{EvidenceItem, combine};
@@ -40,7 +40,7 @@ impl Ev {
 }
 
 /// One reference-set match of the file.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Matched {
     /// The set's name.
     pub set: String,
@@ -51,7 +51,7 @@ pub struct Matched {
 }
 
 /// The file of interest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileOfInterest {
     /// Its SHA-256.
     pub sha256: String,
@@ -78,7 +78,7 @@ pub struct Coverage {
 }
 
 /// A clock's estimated offset from the reference (server) clocks.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClockEstimate {
     /// The clock's name.
     pub clock: String,
@@ -91,7 +91,7 @@ pub struct ClockEstimate {
 }
 
 /// An event reference.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct EvRef {
     /// Manifest id.
     pub source: String,
@@ -100,7 +100,7 @@ pub struct EvRef {
 }
 
 /// The arrival.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Arrival {
     /// Corrected time.
     pub ts: String,
@@ -115,7 +115,7 @@ pub struct Arrival {
 }
 
 /// One link of the chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChainLink {
     /// Corrected time.
     pub ts: String,
@@ -132,7 +132,7 @@ pub struct ChainLink {
 }
 
 /// One evaluated rule.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
     /// Rule id.
     pub rule: String,
@@ -151,7 +151,7 @@ pub struct Evidence {
 }
 
 /// Evidence that could not be looked for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Gap {
     /// The rules it would decide (comma-separated).
     pub rule: String,
@@ -164,10 +164,10 @@ pub struct Gap {
 }
 
 /// A finding: `waybill.finding/1`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// Always `waybill.finding/1`.
-    pub schema: &'static str,
+    pub schema: String,
     /// The file.
     pub file: FileOfInterest,
     /// When and how it reached the subject.
@@ -175,7 +175,7 @@ pub struct Finding {
     /// Everything linked, in corrected time order.
     pub chain: Vec<ChainLink>,
     /// user_initiated, automatic or indeterminate.
-    pub verdict: &'static str,
+    pub verdict: String,
     /// Combined log10 LR.
     pub log10_lr: f64,
     /// Its sensitivity range.
@@ -314,7 +314,7 @@ pub fn analyze(
 
     let (chain, after_arrival) = build_chain(linked, arrival.map(|(e, _)| e), &corrected);
     Finding {
-        schema: SCHEMA,
+        schema: SCHEMA.to_owned(),
         file,
         arrival: arrival.map(|(e, what)| Arrival {
             ts: fmt_ts(corrected(e)),
@@ -324,7 +324,7 @@ pub fn analyze(
             what: what.into(),
         }),
         chain,
-        verdict: combined.verdict.as_str(),
+        verdict: combined.verdict.as_str().to_owned(),
         log10_lr: combined.log10_lr,
         log10_lr_range: combined.range,
         verbal: combined.verbal,

@@ -20,7 +20,7 @@
 //! Queries go through one DataFusion session ([`query::Query`]) over the
 //! tables `events`, `rejects` and `inputs`.
 
-mod atomic;
+pub mod atomic;
 pub mod chain;
 mod config;
 mod manifest;

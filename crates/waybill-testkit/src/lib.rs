@@ -312,3 +312,9 @@ pub fn ingest_tree(root: &Path, device: Option<&str>) -> Result<CollectedTree, I
         rejects: rejects.into_iter().map(|(_, r)| r).collect(),
     })
 }
+
+/// SHA-256 of bytes, lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -33,9 +33,11 @@ pub enum Command {
     Match(MatchArgs),
     /// Decide for every file of interest whether the subject retrieved it or it was delivered without their act.
     Analyze(AnalyzeArgs),
+    /// Write the case's reports: HTML, report.json, CASE/UCO JSON-LD, Timesketch JSONL.
+    Report(ReportArgs),
     /// Write a simulated evidence bundle with known ground truth (benign, synthetic).
     Simulate(SimulateArgs),
-    /// Simulate a mixed case and run the whole job on it: case new, ingest, match, analyze.
+    /// Simulate a mixed case and run the whole job on it: case new, ingest, match, analyze, report.
     Demo(DemoArgs),
 }
 
@@ -239,4 +241,39 @@ pub struct DemoArgs {
     /// Background requests in the server logs.
     #[arg(long, value_name = "EVENTS", default_value_t = 200_000)]
     pub noise: u64,
+}
+
+/// `waybill report`
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The case folder.
+    pub case: PathBuf,
+    /// Which reports, comma-separated: html, json, case, timesketch.
+    #[arg(long, value_delimiter = ',', default_value = "html,json,case,timesketch")]
+    pub format: Vec<ReportFormat>,
+    /// Output folder [default: CASE/report].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Timesketch: only the events linked to a finding (default: every event).
+    #[arg(long)]
+    pub only_linked: bool,
+    /// The rulebook the findings were made with, when not the built-in one (for the methodology).
+    #[arg(long, value_name = "DIR")]
+    pub rulebook: Option<PathBuf>,
+    /// Print what was written as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A report format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// `report.html`: self-contained, for people.
+    Html,
+    /// `report.json`: the case summary and every finding.
+    Json,
+    /// `case.jsonld`: CASE/UCO JSON-LD.
+    Case,
+    /// `timeline.jsonl`: Timesketch JSONL.
+    Timesketch,
 }

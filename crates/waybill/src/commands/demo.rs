@@ -1,4 +1,5 @@
-//! `waybill demo`: the whole job on a simulated mixed case.
+//! `waybill demo`: the whole job on a simulated mixed case: simulate, case
+//! new, ingest, match, analyze, report.
 //!
 //! Each step runs this same executable as a subprocess, exactly as a user would
 //! type it, so the case's custody log records real command lines.
@@ -55,9 +56,11 @@ pub fn run(a: &DemoArgs) -> Result<ExitStatus> {
     for f in &summary.truth.files {
         writeln!(out, "  {:<40}  {:<20}  {}", shorten(&f.location, 40), f.scenario, f.truth.as_str())?;
     }
+    run_waybill(&exe, &["report".into(), s(&case)])?;
     writeln!(
         out,
-        "\nfindings: {}   case: {}   ({:.1} s)",
+        "\nreport: {}   findings: {}   case: {}   ({:.1} s)",
+        case.join("report/report.html").display(),
         case.join("findings").display(),
         case.display(),
         started.elapsed().as_secs_f64()

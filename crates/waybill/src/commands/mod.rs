@@ -7,6 +7,7 @@ mod formats;
 mod hash;
 mod ingest;
 mod matching;
+mod report;
 mod simulate;
 mod sql;
 mod timeline;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Hash(a) => hash::run(&a),
         Command::Match(a) => matching::run(&a),
         Command::Analyze(a) => analyze::run(&a),
+        Command::Report(a) => report::run(&a),
         Command::Simulate(a) => simulate::run(&a),
         Command::Demo(a) => demo::run(&a),
     }

@@ -1,0 +1,498 @@
+//! The HTML report: one self-contained file (inline CSS and script, no
+//! network, no fonts, no images). The case summary, inputs and methodology are
+//! written as static HTML; the findings (overview and details) are drawn by
+//! the inline script from the data embedded in the page, so a report of
+//! 10,000 findings opens quickly: the overview is paginated and a finding's
+//! details (timeline, evidence, gaps) are drawn when opened. Reports of up to
+//! [`ALL_DETAILS`] findings draw every detail at once, for printing.
+
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+use crate::Report;
+
+/// Up to this many findings, every finding's details are drawn on load.
+pub const ALL_DETAILS: usize = 50;
+
+/// Chain events per finding carried into the page (the finding file has all).
+pub const CHAIN_LIMIT: usize = 80;
+
+/// Escapes text for HTML element content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// JSON safe inside `<script>`: `<`, `>` and `&` as `\u` escapes, and the
+/// line separators JavaScript once rejected.
+fn script_json(v: &Value) -> String {
+    let s = v.to_string();
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => o.push_str("\\u003c"),
+            '>' => o.push_str("\\u003e"),
+            '&' => o.push_str("\\u0026"),
+            '\u{2028}' => o.push_str("\\u2028"),
+            '\u{2029}' => o.push_str("\\u2029"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// The data the script draws from: compact arrays, chain capped at [`CHAIN_LIMIT`].
+fn data(r: &Report) -> Value {
+    let inputs: serde_json::Map<String, Value> =
+        r.case.inputs.iter().map(|i| (i.id.clone(), json!([i.path, i.format, i.clock, i.device]))).collect();
+    let findings: Vec<Value> = r
+        .findings
+        .iter()
+        .map(|f| {
+            let chain: Vec<Value> = f
+                .chain
+                .iter()
+                .take(CHAIN_LIMIT)
+                .map(|c| json!([c.ts, c.kind, c.role, c.source, c.record, c.summary]))
+                .collect();
+            json!({
+                "sha": f.file.sha256,
+                // A content known only from records is shown by the URL of its arrival.
+                "path": f.file.paths.first().cloned().or_else(|| arrival_url(f)).unwrap_or_default(),
+                "paths": f.file.paths,
+                "matched": f.file.matched.iter().map(|m| json!([m.set, m.by, m.distance])).collect::<Vec<_>>(),
+                "arrival": f.arrival.as_ref().map(|a| json!([a.ts, a.what, a.source, a.record])),
+                "verdict": f.verdict,
+                "lr": f.log10_lr,
+                "range": f.log10_lr_range,
+                "verbal": f.verbal,
+                "evidence": f.evidence.iter().map(|e| json!([
+                    e.rule, e.log10_lr, e.range, e.group, e.counted, e.explanation,
+                    e.events.iter().map(|x| json!([x.source, x.record])).collect::<Vec<_>>()
+                ])).collect::<Vec<_>>(),
+                "gaps": f.gaps.iter().map(|g| json!([g.needs, g.from, g.to, g.rule])).collect::<Vec<_>>(),
+                "after": f.after_arrival.iter().map(|c| json!([c.ts, c.kind, c.source, c.record, c.summary])).collect::<Vec<_>>(),
+                "chain": chain,
+                "chain_total": f.chain.len(),
+                "clocks": f.clocks.iter().map(|c| json!([c.clock, c.offset_s, c.uncertainty_s, c.pairs])).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({"inputs": inputs, "findings": findings, "all_details": r.findings.len() <= ALL_DETAILS})
+}
+
+/// The URL of the arrival event, from its chain summary (`url=…`).
+fn arrival_url(f: &waybill_reason::engine::Finding) -> Option<String> {
+    let a = f.arrival.as_ref()?;
+    let link = f.chain.iter().find(|l| l.source == a.source && l.record == a.record)?;
+    let rest = link.summary.split("url=").nth(1)?;
+    Some(rest.split(' ').next().unwrap_or(rest).to_owned())
+}
+
+fn row(o: &mut String, cells: &[String]) {
+    o.push_str("<tr>");
+    for c in cells {
+        let _ = write!(o, "<td>{c}</td>");
+    }
+    o.push_str("</tr>\n");
+}
+
+/// The whole page.
+pub fn render(r: &Report) -> String {
+    let c = &r.case;
+    let mut o = String::with_capacity(64 * 1024 + r.findings.len() * 3000);
+    let title = format!("waybill report — {}", c.name);
+    let _ = write!(
+        o,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src 'none'\">\n<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n",
+        esc(&title)
+    );
+    let _ = writeln!(
+        o,
+        "<header><h1>{}</h1><p class=\"sub\">Did the person retrieve each file of interest, or did infrastructure deliver it without their act? This report shows hashes, paths and metadata only; it never embeds or links to the content of a file of interest.</p></header>",
+        esc(&title)
+    );
+
+    // Case summary.
+    o.push_str("<section id=\"summary\"><h2>Case</h2><table class=\"kv\">\n");
+    row(&mut o, &["Case".into(), esc(&c.name)]);
+    row(&mut o, &["Examiner".into(), esc(c.examiner.as_deref().unwrap_or("—"))]);
+    let subjects: Vec<String> = c.subjects.iter().map(|(k, v)| format!("{}={}", esc(k), esc(v))).collect();
+    row(&mut o, &["Subjects".into(), if subjects.is_empty() { "—".into() } else { subjects.join(", ") }]);
+    row(&mut o, &["Default zone".into(), esc(&c.tz)]);
+    row(&mut o, &["Report written by".into(), esc(&c.tool)]);
+    row(&mut o, &["Integrity root".into(), format!("<code>{}</code>", esc(&c.integrity_root))]);
+    row(&mut o, &["manifest.jsonl SHA-256".into(), format!("<code>{}</code>", esc(&c.manifest_sha256))]);
+    row(
+        &mut o,
+        &[
+            "custody.jsonl SHA-256".into(),
+            format!("<code>{}</code> (before this report's own line)", esc(&c.custody_sha256)),
+        ],
+    );
+    row(&mut o, &["Rulebook SHA-256".into(), format!("<code>{}</code>", esc(&r.rulebook.sha256))]);
+    let counts = |v: &str| r.findings.iter().filter(|f| f.verdict == v).count();
+    row(
+        &mut o,
+        &[
+            "Findings".into(),
+            format!(
+                "{} files of interest: {} user-initiated, {} automatic, {} indeterminate",
+                r.findings.len(),
+                counts("user_initiated"),
+                counts("automatic"),
+                counts("indeterminate")
+            ),
+        ],
+    );
+    o.push_str("</table></section>\n");
+
+    // Findings (drawn by the script).
+    o.push_str("<section id=\"findings\"><h2>Findings</h2>\n<noscript><p>The findings table and timelines are drawn by the page's inline script; every finding is also in <code>report.json</code> and <code>findings/&lt;sha256&gt;.json</code>.</p></noscript>\n<div class=\"controls\"><label>Filter <input id=\"q\" type=\"search\" placeholder=\"path, SHA-256, verbal…\"></label> <label>Verdict <select id=\"v\"><option value=\"\">all</option><option>user_initiated</option><option>automatic</option><option>indeterminate</option></select></label> <span id=\"count\"></span> <button id=\"prev\" type=\"button\">◀</button> <span id=\"page\"></span> <button id=\"next\" type=\"button\">▶</button></div>\n<table class=\"grid\" id=\"overview\"><thead><tr><th data-k=\"path\">file</th><th data-k=\"arrival\">arrival (UTC)</th><th data-k=\"verdict\">verdict</th><th data-k=\"lr\">log10 LR [range]</th><th data-k=\"verbal\">verbal scale</th></tr></thead><tbody></tbody></table>\n<div id=\"details\"></div></section>\n");
+
+    let open = if c.inputs.len() <= 25 { " open" } else { "" };
+    let _ = write!(
+        o,
+        "<section id=\"inputs\"><h2>Evidence inputs</h2><details{open}><summary>{} inputs ({} records, {} events, {} rejects)</summary><div class=\"scroll\"><table",
+        c.inputs.len(),
+        c.inputs.iter().map(|i| i.records).sum::<u64>(),
+        c.inputs.iter().map(|i| i.events).sum::<u64>(),
+        c.inputs.iter().map(|i| i.rejects).sum::<u64>()
+    );
+    o.push_str(" class=\"grid\"><thead><tr><th>id</th><th>path</th><th>format</th><th>device / clock</th><th>bytes</th><th>SHA-256</th><th>records</th><th>events</th><th>rejects</th></tr></thead><tbody>\n");
+    for i in &c.inputs {
+        let _ = writeln!(
+            o,
+            "<tr id=\"input-{id}\"><td>{id}</td><td class=\"path\">{}</td><td>{}</td><td>{} / {}</td><td class=\"n\">{}</td><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            esc(&i.path),
+            esc(&i.format),
+            esc(i.device.as_deref().unwrap_or("—")),
+            esc(&i.clock),
+            i.size,
+            esc(&i.sha256),
+            i.records,
+            i.events,
+            i.rejects,
+            id = esc(&i.id),
+        );
+    }
+    o.push_str("</tbody></table></div></details></section>\n");
+    let _ = write!(
+        o,
+        "<section id=\"actions\"><h2>Actions on the case (custody log)</h2><details{}><summary>{} commands</summary><div class=\"scroll\"><table",
+        if c.actions.len() <= 25 { " open" } else { "" },
+        c.actions.len()
+    );
+    o.push_str(" class=\"grid\"><thead><tr><th>action</th><th>started</th><th>finished</th><th>tool</th><th>command</th></tr></thead><tbody>\n");
+    for a in &c.actions {
+        row(
+            &mut o,
+            &[
+                esc(&a.action),
+                esc(&a.started),
+                esc(&a.finished),
+                esc(&a.tool),
+                format!("<code>{}</code>", esc(&a.command.join(" "))),
+            ],
+        );
+    }
+    o.push_str("</tbody></table></div></details></section>\n");
+    methodology(&mut o, r);
+    let _ = write!(
+        o,
+        "<footer>Written by {} · integrity root <code>{}</code></footer>\n<script type=\"application/json\" id=\"wb-data\">{}</script>\n<script>{SCRIPT}</script>\n</body>\n</html>\n",
+        esc(&c.tool),
+        esc(&c.integrity_root),
+        script_json(&data(r))
+    );
+    o
+}
+
+fn methodology(o: &mut String, r: &Report) {
+    o.push_str("<section id=\"method\"><h2>Methodology</h2>\n");
+    o.push_str("<h3>Propositions</h3><p><b>Hu</b>: the subject initiated the retrieval of the file (searched, clicked, typed, downloaded, synced or opened it by their own act). <b>Ha</b>: the file reached the subject's device or account without their act (a messaging app's auto-download, a shared folder syncing, a browser prefetch, an embedded resource cached, a CDN or storage replication). Each finding reports the likelihood ratio LR = P(evidence | Hu) / P(evidence | Ha) as log10 LR: positive values support Hu, negative values support Ha. It is not a probability that either proposition is true.</p>\n");
+    o.push_str("<h3>Evaluation</h3><p>Every rule of the rulebook that fired contributes a log10 LR with a low–high range. Within one dependency group only the strongest item counts (rules in a group read the same underlying fact); groups add in log10. The sensitivity range adds the rules' low and high values. The verdict is <i>user_initiated</i> only when the whole range is at or above +1, <i>automatic</i> only when it is at or below −1, and <i>indeterminate</i> otherwise; one rule below LR 10 can never decide alone.</p>\n");
+    o.push_str("<table class=\"grid\"><thead><tr><th>|log10 LR|</th><th>LR</th><th>verbal (ENFSI guideline for evaluative reporting)</th></tr></thead><tbody>\n");
+    for (a, b, w) in [
+        ("< 0.3", "1–2", "no meaningful support for either proposition"),
+        ("0.3–1", "2–10", "weak support"),
+        ("1–2", "10–100", "moderate support"),
+        ("2–3", "100–1,000", "moderately strong support"),
+        ("3–4", "1,000–10,000", "strong support"),
+        ("4–6", "10,000–1,000,000", "very strong support"),
+        ("> 6", "> 1,000,000", "extremely strong support"),
+    ] {
+        row(o, &[a.into(), b.into(), w.into()]);
+    }
+    o.push_str("</tbody></table>\n");
+    o.push_str("<h3>Linking, arrival and clocks</h3><p>Events are tied to a file by any content hash, by download records and origin markers naming its path, by server responses of exactly its size for a URL ending in its name, and then by every event naming the same resource (URLs normalised). When the case names the subject's IP addresses, server records of other clients are set aside. The arrival is the first download completion, messaging media fetch, sync or cloud download, cache write, or else the earlier of the file's creation and modification times. Each device clock is aligned to the server logs from events that must be the same moment (a visit or download start and the server's navigation request; a cache write and the request that filled it): the offset most pairs agree on, then their median, with 1.4826 × MAD (at least 1 s) as uncertainty. Orderings the evaluation relies on must hold across that uncertainty; events on clocks that could not be aligned are not ordered against each other. Evidence of how the file arrived is taken from its own delivery only: later acts (opening it, a second download) are listed after the arrival and not weighed.</p>\n");
+    o.push_str("<h3>Gaps</h3><p>A rule that could not be evaluated because its deciding source is absent, does not cover the window, or does not record the deciding field becomes a gap naming that source and the window. The absence of an event counts as evidence only where the source that would show it is present and covers the window.</p>\n");
+    o.push_str("<h3>Rules</h3><div class=\"scroll\"><table class=\"grid\"><thead><tr><th>rule</th><th>log10 LR [range]</th><th>group</th><th>rationale</th><th>references</th></tr></thead><tbody>\n");
+    for rule in &r.rulebook.rules {
+        let refs: Vec<String> = rule.references.iter().map(|x| esc(x)).collect();
+        row(
+            o,
+            &[
+                format!("<b id=\"rule-{id}\">{id}</b><br>{}", esc(&rule.description), id = esc(&rule.id)),
+                format!("{:+.1} [{:+.1}, {:+.1}]", rule.log10_lr, rule.range[0], rule.range[1]),
+                esc(&rule.group),
+                esc(&rule.rationale),
+                refs.join("<br>"),
+            ],
+        );
+    }
+    o.push_str("</tbody></table></div>\n");
+    o.push_str("<h3>Limits</h3><ul><li>The values of the rules are expert estimates, checked against simulated cases (see the README's accuracy benchmark), not frequencies measured in casework.</li><li>Rules within different groups are treated as independent; where they are not, the combined LR overstates the evidence, which is why ranges and the ±1 decision threshold are wide.</li><li>Only the sources listed above were read; evidence that was never collected cannot be weighed (see each finding's gaps).</li><li>Times are in UTC; device times are corrected only where a clock could be aligned.</li><li>A verdict concerns how the content arrived, not what the person knew about it.</li></ul></section>\n");
+}
+
+const CSS: &str = r##"
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:1200px;padding:0 16px 40px;color:#1b1b1b;background:#fff}
+h1{font-size:22px;margin:18px 0 4px}h2{font-size:18px;border-bottom:2px solid #345;padding-bottom:3px;margin-top:28px}h3{font-size:15px;margin:18px 0 6px}
+.sub{color:#555;margin:0 0 10px}code{font:12px ui-monospace,Menlo,Consolas,monospace;word-break:break-all}
+table{border-collapse:collapse}table.grid{width:100%}table.grid th,table.grid td{border:1px solid #ccd;padding:3px 6px;vertical-align:top;text-align:left}
+table.grid th{background:#eef1f6;cursor:default}#overview th{cursor:pointer}table.kv td{padding:2px 10px 2px 0;vertical-align:top}table.kv td:first-child{color:#555;white-space:nowrap}
+td.n{text-align:right;font-variant-numeric:tabular-nums}td.path{word-break:break-all}.scroll{overflow-x:auto}
+.controls{margin:6px 0}.controls input{width:260px}
+.v-user_initiated{color:#8a1c1c;font-weight:600}.v-automatic{color:#1d5a2c;font-weight:600}.v-indeterminate{color:#555;font-weight:600}
+#overview tbody tr:hover{background:#f6f8fb;cursor:pointer}
+.finding{border:1px solid #99a;border-radius:4px;padding:8px 12px;margin:14px 0;break-inside:avoid-page}
+.finding h3{margin-top:4px;word-break:break-all}.muted{color:#666}.small{font-size:12px}
+svg text{font:11px system-ui,sans-serif}
+footer{margin-top:30px;color:#666;font-size:12px}
+@media print{.controls,#overview th{cursor:auto}.controls button{display:none}body{max-width:none}}
+"##;
+
+const SCRIPT: &str = r##"
+"use strict";
+(function () {
+  var D = JSON.parse(document.getElementById("wb-data").textContent);
+  var F = D.findings, I = D.inputs, PAGE = 100, page = 0, sortKey = "path", sortDir = 1;
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    if (attrs) { for (var k in attrs) { e.setAttribute(k, attrs[k]); } }
+    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    return e;
+  }
+  function svg(tag, attrs, text) {
+    var e = document.createElementNS("http://www.w3.org/2000/svg", tag);
+    for (var k in attrs) { e.setAttribute(k, attrs[k]); }
+    if (text !== undefined) { e.textContent = String(text); }
+    return e;
+  }
+  function fmt(x) { return (x >= 0 ? "+" : "") + x.toFixed(2); }
+  function lrText(f) { return fmt(f.lr) + " [" + fmt(f.range[0]) + ", " + fmt(f.range[1]) + "]"; }
+  function key(f, k) { return k === "arrival" ? (f.arrival ? f.arrival[0] : "") : k === "lr" ? f.lr : k === "path" ? (f.path || f.sha) : f[k]; }
+  function matches(f, q, v) {
+    if (v && f.verdict !== v) { return false; }
+    if (!q) { return true; }
+    var hay = (f.path + " " + f.sha + " " + f.verbal + " " + f.verdict).toLowerCase();
+    return hay.indexOf(q) >= 0;
+  }
+  function ref(src, rec) {
+    var a = el("a", { href: "#input-" + src, title: I[src] ? I[src][0] : src }, src + " " + rec);
+    return a;
+  }
+  function table(head, rows) {
+    var t = el("table", { "class": "grid" }), th = el("thead"), tr = el("tr");
+    head.forEach(function (h) { tr.appendChild(el("th", null, h)); });
+    th.appendChild(tr); t.appendChild(th);
+    var tb = el("tbody");
+    rows.forEach(function (r) {
+      var row = el("tr");
+      r.forEach(function (c) {
+        var td = el("td");
+        if (c instanceof Node) { td.appendChild(c); } else { td.textContent = String(c); }
+        row.appendChild(td);
+      });
+      tb.appendChild(row);
+    });
+    t.appendChild(tb);
+    return t;
+  }
+  function clockOf(src) { return I[src] ? I[src][2] : ""; }
+  function timeline(f) {
+    var pts = f.chain.map(function (c) { return { t: Date.parse(c[0]), kind: c[1], role: c[2], src: c[3], rec: c[4], sum: c[5], ts: c[0] }; })
+      .filter(function (p) { return !isNaN(p.t); });
+    if (!pts.length) { return el("p", { "class": "muted" }, "No linked events to draw."); }
+    var unc = {};
+    f.clocks.forEach(function (c) { unc[c[0]] = c[2] * 1000; });
+    var lanes = [];
+    pts.forEach(function (p) { if (lanes.indexOf(p.src) < 0) { lanes.push(p.src); } });
+    // The axis spans the delivery (everything but after-arrival acts); later
+    // acts far outside it are drawn at the right edge.
+    var core = pts.filter(function (p) { return p.role !== "after"; });
+    if (!core.length) { core = pts; }
+    var lo = Math.min.apply(null, core.map(function (p) { return p.t - (unc[clockOf(p.src)] || 0); }));
+    var hi = Math.max.apply(null, core.map(function (p) { return p.t + (unc[clockOf(p.src)] || 0); }));
+    if (f.arrival) { var at = Date.parse(f.arrival[0]); if (!isNaN(at)) { lo = Math.min(lo, at); hi = Math.max(hi, at); } }
+    if (hi - lo < 2000) { lo -= 1000; hi += 1000; }
+    var pad = (hi - lo) * 0.05; lo -= pad; hi += pad;
+    var beyond = pts.filter(function (p) { return p.t > hi; });
+    var W = 1000, L = 150, R = 20, H = 28 * lanes.length + 46;
+    var x = function (t) { return L + (Math.min(Math.max(t, lo), hi) - lo) / (hi - lo) * (W - L - R); };
+    var s = svg("svg", { viewBox: "0 0 " + W + " " + H, width: "100%", role: "img", "aria-label": "timeline of the linked events" });
+    lanes.forEach(function (src, i) {
+      var y = 22 + i * 28;
+      s.appendChild(svg("line", { x1: L, x2: W - R, y1: y, y2: y, stroke: "#dde", "stroke-width": 1 }));
+      var lab = src + (I[src] ? " " + I[src][1] : "");
+      s.appendChild(svg("text", { x: 4, y: y + 4 }, lab.length > 24 ? lab.slice(0, 23) + "…" : lab));
+    });
+    if (f.arrival) {
+      var ax = x(Date.parse(f.arrival[0]));
+      s.appendChild(svg("line", { x1: ax, x2: ax, y1: 8, y2: H - 26, stroke: "#b00", "stroke-width": 1.5, "stroke-dasharray": "4 3" }));
+      s.appendChild(svg("text", { x: Math.min(ax + 3, W - 120), y: 12, fill: "#b00" }, "arrival: " + f.arrival[1]));
+    }
+    var colours = { origin: "#2a5db0", transit: "#777", arrival: "#b00", after: "#3a8a3a" };
+    pts.forEach(function (p) {
+      var y = 22 + lanes.indexOf(p.src) * 28, cx = x(p.t), u = unc[clockOf(p.src)] || 0;
+      if (u > 0) {
+        s.appendChild(svg("line", { x1: x(p.t - u), x2: x(p.t + u), y1: y, y2: y, stroke: "#999", "stroke-width": 3, opacity: 0.6 }));
+      }
+      var c = svg("circle", { cx: cx, cy: y, r: 4.5, fill: colours[p.role] || "#777" });
+      c.appendChild(svg("title", {}, p.ts + "  " + p.kind + " (" + p.role + ")  " + p.src + " " + p.rec + "\n" + p.sum));
+      s.appendChild(c);
+    });
+    s.appendChild(svg("text", { x: L, y: H - 8 }, new Date(lo).toISOString()));
+    s.appendChild(svg("text", { x: W - R, y: H - 8, "text-anchor": "end" }, new Date(hi).toISOString()));
+    if (beyond.length) {
+      var last = Math.max.apply(null, beyond.map(function (p) { return p.t; }));
+      s.appendChild(svg("text", { x: (L + W - R) / 2, y: H - 8, "text-anchor": "middle", fill: "#3a8a3a" },
+        beyond.length + " later event(s) at the right edge, up to " + new Date(last).toISOString()));
+    }
+    return s;
+  }
+  function scaleBar(f) {
+    var W = 1000, H = 64, L = 20, R = 20, min = -6, max = 6;
+    var x = function (v) { return L + (Math.max(min, Math.min(max, v)) - min) / (max - min) * (W - L - R); };
+    var s = svg("svg", { viewBox: "0 0 " + W + " " + H, width: "100%", role: "img", "aria-label": "sensitivity range on the verbal scale" });
+    var bands = [[-6, -4, "#1d5a2c"], [-4, -3, "#2f7a3f"], [-3, -2, "#4f9a5c"], [-2, -1, "#7fbf88"], [-1, -0.3, "#c3e3c7"], [-0.3, 0.3, "#eeeeee"], [0.3, 1, "#f3cccc"], [1, 2, "#e39a9a"], [2, 3, "#cf6a6a"], [3, 4, "#b34040"], [4, 6, "#8a1c1c"]];
+    bands.forEach(function (b) { s.appendChild(svg("rect", { x: x(b[0]), y: 18, width: x(b[1]) - x(b[0]), height: 14, fill: b[2] })); });
+    [-6, -4, -3, -2, -1, 0, 1, 2, 3, 4, 6].forEach(function (v) {
+      s.appendChild(svg("text", { x: x(v), y: 46, "text-anchor": "middle" }, (v > 0 ? "+" : "") + v));
+    });
+    s.appendChild(svg("text", { x: L, y: 60 }, "← supports delivery without the subject's act"));
+    s.appendChild(svg("text", { x: W - R, y: 60, "text-anchor": "end" }, "supports user-initiated retrieval →"));
+    s.appendChild(svg("line", { x1: x(-1), x2: x(-1), y1: 14, y2: 36, stroke: "#000", "stroke-dasharray": "2 2" }));
+    s.appendChild(svg("line", { x1: x(1), x2: x(1), y1: 14, y2: 36, stroke: "#000", "stroke-dasharray": "2 2" }));
+    s.appendChild(svg("rect", { x: x(f.range[0]), y: 21, width: Math.max(2, x(f.range[1]) - x(f.range[0])), height: 8, fill: "#000", opacity: 0.75 }));
+    s.appendChild(svg("circle", { cx: x(f.lr), cy: 25, r: 6, fill: "#fff", stroke: "#000", "stroke-width": 2 }));
+    s.appendChild(svg("text", { x: x(f.lr), y: 12, "text-anchor": "middle" }, "log10 LR " + lrText(f)));
+    return s;
+  }
+  function detail(f) {
+    var d = el("div", { "class": "finding", id: "f-" + f.sha });
+    d.appendChild(el("h3", null, f.path || f.sha));
+    var p = el("p");
+    var v = el("span", { "class": "v-" + f.verdict }, f.verdict);
+    p.appendChild(v);
+    p.appendChild(document.createTextNode("  log10 LR " + lrText(f) + " — " + f.verbal));
+    d.appendChild(p);
+    var meta = el("p", { "class": "small muted" });
+    meta.textContent = "SHA-256 " + f.sha + (f.paths.length > 1 ? " · paths: " + f.paths.join(", ") : "") +
+      " · matched: " + f.matched.map(function (m) { return m[0] + " by " + m[1] + (m[2] ? " (distance " + m[2] + ")" : ""); }).join(", ") +
+      (f.arrival ? " · arrival " + f.arrival[0] + " (" + f.arrival[1] + ", " + f.arrival[2] + " " + f.arrival[3] + ")" : " · no arrival found");
+    d.appendChild(meta);
+    d.appendChild(el("h4", null, "Sensitivity range on the verbal scale"));
+    d.appendChild(scaleBar(f));
+    d.appendChild(el("h4", null, "Delivery chain" + (f.chain_total > f.chain.length ? " (first " + f.chain.length + " of " + f.chain_total + " events; all in the finding file)" : "")));
+    d.appendChild(timeline(f));
+    if (f.clocks.length) {
+      d.appendChild(table(["clock", "offset (s)", "uncertainty (s)", "pairs"], f.clocks.map(function (c) { return [c[0], c[1], c[2], c[3]]; })));
+    }
+    d.appendChild(el("h4", null, "Evidence"));
+    if (f.evidence.length) {
+      d.appendChild(table(["rule", "log10 LR [range]", "group", "counted", "explanation", "events"], f.evidence.map(function (e) {
+        var evs = el("span");
+        e[6].forEach(function (x, i) { if (i) { evs.appendChild(el("br")); } evs.appendChild(ref(x[0], x[1])); });
+        return [el("a", { href: "#rule-" + e[0] }, e[0]), fmt(e[1]) + " [" + fmt(e[2][0]) + ", " + fmt(e[2][1]) + "]", e[3], e[4] ? "yes" : "no (a stronger item of its group counts)", e[5], evs];
+      })));
+    } else {
+      d.appendChild(el("p", { "class": "muted" }, "No rule fired."));
+    }
+    d.appendChild(el("h4", null, "Gaps: evidence that would decide it"));
+    if (f.gaps.length) {
+      var gd = el("details"), gs = el("summary", null, f.gaps.length + " source(s) absent or not covering the arrival: " +
+        f.gaps.map(function (g) { return g[0]; }).join("; "));
+      gd.appendChild(gs);
+      gd.appendChild(table(["needs", "from", "to", "rules"], f.gaps.map(function (g) { return [g[0], g[1] || "—", g[2] || "—", g[3]]; })));
+      d.appendChild(gd);
+    } else {
+      d.appendChild(el("p", { "class": "muted" }, "None."));
+    }
+    d.appendChild(el("h4", null, "After the arrival (not weighed)"));
+    if (f.after.length) {
+      d.appendChild(table(["time (UTC)", "kind", "record", "what"], f.after.map(function (a) { return [a[0], a[1], ref(a[2], a[3]), a[4]]; })));
+    } else {
+      d.appendChild(el("p", { "class": "muted" }, "Nothing recorded."));
+    }
+    return d;
+  }
+  var body = document.querySelector("#overview tbody"), details = document.getElementById("details");
+  function show(f) {
+    var old = document.getElementById("f-" + f.sha);
+    if (!old) { details.insertBefore(detail(f), details.firstChild); old = document.getElementById("f-" + f.sha); }
+    if (old && old.scrollIntoView) { old.scrollIntoView(); }
+  }
+  function draw() {
+    var q = document.getElementById("q").value.toLowerCase(), v = document.getElementById("v").value;
+    var rows = F.filter(function (f) { return matches(f, q, v); });
+    rows.sort(function (a, b) { var x = key(a, sortKey), y = key(b, sortKey); return (x < y ? -1 : x > y ? 1 : 0) * sortDir || (a.sha < b.sha ? -1 : 1); });
+    var pages = Math.max(1, Math.ceil(rows.length / PAGE));
+    page = Math.min(page, pages - 1);
+    body.textContent = "";
+    rows.slice(page * PAGE, page * PAGE + PAGE).forEach(function (f) {
+      var tr = el("tr");
+      tr.appendChild(el("td", { "class": "path" }, f.path || f.sha));
+      tr.appendChild(el("td", null, f.arrival ? f.arrival[0] : "—"));
+      tr.appendChild(el("td", { "class": "v-" + f.verdict }, f.verdict));
+      tr.appendChild(el("td", null, lrText(f)));
+      tr.appendChild(el("td", null, f.verbal));
+      tr.addEventListener("click", function () { show(f); });
+      body.appendChild(tr);
+    });
+    document.getElementById("count").textContent = rows.length + " of " + F.length + " findings";
+    document.getElementById("page").textContent = "page " + (page + 1) + " / " + pages;
+  }
+  document.getElementById("q").addEventListener("input", function () { page = 0; draw(); });
+  document.getElementById("v").addEventListener("change", function () { page = 0; draw(); });
+  document.getElementById("prev").addEventListener("click", function () { if (page > 0) { page--; draw(); } });
+  document.getElementById("next").addEventListener("click", function () { page++; draw(); });
+  Array.prototype.forEach.call(document.querySelectorAll("#overview th"), function (th) {
+    th.addEventListener("click", function () { var k = th.getAttribute("data-k"); sortDir = k === sortKey ? -sortDir : 1; sortKey = k; draw(); });
+  });
+  function reveal() {
+    var t = location.hash ? document.getElementById(location.hash.slice(1)) : null;
+    var d = t && t.closest ? t.closest("details") : null;
+    if (d && !d.open) { d.open = true; t.scrollIntoView(); }
+  }
+  window.addEventListener("hashchange", reveal);
+  draw();
+  if (D.all_details) { F.forEach(function (f) { details.appendChild(detail(f)); }); }
+})();
+"##;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping() {
+        assert_eq!(esc("<a href=\"x\">&'</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;");
+        let v = json!({"k": "</script><b>&\u{2028}"});
+        let s = script_json(&v);
+        assert!(!s.contains("</script>") && !s.contains('<') && !s.contains('\u{2028}'), "{s}");
+        let back: Value = serde_json::from_str(&s).expect("still JSON");
+        assert_eq!(back, v);
+    }
+}
