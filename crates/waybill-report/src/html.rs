@@ -52,44 +52,96 @@ fn script_json(v: &Value) -> String {
     o
 }
 
-/// The data the script draws from: compact arrays, chain capped at [`CHAIN_LIMIT`].
+/// Strings that repeat across findings (rule ids, groups, explanations, gap
+/// descriptions, kinds, sources) are stored once and referred to by index.
+#[derive(Default)]
+struct Strings {
+    list: Vec<String>,
+    index: std::collections::HashMap<String, usize>,
+}
+
+impl Strings {
+    fn id(&mut self, s: &str) -> usize {
+        if let Some(&i) = self.index.get(s) {
+            return i;
+        }
+        self.list.push(s.to_owned());
+        self.index.insert(s.to_owned(), self.list.len() - 1);
+        self.list.len() - 1
+    }
+}
+
+/// The chain events carried into the page: all of them (up to
+/// [`CHAIN_LIMIT`]) in a report drawn at once; in a large report only the
+/// arrival, the evidence events and the first after-arrival acts (the finding
+/// file has the whole chain).
+fn chain_in_page(f: &waybill_reason::engine::Finding, large: bool) -> Vec<&waybill_reason::engine::ChainLink> {
+    if !large {
+        return f.chain.iter().take(CHAIN_LIMIT).collect();
+    }
+    let mut key: std::collections::BTreeSet<(&str, &str)> =
+        f.evidence.iter().flat_map(|e| e.events.iter().map(|x| (x.source.as_str(), x.record.as_str()))).collect();
+    if let Some(a) = &f.arrival {
+        key.insert((&a.source, &a.record));
+    }
+    let mut after = 0;
+    f.chain
+        .iter()
+        .filter(|c| {
+            let keep = key.contains(&(c.source.as_str(), c.record.as_str())) || (c.role == "after" && after < 3);
+            if c.role == "after" && keep {
+                after += 1;
+            }
+            keep
+        })
+        .take(LARGE_CHAIN_LIMIT)
+        .collect()
+}
+
+/// Chain events per finding in a large report.
+pub const LARGE_CHAIN_LIMIT: usize = 12;
+
+/// The data the script draws from: compact arrays over a shared string table.
 fn data(r: &Report) -> Value {
+    let large = r.findings.len() > ALL_DETAILS;
+    let mut st = Strings::default();
     let inputs: serde_json::Map<String, Value> =
         r.case.inputs.iter().map(|i| (i.id.clone(), json!([i.path, i.format, i.clock, i.device]))).collect();
     let findings: Vec<Value> = r
         .findings
         .iter()
         .map(|f| {
-            let chain: Vec<Value> = f
-                .chain
-                .iter()
-                .take(CHAIN_LIMIT)
-                .map(|c| json!([c.ts, c.kind, c.role, c.source, c.record, c.summary]))
+            let chain: Vec<Value> = chain_in_page(f, large)
+                .into_iter()
+                .map(|c| json!([c.ts, st.id(&c.kind), st.id(&c.role), st.id(&c.source), c.record, c.summary]))
                 .collect();
             json!({
                 "sha": f.file.sha256,
                 // A content known only from records is shown by the URL of its arrival.
                 "path": f.file.paths.first().cloned().or_else(|| arrival_url(f)).unwrap_or_default(),
                 "paths": f.file.paths,
-                "matched": f.file.matched.iter().map(|m| json!([m.set, m.by, m.distance])).collect::<Vec<_>>(),
-                "arrival": f.arrival.as_ref().map(|a| json!([a.ts, a.what, a.source, a.record])),
+                "matched": f.file.matched.iter().map(|m| json!([st.id(&m.set), st.id(&m.by), m.distance])).collect::<Vec<_>>(),
+                "arrival": f.arrival.as_ref().map(|a| json!([a.ts, st.id(&a.what), st.id(&a.source), a.record])),
                 "verdict": f.verdict,
                 "lr": f.log10_lr,
                 "range": f.log10_lr_range,
-                "verbal": f.verbal,
+                "verbal": st.id(&f.verbal),
                 "evidence": f.evidence.iter().map(|e| json!([
-                    e.rule, e.log10_lr, e.range, e.group, e.counted, e.explanation,
-                    e.events.iter().map(|x| json!([x.source, x.record])).collect::<Vec<_>>()
+                    st.id(&e.rule), e.log10_lr, e.range, st.id(&e.group), e.counted, st.id(&e.explanation),
+                    e.events.iter().map(|x| json!([st.id(&x.source), x.record])).collect::<Vec<_>>()
                 ])).collect::<Vec<_>>(),
-                "gaps": f.gaps.iter().map(|g| json!([g.needs, g.from, g.to, g.rule])).collect::<Vec<_>>(),
-                "after": f.after_arrival.iter().map(|c| json!([c.ts, c.kind, c.source, c.record, c.summary])).collect::<Vec<_>>(),
+                "gaps": f.gaps.iter().map(|g| json!([
+                    st.id(&g.needs), g.from.as_deref().map(|x| st.id(x)), g.to.as_deref().map(|x| st.id(x)), st.id(&g.rule)
+                ])).collect::<Vec<_>>(),
+                "after": f.after_arrival.iter().take(if large { 3 } else { CHAIN_LIMIT }).map(|c| json!([c.ts, st.id(&c.kind), st.id(&c.source), c.record, c.summary])).collect::<Vec<_>>(),
+                "after_total": f.after_arrival.len(),
                 "chain": chain,
                 "chain_total": f.chain.len(),
-                "clocks": f.clocks.iter().map(|c| json!([c.clock, c.offset_s, c.uncertainty_s, c.pairs])).collect::<Vec<_>>(),
+                "clocks": f.clocks.iter().map(|c| json!([st.id(&c.clock), c.offset_s, c.uncertainty_s, c.pairs])).collect::<Vec<_>>(),
             })
         })
         .collect();
-    json!({"inputs": inputs, "findings": findings, "all_details": r.findings.len() <= ALL_DETAILS})
+    json!({"inputs": inputs, "strings": st.list, "findings": findings, "all_details": !large})
 }
 
 /// The URL of the arrival event, from its chain summary (`url=…`).
@@ -277,7 +329,21 @@ const SCRIPT: &str = r##"
 "use strict";
 (function () {
   var D = JSON.parse(document.getElementById("wb-data").textContent);
-  var F = D.findings, I = D.inputs, PAGE = 100, page = 0, sortKey = "path", sortDir = 1;
+  var S = D.strings, F = D.findings, I = D.inputs, PAGE = 100, page = 0, sortKey = "path", sortDir = 1;
+  function str(i) { return i === null || i === undefined ? null : S[i]; }
+  // Resolve the shared string table.
+  F.forEach(function (f) {
+    f.verbal = str(f.verbal);
+    f.matched = f.matched.map(function (m) { return [str(m[0]), str(m[1]), m[2]]; });
+    if (f.arrival) { f.arrival = [f.arrival[0], str(f.arrival[1]), str(f.arrival[2]), f.arrival[3]]; }
+    f.evidence = f.evidence.map(function (e) {
+      return [str(e[0]), e[1], e[2], str(e[3]), e[4], str(e[5]), e[6].map(function (x) { return [str(x[0]), x[1]]; })];
+    });
+    f.gaps = f.gaps.map(function (g) { return [str(g[0]), str(g[1]), str(g[2]), str(g[3])]; });
+    f.after = f.after.map(function (a) { return [a[0], str(a[1]), str(a[2]), a[3], a[4]]; });
+    f.chain = f.chain.map(function (c) { return [c[0], str(c[1]), str(c[2]), str(c[3]), c[4], c[5]]; });
+    f.clocks = f.clocks.map(function (c) { return [str(c[0]), c[1], c[2], c[3]]; });
+  });
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
     if (attrs) { for (var k in attrs) { e.setAttribute(k, attrs[k]); } }
@@ -405,7 +471,7 @@ const SCRIPT: &str = r##"
     d.appendChild(meta);
     d.appendChild(el("h4", null, "Sensitivity range on the verbal scale"));
     d.appendChild(scaleBar(f));
-    d.appendChild(el("h4", null, "Delivery chain" + (f.chain_total > f.chain.length ? " (first " + f.chain.length + " of " + f.chain_total + " events; all in the finding file)" : "")));
+    d.appendChild(el("h4", null, "Delivery chain" + (f.chain_total > f.chain.length ? " (" + f.chain.length + " of " + f.chain_total + " events shown; all in findings/" + f.sha + ".json)" : "")));
     d.appendChild(timeline(f));
     if (f.clocks.length) {
       d.appendChild(table(["clock", "offset (s)", "uncertainty (s)", "pairs"], f.clocks.map(function (c) { return [c[0], c[1], c[2], c[3]]; })));
@@ -430,7 +496,7 @@ const SCRIPT: &str = r##"
     } else {
       d.appendChild(el("p", { "class": "muted" }, "None."));
     }
-    d.appendChild(el("h4", null, "After the arrival (not weighed)"));
+    d.appendChild(el("h4", null, "After the arrival (not weighed)" + (f.after_total > f.after.length ? " — " + f.after.length + " of " + f.after_total : "")));
     if (f.after.length) {
       d.appendChild(table(["time (UTC)", "kind", "record", "what"], f.after.map(function (a) { return [a[0], a[1], ref(a[2], a[3]), a[4]]; })));
     } else {

@@ -57,6 +57,21 @@ pub fn interest_schema() -> SchemaRef {
     ]))
 }
 
+/// The query memory budget: `WAYBILL_MEMORY_LIMIT` (bytes, or with a `K`,
+/// `M`, `G` suffix), else 3 GiB.
+pub fn memory_limit() -> usize {
+    const DEFAULT: usize = 3 << 30;
+    let Ok(v) = std::env::var("WAYBILL_MEMORY_LIMIT") else { return DEFAULT };
+    let v = v.trim();
+    let (n, mult) = match v.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&v[..i], 1 << 10),
+        Some((i, 'm' | 'M')) => (&v[..i], 1 << 20),
+        Some((i, 'g' | 'G')) => (&v[..i], 1 << 30),
+        _ => (v, 1),
+    };
+    n.trim().parse::<usize>().map_or(DEFAULT, |n| n.saturating_mul(mult))
+}
+
 /// A DataFusion session over one case.
 pub struct Query {
     rt: tokio::runtime::Runtime,
@@ -68,7 +83,13 @@ impl Query {
     pub fn open(case: &Case) -> Result<Self, StoreError> {
         let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
         let config = SessionConfig::new().with_information_schema(true);
-        let ctx = SessionContext::new_with_config(config);
+        // Operators that can spill (sorts, joins, aggregations) spill to the
+        // temp folder beyond this budget instead of growing without bound.
+        let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
+            .with_memory_pool(Arc::new(datafusion::execution::memory_pool::FairSpillPool::new(memory_limit())))
+            .build_arc()
+            .map_err(df)?;
+        let ctx = SessionContext::new_with_config_rt(config, runtime);
         let entries = case.manifest_entries()?;
         let event_dirs = case.event_dirs()?;
         let reject_files = case.reject_files()?;
@@ -89,6 +110,13 @@ impl Query {
             Ok::<_, StoreError>(())
         })?;
         Ok(Self { rt, ctx })
+    }
+
+    /// Registers an in-memory table (for joins against a list of keys).
+    pub fn register_batch(&self, name: &str, batch: RecordBatch) -> Result<(), StoreError> {
+        let table = MemTable::try_new(batch.schema(), vec![vec![batch]]).map_err(df)?;
+        self.ctx.register_table(name, Arc::new(table)).map_err(df)?;
+        Ok(())
     }
 
     /// The session (to register more tables).

@@ -50,17 +50,37 @@ pub fn run(a: &ReportArgs) -> Result<ExitStatus> {
         waybill_store::atomic::write(&p, bytes)?;
         Ok((p, bytes.len() as u64, sha256_hex(bytes)))
     };
-    for f in dedup(&a.format) {
-        written.push(match f {
-            ReportFormat::Html => put("report.html", waybill_report::html::render(&report).as_bytes())?,
-            ReportFormat::Json => put("report.json", &waybill_report::report_json(&report)?)?,
-            ReportFormat::Case => {
-                let mut v = serde_json::to_vec_pretty(&waybill_report::case::document(&report))?;
-                v.push(b'\n');
-                put("case.jsonld", &v)?
-            }
-            ReportFormat::Timesketch => timesketch(&case, &report, &out_dir, a.only_linked)?,
-        });
+    let formats = dedup(&a.format);
+    // The timeline streams the event store; the other reports are built from
+    // the findings in memory: on two threads at once.
+    let (timeline, others) = std::thread::scope(|s| {
+        let t = formats
+            .contains(&ReportFormat::Timesketch)
+            .then(|| s.spawn(|| timesketch(&case, &report, &out_dir, a.only_linked)));
+        let mut others = Vec::new();
+        for f in &formats {
+            others.push(match f {
+                ReportFormat::Html => put("report.html", waybill_report::html::render(&report).as_bytes()),
+                ReportFormat::Json => {
+                    waybill_report::report_json(&report).map_err(Into::into).and_then(|v| put("report.json", &v))
+                }
+                ReportFormat::Case => serde_json::to_vec_pretty(&waybill_report::case::document(&report))
+                    .map_err(Into::into)
+                    .and_then(|mut v| {
+                        v.push(b'\n');
+                        put("case.jsonld", &v)
+                    }),
+                ReportFormat::Timesketch => continue,
+            });
+        }
+        let timeline = t.map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the timeline writer panicked"))));
+        (timeline, others)
+    });
+    for o in others {
+        written.push(o?);
+    }
+    if let Some(t) = timeline {
+        written.push(t?);
     }
     case.append_custody(&serde_json::json!({
         "command": super::argv(),
@@ -207,9 +227,28 @@ fn timesketch(case: &Case, r: &Report, dir: &Path, only_linked: bool) -> Result<
     let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
     let mut hasher = Sha256::new();
     let q = Query::open(case)?;
+    let sql = if only_linked {
+        // The linked events by (source, record): a hash join, then a sort of those alone.
+        let mut src = Vec::new();
+        let mut rec = Vec::new();
+        for (s, m) in &tags {
+            for r in m.keys() {
+                src.push(s.as_str());
+                rec.push(r.as_str());
+            }
+        }
+        let batch = arrow::record_batch::RecordBatch::try_from_iter([
+            ("l_source", std::sync::Arc::new(arrow::array::StringArray::from(src)) as arrow::array::ArrayRef),
+            ("l_record", std::sync::Arc::new(arrow::array::StringArray::from(rec)) as arrow::array::ArrayRef),
+        ])?;
+        q.register_batch("linked", batch)?;
+        "SELECT e.* FROM events e JOIN linked l ON e.source = l.l_source AND e.record = l.l_record ORDER BY e.ts, e.source, e.seq"
+    } else {
+        "SELECT * FROM events ORDER BY ts, source, seq"
+    };
     let mut bytes = 0u64;
     let mut write_err: Option<std::io::Error> = None;
-    q.sql_each("SELECT * FROM events ORDER BY ts, source, seq", |b| {
+    q.sql_each(sql, |b| {
         let schema = b.schema();
         let ts_i = schema.index_of("ts").ok();
         let Some(ts_i) = ts_i else { return Ok(true) };
