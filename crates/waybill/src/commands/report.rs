@@ -242,6 +242,9 @@ fn timesketch(case: &Case, r: &Report, dir: &Path, only_linked: bool) -> Result<
             ("l_record", std::sync::Arc::new(arrow::array::StringArray::from(rec)) as arrow::array::ArrayRef),
         ])?;
         q.register_batch("linked", batch)?;
+        // Let the join's dynamic filter reach the Parquet scan, so that the
+        // other columns are decoded only for rows that can match.
+        q.sql("SET datafusion.execution.parquet.pushdown_filters = true")?;
         "SELECT e.* FROM events e JOIN linked l ON e.source = l.l_source AND e.record = l.l_record ORDER BY e.ts, e.source, e.seq"
     } else {
         "SELECT * FROM events ORDER BY ts, source, seq"
