@@ -541,29 +541,48 @@ pub fn align_clocks(linked: &[Ev]) -> Vec<ClockEstimate> {
     let mut samples: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
     for (clock, mut cands) in pairs {
         cands.sort_unstable();
-        let mut best: Option<(usize, i64, i64, Vec<i64>)> = None;
-        for &(d, _, _) in &cands {
-            let mut near: Vec<(i64, usize, usize)> =
-                cands.iter().filter(|(x, _, _)| (x - d).abs() <= PAIR_TOLERANCE_US).copied().collect();
-            near.sort_unstable_by_key(|(x, i, j)| ((x - d).abs(), *i, *j));
-            let (mut used_c, mut used_s) = (BTreeSet::new(), BTreeSet::new());
-            let mut diffs = Vec::new();
-            for (x, i, j) in near {
-                if !used_c.contains(&i) && !used_s.contains(&j) {
-                    used_c.insert(i);
-                    used_s.insert(j);
-                    diffs.push(x);
+        // Windows of width 2 × tolerance over the sorted differences (two
+        // pointers, O(n log n)): the best holds the most distinct client
+        // events and server requests, then the narrowest, then the nearest 0.
+        let (mut in_c, mut in_s): (BTreeMap<usize, usize>, BTreeMap<usize, usize>) = (BTreeMap::new(), BTreeMap::new());
+        let mut lo = 0;
+        let mut best: Option<((usize, i64, i64), usize, usize)> = None;
+        for hi in 0..cands.len() {
+            *in_c.entry(cands[hi].1).or_default() += 1;
+            *in_s.entry(cands[hi].2).or_default() += 1;
+            while cands[hi].0 - cands[lo].0 > 2 * PAIR_TOLERANCE_US {
+                for (m, k) in [(&mut in_c, cands[lo].1), (&mut in_s, cands[lo].2)] {
+                    if let Some(n) = m.get_mut(&k) {
+                        *n -= 1;
+                        if *n == 0 {
+                            m.remove(&k);
+                        }
+                    }
                 }
+                lo += 1;
             }
-            let spread: i64 = diffs.iter().map(|x| (x - d).abs()).sum();
-            let key = (diffs.len(), -spread, -d.abs());
-            if best.as_ref().is_none_or(|(n, sp, ad, _)| key > (*n, *sp, *ad)) {
-                best = Some((key.0, key.1, key.2, diffs));
+            let spread = cands[hi].0 - cands[lo].0;
+            let centre = (cands[hi].0 + cands[lo].0) / 2;
+            let key = (in_c.len().min(in_s.len()), -spread, -centre.abs());
+            if best.as_ref().is_none_or(|(k, _, _)| key > *k) {
+                best = Some((key, lo, hi));
             }
         }
-        if let Some((_, _, _, diffs)) = best {
-            samples.insert(clock, diffs);
+        let Some((_, lo, hi)) = best else { continue };
+        // One server request per client event within the window, nearest its centre first.
+        let centre = (cands[lo].0 + cands[hi].0) / 2;
+        let mut near: Vec<(i64, usize, usize)> = cands[lo..=hi].to_vec();
+        near.sort_unstable_by_key(|(x, i, j)| ((x - centre).abs(), *i, *j));
+        let (mut used_c, mut used_s) = (BTreeSet::new(), BTreeSet::new());
+        let mut diffs = Vec::new();
+        for (x, i, j) in near {
+            if !used_c.contains(&i) && !used_s.contains(&j) {
+                used_c.insert(i);
+                used_s.insert(j);
+                diffs.push(x);
+            }
         }
+        samples.insert(clock, diffs);
     }
     samples
         .into_iter()
@@ -655,4 +674,52 @@ fn build_chain(
     }
     after.dedup();
     (chain, after)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(ts_s: f64, kind: &str, clock: &str, url: &str, extra: &[(&str, &str)]) -> Ev {
+        let mut cols: BTreeMap<String, String> = [("kind", kind), ("clock", clock), ("url", url), ("source", clock)]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        cols.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        Ev { ts: (ts_s * 1e6) as i64, cols }
+    }
+
+    const IMG: &str = "https://a.example.net/img/x.png";
+
+    #[test]
+    fn the_offset_most_pairs_agree_on_wins_over_the_nearest_wrong_pair() {
+        // Device clock 286 s fast. The image was cached at t=0 and downloaded
+        // at t=490 s; the cache entry is nearer in time to the download's
+        // request (204 s) than to its own (286 s).
+        let linked = vec![
+            ev(0.0, "http.request", "host:I0001", IMG, &[("fetch_mode", "no-cors"), ("fetch_dest", "image")]),
+            ev(490.0, "http.request", "host:I0001", IMG, &[("fetch_mode", "navigate"), ("fetch_user", "?1")]),
+            ev(286.3, "browser.cache_entry", "dev", IMG, &[]),
+            ev(776.0, "browser.download", "dev", IMG, &[("attrs.phase", "start")]),
+        ];
+        let c = align_clocks(&linked);
+        assert_eq!(c.len(), 1);
+        assert_eq!((c[0].clock.as_str(), c[0].pairs), ("dev", 2));
+        assert!((c[0].offset_s - 286.15).abs() < 0.01, "{c:?}");
+    }
+
+    #[test]
+    fn many_candidate_pairs_agree_on_one_offset() {
+        // 400 visits and 400 requests of one URL, a request every 10 s, the
+        // device 60 s slow: 160,000 candidate pairs.
+        let mut linked = Vec::new();
+        for i in 0..400 {
+            let t = f64::from(i) * 10.0;
+            linked.push(ev(t, "http.request", "host:I0001", IMG, &[("fetch_mode", "navigate")]));
+            linked.push(ev(t - 60.0, "browser.visit", "dev", IMG, &[]));
+        }
+        let c = align_clocks(&linked);
+        assert_eq!(c[0].pairs, 400);
+        assert_eq!(c[0].offset_s, -60.0);
+    }
 }
