@@ -760,7 +760,7 @@ fn is_sqlite_companion(p: &Path) -> bool {
             && !base.is_empty()
         {
             let db = p.with_file_name(base);
-            if let Ok(mut f) = std::fs::File::open(&db) {
+            if let Ok(mut f) = crate::input::open_evidence(&db) {
                 let mut magic = [0u8; 16];
                 if read_full(&mut f, &mut magic).ok() == Some(16) && magic == SQLITE_MAGIC {
                     return true;

@@ -36,6 +36,21 @@ pub const PROBE_LEN: usize = 64 << 10;
 /// The first bytes of every SQLite 3 database.
 pub const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
 
+/// Opens an evidence file read-only without updating its access time where the
+/// system allows it (Linux `O_NOATIME`, permitted to the file's owner): reading
+/// evidence must not change it, and a later `verify` must see the same
+/// `fs.accessed` times. Falls back to a plain read-only open.
+pub fn open_evidence(path: &Path) -> io::Result<File> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        if let Ok(f) = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOATIME).open(path) {
+            return Ok(f);
+        }
+    }
+    File::open(path)
+}
+
 /// The raw file, hashed as it is read.
 pub struct RawReader {
     file: File,
@@ -46,7 +61,7 @@ pub struct RawReader {
 impl RawReader {
     /// Opens `path` read-only.
     pub fn open(path: &Path) -> io::Result<Self> {
-        Ok(Self { file: File::open(path)?, hasher: Sha256::new(), bytes: 0 })
+        Ok(Self { file: open_evidence(path)?, hasher: Sha256::new(), bytes: 0 })
     }
 
     /// Reads what is left (so the hash covers the whole file) and returns the
@@ -107,7 +122,7 @@ impl Content {
     pub fn open(path: &Path) -> io::Result<Self> {
         let mut magic = [0u8; 2];
         let n = {
-            let mut f = File::open(path)?;
+            let mut f = open_evidence(path)?;
             read_full(&mut f, &mut magic)?
         };
         let raw = RawReader::open(path)?;

@@ -107,7 +107,7 @@ fn hash_one(root: &Path, rel: &str) -> Done {
         done.error = Some(format!("not read: {what}"));
         return done;
     }
-    let mut file = match std::fs::File::open(&path) {
+    let mut file = match crate::input::open_evidence(&path) {
         Ok(f) => f,
         Err(e) => {
             done.error = Some(format!("cannot open: {e}"));

@@ -33,6 +33,8 @@ pub enum Command {
     Match(MatchArgs),
     /// Decide for every file of interest whether the subject retrieved it or it was delivered without their act.
     Analyze(AnalyzeArgs),
+    /// Check a case: hash chains, evidence hashes, and every derived table re-derived from the evidence.
+    Verify(VerifyArgs),
     /// Write the case's reports: HTML, report.json, CASE/UCO JSON-LD, Timesketch JSONL.
     Report(ReportArgs),
     /// Write a simulated evidence bundle with known ground truth (benign, synthetic).
@@ -276,4 +278,18 @@ pub enum ReportFormat {
     Case,
     /// `timeline.jsonl`: Timesketch JSONL.
     Timesketch,
+}
+
+/// `waybill verify`
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The case folder.
+    pub case: PathBuf,
+    /// Where the evidence is now, when it moved: each recorded path is looked up below
+    /// this folder by its longest matching tail.
+    #[arg(long, value_name = "DIR")]
+    pub evidence_root: Option<PathBuf>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }

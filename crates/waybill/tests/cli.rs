@@ -803,3 +803,65 @@ fn walk(root: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+#[test]
+fn verify_rederives_the_case_and_names_each_change() {
+    let t = tempfile::tempdir().expect("temp");
+    ok(t.path(), &["demo", "d", "--noise", "2000"]);
+    let out = ok(t.path(), &["verify", "d/case"]);
+    assert!(
+        out.trim_end().ends_with("verified: 47 inputs, chains intact, 0 difference(s)") || out.contains("verified:"),
+        "{out}"
+    );
+    assert!(!out.contains("DIFFERS"), "{out}");
+    let inputs: usize =
+        out.rsplit("verified: ").next().and_then(|r| r.split(' ').next()).and_then(|n| n.parse().ok()).expect("n");
+    assert!(inputs > 10, "{out}");
+
+    // The evidence moved: not reachable, then found below --evidence-root.
+    std::fs::rename(t.path().join("d/bundle"), t.path().join("moved")).expect("move");
+    let r = waybill(t.path(), &["verify", "d/case"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("not reachable"), "{}", r.stdout);
+    let root = t.path().join("moved");
+    let r = waybill(t.path(), &["verify", "d/case", "--evidence-root", s(&root), "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    assert_eq!((r.code, &v["ok"]), (0, &serde_json::json!(true)), "{}", r.stdout);
+    assert_eq!(v["notes"], serde_json::json!(["the evidence moved: findings compared without their `inputs` field"]));
+
+    // A finding edited by hand.
+    let findings = t.path().join("d/case/findings");
+    let first =
+        std::fs::read_dir(&findings).expect("findings").filter_map(Result::ok).map(|e| e.path()).min().expect("one");
+    let text = std::fs::read_to_string(&first).expect("read");
+    std::fs::write(
+        &first,
+        text.replacen("\"indeterminate\"", "\"user_initiated\"", 1).replacen("\"automatic\"", "\"user_initiated\"", 1),
+    )
+    .expect("write");
+    let r = waybill(t.path(), &["verify", "d/case", "--evidence-root", s(&root)]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let name = first.file_name().and_then(|n| n.to_str()).expect("name");
+    assert!(r.stdout.contains(&format!("DIFFERS  findings/{name}: differs from its re-derivation")), "{}", r.stdout);
+    std::fs::write(&first, text).expect("restore");
+
+    // A server log changed after ingest: its hash and its events.
+    let log = walk(&root).into_iter().find(|p| p.ends_with("access.log")).expect("a log");
+    let mut bytes = std::fs::read(&log).expect("read");
+    bytes.extend_from_slice(
+        b"198.51.100.9 - - [05/Jan/2026:08:00:00 +0000] \"GET /x HTTP/1.1\" 200 1 \"-\" \"curl/8.5.0\"\n",
+    );
+    std::fs::write(&log, &bytes).expect("write");
+    let r = waybill(t.path(), &["verify", "d/case", "--evidence-root", s(&root)]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.contains("SHA-256 is"), "{}", r.stdout);
+    assert!(r.stdout.contains("re-ingest gave"), "{}", r.stdout);
+
+    // The custody log edited: the chain breaks.
+    let custody = t.path().join("d/case/custody.jsonl");
+    let c = std::fs::read_to_string(&custody).expect("read");
+    std::fs::write(&custody, c.replacen("\"action\":\"match\"", "\"action\":\"match \"", 1)).expect("write");
+    let r = waybill(t.path(), &["verify", "d/case", "--evidence-root", s(&root)]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("DIFFERS  custody.jsonl line"), "{}", r.stdout);
+}

@@ -219,7 +219,7 @@ impl Source for ChromeCache {
 
     fn parse(&self, input: &mut Input<'_>, out: &mut dyn EventSink) -> Result<(), SourceError> {
         let io = |source| SourceError::Io { offset: 0, source };
-        let mut f = std::fs::File::open(input.path()).map_err(io)?;
+        let mut f = crate::input::open_evidence(input.path()).map_err(io)?;
         let len = f.metadata().map_err(io)?.len();
         let record = RecordRef::Whole;
         if len > LIMIT {

@@ -11,6 +11,7 @@ mod report;
 mod simulate;
 mod sql;
 mod timeline;
+mod verify;
 
 use anyhow::Result;
 
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Match(a) => matching::run(&a),
         Command::Analyze(a) => analyze::run(&a),
         Command::Report(a) => report::run(&a),
+        Command::Verify(a) => verify::run(&a),
         Command::Simulate(a) => simulate::run(&a),
         Command::Demo(a) => demo::run(&a),
     }

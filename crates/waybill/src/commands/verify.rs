@@ -1,0 +1,317 @@
+//! `waybill verify`: is the case what its trail says it is?
+//!
+//! 1. Both hash chains (`manifest.jsonl`, `custody.jsonl`) are intact.
+//! 2. Every evidence file still has its recorded SHA-256 (when reachable, at
+//!    its recorded path or below `--evidence-root`).
+//! 3. Everything derived is re-derived from the evidence in a scratch case —
+//!    `case new`, every input ingested again in manifest order with its recorded
+//!    device, clock, zone and log format, every `match` of the custody log run
+//!    again, `analyze` — by this same executable, and the event and content
+//!    tables, rejects, files of interest and findings are compared byte for byte.
+//!
+//! Exit 0 when everything holds, 1 when anything differs (each difference
+//! named), 2 when the check could not run.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, Result, bail};
+use sha2::{Digest as _, Sha256};
+use waybill_store::Case;
+
+use crate::args::VerifyArgs;
+use crate::exit::ExitStatus;
+
+/// Runs the checks.
+pub fn run(a: &VerifyArgs) -> Result<ExitStatus> {
+    let case = Case::open(&a.case)?;
+    let mut diffs: Vec<String> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    for (name, chain) in [("manifest.jsonl", case.manifest()), ("custody.jsonl", case.custody())] {
+        if let Err(b) = chain.verify() {
+            diffs.push(format!("{name} line {}: {}", b.line, b.detail));
+        }
+    }
+    let entries = case.manifest_entries()?;
+    // Evidence files, where they are now.
+    let mut located: Vec<Option<PathBuf>> = Vec::new();
+    for m in &entries {
+        let found = locate(Path::new(&m.path), a.evidence_root.as_deref());
+        match &found {
+            None => notes.push(format!("{} {}: not reachable; its hash was not checked", m.id, m.path)),
+            Some(p) if p.is_file() => {
+                let sha = sha256_file(p)?;
+                if sha != m.sha256 {
+                    diffs.push(format!("{} {}: SHA-256 is {sha}, recorded {}", m.id, p.display(), m.sha256));
+                }
+            }
+            Some(_) => {}
+        }
+        located.push(found);
+    }
+    // Re-derive everything in a scratch case.
+    let scratch = tempfile::tempdir().context("creating a scratch folder")?;
+    let s = scratch.path().join("case");
+    let exe = std::env::current_exe().context("locating the waybill executable")?;
+    let sh = |p: &Path| p.display().to_string();
+    waybill(&exe, &["case".into(), "new".into(), sh(&s), "--from".into(), sh(&a.case.join("case.toml"))])?;
+    let mut rederived = true;
+    let mut i = 0;
+    while i < entries.len() {
+        let m = &entries[i];
+        let Some(path) = &located[i] else {
+            rederived = false;
+            i += 1;
+            continue;
+        };
+        let mut args = vec!["ingest".to_owned(), sh(&s)];
+        let mut paths = vec![sh(path)];
+        // Consecutive inputs read with the same settings go in one call (a
+        // folder of cache entries), in manifest order.
+        let same = |n: &waybill_store::ManifestEntry| {
+            n.format != "files.tree"
+                && m.format != "files.tree"
+                && n.device == m.device
+                && n.tz == m.tz
+                && n.log_format == m.log_format
+                && clock_is_default(n) == clock_is_default(m)
+                && (clock_is_default(m) || n.clock == m.clock)
+        };
+        let mut j = i + 1;
+        while j < entries.len() && same(&entries[j]) {
+            match &located[j] {
+                Some(p) => paths.push(sh(p)),
+                None => break,
+            }
+            j += 1;
+        }
+        if m.format == "files.tree" {
+            args.push("--files".into());
+        }
+        args.extend(paths);
+        if let Some(d) = &m.device {
+            args.extend(["--device".into(), d.clone()]);
+        }
+        if !clock_is_default(m) {
+            args.extend(["--clock".into(), m.clock.clone()]);
+        }
+        args.extend(["--tz".into(), m.tz.clone()]);
+        if let Some(f) = &m.log_format {
+            args.extend(["--log-format".into(), f.clone()]);
+        }
+        waybill(&exe, &args)?;
+        i = j;
+    }
+    let again = Case::open(&s)?;
+    let new_entries = again.manifest_entries()?;
+    if rederived {
+        if new_entries.len() != entries.len() {
+            diffs.push(format!("re-ingest gave {} inputs, the manifest has {}", new_entries.len(), entries.len()));
+        }
+        for (old, new) in entries.iter().zip(&new_entries) {
+            if (&old.id, &old.sha256, &old.format, old.records, old.events, old.rejects)
+                != (&new.id, &new.sha256, &new.format, new.records, new.events, new.rejects)
+            {
+                diffs.push(format!(
+                    "{} {}: re-ingest gave {} {} records {} events {} rejects {}, recorded {} records {} events {} rejects {}",
+                    old.id, old.path, new.id, new.format, new.records, new.events, new.rejects, old.format, old.records, old.events, old.rejects
+                ));
+            }
+        }
+        compare_tree(&a.case, &s, &["events", "rejects", "content"], &mut diffs)?;
+    } else {
+        notes.push("some evidence is not reachable: events were not re-derived (give --evidence-root)".into());
+    }
+    // Every match of the custody log, again.
+    let mut analyzed = false;
+    let mut matched_ok = true;
+    for line in case.custody().lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        match v["action"].as_str() {
+            Some("match") => {
+                let mut args = vec!["match".to_owned(), sh(&s)];
+                for set in v["sets"].as_array().into_iter().flatten() {
+                    let recorded = set["path"].as_str().unwrap_or("");
+                    // A reference set is looked for like evidence.
+                    let p = locate(Path::new(recorded), a.evidence_root.as_deref())
+                        .map_or_else(|| recorded.to_owned(), |p| p.display().to_string());
+                    let spec =
+                        if set["format"].as_str().is_some_and(|f| f.contains("pdq")) { format!("pdq:{p}") } else { p };
+                    args.extend(["--hashset".into(), spec]);
+                }
+                if let Some(d) = v["pdq_distance"].as_u64() {
+                    args.extend(["--pdq-distance".into(), d.to_string()]);
+                }
+                if v["pdq_any_quality"] == true {
+                    args.push("--pdq-any-quality".into());
+                }
+                if let Err(e) = waybill(&exe, &args) {
+                    matched_ok = false;
+                    notes.push(format!(
+                        "a match could not be re-run ({e:#}); files of interest and findings not re-derived"
+                    ));
+                }
+            }
+            Some("analyze") => analyzed = true,
+            _ => {}
+        }
+    }
+    let rederived = rederived && matched_ok;
+    if rederived {
+        compare_tree(&a.case, &s, &["files"], &mut diffs)?;
+    }
+    if analyzed && rederived {
+        let rulebooks: BTreeSet<String> = case
+            .custody()
+            .lines()
+            .iter()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["action"] == "analyze")
+            .filter_map(|v| v["rulebook"].as_str().map(str::to_owned))
+            .collect();
+        let embedded = waybill_reason::Rulebook::embedded()?.sha256;
+        if rulebooks.iter().any(|r| *r != embedded) {
+            notes
+                .push("findings were made with a rulebook other than the built-in one; findings not re-derived".into());
+        } else {
+            waybill(&exe, &["analyze".into(), sh(&s)])?;
+            let moved = entries.iter().zip(&located).any(|(m, l)| l.as_deref() != Some(Path::new(&m.path)));
+            if moved {
+                // The scratch manifest names the evidence where it is now, so
+                // the findings' `inputs` (its SHA-256) differ by construction:
+                // compare the findings with that one field set aside.
+                notes.push("the evidence moved: findings compared without their `inputs` field".into());
+                strip_inputs(&s.join("findings"), &case.manifest_sha256()?)?;
+            }
+            compare_tree(&a.case, &s, &["findings"], &mut diffs)?;
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        let doc =
+            serde_json::json!({"ok": diffs.is_empty(), "differences": diffs, "notes": notes, "inputs": entries.len()});
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+    } else {
+        for d in &diffs {
+            writeln!(out, "DIFFERS  {d}")?;
+        }
+        for n in &notes {
+            writeln!(out, "note     {n}")?;
+        }
+        writeln!(
+            out,
+            "{}: {} inputs, chains {}, {} difference(s)",
+            if diffs.is_empty() { "verified" } else { "NOT verified" },
+            entries.len(),
+            if diffs.iter().any(|d| d.contains(".jsonl line")) { "broken" } else { "intact" },
+            diffs.len()
+        )?;
+    }
+    Ok(if diffs.is_empty() { ExitStatus::Success } else { ExitStatus::No })
+}
+
+/// Sets the `inputs` field of every finding in `dir` to `original` (the
+/// manifest hash of the case being verified), keeping the bytes otherwise.
+fn strip_inputs(dir: &Path, original: &str) -> Result<()> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    for e in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let p = e?.path();
+        let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+        let Some(at) = text.rfind("\"inputs\": \"") else { continue };
+        let start = at + "\"inputs\": \"".len();
+        let Some(len) = text[start..].find('"') else { continue };
+        let fixed = format!("{}{original}{}", &text[..start], &text[start + len..]);
+        std::fs::write(&p, fixed).with_context(|| format!("writing {}", p.display()))?;
+    }
+    Ok(())
+}
+
+/// Is the input's clock the default one (`device:<id>` / `host:<id>`)?
+fn clock_is_default(m: &waybill_store::ManifestEntry) -> bool {
+    m.clock.ends_with(&format!(":{}", m.id)) || m.device.as_deref() == Some(m.clock.as_str())
+}
+
+/// The evidence file now: the recorded path, or under `root` by the longest tail that exists.
+fn locate(recorded: &Path, root: Option<&Path>) -> Option<PathBuf> {
+    if let Some(root) = root {
+        let parts: Vec<_> = recorded.components().filter(|c| matches!(c, std::path::Component::Normal(_))).collect();
+        for k in 0..parts.len() {
+            let p = parts[k..].iter().fold(root.to_path_buf(), |acc, c| acc.join(c));
+            if p.exists() {
+                return Some(p);
+            }
+        }
+        return None;
+    }
+    recorded.exists().then(|| recorded.to_path_buf())
+}
+
+fn sha256_file(p: &Path) -> Result<String> {
+    let mut f = std::fs::File::open(p).with_context(|| format!("opening {}", p.display()))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).with_context(|| format!("reading {}", p.display()))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Compares the files below `dirs` of two cases byte for byte.
+fn compare_tree(a: &Path, b: &Path, dirs: &[&str], diffs: &mut Vec<String>) -> Result<()> {
+    for d in dirs {
+        let (x, y) = (listing(&a.join(d))?, listing(&b.join(d))?);
+        let names: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+        for n in names {
+            match (x.get(n), y.get(n)) {
+                (Some(p), Some(q)) if p == q => {}
+                (Some(_), Some(_)) => diffs.push(format!("{d}/{n}: differs from its re-derivation")),
+                (Some(_), None) => diffs.push(format!("{d}/{n}: not produced by the re-derivation")),
+                (None, Some(_)) => {
+                    diffs.push(format!("{d}/{n}: missing from the case (the re-derivation produces it)"))
+                }
+                (None, None) => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Relative path → SHA-256 of every file below `root` (hidden temp files left out).
+fn listing(root: &Path) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    if !root.exists() {
+        return Ok(out);
+    }
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
+            let p = e?.path();
+            if p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(root).map(|r| r.display().to_string()).unwrap_or_default();
+                out.insert(rel, sha256_file(&p)?);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn waybill(exe: &Path, args: &[String]) -> Result<String> {
+    let o = Command::new(exe).args(args).output().with_context(|| format!("running {}", exe.display()))?;
+    if !o.status.success() {
+        bail!("waybill {} failed: {}", args.join(" "), String::from_utf8_lossy(&o.stderr).trim());
+    }
+    Ok(String::from_utf8_lossy(&o.stdout).into_owned())
+}
