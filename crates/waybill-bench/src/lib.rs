@@ -1,34 +1,8 @@
-//! Shared pieces of the benchmark binaries: a small deterministic PRNG and the
-//! peak-memory reading.
+//! Shared pieces of the benchmark binaries: the simulator's deterministic PRNG and
+//! the peak-memory reading.
 
-/// SplitMix64: deterministic, fast, good enough for synthetic data.
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator from a seed.
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n`.
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n.max(1)
-    }
-
-    /// One of the items.
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-}
+/// The simulator's deterministic generator (SplitMix64).
+pub use waybill_sim::rng::Rng;
 
 /// Peak resident memory of this process (VmHWM), in bytes, on Linux.
 pub fn peak_rss() -> Option<u64> {

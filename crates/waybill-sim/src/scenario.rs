@@ -1,7 +1,6 @@
 //! The scenarios: what the subject did (or did not do) and how each file of
 //! interest reached the device, with every variant drawn from the seed.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -245,26 +244,7 @@ impl Builder {
     /// A builder for a device.
     pub fn new(rng: &mut Rng, device: Device, epoch: Micros) -> Self {
         let subject_ip = format!("203.0.113.{}", rng.range(10, 250));
-        Self {
-            w: World {
-                subject_ip,
-                device,
-                hosts: BTreeMap::new(),
-                requests: Vec::new(),
-                visits: Vec::new(),
-                downloads: Vec::new(),
-                cache: Vec::new(),
-                markers: Vec::new(),
-                files: Vec::new(),
-                history_in_bundle: true,
-                cache_in_bundle: true,
-                noise_requests: 0,
-                span: (epoch, epoch),
-            },
-            rng: rng.fork(1),
-            files: Vec::new(),
-            bodies: 0,
-        }
+        Self { w: World::new(subject_ip, device, epoch), rng: rng.fork(1), files: Vec::new(), bodies: 0 }
     }
 
     /// The files of interest so far.

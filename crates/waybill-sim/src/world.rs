@@ -350,3 +350,24 @@ pub struct World {
     /// First and last moment of the bundle (true time).
     pub span: (Micros, Micros),
 }
+
+impl World {
+    /// A world with nothing in it yet: the subject's address and device, from `epoch`.
+    pub fn new(subject_ip: String, device: Device, epoch: Micros) -> Self {
+        Self {
+            subject_ip,
+            device,
+            hosts: BTreeMap::new(),
+            requests: Vec::new(),
+            visits: Vec::new(),
+            downloads: Vec::new(),
+            cache: Vec::new(),
+            markers: Vec::new(),
+            files: Vec::new(),
+            history_in_bundle: true,
+            cache_in_bundle: true,
+            noise_requests: 0,
+            span: (epoch, epoch),
+        }
+    }
+}

@@ -537,21 +537,14 @@ fn analyze_chrome_search_then_download_without_server_log() {
 }
 
 fn files_under(root: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("read dir") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(root).expect("under root").display().to_string();
-                out.push((rel, std::fs::read(&p).expect("read")));
-            }
-        }
-    }
-    out.sort();
-    out
+    walk(root)
+        .into_iter()
+        .map(|p| {
+            let rel = p.strip_prefix(root).expect("under root").display().to_string();
+            let bytes = std::fs::read(&p).expect("read");
+            (rel, bytes)
+        })
+        .collect()
 }
 
 #[test]

@@ -38,29 +38,19 @@ fn world(os: Os, clock_offset: Micros) -> World {
             noise_paths: vec!["/".into(), "/reports/".into()],
         },
     );
-    World {
-        subject_ip: IP.into(),
-        device: Device {
-            name: "LAPTOP-1".into(),
-            os,
-            user: "alice".into(),
-            browser: Browser::Chrome(131),
-            clock_offset,
-            drift_per_hour: 0,
-            epoch: T0,
-        },
-        hosts,
-        requests: Vec::new(),
-        visits: Vec::new(),
-        downloads: Vec::new(),
-        cache: Vec::new(),
-        markers: Vec::new(),
-        files: Vec::new(),
-        history_in_bundle: true,
-        cache_in_bundle: true,
-        noise_requests: 0,
-        span: (T0, T0 + 3600 * S),
-    }
+    let device = Device {
+        name: "LAPTOP-1".into(),
+        os,
+        user: "alice".into(),
+        browser: Browser::Chrome(131),
+        clock_offset,
+        drift_per_hour: 0,
+        epoch: T0,
+    };
+    let mut w = World::new(IP.into(), device, T0);
+    w.hosts = hosts;
+    w.span = (T0, T0 + 3600 * S);
+    w
 }
 
 fn chrome_ua() -> String {
@@ -103,10 +93,8 @@ fn visit(ts: Micros, url: &str, how: VisitHow, from: Option<usize>) -> Visit {
     }
 }
 
-/// A search, a result click to the reports page, and a click on the file's
-/// download link (user activation) that completes at 02:10:07.
-fn click_download(w: &mut World, body: &Arc<Vec<u8>>, name: &str) {
-    let url = format!("{PAGE}{name}");
+/// A search at 02:08:30 and a result click to the reports page at 02:09:40.
+fn search_then_page(w: &mut World) {
     w.visits.push(visit(T0 + 510 * S, SEARCH, VisitHow::Search, None));
     w.visits.push(visit(T0 + 580 * S, PAGE, VisitHow::Link, Some(0)));
     w.requests.push(request(
@@ -115,6 +103,13 @@ fn click_download(w: &mut World, body: &Arc<Vec<u8>>, name: &str) {
         Some("https://search.example.com/"),
         nav("cross-site", true),
     ));
+}
+
+/// A search, a result click to the reports page, and a click on the file's
+/// download link (user activation) that completes at 02:10:07.
+fn click_download(w: &mut World, body: &Arc<Vec<u8>>, name: &str) {
+    let url = format!("{PAGE}{name}");
+    search_then_page(w);
     let mut r = request(T0 + 605 * S + 80_000, &format!("/reports/{name}"), Some(PAGE), nav("same-origin", true));
     r.bytes = body.len() as u64;
     w.requests.push(r);
@@ -141,14 +136,7 @@ fn click_download(w: &mut World, body: &Arc<Vec<u8>>, name: &str) {
 /// A visit by link to the reports page that pulls `img` into the cache, by
 /// `how` (`Sec-Fetch-Dest: image`, or a `<link rel=prefetch>`).
 fn cached_resource(w: &mut World, body: &Arc<Vec<u8>>, img: &str, fetch: Fetch) {
-    w.visits.push(visit(T0 + 510 * S, SEARCH, VisitHow::Search, None));
-    w.visits.push(visit(T0 + 580 * S, PAGE, VisitHow::Link, Some(0)));
-    w.requests.push(request(
-        T0 + 580 * S + 90_000,
-        "/reports/",
-        Some("https://search.example.com/"),
-        nav("cross-site", true),
-    ));
+    search_then_page(w);
     let mut r = request(T0 + 581 * S, img, Some(PAGE), fetch);
     r.bytes = body.len() as u64;
     w.requests.push(r);
