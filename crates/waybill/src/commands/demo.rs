@@ -6,7 +6,6 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::{Context as _, Result, bail};
 use waybill_sim::{Plan, Spec, list, simulate};
@@ -37,26 +36,26 @@ pub fn run(a: &DemoArgs) -> Result<ExitStatus> {
     for mut args in plan.commands(&bundle, &case) {
         if args[0] == "ingest" {
             args.push("--json".into());
-            let doc: serde_json::Value = serde_json::from_str(&run_waybill(&exe, &args)?)
+            let doc: serde_json::Value = serde_json::from_str(&super::run_self(&exe, &args)?)
                 .with_context(|| format!("reading the output of waybill {}", args.join(" ")))?;
             let input = args.iter().skip(2).find(|a| !a.starts_with("--")).cloned().unwrap_or_default();
             let shown = Path::new(&input).strip_prefix(&bundle).map_or(input.clone(), |p| p.display().to_string());
             writeln!(out, "waybill ingest {shown} … {}", ingest_summary(&doc))?;
         } else {
-            let text = run_waybill(&exe, &args)?;
+            let text = super::run_self(&exe, &args)?;
             let last = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
             let name = if args[0] == "case" { "case new" } else { args[0].as_str() };
             writeln!(out, "waybill {name} … {last}")?;
         }
     }
-    let table = run_waybill(&exe, &["analyze".into(), s(&case)])?;
+    let table = super::run_self(&exe, &["analyze".into(), s(&case)])?;
     writeln!(out, "\nfindings (waybill analyze {}):", case.display())?;
     out.write_all(table.as_bytes())?;
     writeln!(out, "\nground truth ({}):", bundle.join("truth.json").display())?;
     for f in &summary.truth.files {
         writeln!(out, "  {:<40}  {:<20}  {}", shorten(&f.location, 40), f.scenario, f.truth.as_str())?;
     }
-    run_waybill(&exe, &["report".into(), s(&case)])?;
+    super::run_self(&exe, &["report".into(), s(&case)])?;
     writeln!(
         out,
         "\nreport: {}   findings: {}   case: {}   ({:.1} s)",
@@ -115,12 +114,4 @@ fn ingest_summary(doc: &serde_json::Value) -> String {
     let formats: Vec<String> = formats.iter().map(|(f, n)| format!("{f} {n}")).collect();
     let unit = if inputs == 1 { "input" } else { "inputs" };
     format!("{inputs} {unit} ({}): {events} events, {rejects} rejects", formats.join(", "))
-}
-
-fn run_waybill(exe: &Path, args: &[String]) -> Result<String> {
-    let o = Command::new(exe).args(args).output().with_context(|| format!("running {}", exe.display()))?;
-    if !o.status.success() {
-        bail!("waybill {} failed:\n{}", args.join(" "), String::from_utf8_lossy(&o.stderr));
-    }
-    Ok(String::from_utf8_lossy(&o.stdout).into_owned())
 }

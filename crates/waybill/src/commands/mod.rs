@@ -53,3 +53,16 @@ pub fn now() -> String {
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
     waybill_model::Timestamp::from_unix_micros(us).map_or_else(|_| String::new(), |t| t.to_string())
 }
+
+/// Runs this executable with `args` (the demo and `verify` run each step as a
+/// user would); its standard output, or an error with its standard error.
+pub fn run_self(exe: &std::path::Path, args: &[String]) -> Result<String> {
+    let o = std::process::Command::new(exe)
+        .args(args)
+        .output()
+        .map_err(|e| anyhow::anyhow!("running {}: {e}", exe.display()))?;
+    if !o.status.success() {
+        anyhow::bail!("waybill {} failed:\n{}", args.join(" "), String::from_utf8_lossy(&o.stderr).trim());
+    }
+    Ok(String::from_utf8_lossy(&o.stdout).into_owned())
+}

@@ -48,7 +48,7 @@ pub fn run(a: &ReportArgs) -> Result<ExitStatus> {
     let put = |name: &str, bytes: &[u8]| -> Result<(PathBuf, u64, String)> {
         let p = out_dir.join(name);
         waybill_store::atomic::write(&p, bytes)?;
-        Ok((p, bytes.len() as u64, sha256_hex(bytes)))
+        Ok((p, bytes.len() as u64, waybill_store::chain::sha256_hex(bytes)))
     };
     let formats = dedup(&a.format);
     // The timeline streams the event store; the other reports are built from
@@ -118,10 +118,6 @@ fn dedup(v: &[ReportFormat]) -> Vec<ReportFormat> {
     out
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    waybill_store::chain::sha256_hex(bytes)
-}
-
 /// Every `findings/<sha256>.json`, in name order.
 fn read_findings(case: &Case) -> Result<Vec<Finding>> {
     let dir = case.root().join("findings");
@@ -185,8 +181,9 @@ fn summary(case: &Case) -> Result<CaseSummary> {
         })
         .collect();
     let manifest_sha256 = case.manifest_sha256()?;
-    let custody_sha256 =
-        sha256_hex(case.custody().lines().iter().map(|l| format!("{l}\n")).collect::<String>().as_bytes());
+    let custody_sha256 = waybill_store::chain::sha256_hex(
+        case.custody().lines().iter().map(|l| format!("{l}\n")).collect::<String>().as_bytes(),
+    );
     Ok(CaseSummary {
         name: cfg.case.name.clone(),
         examiner: cfg.case.examiner.clone(),

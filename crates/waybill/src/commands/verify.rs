@@ -13,12 +13,10 @@
 //! named), 2 when the check could not run.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use anyhow::{Context as _, Result, bail};
-use sha2::{Digest as _, Sha256};
+use anyhow::{Context as _, Result};
 use waybill_store::Case;
 
 use crate::args::VerifyArgs;
@@ -35,6 +33,7 @@ pub fn run(a: &VerifyArgs) -> Result<ExitStatus> {
         }
     }
     let entries = case.manifest_entries()?;
+    let known: BTreeSet<&str> = entries.iter().map(|m| m.id.as_str()).collect();
     // Evidence files, where they are now.
     let mut located: Vec<Option<PathBuf>> = Vec::new();
     for m in &entries {
@@ -56,7 +55,7 @@ pub fn run(a: &VerifyArgs) -> Result<ExitStatus> {
     let s = scratch.path().join("case");
     let exe = std::env::current_exe().context("locating the waybill executable")?;
     let sh = |p: &Path| p.display().to_string();
-    waybill(&exe, &["case".into(), "new".into(), sh(&s), "--from".into(), sh(&a.case.join("case.toml"))])?;
+    super::run_self(&exe, &["case".into(), "new".into(), sh(&s), "--from".into(), sh(&a.case.join("case.toml"))])?;
     let mut rederived = true;
     let mut i = 0;
     while i < entries.len() {
@@ -101,7 +100,7 @@ pub fn run(a: &VerifyArgs) -> Result<ExitStatus> {
         if let Some(f) = &m.log_format {
             args.extend(["--log-format".into(), f.clone()]);
         }
-        waybill(&exe, &args)?;
+        super::run_self(&exe, &args)?;
         i = j;
     }
     let again = Case::open(&s)?;
@@ -120,11 +119,7 @@ pub fn run(a: &VerifyArgs) -> Result<ExitStatus> {
                 ));
             }
         }
-        let known: BTreeSet<&str> = entries.iter().map(|m| m.id.as_str()).collect();
-        for (dir, path) in leftovers(&a.case, &known)? {
-            notes.push(format!("{dir}/{path}: left by an interrupted ingest (no manifest line; never read; the next command that writes the case removes it)"));
-        }
-        compare_tree(&a.case, &s, &["events", "rejects", "content"], &mut diffs)?;
+        compare_tree(&a.case, &s, &["events", "rejects", "content"], &known, &mut diffs, &mut notes)?;
     } else {
         notes.push("some evidence is not reachable: events were not re-derived (give --evidence-root)".into());
     }
@@ -151,7 +146,7 @@ pub fn run(a: &VerifyArgs) -> Result<ExitStatus> {
                 if v["pdq_any_quality"] == true {
                     args.push("--pdq-any-quality".into());
                 }
-                if let Err(e) = waybill(&exe, &args) {
+                if let Err(e) = super::run_self(&exe, &args) {
                     matched_ok = false;
                     notes.push(format!(
                         "a match could not be re-run ({e:#}); files of interest and findings not re-derived"
@@ -164,7 +159,7 @@ pub fn run(a: &VerifyArgs) -> Result<ExitStatus> {
     }
     let rederived = rederived && matched_ok;
     if rederived {
-        compare_tree(&a.case, &s, &["files"], &mut diffs)?;
+        compare_tree(&a.case, &s, &["files"], &known, &mut diffs, &mut notes)?;
     }
     if analyzed && rederived {
         let rulebooks: BTreeSet<String> = case
@@ -180,7 +175,7 @@ pub fn run(a: &VerifyArgs) -> Result<ExitStatus> {
             notes
                 .push("findings were made with a rulebook other than the built-in one; findings not re-derived".into());
         } else {
-            waybill(&exe, &["analyze".into(), sh(&s)])?;
+            super::run_self(&exe, &["analyze".into(), sh(&s)])?;
             let moved = entries.iter().zip(&located).any(|(m, l)| l.as_deref() != Some(Path::new(&m.path)));
             if moved {
                 // The scratch manifest names the evidence where it is now, so
@@ -189,7 +184,7 @@ pub fn run(a: &VerifyArgs) -> Result<ExitStatus> {
                 notes.push("the evidence moved: findings compared without their `inputs` field".into());
                 strip_inputs(&s.join("findings"), &case.manifest_sha256()?)?;
             }
-            compare_tree(&a.case, &s, &["findings"], &mut diffs)?;
+            compare_tree(&a.case, &s, &["findings"], &known, &mut diffs, &mut notes)?;
         }
     }
     let mut out = std::io::stdout().lock();
@@ -255,17 +250,8 @@ fn locate(recorded: &Path, root: Option<&Path>) -> Option<PathBuf> {
 }
 
 fn sha256_file(p: &Path) -> Result<String> {
-    let mut f = std::fs::File::open(p).with_context(|| format!("opening {}", p.display()))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf).with_context(|| format!("reading {}", p.display()))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    let (sha, _) = waybill_ingest::input::hash_file(p).with_context(|| format!("reading {}", p.display()))?;
+    Ok(sha)
 }
 
 /// The input a stored file belongs to: `format=F/source=ID/…`, `source=ID/…`, `ID.jsonl`.
@@ -275,28 +261,30 @@ fn input_of(rel: &str) -> Option<&str> {
         .or_else(|| rel.strip_suffix(".jsonl").filter(|r| !r.contains('/')))
 }
 
-/// Stored files of inputs without a manifest line: the residue of an ingest
-/// killed between moving an input's tables into place and appending its line.
-fn leftovers(case: &Path, known: &BTreeSet<&str>) -> Result<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    for d in ["events", "rejects", "content"] {
-        for rel in listing(&case.join(d))?.into_keys() {
-            if input_of(&rel).is_some_and(|id| !known.contains(id)) {
-                out.push((d.to_owned(), rel));
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Compares the files below `dirs` of two cases byte for byte (files of
-/// inputs without a manifest line are left out: see [`leftovers`]).
-fn compare_tree(a: &Path, b: &Path, dirs: &[&str], diffs: &mut Vec<String>) -> Result<()> {
-    let known: BTreeSet<String> = Case::open(a)?.manifest_entries()?.into_iter().map(|m| m.id).collect();
+/// Compares the files below `dirs` of two cases byte for byte. Files of
+/// inputs without a manifest line (the residue of an ingest killed between
+/// moving an input's tables into place and appending its line; no query reads
+/// them) are noted, not compared.
+fn compare_tree(
+    a: &Path,
+    b: &Path,
+    dirs: &[&str],
+    known: &BTreeSet<&str>,
+    diffs: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) -> Result<()> {
     for d in dirs {
         let mut x = listing(&a.join(d))?;
         if matches!(*d, "events" | "rejects" | "content") {
-            x.retain(|rel, _| input_of(rel).is_none_or(|id| known.contains(id)));
+            x.retain(|rel, _| {
+                let leftover = input_of(rel).is_some_and(|id| !known.contains(id));
+                if leftover {
+                    notes.push(format!(
+                        "{d}/{rel}: left by an interrupted ingest (no manifest line; never read; the next command that writes the case removes it)"
+                    ));
+                }
+                !leftover
+            });
         }
         let y = listing(&b.join(d))?;
         let names: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
@@ -337,12 +325,4 @@ fn listing(root: &Path) -> Result<BTreeMap<String, String>> {
         }
     }
     Ok(out)
-}
-
-fn waybill(exe: &Path, args: &[String]) -> Result<String> {
-    let o = Command::new(exe).args(args).output().with_context(|| format!("running {}", exe.display()))?;
-    if !o.status.success() {
-        bail!("waybill {} failed: {}", args.join(" "), String::from_utf8_lossy(&o.stderr).trim());
-    }
-    Ok(String::from_utf8_lossy(&o.stdout).into_owned())
 }
