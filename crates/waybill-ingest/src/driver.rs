@@ -11,8 +11,8 @@ use waybill_model::schema::{Counts, EventBatchBuilder, InputContext, RejectRow};
 use waybill_model::{Event, EventSink, Reject};
 
 use crate::input::{
-    Companion, Content, Input, PROBE_LEN, SQLITE_MAGIC, SqliteInput, hash_file, open_sqlite, read_full,
-    reject_too_long, reject_truncated_stream,
+    Companion, Content, Input, PROBE_LEN, SQLITE_MAGIC, SqliteInput, hash_file, is_damaged_stream, open_sqlite,
+    read_full, reject_damaged_stream, reject_too_long,
 };
 use crate::lines::{Chunker, LinePos, MAX_LINE, Piece, for_each_line};
 use crate::registry::{SOURCES, find};
@@ -241,14 +241,19 @@ fn open_input(path: &Path, scratch: Option<&Path>) -> Result<Opened, IngestError
     }
     let mut content = Content::open(path).map_err(|source| IngestError::Open { path: path.to_owned(), source })?;
     let mut head = vec![0u8; PROBE_LEN];
-    let n = match read_full(&mut content, &mut head) {
-        Ok(n) => n,
-        // A compressed file cut short still has a readable head.
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => 0,
-        Err(source) => {
-            return Err(IngestError::Read { path: path.to_owned(), offset: 0, source });
+    // The head is what could be read: a compressed stream cut short or damaged
+    // inside the probe keeps the bytes before the damage (the parse reads it
+    // again and rejects the damage with its offset).
+    let mut n = 0;
+    while n < head.len() {
+        match io::Read::read(&mut content, &mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if is_damaged_stream(&e) => break,
+            Err(source) => return Err(IngestError::Read { path: path.to_owned(), offset: n as u64, source }),
         }
-    };
+    }
     head.truncate(n);
     let complete = n < PROBE_LEN;
     if content.compression().is_none() && head.starts_with(SQLITE_MAGIC) {
@@ -592,12 +597,12 @@ fn run_lines(
     }
     let mut counts = total.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some((offset, source)) = stream_error {
-        if source.kind() != io::ErrorKind::UnexpectedEof {
+        if !is_damaged_stream(&source) {
             return Err(IngestError::Read { path: path.to_owned(), offset, source });
         }
-        // A compressed stream cut short: keep what was read, reject the cut.
+        // A compressed stream cut short or damaged: keep what was read, reject the rest.
         let mut b = EventBatchBuilder::new(ictx.clone(), next_index);
-        reject_truncated_stream(&mut b, offset, chunker.line());
+        reject_damaged_stream(&mut b, offset, chunker.line(), &source);
         counts.add(b.counts());
         parts
             .rejects(next_index, b.rejects())

@@ -358,9 +358,9 @@ impl<'a> Input<'a> {
                 Ok(Some(Piece::Overlong { offset, line, len, head, .. })) => {
                     reject_too_long(out, LinePos { offset, line, terminated: true }, len, &head);
                 }
-                Err((offset, source)) if source.kind() == io::ErrorKind::UnexpectedEof => {
-                    // A compressed stream cut short: what came before stands, the cut is a reject.
-                    reject_truncated_stream(out, offset, chunker_line(chunker));
+                Err((offset, source)) if is_damaged_stream(&source) => {
+                    // A compressed stream cut short or damaged: what came before stands, the rest is a reject.
+                    reject_damaged_stream(out, offset, chunker_line(chunker), &source);
                     return Ok(());
                 }
                 Err((offset, source)) => return Err(SourceError::Io { offset, source }),
@@ -405,6 +405,27 @@ pub fn reject_truncated_stream(out: &mut dyn EventSink, offset: u64, line: u64) 
     out.reject(Reject {
         record: waybill_model::RecordRef::Line { offset, line },
         reason: RejectReason::Truncated(format!("compressed stream ends early; content after byte {offset} is lost")),
+        raw: b"",
+    });
+}
+
+/// Is this read error a damaged compressed stream (cut short, a bad gzip
+/// header, corrupt deflate data) rather than a failing device? Such damage is
+/// a reject of what follows, and what came before stands.
+pub fn is_damaged_stream(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData)
+}
+
+/// The reject for a damaged compressed stream at `offset` (decompressed).
+pub fn reject_damaged_stream(out: &mut dyn EventSink, offset: u64, line: u64, e: &io::Error) {
+    if e.kind() == io::ErrorKind::UnexpectedEof {
+        return reject_truncated_stream(out, offset, line);
+    }
+    out.reject(Reject {
+        record: waybill_model::RecordRef::Line { offset, line },
+        reason: RejectReason::Malformed(format!(
+            "compressed stream damaged ({e}); content after byte {offset} is lost"
+        )),
         raw: b"",
     });
 }

@@ -204,3 +204,26 @@ proptest! {
 fn parse_context_default_is_utc() {
     assert_eq!(ParseContext::default().tz.to_string(), "UTC");
 }
+
+/// A damaged gzip stream (found by `arbitrary_bytes_never_panic`: a gzip magic
+/// followed by a bad header): what was read before stands, the damage is one
+/// reject naming its offset, not an aborted input.
+#[test]
+fn damaged_gzip_stream_is_a_reject_after_what_was_read() {
+    use flate2::{Compression, write::GzEncoder};
+    let line = "203.0.113.7 - - [05/Jan/2026:08:00:00 +0000] \"GET /a HTTP/1.1\" 200 12 \"-\" \"UA\"\n";
+    let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+    gz.write_all(line.as_bytes()).expect("gzip");
+    let mut bytes = gz.finish().expect("gzip");
+    // A second member whose header is damaged.
+    bytes.extend_from_slice(&[31, 139, 99, 29, 26, 79, 76, 144, 17, 19, 121, 122]);
+    let mut f = tempfile::NamedTempFile::new().expect("temp");
+    f.write_all(&bytes).expect("write");
+    let c = ingest_path_chunked(f.path(), &Opts::default(), 512).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c.summary.format, "apache.access");
+    let n = c.summary.counts;
+    assert_eq!((n.records, n.events, n.rejects), (2, 1, 1));
+    assert_eq!(c.rejects[0].record, format!("offset {} line 2", line.len()));
+    let reason = c.rejects[0].reason.to_string();
+    assert!(reason.contains("compressed stream damaged"), "{reason}");
+}
