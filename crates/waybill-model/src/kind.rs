@@ -85,6 +85,13 @@ kinds! {
     PowerSleep => "power.sleep",
     /// The device woke from sleep.
     PowerWake => "power.wake",
+    /// An application setting as last saved (e.g. a messaging app's media
+    /// auto-download masks); its time is when the settings file was last
+    /// written, and it says nothing of earlier values.
+    AppSetting => "app.setting",
+    /// An event imported from another tool's timeline whose meaning has no
+    /// kind here; the original description is kept in `attrs`.
+    ImportedOther => "imported.other",
 }
 
 impl fmt::Display for EventKind {

@@ -9,6 +9,8 @@
 //!   rejects/<id>.jsonl    records that could not be parsed
 //!   content/source=<id>/part-NNNNN.parquet  hashes of files read by `ingest --files`
 //!   files/interest.parquet                  files of interest found by `match`
+//!   findings/<sha256>.json                  one finding per file of interest (`analyze`)
+//!   seals.jsonl           Ed25519 seals over the chain heads (`case seal`)
 //! ```
 //!
 //! This crate is the only one that writes into a case folder. Writes are atomic
@@ -25,13 +27,16 @@ pub mod chain;
 mod config;
 mod manifest;
 pub mod query;
+pub mod seal;
 mod staging;
+mod step;
 
 use std::path::{Path, PathBuf};
 
 pub use config::{CaseConfig, CaseMeta};
 pub use manifest::{CompanionEntry, ManifestEntry};
 pub use staging::{Staging, writer_properties, writer_properties_for};
+pub use step::{Output, Pending, Step};
 
 use chain::Chain;
 
@@ -127,6 +132,7 @@ const CASE_FILE: &str = "case.toml";
 const MANIFEST: &str = "manifest.jsonl";
 const CUSTODY: &str = "custody.jsonl";
 const STAGING: &str = ".staging";
+const INTEREST: &str = "files/interest.parquet";
 
 impl Case {
     /// Creates a case folder (which must not exist, or be empty).
@@ -186,14 +192,21 @@ impl Case {
         Ok(case)
     }
 
-    fn remove_leftovers(&self) -> Result<(), StoreError> {
+    fn remove_leftovers(&mut self) -> Result<(), StoreError> {
         let staging = self.root.join(STAGING);
         if staging.exists() {
+            let mut steps = std::collections::BTreeSet::new();
             for e in fs_err::read_dir(&staging)? {
                 let p = e?.path();
-                if staging::is_leftover(&p) {
+                let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                if step::is_step(&name) {
+                    steps.insert(staging.join(name.trim_end_matches(".commit")));
+                } else if staging::is_leftover(&p) {
                     fs_err::remove_dir_all(&p)?;
                 }
+            }
+            for dir in steps {
+                step::recover(&self.root, &mut self.custody, &dir)?;
             }
         }
         let known: std::collections::BTreeSet<String> = self.manifest_entries()?.into_iter().map(|m| m.id).collect();
@@ -342,11 +355,133 @@ impl Case {
             fs_err::create_dir_all(&dir)?;
             atomic::rename(&r, &dir.join(format!("{}.jsonl", entry.id)))?;
         }
+        entry.outputs = self.input_outputs(&entry)?;
         let line = self.manifest.append(&entry)?;
         let committed: ManifestEntry =
             serde_json::from_str(&line).map_err(|e| StoreError::layout(&self.root.join(MANIFEST), &e.to_string()))?;
         fs_err::remove_dir_all(&staging.dir)?;
         Ok(committed)
+    }
+
+    /// Starts staging the outputs of a command (`action` names it: `match`,
+    /// `analyze`); an earlier uncommitted staging of the same action is discarded.
+    pub fn begin_step(&self, action: &str) -> Result<Step, StoreError> {
+        Step::create(&self.root.join(STAGING), action)
+    }
+
+    /// Commits a staged step: its outputs (hashed into the custody entry as
+    /// `outputs`) replace their places, files of `replace` (a case folder) that
+    /// are not outputs are removed, and the custody line is appended — all or
+    /// nothing across a crash (the protocol is described in `step.rs`).
+    pub fn commit_step(
+        &mut self,
+        step: Step,
+        entry: serde_json::Value,
+        replace: Option<&str>,
+    ) -> Result<Vec<Output>, StoreError> {
+        step::commit(&self.root, &mut self.custody, step, entry, replace)
+    }
+
+    /// The files of a committed input (events, content, rejects), hashed, in
+    /// path order.
+    fn input_outputs(&self, entry: &ManifestEntry) -> Result<Vec<Output>, StoreError> {
+        let mut files = Vec::new();
+        for dir in [
+            self.root.join("events").join(format!("format={}", entry.format)).join(format!("source={}", entry.id)),
+            self.root.join("content").join(format!("source={}", entry.id)),
+        ] {
+            if dir.is_dir() {
+                for e in fs_err::read_dir(&dir)? {
+                    let p = e?.path();
+                    if p.is_file() {
+                        files.push(p);
+                    }
+                }
+            }
+        }
+        let rejects = self.root.join("rejects").join(format!("{}.jsonl", entry.id));
+        if rejects.is_file() {
+            files.push(rejects);
+        }
+        let mut out = Vec::with_capacity(files.len());
+        for p in files {
+            let (sha256, size) = waybill_ingest::input::hash_file(&p)?;
+            out.push(Output { path: self.relative(&p), sha256, size });
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
+    }
+
+    /// A case file's path relative to the case folder, `/`-separated.
+    pub fn relative(&self, path: &Path) -> String {
+        let rel = path.strip_prefix(&self.root).unwrap_or(path);
+        rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+    }
+
+    /// The files the trail says the case holds, each with the hash recorded when
+    /// it was written: every input's outputs (manifest), then every later
+    /// `match`/`analyze` step (custody); a later record of a path replaces an
+    /// earlier one, and a step that replaced a folder drops that folder's older
+    /// records. Paths are case-relative.
+    pub fn recorded_outputs(&self) -> Result<std::collections::BTreeMap<String, Output>, StoreError> {
+        let mut map = std::collections::BTreeMap::new();
+        for m in self.manifest_entries()? {
+            for o in m.outputs {
+                map.insert(o.path.clone(), o);
+            }
+        }
+        for line in self.custody.lines() {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+            // Report files live wherever `--out` put them; they are not case tables.
+            if !matches!(v["action"].as_str(), Some("match" | "analyze")) {
+                continue;
+            }
+            let Some(outs) = v.get("outputs") else { continue };
+            let outs: Vec<Output> = serde_json::from_value(outs.clone())
+                .map_err(|e| StoreError::layout(&self.root.join(CUSTODY), &format!("outputs: {e}")))?;
+            if let Some(folder) = v.get("replaces").and_then(|r| r.as_str()) {
+                let prefix = format!("{folder}/");
+                map.retain(|p: &String, _| !p.starts_with(&prefix));
+            }
+            for o in outs {
+                map.insert(o.path.clone(), o);
+            }
+        }
+        Ok(map)
+    }
+
+    /// Seals the chains as they stand with `key`: appends the seal to
+    /// `seals.jsonl` (durably), then records the act in the custody log
+    /// (`extra` adds the command line, tool and times).
+    pub fn seal(
+        &mut self,
+        key: &ed25519_dalek::SigningKey,
+        extra: serde_json::Value,
+    ) -> Result<seal::Seal, StoreError> {
+        use std::io::Write as _;
+        let sealed = seal::Seal::sign(&self.manifest, &self.custody, key);
+        let path = self.root.join(seal::SEALS);
+        let mut line = serde_json::to_vec(&sealed).map_err(|e| StoreError::layout(&path, &e.to_string()))?;
+        line.push(b'\n');
+        let mut f = fs_err::OpenOptions::new().create(true).append(true).open(&path)?;
+        f.write_all(&line)?;
+        f.sync_all()?;
+        atomic::sync_dir(&self.root)?;
+        let mut entry = extra;
+        if let Some(o) = entry.as_object_mut() {
+            o.insert("action".into(), "case.seal".into());
+            o.insert(
+                "seal".into(),
+                serde_json::to_value(&sealed).map_err(|e| StoreError::layout(&path, &e.to_string()))?,
+            );
+        }
+        self.custody.append(&entry)?;
+        Ok(sealed)
+    }
+
+    /// Steps interrupted after their commit point (see [`Pending`]).
+    pub fn pending_steps(&self) -> Result<Vec<Pending>, StoreError> {
+        step::pending(&self.root.join(STAGING))
     }
 
     /// Appends a custody record (a JSON object; `prev` is set here).
@@ -376,7 +511,7 @@ impl Case {
 
     /// The files-of-interest table, once `match` has written it.
     pub fn interest_path(&self) -> PathBuf {
-        self.root.join("files").join("interest.parquet")
+        self.root.join(INTEREST)
     }
 
     /// The rows of the files-of-interest table (empty before the first `match`).
@@ -419,8 +554,9 @@ impl Case {
 
     /// Adds rows to the files-of-interest table: one row per (file, set, by) —
     /// the closest match, then the first record — sorted; re-running adds nothing.
-    /// Returns the number of rows that were not there before.
-    pub fn merge_interest(&self, new: Vec<InterestRow>) -> Result<usize, StoreError> {
+    /// The new table is staged in `step`. Returns the number of rows that were
+    /// not there before.
+    pub fn merge_interest(&self, new: Vec<InterestRow>, step: &mut Step) -> Result<usize, StoreError> {
         let mut rows = self.read_interest()?;
         let before: std::collections::BTreeSet<(String, String, String)> =
             rows.iter().map(|r| (r.sha256.clone(), r.set.clone(), r.by.clone())).collect();
@@ -432,7 +568,7 @@ impl Case {
         rows.dedup_by(|b, a| a.sha256 == b.sha256 && a.set == b.set && a.by == b.by);
         let added = rows.iter().filter(|r| !before.contains(&(r.sha256.clone(), r.set.clone(), r.by.clone()))).count();
         let batch = interest_batch(&rows).map_err(|e| StoreError::layout(&self.interest_path(), &e.to_string()))?;
-        self.write_interest(&batch)?;
+        step.write(INTEREST, &self.interest_bytes(&batch)?)?;
         Ok(added)
     }
 
@@ -441,12 +577,10 @@ impl Case {
         self.root.join("findings").join(format!("{sha256}.json"))
     }
 
-    /// Writes (replaces) one finding, atomically.
-    pub fn write_finding(&self, sha256: &str, json: &[u8]) -> Result<PathBuf, StoreError> {
-        let path = self.finding_path(sha256);
-        fs_err::create_dir_all(path.parent().unwrap_or(&self.root))?;
-        atomic::write(&path, json)?;
-        Ok(path)
+    /// Stages one finding in `step`; returns where it will be once committed.
+    pub fn write_finding(&self, sha256: &str, json: &[u8], step: &mut Step) -> Result<PathBuf, StoreError> {
+        step.write(&format!("findings/{sha256}.json"), json)?;
+        Ok(self.finding_path(sha256))
     }
 
     /// SHA-256 (hex) of `manifest.jsonl` as it stands: what findings cite as
@@ -461,10 +595,9 @@ impl Case {
         Ok(sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
     }
 
-    /// Replaces the files-of-interest table (atomically).
-    pub fn write_interest(&self, batch: &arrow::record_batch::RecordBatch) -> Result<(), StoreError> {
+    /// The files-of-interest table as Parquet bytes.
+    fn interest_bytes(&self, batch: &arrow::record_batch::RecordBatch) -> Result<Vec<u8>, StoreError> {
         let path = self.interest_path();
-        fs_err::create_dir_all(path.parent().unwrap_or(&self.root))?;
         let mut buf = Vec::new();
         {
             let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), Some(writer_properties()))
@@ -472,7 +605,7 @@ impl Case {
             w.write(batch).map_err(|e| StoreError::Parquet { path: path.clone(), source: e })?;
             w.close().map_err(|e| StoreError::Parquet { path: path.clone(), source: e })?;
         }
-        atomic::write(&path, &buf)
+        Ok(buf)
     }
 
     /// Reject files of committed inputs.

@@ -54,6 +54,10 @@ pub struct ManifestEntry {
     pub events: u64,
     /// Records rejected.
     pub rejects: u64,
+    /// The files this input added to the case (events, content, rejects), with
+    /// their hashes; set at commit. Empty in cases made before they were recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<crate::Output>,
     /// Hash of the previous manifest line (set by the chain).
     #[serde(default)]
     pub prev: String,

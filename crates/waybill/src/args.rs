@@ -48,6 +48,29 @@ pub enum Command {
 pub enum CaseCommand {
     /// Create a case folder with its case.toml.
     New(CaseNewArgs),
+    /// Sign the heads of the manifest and custody chains with an Ed25519 key.
+    Seal(CaseSealArgs),
+    /// Write a new Ed25519 key pair (private key as PKCS#8 PEM, public key as SPKI PEM).
+    Keygen(CaseKeygenArgs),
+}
+
+/// `waybill case seal`
+#[derive(Debug, Args)]
+pub struct CaseSealArgs {
+    /// The case folder.
+    pub case: PathBuf,
+    /// The examiner's Ed25519 private key: PKCS#8 PEM (`openssl genpkey -algorithm ed25519`,
+    /// `waybill case keygen`) or the 32-byte seed in hex.
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+}
+
+/// `waybill case keygen`
+#[derive(Debug, Args)]
+pub struct CaseKeygenArgs {
+    /// Where to write the private key (created with mode 0600; must not exist). The public
+    /// key goes next to it with `.pub` appended.
+    pub out: PathBuf,
 }
 
 /// `waybill case new`
@@ -289,6 +312,9 @@ pub struct VerifyArgs {
     /// this folder by its longest matching tail.
     #[arg(long, value_name = "DIR")]
     pub evidence_root: Option<PathBuf>,
+    /// Require every seal to be made with this Ed25519 public key (SPKI PEM or 64 hex digits).
+    #[arg(long, value_name = "FILE")]
+    pub trusted_key: Option<PathBuf>,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,

@@ -856,3 +856,115 @@ fn verify_rederives_the_case_and_names_each_change() {
     assert_eq!(r.code, 1);
     assert!(r.stdout.contains("DIFFERS  custody.jsonl line"), "{}", r.stdout);
 }
+
+#[test]
+fn seal_signs_the_chain_heads_and_verify_checks_it() {
+    let t = tempfile::tempdir().expect("temp");
+    ok(t.path(), &["demo", "d", "--noise", "500"]);
+    let out = ok(t.path(), &["case", "keygen", "examiner.pem"]);
+    assert!(out.contains("examiner.pem.pub"), "{out}");
+    let pem = std::fs::read_to_string(t.path().join("examiner.pem")).expect("key");
+    assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"), "PKCS#8 PEM");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(t.path().join("examiner.pem")).expect("meta").permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+    // keygen never overwrites.
+    assert_ne!(waybill(t.path(), &["case", "keygen", "examiner.pem"]).code, 0);
+
+    let custody_lines =
+        std::fs::read_to_string(t.path().join("d/case/custody.jsonl")).expect("custody").lines().count();
+    let out = ok(t.path(), &["case", "seal", "d/case", "--key", "examiner.pem"]);
+    assert!(out.contains(&format!("custody {custody_lines} lines")), "{out}");
+    let seals = std::fs::read_to_string(t.path().join("d/case/seals.jsonl")).expect("seals");
+    let seal: serde_json::Value = serde_json::from_str(seals.trim()).expect("json");
+    assert_eq!(seal["custody_lines"], custody_lines);
+    assert_eq!(seal["algorithm"], "Ed25519");
+    let custody = std::fs::read_to_string(t.path().join("d/case/custody.jsonl")).expect("custody");
+    assert!(custody.lines().last().expect("line").contains("\"action\":\"case.seal\""));
+
+    let r = waybill(t.path(), &["verify", "d/case", "--trusted-key", "examiner.pem.pub"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert!(r.stdout.contains(&format!("seal 1 (key {})", seal["public_key"].as_str().expect("key"))), "{}", r.stdout);
+
+    // Another examiner's key is not the trusted one.
+    ok(t.path(), &["case", "keygen", "other.pem"]);
+    let r = waybill(t.path(), &["verify", "d/case", "--trusted-key", "other.pem.pub"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.contains("DIFFERS  seals.jsonl line 1: signed by key"), "{}", r.stdout);
+
+    // A sealed line rewritten together with every later `prev` (a chain that
+    // verifies on its own) no longer matches the seal.
+    let path = t.path().join("d/case/custody.jsonl");
+    let mut lines: Vec<serde_json::Value> = custody.lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+    lines[0]["tool"] = "waybill 0.0.0".into();
+    let mut prev = "0".repeat(64);
+    let mut text = String::new();
+    for l in &mut lines {
+        l["prev"] = prev.clone().into();
+        let line = serde_json::to_string(l).expect("json");
+        prev = waybill_testkit::sha256_hex(line.as_bytes());
+        text.push_str(&line);
+        text.push('\n');
+    }
+    std::fs::write(&path, text).expect("write");
+    let r = waybill(t.path(), &["verify", "d/case"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(!r.stdout.contains("DIFFERS  custody.jsonl line"), "the rewritten chain links: {}", r.stdout);
+    assert!(
+        r.stdout.contains("DIFFERS  seals.jsonl line 1: custody.jsonl changed since it was sealed"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn verify_checks_every_output_against_the_hash_the_trail_recorded() {
+    let t = tempfile::tempdir().expect("temp");
+    ok(t.path(), &["demo", "d", "--noise", "500"]);
+    let custody = std::fs::read_to_string(t.path().join("d/case/custody.jsonl")).expect("custody");
+    let analyze: serde_json::Value = custody
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+        .find(|v| v["action"] == "analyze")
+        .expect("an analyze line");
+    assert_eq!(analyze["replaces"], "findings");
+    let outputs = analyze["outputs"].as_array().expect("outputs");
+    let findings = std::fs::read_dir(t.path().join("d/case/findings")).expect("findings").count();
+    assert_eq!(outputs.len(), findings, "one recorded output per finding");
+    let first = &outputs[0];
+    let path = t.path().join("d/case").join(first["path"].as_str().expect("path"));
+    assert_eq!(
+        first["sha256"].as_str(),
+        Some(waybill_testkit::sha256_hex(&std::fs::read(&path).expect("read")).as_str())
+    );
+    // Every input records its tables.
+    let manifest = std::fs::read_to_string(t.path().join("d/case/manifest.jsonl")).expect("manifest");
+    for l in manifest.lines() {
+        let m: serde_json::Value = serde_json::from_str(l).expect("json");
+        if m["events"].as_u64() > Some(0) {
+            assert!(m["outputs"].as_array().is_some_and(|o| !o.is_empty()), "{l}");
+        }
+    }
+    // A finding nobody wrote.
+    std::fs::write(t.path().join("d/case/findings/extra.json"), "{}\n").expect("write");
+    let r = waybill(t.path(), &["verify", "d/case"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.contains("DIFFERS  findings/extra.json: not recorded by the trail"), "{}", r.stdout);
+    std::fs::remove_file(t.path().join("d/case/findings/extra.json")).expect("rm");
+    // A stored event part replaced by another valid one: the manifest's hash catches it.
+    let part = walk(&t.path().join("d/case/events"))
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .expect("a part");
+    let other = walk(&t.path().join("d/case/events"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .find(|p| p != &part)
+        .expect("another part");
+    std::fs::copy(&other, &part).expect("copy");
+    let r = waybill(t.path(), &["verify", "d/case"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let rel = part.strip_prefix(t.path().join("d/case")).expect("rel").display().to_string();
+    assert!(r.stdout.contains(&format!("DIFFERS  {rel}: SHA-256 is")), "{}", r.stdout);
+}

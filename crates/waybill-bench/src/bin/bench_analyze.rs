@@ -27,7 +27,7 @@ fn main() -> anyhow::Result<()> {
     let n: usize = get("--files").map_or(Ok(10_000), |v| v.parse())?;
     let waybill = PathBuf::from(get("--waybill").context(usage)?);
 
-    let case = Case::open_for_write(&root)?;
+    let mut case = Case::open_for_write(&root)?;
     let q = Query::open(&case)?;
     let (_, batches) =
         q.sql(&format!("SELECT DISTINCT sha256 FROM events WHERE sha256 IS NOT NULL ORDER BY sha256 LIMIT {n}"))?;
@@ -49,7 +49,9 @@ fn main() -> anyhow::Result<()> {
         }
     }
     let files = rows.len();
-    case.merge_interest(rows)?;
+    let mut step = case.begin_step("match")?;
+    case.merge_interest(rows, &mut step)?;
+    case.commit_step(step, serde_json::json!({"action": "match", "command": ["bench_analyze"]}), None)?;
     drop(q);
     drop(case);
 

@@ -69,6 +69,7 @@ fn main() -> anyhow::Result<()> {
         records: s.counts.records,
         events: s.counts.events,
         rejects: s.counts.rejects,
+        outputs: Vec::new(),
         prev: String::new(),
     };
     case.commit_input(staging, entry)?;

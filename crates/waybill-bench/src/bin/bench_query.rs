@@ -145,6 +145,7 @@ fn write_case(root: &std::path::Path, n: u64) -> anyhow::Result<()> {
         records: n,
         events: n,
         rejects: 0,
+        outputs: Vec::new(),
         prev: String::new(),
     };
     case.commit_input(staging, entry)?;

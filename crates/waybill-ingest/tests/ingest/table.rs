@@ -213,47 +213,57 @@ fn run(case: &Case) {
     insta::assert_snapshot!(name, got.canonical());
 }
 
+/// The case of a fixture file (file names are unique across the table).
+fn case(file: &str) -> &'static Case {
+    let mut found = CASES.iter().filter(|c| c.file == file);
+    let c = found.next().unwrap_or_else(|| panic!("no case for {file}"));
+    assert!(found.next().is_none(), "two cases for {file}");
+    c
+}
+
 macro_rules! table_tests {
-    ($($name:ident => $index:expr;)*) => {
+    ($($name:ident => $file:expr;)*) => {
         $(
             #[test]
             fn $name() {
-                run(&CASES[$index]);
+                run(case($file));
             }
         )*
         #[test]
         fn every_case_has_a_test() {
-            let n = [$($index),*].len();
-            assert_eq!(n, CASES.len(), "add a line to table_tests! for every case");
+            let named: std::collections::BTreeSet<&str> = [$($file),*].into_iter().collect();
+            let all: std::collections::BTreeSet<&str> = CASES.iter().map(|c| c.file).collect();
+            assert_eq!(named, all, "add a line to table_tests! for every case");
+            assert_eq!(all.len(), CASES.len(), "fixture file names must be unique");
         }
     };
 }
 
 table_tests! {
-    apache_sec_fetch_custom_logformat => 0;
-    apache_mixed_common_combined_vhost => 1;
-    apache_truncated_last_line => 2;
-    apache_strftime_local_time => 3;
-    apache_gzip_rotated => 4;
-    nginx_json_escape_sec_fetch => 5;
-    nginx_main_format_xff => 6;
-    w3c_iis_restart_new_fields => 7;
-    w3c_cloudfront_tab_encoded => 8;
-    elb_alb_nlb_classic => 9;
-    caddy_sec_fetch_prefetch => 10;
-    bodyfile_ntfs_names_and_bad_lines => 11;
-    zone_browser_download => 12;
-    zone_extracted_from_archive => 13;
-    zone_utf16_last_writer => 14;
-    zone_without_zone_id => 15;
-    cache_partitioned_minimal_pickle => 16;
-    cache_current_pickle_gzip_cross_site => 17;
-    cache_unclosed_entry => 18;
-    chrome_v70_typed_search_click_download => 19;
-    chrome_v16_linux_legacy => 20;
-    firefox_places_modern_downloads => 21;
-    firefox_downloads_legacy => 22;
-    firefox_downloads_json => 23;
-    safari_redirect_chain => 24;
-    quarantine_attachments => 25;
+    apache_sec_fetch_custom_logformat => "sec_fetch_custom_logformat.log";
+    apache_mixed_common_combined_vhost => "mixed_common_combined_vhost.log";
+    apache_truncated_last_line => "truncated_last_line.log";
+    apache_strftime_local_time => "strftime_local_time.log";
+    apache_gzip_rotated => "gzip_rotated.log.gz";
+    nginx_json_escape_sec_fetch => "json_escape_sec_fetch.log";
+    nginx_main_format_xff => "main_format_xff.log";
+    w3c_iis_restart_new_fields => "iis_restart_new_fields.log";
+    w3c_cloudfront_tab_encoded => "cloudfront_tab_encoded.log";
+    elb_alb_nlb_classic => "alb_nlb_classic.log";
+    caddy_sec_fetch_prefetch => "sec_fetch_prefetch.log";
+    bodyfile_ntfs_names_and_bad_lines => "ntfs_names_and_bad_lines.body";
+    zone_browser_download => "report-2025.pdf:Zone.Identifier";
+    zone_extracted_from_archive => "notes.txt.Zone.Identifier";
+    zone_utf16_last_writer => "script.ps1.Zone.Identifier";
+    zone_without_zone_id => "no_zone_id.bin.Zone.Identifier";
+    cache_partitioned_minimal_pickle => "600a24a7de3d970d_0";
+    cache_current_pickle_gzip_cross_site => "a93d890c06361912_0";
+    cache_unclosed_entry => "unclosed_entry_0";
+    chrome_v70_typed_search_click_download => "v70_typed_search_click_download.sql";
+    chrome_v16_linux_legacy => "v16_linux_unix_epoch_legacy_downloads.sql";
+    firefox_places_modern_downloads => "modern_download_annotations.sql";
+    firefox_downloads_legacy => "finished_failed_and_unstarted.sql";
+    firefox_downloads_json => "in_progress_partial_and_untimed.json";
+    safari_redirect_chain => "redirect_chain_post_synced.sql";
+    quarantine_attachments => "web_mail_messages_attachments.sql";
 }

@@ -71,6 +71,7 @@ pub fn run(a: &AnalyzeArgs) -> Result<ExitStatus> {
     let nearby = nearby_events(&q, &book, &estimates)?;
     let mut out = std::io::stdout().lock();
     let mut written = Vec::new();
+    let mut step = case.begin_step("analyze")?;
     for (sha, mut matched) in files {
         matched.sort();
         matched.dedup();
@@ -89,7 +90,7 @@ pub fn run(a: &AnalyzeArgs) -> Result<ExitStatus> {
         let finding = analyze(file, &evs, around, &coverage, &book, &inputs);
         let mut json = serde_json::to_vec_pretty(&finding)?;
         json.push(b'\n');
-        let path = case.write_finding(&sha, &json)?;
+        let path = case.write_finding(&sha, &json, &mut step)?;
         // A content known only from records (a cache entry) is shown by its URL.
         let shown = paths
             .first()
@@ -133,7 +134,7 @@ pub fn run(a: &AnalyzeArgs) -> Result<ExitStatus> {
     if written.is_empty() && !a.json {
         writeln!(out, "no files of interest (run `waybill match` first)")?;
     }
-    case.append_custody(&serde_json::json!({
+    let entry = serde_json::json!({
         "command": super::argv(),
         "action": "analyze",
         "tool": super::tool(),
@@ -142,7 +143,10 @@ pub fn run(a: &AnalyzeArgs) -> Result<ExitStatus> {
         "rulebook": book.sha256,
         "inputs": inputs,
         "findings": written,
-    }))?;
+    });
+    // A full analysis replaces every finding (a file no longer of interest loses
+    // its finding); `--file` replaces one.
+    case.commit_step(step, entry, a.file.is_none().then_some("findings"))?;
     Ok(ExitStatus::Success)
 }
 

@@ -1,4 +1,4 @@
-//! `waybill case new`.
+//! `waybill case new`, `case seal`, `case keygen`.
 
 use std::io::Write as _;
 
@@ -7,7 +7,7 @@ use waybill_ingest::Zone;
 use waybill_model::Subject;
 use waybill_store::{Case, CaseConfig, CaseMeta};
 
-use crate::args::CaseNewArgs;
+use crate::args::{CaseKeygenArgs, CaseNewArgs, CaseSealArgs};
 use crate::exit::ExitStatus;
 
 /// Creates a case folder.
@@ -42,5 +42,56 @@ pub fn new(a: &CaseNewArgs) -> Result<ExitStatus> {
     }))?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "created case {} ({} subjects, zone {})", a.case.display(), config.subjects.len(), config.case.tz)?;
+    Ok(ExitStatus::Success)
+}
+
+/// Signs the chain heads with the examiner's key.
+pub fn seal(a: &CaseSealArgs) -> Result<ExitStatus> {
+    let started = super::now();
+    let key = waybill_store::seal::read_signing_key(&a.key)?;
+    let mut case = Case::open_for_write(&a.case)?;
+    let s = case.seal(
+        &key,
+        serde_json::json!({
+            "command": super::argv(),
+            "tool": super::tool(),
+            "started": started,
+            "finished": super::now(),
+        }),
+    )?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "sealed {}: manifest {} lines (head {}), custody {} lines (head {}), Ed25519 key {}",
+        a.case.display(),
+        s.manifest_lines,
+        s.manifest_head,
+        s.custody_lines,
+        s.custody_head,
+        s.public_key
+    )?;
+    Ok(ExitStatus::Success)
+}
+
+/// Writes a new key pair.
+pub fn keygen(a: &CaseKeygenArgs) -> Result<ExitStatus> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let (private, public, hex) = waybill_store::seal::generate()?;
+    let pub_path = {
+        let mut p = a.out.clone().into_os_string();
+        p.push(".pub");
+        std::path::PathBuf::from(p)
+    };
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&a.out)
+        .with_context(|| format!("creating {}", a.out.display()))?;
+    f.write_all(private.as_bytes())?;
+    f.sync_all()?;
+    std::fs::write(&pub_path, public).with_context(|| format!("writing {}", pub_path.display()))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "private key {} (keep it secret), public key {} ({hex})", a.out.display(), pub_path.display())?;
     Ok(ExitStatus::Success)
 }

@@ -181,6 +181,7 @@ fn ingest_tree(case: &mut Case, dir: &Path, a: &IngestArgs) -> Result<(Outcome, 
                 records: t.counts.records,
                 events: t.counts.events,
                 rejects: t.counts.rejects,
+                outputs: Vec::new(),
                 prev: String::new(),
             };
             let c = case.commit_input(staging, entry)?;
@@ -244,6 +245,7 @@ fn manifest_entry(abs: &Path, s: &InputSummary, a: &IngestArgs, ctx: &ParseConte
         records: s.counts.records,
         events: s.counts.events,
         rejects: s.counts.rejects,
+        outputs: Vec::new(),
         prev: String::new(),
     }
 }

@@ -69,9 +69,13 @@ pub fn run(a: &MatchArgs) -> Result<ExitStatus> {
                 writeln!(out, "  … {} more rejects", reject_count - rejects.len() as u64)?;
             }
         }
+        let (set_sha256, set_size) = waybill_ingest::input::hash_file(&path)
+            .with_context(|| format!("hashing the reference hash set {}", path.display()))?;
         summaries.push(serde_json::json!({
             "set": name,
             "path": path.display().to_string(),
+            "sha256": set_sha256,
+            "size": set_size,
             "format": summary.format,
             "records": summary.records,
             "entries": summary.entries,
@@ -89,10 +93,9 @@ pub fn run(a: &MatchArgs) -> Result<ExitStatus> {
             record: m.record,
         }));
     }
-    let added = case.merge_interest(rows)?;
-    let all = case.read_interest()?;
-    let files_of_interest: std::collections::BTreeSet<&str> = all.iter().map(|r| r.sha256.as_str()).collect();
-    case.append_custody(&serde_json::json!({
+    let mut step = case.begin_step("match")?;
+    let added = case.merge_interest(rows, &mut step)?;
+    let entry = serde_json::json!({
         "command": super::argv(),
         "action": "match",
         "tool": super::tool(),
@@ -102,7 +105,10 @@ pub fn run(a: &MatchArgs) -> Result<ExitStatus> {
         "pdq_distance": a.pdq_distance,
         "pdq_any_quality": a.pdq_any_quality,
         "interest_rows_added": added,
-    }))?;
+    });
+    case.commit_step(step, entry, None)?;
+    let all = case.read_interest()?;
+    let files_of_interest: std::collections::BTreeSet<&str> = all.iter().map(|r| r.sha256.as_str()).collect();
     if a.json {
         let doc = serde_json::json!({
             "sets": summaries,

@@ -22,6 +22,8 @@ use crate::exit::ExitStatus;
 pub fn run(cli: Cli) -> Result<ExitStatus> {
     match cli.command {
         Command::Case(CaseCommand::New(a)) => case::new(&a),
+        Command::Case(CaseCommand::Seal(a)) => case::seal(&a),
+        Command::Case(CaseCommand::Keygen(a)) => case::keygen(&a),
         Command::Ingest(a) => ingest::run(&a),
         Command::Formats(a) => formats::run(&a),
         Command::Sql(a) => sql::run(&a),

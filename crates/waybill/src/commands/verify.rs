@@ -9,6 +9,11 @@
 //!    again, `analyze` — by this same executable, and the event and content
 //!    tables, rejects, files of interest and findings are compared byte for byte.
 //!
+//! 4. Every stored table and finding has the SHA-256 the trail recorded when
+//!    it was written (the manifest for inputs' tables, the custody log for the
+//!    files of interest and findings), and every seal in `seals.jsonl` verifies
+//!    over the chain lines it covers (with `--trusted-key`, made with that key).
+//!
 //! Exit 0 when everything holds, 1 when anything differs (each difference
 //! named), 2 when the check could not run.
 
@@ -32,8 +37,10 @@ pub fn run(a: &VerifyArgs) -> Result<ExitStatus> {
             diffs.push(format!("{name} line {}: {}", b.line, b.detail));
         }
     }
+    check_seals(&case, a.trusted_key.as_deref(), &mut diffs, &mut notes)?;
     let entries = case.manifest_entries()?;
     let known: BTreeSet<&str> = entries.iter().map(|m| m.id.as_str()).collect();
+    recorded_outputs(&case, &mut diffs, &mut notes)?;
     // Evidence files, where they are now.
     let mut located: Vec<Option<PathBuf>> = Vec::new();
     for m in &entries {
@@ -134,8 +141,15 @@ pub fn run(a: &VerifyArgs) -> Result<ExitStatus> {
                 for set in v["sets"].as_array().into_iter().flatten() {
                     let recorded = set["path"].as_str().unwrap_or("");
                     // A reference set is looked for like evidence.
-                    let p = locate(Path::new(recorded), a.evidence_root.as_deref())
-                        .map_or_else(|| recorded.to_owned(), |p| p.display().to_string());
+                    let found = locate(Path::new(recorded), a.evidence_root.as_deref());
+                    if let (Some(f), Some(want)) = (found.as_ref().filter(|f| f.is_file()), set["sha256"].as_str()) {
+                        let sha = sha256_file(f)?;
+                        if sha != want {
+                            diffs
+                                .push(format!("reference hash set {}: SHA-256 is {sha}, recorded {want}", f.display()));
+                        }
+                    }
+                    let p = found.map_or_else(|| recorded.to_owned(), |p| p.display().to_string());
                     let spec =
                         if set["format"].as_str().is_some_and(|f| f.contains("pdq")) { format!("pdq:{p}") } else { p };
                     args.extend(["--hashset".into(), spec]);
@@ -158,6 +172,14 @@ pub fn run(a: &VerifyArgs) -> Result<ExitStatus> {
         }
     }
     let rederived = rederived && matched_ok;
+    let pending = !case.pending_steps()?.is_empty();
+    if pending {
+        notes.push(
+            "files of interest and findings were not compared with their re-derivation: a step is still to be completed"
+                .into(),
+        );
+    }
+    let rederived = rederived && !pending;
     if rederived {
         compare_tree(&a.case, &s, &["files"], &known, &mut diffs, &mut notes)?;
     }
@@ -247,6 +269,101 @@ fn locate(recorded: &Path, root: Option<&Path>) -> Option<PathBuf> {
         return None;
     }
     recorded.exists().then(|| recorded.to_path_buf())
+}
+
+/// Every seal's signature holds over the chain lines it covers.
+fn check_seals(case: &Case, trusted: Option<&Path>, diffs: &mut Vec<String>, notes: &mut Vec<String>) -> Result<()> {
+    let trusted = trusted.map(waybill_store::seal::read_verifying_key).transpose()?;
+    let seals = waybill_store::seal::load(case.root())?;
+    for (i, s) in seals.iter().enumerate() {
+        match s.check(case.manifest(), case.custody(), trusted.as_ref()) {
+            Ok(()) => notes.push(format!(
+                "seal {} (key {}) holds: manifest lines 1-{}, custody lines 1-{}",
+                i + 1,
+                s.public_key,
+                s.manifest_lines,
+                s.custody_lines
+            )),
+            Err(p) => diffs.push(format!("seals.jsonl line {}: {p}", i + 1)),
+        }
+    }
+    match seals.last() {
+        Some(last) if case.custody().lines().len() > last.custody_lines + 1 => notes.push(format!(
+            "custody lines {}-{} came after the last seal and are not covered by it",
+            last.custody_lines + 2,
+            case.custody().lines().len()
+        )),
+        None if trusted.is_some() => diffs.push("the case has no seal, but --trusted-key was given".into()),
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Every stored table and finding has the hash the trail (manifest for inputs,
+/// custody for `match` and `analyze`) recorded when it was written.
+fn recorded_outputs(case: &Case, diffs: &mut Vec<String>, notes: &mut Vec<String>) -> Result<()> {
+    let mut recorded = case.recorded_outputs()?;
+    // A step killed after its commit point is completed by the next writer: its
+    // outputs count as recorded, found in place or still staged.
+    let pending = case.pending_steps()?;
+    let mut staged: BTreeMap<String, PathBuf> = BTreeMap::new();
+    let mut replaced: BTreeSet<String> = BTreeSet::new();
+    for p in &pending {
+        notes.push(format!(
+            "a `{}` was interrupted after its commit point; the next command that writes the case completes it",
+            p.entry["action"].as_str().unwrap_or("?")
+        ));
+        if let Some(f) = &p.replace {
+            let prefix = format!("{f}/");
+            recorded.retain(|k, _| !k.starts_with(&prefix));
+            replaced.insert(prefix);
+        }
+        for o in &p.outputs {
+            staged.insert(o.path.clone(), p.dir.join("files").join(&o.path));
+            recorded.insert(o.path.clone(), o.clone());
+        }
+    }
+    for (rel, o) in &recorded {
+        let candidates = [Some(case.root().join(rel)), staged.get(rel).cloned()];
+        let mut found = None;
+        for p in candidates.into_iter().flatten().filter(|p| p.is_file()) {
+            let sha = sha256_file(&p)?;
+            if sha == o.sha256 {
+                found = Some(Ok(()));
+                break;
+            }
+            found.get_or_insert(Err(sha));
+        }
+        match found {
+            Some(Ok(())) => {}
+            Some(Err(sha)) => diffs.push(format!("{rel}: SHA-256 is {sha}, the trail recorded {}", o.sha256)),
+            None => diffs.push(format!("{rel}: recorded by the trail, missing from the case")),
+        }
+    }
+    for d in ["files", "findings"] {
+        let prefix = format!("{d}/");
+        if !recorded.keys().any(|k| k.starts_with(&prefix)) {
+            continue;
+        }
+        for rel in listing(&case.root().join(d))?.keys() {
+            let rel = format!("{prefix}{rel}");
+            if recorded.contains_key(&rel) {
+                continue;
+            }
+            if replaced.contains(&prefix) {
+                notes.push(format!("{rel}: will be removed when the interrupted step completes"));
+            } else {
+                diffs.push(format!("{rel}: not recorded by the trail"));
+            }
+        }
+    }
+    if case.manifest_entries()?.iter().any(|m| m.outputs.is_empty() && m.events > 0) {
+        notes.push(
+            "some inputs were ingested before outputs were recorded; their tables are checked only by re-derivation"
+                .into(),
+        );
+    }
+    Ok(())
 }
 
 fn sha256_file(p: &Path) -> Result<String> {
