@@ -33,6 +33,10 @@ use crate::source::{ParseContext, SourceError, SqliteSchema};
 /// How many bytes of content sniffers see.
 pub const PROBE_LEN: usize = 64 << 10;
 
+/// Longest SQLite value (text or blob) read from evidence, in bytes: a row
+/// holding a longer one is a reject (bounded memory on hostile databases).
+pub const MAX_SQLITE_VALUE: i32 = 64 << 20;
+
 /// The first bytes of every SQLite 3 database.
 pub const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
 
@@ -250,6 +254,9 @@ pub fn open_sqlite(path: &Path, scratch: Option<&Path>) -> Result<SqliteInput, S
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         (Connection::open_with_flags(&copy, flags)?, Some(dir))
     };
+    // A value longer than this is never loaded: SQLite fails the row with
+    // SQLITE_TOOBIG, which `sqlite::each_row` turns into a reject of that row.
+    conn.set_limit(rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH, MAX_SQLITE_VALUE)?;
     let schema = read_schema(&conn)?;
     Ok(SqliteInput { conn, schema, companions, _scratch: scratch_dir })
 }
@@ -340,23 +347,44 @@ impl<'a> Input<'a> {
     pub fn for_each_line(
         &mut self,
         out: &mut dyn EventSink,
+        f: impl FnMut(LinePos, &[u8], &mut dyn EventSink),
+    ) -> Result<(), SourceError> {
+        self.for_each_line_max(MAX_LINE, out, f)
+    }
+
+    /// [`Self::for_each_line`] with another longest line, for formats whose one
+    /// line may hold a whole document of many records (a delivered CloudTrail
+    /// file is one JSON line of many MiB). A line longer than a chunk
+    /// ([`crate::lines::CHUNK_SIZE`]) is always rejected: it is never buffered.
+    pub fn for_each_line_max(
+        &mut self,
+        max: usize,
+        out: &mut dyn EventSink,
         mut f: impl FnMut(LinePos, &[u8], &mut dyn EventSink),
     ) -> Result<(), SourceError> {
         let chunker = self.chunker()?;
+        let too_long = |out: &mut dyn EventSink, pos: LinePos, len: u64, raw: &[u8], limit: usize| {
+            out.reject(Reject {
+                record: pos.record(),
+                reason: RejectReason::TooLong { len, limit: limit as u64 },
+                raw: &raw[..raw.len().min(waybill_model::EXCERPT_LIMIT)],
+            });
+        };
         loop {
             match chunker.next_piece() {
                 Ok(None) => return Ok(()),
                 Ok(Some(Piece::Lines { offset, first_line, data, .. })) => {
                     for_each_line(&data, offset, first_line, |pos, line| {
-                        if line.len() > MAX_LINE {
-                            reject_too_long(out, pos, line.len() as u64, line);
+                        if line.len() > max {
+                            too_long(out, pos, line.len() as u64, line, max);
                         } else {
                             f(pos, line, out);
                         }
                     });
                 }
                 Ok(Some(Piece::Overlong { offset, line, len, head, .. })) => {
-                    reject_too_long(out, LinePos { offset, line, terminated: true }, len, &head);
+                    let limit = max.min(crate::lines::CHUNK_SIZE);
+                    too_long(out, LinePos { offset, line, terminated: true }, len, &head, limit);
                 }
                 Err((offset, source)) if is_damaged_stream(&source) => {
                     // A compressed stream cut short or damaged: what came before stands, the rest is a reject.

@@ -9,12 +9,20 @@
 
 use crate::source::Source;
 use crate::sources::{
+    android_downloads::AndroidDownloads, android_mmssms::AndroidMmsSms, dropbox_sync_history::DropboxSyncHistory,
+    imessage_chat::ImessageChat,
+};
+use crate::sources::{
     apache_access::ApacheAccess, aws_elb::AwsElb, bodyfile::Bodyfile, caddy_access::CaddyAccess,
     chrome_cache::ChromeCache, chrome_history::ChromeHistory, firefox_downloads::FirefoxDownloads,
     firefox_downloads_json::FirefoxDownloadsJson, firefox_places::FirefoxPlaces, macos_quarantine::MacosQuarantine,
-    nginx_access::NginxAccess, safari_history::SafariHistory, w3c_extended::W3cExtended,
+    nginx_access::NginxAccess, safari_history::SafariHistory, w3c_extended::W3cExtended, windows_evtx::WindowsEvtx,
     zone_identifier::ZoneIdentifier,
 };
+use crate::sources::{aws_cloudtrail::AwsCloudtrail, aws_s3_access::AwsS3Access, cloudflare_http::CloudflareHttp};
+use crate::sources::{dropbox_events::DropboxEvents, gdrive_audit::GdriveAudit, m365_audit::M365Audit};
+use crate::sources::{plaso_json_line::PlasoJsonLine, timesketch_jsonl::TimesketchJsonl};
+use crate::sources::{whatsapp_msgstore::WhatsappMsgstore, whatsapp_prefs::WhatsappPrefs};
 
 /// Every source, in sniffing priority order.
 pub static SOURCES: &[&dyn Source] = &[
@@ -23,7 +31,14 @@ pub static SOURCES: &[&dyn Source] = &[
     &ApacheAccess,
     &W3cExtended,
     &AwsElb,
+    &AwsS3Access,
     &CaddyAccess,
+    &CloudflareHttp,
+    // Cloud audit logs.
+    &AwsCloudtrail,
+    &M365Audit,
+    &GdriveAudit,
+    &DropboxEvents,
     // Browser databases.
     &ChromeHistory,
     &FirefoxPlaces,
@@ -35,6 +50,20 @@ pub static SOURCES: &[&dyn Source] = &[
     &Bodyfile,
     &ZoneIdentifier,
     &MacosQuarantine,
+    // Device state: sessions and power.
+    &WindowsEvtx,
+    // Mobile and desktop messaging databases.
+    &AndroidMmsSms,
+    &ImessageChat,
+    &WhatsappMsgstore,
+    // Messaging apps' settings (auto-download masks).
+    &WhatsappPrefs,
+    // Download managers and sync clients.
+    &AndroidDownloads,
+    &DropboxSyncHistory,
+    // Timelines exported by other tools (plaso, Timesketch, waybill's own export).
+    &PlasoJsonLine,
+    &TimesketchJsonl,
 ];
 
 /// The source with this id.

@@ -84,7 +84,8 @@ pub fn blob(row: &Row<'_>, name: &str) -> Option<Vec<u8>> {
 /// The row rendered as JSON (BLOBs as hex), for reject excerpts.
 pub fn row_excerpt(row: &Row<'_>) -> String {
     let stmt = row.as_ref();
-    let mut obj = serde_json::Map::new();
+    // Sorted by column name whatever serde_json's map keeps (stable output).
+    let mut obj = std::collections::BTreeMap::new();
     for i in 0..stmt.column_count() {
         let name = stmt.column_name(i).unwrap_or("?").to_owned();
         let v = match row.get_ref(i) {
@@ -96,7 +97,7 @@ pub fn row_excerpt(row: &Row<'_>) -> String {
         };
         obj.insert(name, v);
     }
-    serde_json::Value::Object(obj).to_string()
+    serde_json::to_string(&obj).unwrap_or_default()
 }
 
 /// Runs `sql` (whose first column must be the row's `rowid`, named `_rowid`) and
@@ -110,41 +111,84 @@ pub fn each_row(
     out: &mut dyn EventSink,
     mut f: impl FnMut(&Row<'_>, RecordRef) -> Result<Vec<Event<'static>>, RejectReason>,
 ) -> Result<(), SourceError> {
-    let mut stmt = conn.prepare(sql).map_err(SourceError::sqlite(table))?;
-    let mut rows = stmt.query([]).map_err(SourceError::sqlite(table))?;
+    // After a row too big to load, reading resumes past it; that needs the
+    // query's rowid as `_rowid` (every source names it so).
+    let resumable = sql.contains("AS _rowid");
     let mut last_rowid: i64 = 0;
+    let mut resume_after: Option<i64> = None;
     loop {
-        let row = match rows.next() {
-            Ok(Some(r)) => r,
-            Ok(None) => return Ok(()),
-            Err(e) => {
+        let (mut stmt, params): (_, Vec<i64>) = match resume_after {
+            None => (conn.prepare(sql).map_err(SourceError::sqlite(table))?, vec![]),
+            Some(r) => (
+                conn.prepare(&format!("SELECT * FROM ({sql}) WHERE _rowid > ?1 ORDER BY _rowid"))
+                    .map_err(SourceError::sqlite(table))?,
+                vec![r],
+            ),
+        };
+        let mut rows = stmt.query(rusqlite::params_from_iter(params)).map_err(SourceError::sqlite(table))?;
+        let failure = loop {
+            let row = match rows.next() {
+                Ok(Some(r)) => r,
+                Ok(None) => return Ok(()),
+                Err(e) => break e,
+            };
+            let rowid: i64 = row.get(0).unwrap_or(last_rowid + 1);
+            last_rowid = rowid;
+            let record = RecordRef::Row { table, rowid };
+            match f(row, record) {
+                Ok(events) => {
+                    for e in events {
+                        out.event(e);
+                    }
+                    out.accepted();
+                }
+                Err(reason) => {
+                    let raw = row_excerpt(row);
+                    out.reject(Reject { record, reason, raw: raw.as_bytes() });
+                }
+            }
+        };
+        drop(rows);
+        let too_big = matches!(&failure, rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::TooBig);
+        let next = if too_big && resumable { next_rowid(conn, sql, last_rowid) } else { None };
+        match next {
+            Some(rowid) if rowid > last_rowid => {
+                out.reject(Reject {
+                    record: RecordRef::Row { table, rowid },
+                    reason: RejectReason::Value {
+                        field: "row".into(),
+                        detail: format!(
+                            "holds a value longer than {} bytes; the row was not loaded ({failure})",
+                            crate::input::MAX_SQLITE_VALUE
+                        ),
+                    },
+                    raw: b"",
+                });
+                last_rowid = rowid;
+                resume_after = Some(rowid);
+            }
+            _ => {
                 let record = RecordRef::Row { table, rowid: last_rowid + 1 };
                 out.reject(Reject {
                     record,
                     reason: RejectReason::Truncated(format!(
-                        "table {table} could not be read past rowid {last_rowid}: {e}"
+                        "table {table} could not be read past rowid {last_rowid}: {failure}"
                     )),
                     raw: b"",
                 });
                 return Ok(());
             }
-        };
-        let rowid: i64 = row.get(0).unwrap_or(last_rowid + 1);
-        last_rowid = rowid;
-        let record = RecordRef::Row { table, rowid };
-        match f(row, record) {
-            Ok(events) => {
-                for e in events {
-                    out.event(e);
-                }
-                out.accepted();
-            }
-            Err(reason) => {
-                let raw = row_excerpt(row);
-                out.reject(Reject { record, reason, raw: raw.as_bytes() });
-            }
         }
     }
+}
+
+/// The rowid of the row after `after` in the query's order, read without
+/// loading its other columns.
+fn next_rowid(conn: &rusqlite::Connection, sql: &str, after: i64) -> Option<i64> {
+    conn.query_row(&format!("SELECT _rowid FROM ({sql}) WHERE _rowid > ?1 ORDER BY _rowid LIMIT 1"), [after], |r| {
+        r.get(0)
+    })
+    .ok()
 }
 
 /// Turns a `file://` URI into a path (percent-decoded; `file:///C:/x` → `C:/x`).
@@ -164,7 +208,62 @@ pub fn file_uri_to_path(uri: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::file_uri_to_path;
+    use waybill_model::{Event, EventKind, EventSink, Precision, Reject, Timestamp};
+
+    use super::{each_row, file_uri_to_path, int};
+
+    #[derive(Default)]
+    struct Sink {
+        events: Vec<String>,
+        accepted: u64,
+        rejects: Vec<(String, String)>,
+    }
+
+    impl EventSink for Sink {
+        fn event(&mut self, e: Event<'_>) {
+            self.events.push(e.record.to_string());
+        }
+        fn accepted(&mut self) {
+            self.accepted += 1;
+        }
+        fn reject(&mut self, r: Reject<'_>) {
+            self.rejects.push((r.record.to_string(), r.reason.to_string()));
+        }
+    }
+
+    /// A row holding a value over the length limit is one reject, and reading
+    /// goes on with the next row (memory stays bounded by the limit).
+    #[test]
+    fn a_row_over_the_length_limit_is_a_reject_and_reading_resumes() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE t (v BLOB, n INTEGER);
+             INSERT INTO t VALUES (x'01', 1), (zeroblob(5000), 2), (x'02', 3), (zeroblob(9000), 4), (x'03', 5);",
+        )
+        .unwrap();
+        conn.set_limit(rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH, 1000).unwrap();
+        let mut sink = Sink::default();
+        each_row(
+            &conn,
+            "t",
+            "SELECT t.rowid AS _rowid, t.v AS v, t.n AS n FROM t ORDER BY t.rowid",
+            &mut sink,
+            |row, record| {
+                let n = int(row, "n")?.unwrap_or(0);
+                Ok(vec![Event::new(
+                    EventKind::HttpRequest,
+                    Timestamp::from_unix_seconds(n).unwrap(),
+                    Precision::Second,
+                    record,
+                )])
+            },
+        )
+        .unwrap();
+        assert_eq!(sink.events, ["t rowid 1", "t rowid 3", "t rowid 5"]);
+        assert_eq!(sink.accepted, 3);
+        assert_eq!(sink.rejects.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(), ["t rowid 2", "t rowid 4"]);
+        assert!(sink.rejects[0].1.contains("longer than"), "{:?}", sink.rejects);
+    }
 
     #[test]
     fn file_uris() {

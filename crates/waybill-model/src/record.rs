@@ -8,7 +8,9 @@ use std::fmt;
 /// - `offset 1589 line 13` — a text record: byte offset of the first byte of the
 ///   line (in the decompressed stream for compressed inputs) and its 1-based line number;
 /// - `visits rowid 42` — a row of an SQLite table, by `rowid`;
-/// - `entry 3` / `list[3]` — the 0-based index of an element in a structured document.
+/// - `entry 3` / `list[3]` — the 0-based index of an element in a structured document;
+/// - `EventRecordID 4711` — a record of a Windows event log, by the record id
+///   Event Viewer shows (unique in a log file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RecordRef {
     /// A line of a text input.
@@ -31,6 +33,11 @@ pub enum RecordRef {
         list: &'static str,
         /// 0-based index.
         index: u64,
+    },
+    /// A record of a Windows event log (`.evtx`), by its EventRecordID.
+    EventRecord {
+        /// The record id.
+        id: u64,
     },
     /// The whole input is one record (a Zone.Identifier stream, a small settings file).
     Whole,
@@ -76,6 +83,7 @@ impl fmt::Display for RecordRef {
             Self::Row { table, rowid } => write!(f, "{table} rowid {rowid}"),
             Self::Item { list: "", index } => write!(f, "entry {index}"),
             Self::Item { list, index } => write!(f, "{list}[{index}]"),
+            Self::EventRecord { id } => write!(f, "EventRecordID {id}"),
             Self::Whole => f.write_str("whole input"),
         }
     }
@@ -92,6 +100,7 @@ mod tests {
             RecordRef::Line { offset: 18_446_744_073_709_551_615, line: 10 },
             RecordRef::Row { table: "visits", rowid: -3 },
             RecordRef::Item { list: "", index: 2 },
+            RecordRef::EventRecord { id: 4711 },
             RecordRef::Whole,
         ] {
             let mut s = String::new();

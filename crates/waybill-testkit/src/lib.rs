@@ -179,7 +179,7 @@ impl Collected {
             self.summary.format, c.records, c.events, c.rejects
         );
         for e in &self.events {
-            s.push_str(&e.to_string());
+            s.push_str(&sorted_json(e));
             s.push('\n');
         }
         for r in &self.rejects {
@@ -317,4 +317,23 @@ pub fn ingest_tree(root: &Path, device: Option<&str>) -> Result<CollectedTree, I
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest as _;
     sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// JSON text with every object's keys in sorted order, whatever order the map
+/// keeps (a dependency turns on serde_json's `preserve_order`), so snapshots do
+/// not depend on feature unification.
+pub fn sorted_json(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let parts: Vec<String> = keys
+                .into_iter()
+                .map(|k| format!("{}:{}", serde_json::Value::String(k.clone()), sorted_json(&m[k.as_str()])))
+                .collect();
+            format!("{{{}}}", parts.join(","))
+        }
+        serde_json::Value::Array(a) => format!("[{}]", a.iter().map(sorted_json).collect::<Vec<_>>().join(",")),
+        other => other.to_string(),
+    }
 }

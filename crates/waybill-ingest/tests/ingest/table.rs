@@ -182,13 +182,217 @@ pub const CASES: &[Case] = &[
         counts: (4, 3, 1),
         rejects: &["LSQuarantineEvent rowid 4"],
     },
+    Case {
+        source: "aws.s3_access",
+        file: "old_and_new_layouts_truncated.log",
+        opts: none,
+        counts: (7, 6, 1),
+        rejects: &["offset 2640 line 7"],
+    },
+    Case {
+        source: "aws.cloudtrail",
+        file: "records_array_service_replication.json",
+        opts: none,
+        counts: (6, 4, 1),
+        rejects: &["Records[3]"],
+    },
+    Case {
+        source: "aws.cloudtrail",
+        file: "jsonl_lookup_events_and_data_events.jsonl",
+        opts: none,
+        counts: (5, 4, 1),
+        rejects: &["offset 3945 line 5"],
+    },
+    Case {
+        source: "aws.cloudtrail",
+        file: "pretty_printed_cut_document.json.gz",
+        opts: none,
+        counts: (3, 2, 1),
+        rejects: &["Records[2]"],
+    },
+    Case {
+        source: "cloudflare.http",
+        file: "unixnano_eyeball_worker_prefetch.jsonl",
+        opts: none,
+        counts: (5, 4, 1),
+        rejects: &["offset 2404 line 4"],
+    },
+    Case {
+        source: "cloudflare.http",
+        file: "rfc3339_field_subsets.jsonl",
+        opts: none,
+        counts: (5, 3, 2),
+        rejects: &["offset 640 line 4", "offset 736 line 5"],
+    },
+    Case {
+        source: "cloudflare.http",
+        file: "unix_seconds_always_online.jsonl",
+        opts: none,
+        counts: (2, 2, 0),
+        rejects: &[],
+    },
+    Case {
+        source: "android.downloads",
+        file: "browser_messenger_hidden_and_app_completed.sql",
+        opts: none,
+        counts: (6, 5, 1),
+        rejects: &["downloads rowid 106"],
+    },
+    Case {
+        source: "android.mmssms",
+        file: "sms_mms_retrieved_notified_and_orphan_part.sql",
+        opts: none,
+        counts: (13, 7, 2),
+        rejects: &["sms rowid 4", "part rowid 5"],
+    },
+    Case {
+        source: "imessage.chat",
+        file: "ns_and_second_dates_group_attachments.sql",
+        opts: none,
+        counts: (8, 6, 2),
+        rejects: &["message rowid 4", "attachment rowid 4"],
+    },
+    Case {
+        source: "dropbox.sync_history",
+        file: "shared_folder_other_user_delete_and_zero_time.sql",
+        opts: none,
+        counts: (5, 4, 1),
+        rejects: &["sync_history rowid 5"],
+    },
+    Case {
+        source: "plaso.json_line",
+        file: "psort_mixed_data_types_truncated_last_line.jsonl",
+        opts: none,
+        counts: (21, 19, 2),
+        rejects: &["offset 17604 line 16", "offset 38056 line 21"],
+    },
+    Case {
+        source: "timesketch.jsonl",
+        file: "plaso_derived_waybill_export_and_bad_times.jsonl",
+        opts: none,
+        counts: (12, 9, 3),
+        rejects: &["offset 153 line 2", "offset 4999 line 10", "offset 5108 line 11"],
+    },
+    Case {
+        source: "whatsapp.msgstore",
+        file: "current_group_autofetch_document_sent_video.sql",
+        opts: none,
+        counts: (10, 10, 1),
+        rejects: &["message rowid 9"],
+    },
+    Case {
+        source: "whatsapp.msgstore",
+        file: "legacy_messages_mediadata_blobs.sql",
+        opts: none,
+        counts: (8, 6, 1),
+        rejects: &["messages rowid 7"],
+    },
+    Case {
+        source: "whatsapp.msgstore",
+        file: "migrated_message_plus_legacy_rows.sql",
+        opts: none,
+        counts: (3, 3, 0),
+        rejects: &[],
+    },
+    Case {
+        source: "whatsapp.prefs",
+        file: "masks_all_on_preferences_light.xml",
+        opts: none,
+        counts: (1, 1, 0),
+        rejects: &[],
+    },
+    Case {
+        source: "whatsapp.prefs",
+        file: "images_off_cellular_no_roaming_key_preferences.xml",
+        opts: none,
+        counts: (1, 1, 0),
+        rejects: &[],
+    },
+    Case {
+        source: "whatsapp.prefs",
+        file: "truncated_preferences.xml",
+        opts: none,
+        counts: (1, 0, 1),
+        rejects: &["whole input"],
+    },
+    Case {
+        source: "m365.audit",
+        file: "powershell_export_bom_multiline_auditdata.csv",
+        opts: none,
+        counts: (8, 5, 2),
+        rejects: &["offset 54 line 2", "offset 1184 line 3"],
+    },
+    Case {
+        source: "m365.audit",
+        file: "purview_new_layout_cut_rows.csv",
+        opts: none,
+        counts: (7, 4, 2),
+        rejects: &["offset 5125 line 6", "offset 6892 line 8"],
+    },
+    Case {
+        source: "m365.audit",
+        file: "management_api_jsonl_ipv6_sync.jsonl",
+        opts: none,
+        counts: (7, 4, 2),
+        rejects: &["offset 3362 line 5", "offset 4436 line 7"],
+    },
+    Case {
+        source: "m365.audit",
+        file: "convertto_json_wrapped_auditdata_cut.json",
+        opts: none,
+        counts: (3, 2, 1),
+        rejects: &["entry 2"],
+    },
+    Case {
+        source: "gdrive.audit",
+        file: "reports_api_page_sync_vs_browser.json",
+        opts: none,
+        counts: (6, 5, 1),
+        rejects: &["items[5]"],
+    },
+    Case {
+        source: "gdrive.audit",
+        file: "activities_jsonl_reconciled_revoked_cut.jsonl",
+        opts: none,
+        counts: (7, 4, 1),
+        rejects: &["offset 5467 line 8"],
+    },
+    Case {
+        source: "dropbox.events",
+        file: "get_events_page_desktop_vs_web.json",
+        opts: none,
+        counts: (7, 6, 0),
+        rejects: &[],
+    },
+    Case {
+        source: "dropbox.events",
+        file: "team_events_jsonl_anonymous_automation_cut.jsonl",
+        opts: none,
+        counts: (7, 6, 2),
+        rejects: &["offset 4386 line 5", "offset 6944 line 7"],
+    },
+    Case {
+        source: "windows.evtx",
+        file: "lock_unlock_screensaver_sleep.evtx",
+        opts: none,
+        counts: (10, 9, 0),
+        rejects: &[],
+    },
+    Case {
+        source: "windows.evtx",
+        file: "corrupted_record.evtx",
+        opts: none,
+        counts: (5, 4, 1),
+        rejects: &["EventRecordID 3"],
+    },
 ];
 
 /// The path to parse for a case: SQL scripts are built; Zone.Identifier streams
-/// are copied (name kept) with a fixed mtime, since the event's time is the mtime.
+/// and WhatsApp preference files are copied (name kept) with a fixed mtime, since
+/// the event's time is the mtime.
 pub fn prepare(case: &Case) -> (PathBuf, Option<tempfile::TempDir>) {
     let p = materialize(&fixture(case.source, case.file));
-    if case.source != "windows.zone_identifier" {
+    if !["windows.zone_identifier", "whatsapp.prefs"].contains(&case.source) {
         return (p, None);
     }
     let dir = tempfile::tempdir().expect("temp dir");
@@ -240,6 +444,8 @@ macro_rules! table_tests {
 }
 
 table_tests! {
+    evtx_lock_unlock_screensaver_sleep => "lock_unlock_screensaver_sleep.evtx";
+    evtx_corrupted_record => "corrupted_record.evtx";
     apache_sec_fetch_custom_logformat => "sec_fetch_custom_logformat.log";
     apache_mixed_common_combined_vhost => "mixed_common_combined_vhost.log";
     apache_truncated_last_line => "truncated_last_line.log";
@@ -266,4 +472,31 @@ table_tests! {
     firefox_downloads_json => "in_progress_partial_and_untimed.json";
     safari_redirect_chain => "redirect_chain_post_synced.sql";
     quarantine_attachments => "web_mail_messages_attachments.sql";
+    s3_access_old_and_new_layouts => "old_and_new_layouts_truncated.log";
+    cloudtrail_records_array_replication => "records_array_service_replication.json";
+    cloudtrail_jsonl_lookup_events => "jsonl_lookup_events_and_data_events.jsonl";
+    cloudtrail_pretty_printed_cut_gzip => "pretty_printed_cut_document.json.gz";
+    cloudflare_unixnano_worker_prefetch => "unixnano_eyeball_worker_prefetch.jsonl";
+    cloudflare_rfc3339_field_subsets => "rfc3339_field_subsets.jsonl";
+    cloudflare_unix_seconds_always_online => "unix_seconds_always_online.jsonl";
+    android_downloads_apps_hidden_completed => "browser_messenger_hidden_and_app_completed.sql";
+    android_mmssms_sms_mms_parts => "sms_mms_retrieved_notified_and_orphan_part.sql";
+    imessage_ns_and_second_dates => "ns_and_second_dates_group_attachments.sql";
+    dropbox_sync_history_shared_folder => "shared_folder_other_user_delete_and_zero_time.sql";
+    plaso_json_line_mixed_data_types => "psort_mixed_data_types_truncated_last_line.jsonl";
+    timesketch_plaso_derived_waybill_export => "plaso_derived_waybill_export_and_bad_times.jsonl";
+    whatsapp_current_group_autofetch => "current_group_autofetch_document_sent_video.sql";
+    whatsapp_legacy_mediadata_blobs => "legacy_messages_mediadata_blobs.sql";
+    whatsapp_migrated_both_tables => "migrated_message_plus_legacy_rows.sql";
+    whatsapp_prefs_all_on => "masks_all_on_preferences_light.xml";
+    whatsapp_prefs_images_off_cellular => "images_off_cellular_no_roaming_key_preferences.xml";
+    whatsapp_prefs_truncated => "truncated_preferences.xml";
+    m365_powershell_export_bom_multiline => "powershell_export_bom_multiline_auditdata.csv";
+    m365_purview_new_layout_cut_rows => "purview_new_layout_cut_rows.csv";
+    m365_management_api_jsonl_ipv6_sync => "management_api_jsonl_ipv6_sync.jsonl";
+    m365_convertto_json_wrapped_cut => "convertto_json_wrapped_auditdata_cut.json";
+    gdrive_reports_api_page_sync_vs_browser => "reports_api_page_sync_vs_browser.json";
+    gdrive_jsonl_reconciled_revoked_cut => "activities_jsonl_reconciled_revoked_cut.jsonl";
+    dropbox_get_events_desktop_vs_web => "get_events_page_desktop_vs_web.json";
+    dropbox_jsonl_anonymous_automation_cut => "team_events_jsonl_anonymous_automation_cut.jsonl";
 }

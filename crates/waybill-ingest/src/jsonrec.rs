@@ -1,0 +1,409 @@
+//! Records in JSON, as cloud audit APIs and their export tools write them:
+//! JSON Lines, or one JSON document whose records are the elements of one array
+//! (an API response page such as `{"items": [...]}` / `{"events": [...]}`, or a
+//! top-level array as PowerShell's `ConvertTo-Json` writes).
+//!
+//! How an input is read is decided by its first non-blank line (a UTF-8 byte
+//! order mark is ignored):
+//! - a line that is exactly `{` or `[` starts a pretty-printed **document**: its
+//!   lines are collected (up to [`DOC_LIMIT`] bytes) and the record array is
+//!   streamed element by element. A document cut off or damaged in the middle
+//!   keeps the elements before the damage; the element where parsing stopped is
+//!   one reject (`items[7]`, `entry 7`). Damage after the array is one reject of
+//!   the `whole input`. A document whose top level is one record (not a page) is
+//!   one record, `whole input`.
+//! - otherwise every line is a JSON value of its own (**JSON Lines**). A line
+//!   holding a record object is one record (`offset … line …`). A line holding a
+//!   whole response page (a minified API response) or an array contributes each
+//!   element as a record `list[i]`, `i` counting elements across the input in
+//!   file order. A line that is not JSON is a reject (`truncated` when it is the
+//!   unterminated last line).
+//!
+//! A response page without records (an empty result omits the array) is not a
+//! record and is not counted.
+
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+use waybill_model::{Event, EventSink, RecordRef, Reject, RejectReason};
+
+use crate::input::Input;
+use crate::lines::LinePos;
+use crate::source::SourceError;
+
+/// Largest pretty-printed document read (one page of an API response is a few
+/// MiB; larger exports should be converted to JSON Lines).
+pub const DOC_LIMIT: usize = 256 << 20;
+
+/// What one JSON record format says about its records.
+pub trait JsonRecords {
+    /// The member of a response page that holds the records (`items`, `events`);
+    /// `None` when pages are bare arrays.
+    fn list(&self) -> Option<&'static str>;
+
+    /// Is this object a response page rather than a record? By default: it has
+    /// the list member as an array.
+    fn is_page(&self, v: &Value) -> bool {
+        self.list().is_some_and(|l| v.get(l).is_some_and(Value::is_array))
+    }
+
+    /// The events of one record (none for a record without a relevant action).
+    fn record(&self, rec: RecordRef, v: &Value) -> Result<Vec<Event<'static>>, RejectReason>;
+}
+
+/// Emits the events of one record, or its reject.
+pub fn emit(src: &dyn JsonRecords, rec: RecordRef, v: &Value, out: &mut dyn EventSink) {
+    match src.record(rec, v) {
+        Ok(events) => {
+            for e in events {
+                out.event(e);
+            }
+            out.accepted();
+        }
+        Err(reason) => {
+            let raw = v.to_string();
+            out.reject(Reject { record: rec, reason, raw: raw.as_bytes() });
+        }
+    }
+}
+
+/// Parses a whole input of JSON records (see the module docs).
+pub fn parse(src: &dyn JsonRecords, input: &mut Input<'_>, out: &mut dyn EventSink) -> Result<(), SourceError> {
+    let mut reader = JsonReader::new(src);
+    input.for_each_line(out, |pos, line, out| reader.line(pos, line, out))?;
+    reader.finish(out)
+}
+
+/// Strips a UTF-8 byte order mark.
+pub fn strip_bom(line: &[u8]) -> &[u8] {
+    line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line)
+}
+
+/// The precision of an ISO 8601 time as written (`2026-01-03T02:14:07` → s,
+/// `.123` → ms, `.123456` → µs, `.1234567` → 100 ns).
+pub fn iso_precision(text: &str) -> waybill_model::Precision {
+    use waybill_model::Precision;
+    let digits = text
+        .get(19..)
+        .and_then(|r| r.strip_prefix(['.', ',']))
+        .map_or(0, |r| r.bytes().take_while(u8::is_ascii_digit).count());
+    match digits {
+        0 => Precision::Second,
+        1..=3 => Precision::Millisecond,
+        4..=6 => Precision::Microsecond,
+        7 => Precision::HundredNanos,
+        _ => Precision::Nanosecond,
+    }
+}
+
+enum Mode {
+    Undecided,
+    Lines,
+    Doc(Vec<u8>),
+    DocTooBig,
+}
+
+/// Reads JSON records line by line (for sources that decide the format of an
+/// input from its first line themselves).
+pub struct JsonReader<'s> {
+    src: &'s dyn JsonRecords,
+    mode: Mode,
+    /// Index of the next element of a page or array read on a line.
+    next_item: u64,
+}
+
+impl<'s> JsonReader<'s> {
+    /// A reader that has seen no line yet.
+    pub fn new(src: &'s dyn JsonRecords) -> Self {
+        Self { src, mode: Mode::Undecided, next_item: 0 }
+    }
+
+    /// Takes the next non-blank line.
+    pub fn line(&mut self, pos: LinePos, line: &[u8], out: &mut dyn EventSink) {
+        match &mut self.mode {
+            Mode::Undecided => {
+                let l = strip_bom(line);
+                let t = l.trim_ascii();
+                if t == b"{" || t == b"[" {
+                    self.mode = Mode::Doc(t.to_vec());
+                } else {
+                    self.mode = Mode::Lines;
+                    self.json_line(pos, l, out);
+                }
+            }
+            Mode::Lines => self.json_line(pos, line, out),
+            Mode::Doc(buf) => {
+                if buf.len() + line.len() + 1 > DOC_LIMIT {
+                    self.mode = Mode::DocTooBig;
+                } else {
+                    buf.push(b'\n');
+                    buf.extend_from_slice(line);
+                }
+            }
+            Mode::DocTooBig => {}
+        }
+    }
+
+    fn json_line(&mut self, pos: LinePos, line: &[u8], out: &mut dyn EventSink) {
+        let v: Value = match serde_json::from_slice(line) {
+            Ok(v) => v,
+            Err(e) => {
+                let d = format!("not JSON: {e}");
+                let reason =
+                    if pos.terminated && !e.is_eof() { RejectReason::Malformed(d) } else { RejectReason::Truncated(d) };
+                out.reject(Reject { record: pos.record(), reason, raw: line });
+                return;
+            }
+        };
+        let list = self.src.list();
+        if let Value::Array(items) = &v {
+            for item in items {
+                self.item(list.unwrap_or(""), item, out);
+            }
+        } else if v.is_object() && self.src.is_page(&v) {
+            if let Some(Value::Array(items)) = list.and_then(|l| v.get(l)) {
+                for item in items {
+                    self.item(list.unwrap_or(""), item, out);
+                }
+            }
+        } else if v.is_object() {
+            emit(self.src, pos.record(), &v, out);
+        } else {
+            let reason = RejectReason::Malformed(format!("a JSON {} where a record object was expected", kind_of(&v)));
+            out.reject(Reject { record: pos.record(), reason, raw: line });
+        }
+    }
+
+    fn item(&mut self, list: &'static str, v: &Value, out: &mut dyn EventSink) {
+        let rec = RecordRef::Item { list, index: self.next_item };
+        self.next_item += 1;
+        emit(self.src, rec, v, out);
+    }
+
+    /// Ends the input: parses a collected document.
+    pub fn finish(self, out: &mut dyn EventSink) -> Result<(), SourceError> {
+        match self.mode {
+            Mode::Undecided | Mode::Lines => Ok(()),
+            Mode::DocTooBig => Err(SourceError::Invalid(format!(
+                "a JSON document larger than {DOC_LIMIT} bytes; convert it to JSON Lines (one record per line)"
+            ))),
+            Mode::Doc(buf) => parse_document(self.src, &buf, out),
+        }
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Parses one document held in memory (see the module docs).
+pub fn parse_document(src: &dyn JsonRecords, doc: &[u8], out: &mut dyn EventSink) -> Result<(), SourceError> {
+    let first = doc.iter().copied().find(|b| !b.is_ascii_whitespace());
+    let (list, member) = match (first, src.list()) {
+        (Some(b'['), l) => (l.unwrap_or(""), None),
+        (Some(b'{'), Some(l)) => (l, Some(l)),
+        (Some(b'{'), None) => return single_record(src, doc, out),
+        _ => return Err(SourceError::Invalid("not a JSON object or array".into())),
+    };
+    let mut each = |i, v: Value| emit(src, RecordRef::Item { list, index: i }, &v, out);
+    let mut state = StreamState { emit: &mut each, count: 0, in_list: false, found: false };
+    let mut de = serde_json::Deserializer::from_slice(doc);
+    let result = match member {
+        None => ListSeed(&mut state).deserialize(&mut de),
+        Some(key) => (&mut de).deserialize_map(PageVisitor { state: &mut state, key }),
+    }
+    .and_then(|()| de.end());
+    let (count, in_list, found) = (state.count, state.in_list, state.found);
+    match result {
+        Ok(()) if member.is_some() && !found => single_record(src, doc, out),
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let at = de_offset(doc, &e);
+            let lo = at.saturating_sub(waybill_model::EXCERPT_LIMIT / 2);
+            let raw = doc.get(lo..at.min(doc.len())).unwrap_or_default();
+            let what = if e.is_eof() { "ends" } else { "is damaged" };
+            if in_list {
+                let reason = if e.is_eof() {
+                    RejectReason::Truncated(format!("the document ends inside this element: {e}"))
+                } else {
+                    RejectReason::Malformed(format!("not JSON: {e}"))
+                };
+                out.reject(Reject { record: RecordRef::Item { list, index: count }, reason, raw });
+                Ok(())
+            } else if found || count > 0 {
+                let d = format!("the document {what} after its record array: {e}");
+                let reason = if e.is_eof() { RejectReason::Truncated(d) } else { RejectReason::Malformed(d) };
+                out.reject(Reject { record: RecordRef::Whole, reason, raw });
+                Ok(())
+            } else {
+                Err(SourceError::Invalid(format!("JSON document {what} before any record: {e}")))
+            }
+        }
+    }
+}
+
+/// Byte offset of a JSON error (from its line and column).
+fn de_offset(doc: &[u8], e: &serde_json::Error) -> usize {
+    let mut line = 1;
+    let mut start = 0;
+    if e.line() > 1 {
+        for (i, b) in doc.iter().enumerate() {
+            if *b == b'\n' {
+                line += 1;
+                if line == e.line() {
+                    start = i + 1;
+                    break;
+                }
+            }
+        }
+    }
+    (start + e.column()).min(doc.len())
+}
+
+fn single_record(src: &dyn JsonRecords, doc: &[u8], out: &mut dyn EventSink) -> Result<(), SourceError> {
+    let v: Value = serde_json::from_slice(doc).map_err(|e| SourceError::Invalid(format!("JSON: {e}")))?;
+    if src.is_page(&v) || (v.is_object() && src.list().is_some_and(|l| v.get(l).is_some_and(Value::is_null))) {
+        return Ok(());
+    }
+    if !v.is_object() {
+        return Err(SourceError::Invalid(format!("a JSON {} where a record object was expected", kind_of(&v))));
+    }
+    emit(src, RecordRef::Whole, &v, out);
+    Ok(())
+}
+
+struct StreamState<'f> {
+    emit: &'f mut dyn FnMut(u64, Value),
+    /// Elements read so far.
+    count: u64,
+    /// Parsing is inside the record array.
+    in_list: bool,
+    /// The record array was found.
+    found: bool,
+}
+
+struct ListSeed<'a, 'f>(&'a mut StreamState<'f>);
+
+impl<'de> DeserializeSeed<'de> for ListSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        self.0.found = true;
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ListSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of records")
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        self.0.in_list = true;
+        while let Some(v) = seq.next_element::<Value>()? {
+            (self.0.emit)(self.0.count, v);
+            self.0.count += 1;
+        }
+        self.0.in_list = false;
+        Ok(())
+    }
+}
+
+struct PageVisitor<'a, 'f> {
+    state: &'a mut StreamState<'f>,
+    key: &'static str,
+}
+
+impl<'de> Visitor<'de> for PageVisitor<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an object with a \"{}\" array", self.key)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if k == self.key && !self.state.found {
+                map.next_value_seed(ListSeed(self.state))?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use waybill_model::{EventKind, Precision, Timestamp};
+
+    use super::*;
+
+    struct Items;
+    impl JsonRecords for Items {
+        fn list(&self) -> Option<&'static str> {
+            Some("items")
+        }
+        fn record(&self, rec: RecordRef, v: &Value) -> Result<Vec<Event<'static>>, RejectReason> {
+            let n = v.get("n").and_then(Value::as_i64).ok_or_else(|| RejectReason::Malformed("no n".into()))?;
+            let ts = Timestamp::from_unix_seconds(n)?;
+            Ok(vec![Event::new(EventKind::CloudDownload, ts, Precision::Second, rec)])
+        }
+    }
+
+    #[derive(Default)]
+    struct Sink(Vec<String>);
+    impl EventSink for Sink {
+        fn event(&mut self, e: Event<'_>) {
+            self.0.push(format!("event {}", e.record));
+        }
+        fn accepted(&mut self) {}
+        fn reject(&mut self, r: Reject<'_>) {
+            self.0.push(format!("reject {} {}", r.record, r.reason.code()));
+        }
+    }
+
+    fn doc(text: &str) -> (Result<(), SourceError>, Vec<String>) {
+        let mut sink = Sink::default();
+        let r = parse_document(&Items, text.as_bytes(), &mut sink);
+        (r, sink.0)
+    }
+
+    #[test]
+    fn page_document_streams_items_and_rejects_the_cut_one() {
+        let (r, got) = doc("{\"kind\":\"x\",\"items\":[{\"n\":1},{\"x\":2},{\"n\":3},{\"n\":");
+        assert!(r.is_ok());
+        assert_eq!(got, ["event items[0]", "reject items[1] malformed", "event items[2]", "reject items[3] truncated"]);
+    }
+
+    #[test]
+    fn damage_after_the_array_is_one_whole_input_reject() {
+        let (r, got) = doc("{\"items\":[{\"n\":1}],\"nextPageToken\":\"ab");
+        assert!(r.is_ok());
+        assert_eq!(got, ["event items[0]", "reject whole input truncated"]);
+    }
+
+    #[test]
+    fn empty_page_single_record_and_garbage() {
+        assert_eq!(doc("{\"kind\":\"x\",\"items\":[]}").1, Vec::<String>::new());
+        // Not a page: the object itself is the one record.
+        assert_eq!(doc("{\"kind\":\"x\",\"n\":5}").1, ["event whole input"]);
+        assert_eq!(doc("{\"kind\":\"x\"}").1, ["reject whole input malformed"]);
+        assert!(doc("{\"kind\": tru").0.is_err());
+        assert_eq!(doc("[{\"n\":1},{\"n\":2}]").1, ["event items[0]", "event items[1]"]);
+    }
+}

@@ -1,0 +1,573 @@
+//! WhatsApp for Android shared preferences: the media auto-download settings.
+//!
+//! # What it reads
+//! An Android `SharedPreferences` file of WhatsApp
+//! (`/data/data/com.whatsapp/shared_prefs/com.whatsapp_preferences.xml` or
+//! `com.whatsapp_preferences_light.xml`; the file that holds the keys varies by
+//! version, so the name is recorded, not relied on): the text XML that Android's
+//! `XmlUtils.writeMapXml` writes — a `<map>` of `<int name="…" value="…"/>`,
+//! `<long>`, `<boolean>`, `<string name="…">…</string>`, `<set>`, … entries.
+//! The three keys read are `autodownload_wifi_mask`,
+//! `autodownload_cellular_mask` and `autodownload_roaming_mask`; every other key
+//! is part of the same record and is ignored. The whole file is one record: a
+//! file that is not well-formed XML (cut short while copying, edited) is one
+//! reject. Android's binary XML (`ABX`) is not read.
+//!
+//! # Versions seen
+//! Key names and defaults as WhatsApp builds 2.2x read them
+//! (`getInt("autodownload_wifi_mask", 15)`, `…cellular_mask", 1)`,
+//! `…roaming_mask", 0)` in decompiled code). A key missing from the file means
+//! the app uses that default; the event says which values came from the file
+//! (`*_mask_source` = `file`) and which are the default (`app_default`).
+//!
+//! # Events emitted
+//! One `app.setting` per file, at the file's modification time as the file
+//! system holding the evidence copy reports it (the same `Input::modified` that
+//! `windows.zone_identifier` uses), truncated to whole seconds, precision `s`:
+//! the settings file's **last write**, which may have been caused by any other
+//! key — it is not the time the masks were set. `attrs`: `app` = `whatsapp`,
+//! `setting` = `media_autodownload`, `file_name`, `ts_from`, `entries` (keys in
+//! the file), the raw masks `autodownload_wifi_mask`,
+//! `autodownload_cellular_mask`, `autodownload_roaming_mask` with their
+//! `*_mask_source`, and the decoded booleans `autodownload_<type>_<network>` for
+//! type `image`, `audio`, `video`, `document` and network `wifi`, `cellular`,
+//! `roaming` (12 keys), plus `unknown_mask_bits` when a mask has bits above 8.
+//!
+//! Bit assignment (`1` images, `2` audio, `4` video, `8` documents): read from
+//! WhatsApp's own settings exporter in a decompiled 2.26 build, which turns each
+//! mask into the `AutoDownloadSettings` protobuf with `(mask & 1)` →
+//! `downloadImages`, `& 2` → `downloadAudio`, `& 4` → `downloadVideo`, `& 8` →
+//! `downloadDocuments`; the settings dialog turns the same bits, lowest first,
+//! into its four check boxes (their labels are stripped from the decompiled
+//! resources). Not documented by WhatsApp; the unit test
+//! `bit_assignment_is_the_decompiled_one` states the assumption.
+//!
+//! # What it cannot tell us
+//! Earlier values: the file holds only the settings as last saved, so a mask
+//! read today may differ from the one in force when a file arrived. Which
+//! network the phone was on at that moment. Voice messages: WhatsApp downloads
+//! them automatically regardless of the audio bit (Meta's business-platform
+//! documentation says voice messages download automatically up to 512 KB).
+//! Per-chat overrides (media visibility) and stickers/GIFs are not governed by
+//! these masks as far as known.
+//!
+//! # References
+//! Decompiled WhatsApp (code search): `SettingsDataUsageActivity` (keys, dialog
+//! bits), the defaults class (`network_type` 1/2/3 → wifi 15 / cellular 1 /
+//! roaming 0), the settings exporter (`downloadImages` … `downloadDocuments`);
+//! `Meghdut-Mandal/com.whatsapp_2.24.6.77`
+//! `sources/com/whatsapp/settings/SettingsDataUsageActivity.java`; protobuf
+//! `AutoDownloadSettings` (`downloadImages` 1, `downloadAudio` 2,
+//! `downloadVideo` 3, `downloadDocuments` 4) as mirrored by open-source WhatsApp
+//! Web clients (`Fokusdotid/bail`
+//! `api/namespaces/proto/classes/AutoDownloadSettings.md`);
+//! `MobitrixTechnology/MobitrixWATransfer` `MobitrixWATransfer/waios2android.cpp`
+//! (the `…_preferences_light.xml` name); Meta, WhatsApp Business Platform,
+//! "Audio messages" (developers.facebook.com/documentation/business-messaging/whatsapp/messages/audio-messages);
+//! shared/knowledge/artifacts.md §7.1.
+
+use std::borrow::Cow;
+
+use waybill_model::{Event, EventKind, EventSink, Precision, RecordRef, Reject, RejectReason, Timestamp};
+
+use crate::input::Input;
+use crate::source::{Probe, Sniff, Source, SourceError};
+
+/// WhatsApp shared preferences (auto-download masks).
+pub struct WhatsappPrefs;
+
+/// A preferences file is a few kilobytes; anything larger is not one.
+const LIMIT: usize = 4 << 20;
+
+/// The networks, their mask keys, the source keys and the app defaults.
+static NETWORKS: [(&str, &str, &str, i64); 3] = [
+    ("wifi", "autodownload_wifi_mask", "autodownload_wifi_mask_source", 15),
+    ("cellular", "autodownload_cellular_mask", "autodownload_cellular_mask_source", 1),
+    ("roaming", "autodownload_roaming_mask", "autodownload_roaming_mask_source", 0),
+];
+
+/// Mask bits (assumed from decompiled code; see the module docs).
+pub const BIT_IMAGE: i64 = 1;
+/// Audio bit.
+pub const BIT_AUDIO: i64 = 2;
+/// Video bit.
+pub const BIT_VIDEO: i64 = 4;
+/// Document bit.
+pub const BIT_DOCUMENT: i64 = 8;
+
+/// The decoded booleans: (media type bit, [key for wifi, cellular, roaming]).
+static DECODED: [(i64, [&str; 3]); 4] = [
+    (BIT_IMAGE, ["autodownload_image_wifi", "autodownload_image_cellular", "autodownload_image_roaming"]),
+    (BIT_AUDIO, ["autodownload_audio_wifi", "autodownload_audio_cellular", "autodownload_audio_roaming"]),
+    (BIT_VIDEO, ["autodownload_video_wifi", "autodownload_video_cellular", "autodownload_video_roaming"]),
+    (BIT_DOCUMENT, ["autodownload_document_wifi", "autodownload_document_cellular", "autodownload_document_roaming"]),
+];
+
+/// Is auto-download on for the media type `bit` under `mask`?
+pub fn mask_allows(mask: i64, bit: i64) -> bool {
+    mask & bit != 0
+}
+
+impl Source for WhatsappPrefs {
+    fn id(&self) -> &'static str {
+        "whatsapp.prefs"
+    }
+
+    fn description(&self) -> &'static str {
+        "WhatsApp Android shared preferences XML: media auto-download masks per network"
+    }
+
+    fn version(&self) -> u32 {
+        1
+    }
+
+    fn sniff(&self, probe: &Probe<'_>) -> Sniff {
+        let head = probe.head.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(probe.head);
+        let start = head.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(head.len());
+        let rest = head.get(start..).unwrap_or_default();
+        if !(rest.starts_with(b"<?xml") || rest.starts_with(b"<map")) {
+            return Sniff::No;
+        }
+        let find = |needle: &[u8]| memchr::memmem::find(rest, needle).is_some();
+        if !find(b"<map") {
+            return Sniff::No;
+        }
+        let key = NETWORKS
+            .iter()
+            .any(|(_, k, _, _)| find(format!("name=\"{k}\"").as_bytes()) || find(format!("name='{k}'").as_bytes()));
+        if key { Sniff::Yes } else { Sniff::No }
+    }
+
+    fn parse(&self, input: &mut Input<'_>, out: &mut dyn EventSink) -> Result<(), SourceError> {
+        let bytes = input.read_to_end(LIMIT)?;
+        let record = RecordRef::Whole;
+        let entries = match std::str::from_utf8(&bytes) {
+            Ok(text) => xml::parse_map(text),
+            Err(e) => Err(format!("not UTF-8 at byte {}", e.valid_up_to())),
+        };
+        let entries = match entries {
+            Ok(v) => v,
+            Err(msg) => {
+                out.reject(Reject { record, reason: RejectReason::Malformed(msg), raw: &bytes });
+                return Ok(());
+            }
+        };
+        let masks = match read_masks(&entries) {
+            Ok(m) => m,
+            Err(reason) => {
+                out.reject(Reject { record, reason, raw: &bytes });
+                return Ok(());
+            }
+        };
+        let ts = match input.modified().map(|us| Timestamp::from_unix_micros(us.div_euclid(1_000_000) * 1_000_000)) {
+            Some(Ok(t)) => t,
+            _ => {
+                out.reject(Reject {
+                    record,
+                    reason: RejectReason::Timestamp("the settings file has no modification time".into()),
+                    raw: &bytes,
+                });
+                return Ok(());
+            }
+        };
+        let mut e = Event::new(EventKind::AppSetting, ts, Precision::Second, record);
+        let name = input.path().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let a = &mut e.attrs;
+        a.push("app", "whatsapp");
+        a.push("setting", "media_autodownload");
+        a.push("file_name", Cow::Owned(name));
+        a.push("ts_from", "settings file mtime (last write of the whole file, not of these keys)");
+        a.push("entries", i64::try_from(entries.len()).unwrap_or(i64::MAX));
+        let mut unknown = false;
+        for ((_, key, source_key, _), (value, from_file)) in NETWORKS.iter().zip(masks) {
+            a.push(key, value);
+            a.push(source_key, if from_file { "file" } else { "app_default" });
+            unknown |= value & !(BIT_IMAGE | BIT_AUDIO | BIT_VIDEO | BIT_DOCUMENT) != 0;
+        }
+        for (bit, keys) in DECODED {
+            for (key, (value, _)) in keys.iter().zip(masks) {
+                a.push(key, mask_allows(value, bit));
+            }
+        }
+        if unknown {
+            a.push("unknown_mask_bits", true);
+        }
+        out.event(e);
+        out.accepted();
+        Ok(())
+    }
+}
+
+/// The three masks, in `NETWORKS` order: (value, read from the file?). A mask
+/// stored with a type other than `int`/`long`, or not a number, is a reject;
+/// a file with none of the three keys is one too.
+fn read_masks(entries: &[xml::Entry]) -> Result<[(i64, bool); 3], RejectReason> {
+    let mut out = [(0, false); 3];
+    let mut any = false;
+    for (slot, (_, key, _, default)) in out.iter_mut().zip(NETWORKS) {
+        // Android keeps the last of duplicate keys.
+        let Some(entry) = entries.iter().rev().find(|e| e.name.as_deref() == Some(key)) else {
+            *slot = (default, false);
+            continue;
+        };
+        any = true;
+        if entry.tag != "int" && entry.tag != "long" {
+            return Err(RejectReason::Value {
+                field: key.to_owned(),
+                detail: format!("stored as <{}>, expected <int>", entry.tag),
+            });
+        }
+        let raw = entry.value.as_deref().unwrap_or("");
+        let v: i64 = raw
+            .trim()
+            .parse()
+            .map_err(|_| RejectReason::Value { field: key.to_owned(), detail: format!("{raw:?} is not an integer") })?;
+        *slot = (v, true);
+    }
+    if any {
+        Ok(out)
+    } else {
+        Err(RejectReason::Value {
+            field: "autodownload_*_mask".into(),
+            detail: "none of the auto-download keys is in the file".into(),
+        })
+    }
+}
+
+/// A strict reader of the small XML subset Android writes for shared
+/// preferences: a prolog, one `<map>` root, child elements with attributes,
+/// text with the five predefined entities and character references, CDATA and
+/// comments. Anything else — a missing end tag, text outside elements, a
+/// DOCTYPE, an unknown entity — is malformed.
+mod xml {
+    /// One child element of `<map>`.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Entry {
+        /// The element name (`int`, `string`, `boolean`, …).
+        pub tag: String,
+        /// The `name` attribute.
+        pub name: Option<String>,
+        /// The `value` attribute.
+        pub value: Option<String>,
+    }
+
+    const MAX_DEPTH: usize = 16;
+
+    struct P<'a> {
+        s: &'a str,
+        pos: usize,
+    }
+
+    type R<T> = Result<T, String>;
+
+    /// A start tag: name, attributes, and whether it closes itself (`/>`).
+    type StartTag<'a> = (&'a str, Vec<(&'a str, String)>, bool);
+
+    impl<'a> P<'a> {
+        fn rest(&self) -> &'a str {
+            self.s.get(self.pos..).unwrap_or("")
+        }
+
+        fn err<T>(&self, what: &str) -> R<T> {
+            if self.pos >= self.s.len() {
+                Err(format!("{what}: the file ends at byte {} (truncated?)", self.s.len()))
+            } else {
+                Err(format!("{what} at byte {}", self.pos))
+            }
+        }
+
+        fn skip_ws(&mut self) {
+            let n = self.rest().len() - self.rest().trim_start_matches([' ', '\t', '\r', '\n']).len();
+            self.pos += n;
+        }
+
+        fn eat(&mut self, lit: &str) -> bool {
+            if self.rest().starts_with(lit) {
+                self.pos += lit.len();
+                true
+            } else {
+                false
+            }
+        }
+
+        fn until(&mut self, end: &str, what: &str) -> R<&'a str> {
+            match self.rest().find(end) {
+                Some(i) => {
+                    let body = self.rest().get(..i).unwrap_or("");
+                    self.pos += i + end.len();
+                    Ok(body)
+                }
+                None => {
+                    self.pos = self.s.len();
+                    self.err(what)
+                }
+            }
+        }
+
+        /// Skips whitespace, comments and processing instructions.
+        fn misc(&mut self) -> R<()> {
+            loop {
+                self.skip_ws();
+                if self.eat("<!--") {
+                    self.until("-->", "unclosed comment")?;
+                } else if self.rest().starts_with("<?") {
+                    self.pos += 2;
+                    self.until("?>", "unclosed processing instruction")?;
+                } else {
+                    return Ok(());
+                }
+            }
+        }
+
+        fn name(&mut self) -> R<&'a str> {
+            let rest = self.rest();
+            let len = rest
+                .char_indices()
+                .find(|&(i, c)| {
+                    !(c.is_ascii_alphabetic()
+                        || c == '_'
+                        || c == ':'
+                        || (i > 0 && (c.is_ascii_digit() || c == '-' || c == '.')))
+                })
+                .map_or(rest.len(), |(i, _)| i);
+            if len == 0 {
+                return self.err("expected a name");
+            }
+            let n = rest.get(..len).unwrap_or("");
+            self.pos += len;
+            Ok(n)
+        }
+
+        /// `<name attr="v" …>` or `…/>`, after the `<`: (name, attributes, empty?).
+        fn start_tag(&mut self) -> R<StartTag<'a>> {
+            let name = self.name()?;
+            let mut attrs: Vec<(&'a str, String)> = Vec::new();
+            loop {
+                let before = self.pos;
+                self.skip_ws();
+                if self.eat("/>") {
+                    return Ok((name, attrs, true));
+                }
+                if self.eat(">") {
+                    return Ok((name, attrs, false));
+                }
+                if self.pos == before {
+                    return self.err("expected whitespace, '>' or '/>' in a start tag");
+                }
+                let an = self.name()?;
+                self.skip_ws();
+                if !self.eat("=") {
+                    return self.err("expected '=' after an attribute name");
+                }
+                self.skip_ws();
+                let quote = if self.eat("\"") {
+                    "\""
+                } else if self.eat("'") {
+                    "'"
+                } else {
+                    return self.err("expected a quoted attribute value");
+                };
+                let at = self.pos;
+                let raw = self.until(quote, "unclosed attribute value")?;
+                if raw.contains('<') {
+                    self.pos = at;
+                    return self.err("'<' in an attribute value");
+                }
+                if attrs.iter().any(|(n, _)| *n == an) {
+                    self.pos = at;
+                    return self.err("duplicate attribute");
+                }
+                attrs.push((an, decode(raw).map_err(|e| format!("{e} at byte {at}"))?));
+            }
+        }
+
+        /// Content of an element up to its end tag (nested elements are read and
+        /// checked, text is checked); returns the element's direct children.
+        fn content(&mut self, tag: &str, depth: usize) -> R<Vec<Entry>> {
+            if depth > MAX_DEPTH {
+                return self.err("elements nested too deep");
+            }
+            let mut children = Vec::new();
+            loop {
+                let rest = self.rest();
+                if rest.is_empty() {
+                    return self.err(&format!("no end tag for <{tag}>"));
+                }
+                if self.eat("</") {
+                    let at = self.pos;
+                    let name = self.name()?;
+                    self.skip_ws();
+                    if name != tag || !self.eat(">") {
+                        self.pos = at;
+                        return self.err(&format!("end tag does not close <{tag}>"));
+                    }
+                    return Ok(children);
+                }
+                if self.eat("<!--") {
+                    self.until("-->", "unclosed comment")?;
+                } else if self.eat("<![CDATA[") {
+                    if depth == 0 {
+                        return self.err("text directly inside <map>");
+                    }
+                    self.until("]]>", "unclosed CDATA section")?;
+                } else if self.rest().starts_with("<?") {
+                    self.pos += 2;
+                    self.until("?>", "unclosed processing instruction")?;
+                } else if self.eat("<") {
+                    let (name, attrs, empty) = self.start_tag()?;
+                    if !empty {
+                        self.content(name, depth + 1)?;
+                    }
+                    let get = |k: &str| attrs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
+                    children.push(Entry { tag: name.to_owned(), name: get("name"), value: get("value") });
+                } else {
+                    let at = self.pos;
+                    let end = rest.find('<').unwrap_or(rest.len());
+                    let text = rest.get(..end).unwrap_or("");
+                    if depth == 0 && !text.trim().is_empty() {
+                        return self.err("text directly inside <map>");
+                    }
+                    decode(text).map_err(|e| format!("{e} at byte {at}"))?;
+                    self.pos += end;
+                }
+            }
+        }
+    }
+
+    /// Resolves entity and character references.
+    fn decode(raw: &str) -> Result<String, String> {
+        if !raw.contains('&') {
+            return Ok(raw.to_owned());
+        }
+        let mut out = String::with_capacity(raw.len());
+        let mut rest = raw;
+        while let Some(i) = rest.find('&') {
+            out.push_str(rest.get(..i).unwrap_or(""));
+            let after = rest.get(i + 1..).unwrap_or("");
+            let Some(semi) = after.find(';') else {
+                return Err("'&' without ';'".into());
+            };
+            let ent = after.get(..semi).unwrap_or("");
+            let c = match ent {
+                "amp" => '&',
+                "lt" => '<',
+                "gt" => '>',
+                "quot" => '"',
+                "apos" => '\'',
+                _ => {
+                    let n = if let Some(h) = ent.strip_prefix("#x").or_else(|| ent.strip_prefix("#X")) {
+                        u32::from_str_radix(h, 16).ok()
+                    } else if let Some(d) = ent.strip_prefix('#') {
+                        d.parse().ok()
+                    } else {
+                        None
+                    };
+                    n.and_then(char::from_u32).ok_or_else(|| format!("unknown entity &{ent};"))?
+                }
+            };
+            out.push(c);
+            rest = after.get(semi + 1..).unwrap_or("");
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    /// Parses a shared-preferences document into the children of its `<map>`.
+    pub fn parse_map(text: &str) -> Result<Vec<Entry>, String> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut p = P { s: text, pos: 0 };
+        p.misc()?;
+        if p.rest().starts_with("<!") {
+            return p.err("unexpected declaration (DOCTYPE?)");
+        }
+        if !p.eat("<") {
+            return p.err("expected the <map> element");
+        }
+        let (name, _, empty) = p.start_tag()?;
+        if name != "map" {
+            return Err(format!("the root element is <{name}>, not <map>"));
+        }
+        let entries = if empty { Vec::new() } else { p.content("map", 0)? };
+        p.misc()?;
+        if !p.rest().is_empty() {
+            return p.err("content after </map>");
+        }
+        Ok(entries)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn android_map() {
+            let doc = "<?xml version='1.0' encoding='utf-8' standalone='yes' ?>\n<map>\n    \
+                       <int name=\"autodownload_wifi_mask\" value=\"15\" />\n    \
+                       <string name=\"push_name\">Sam &amp; Co &#x263A;</string>\n    \
+                       <set name=\"s\">\n        <string>a</string>\n    </set>\n    \
+                       <boolean name=\"b\" value=\"true\" />\n</map>\n";
+            let e = parse_map(doc).expect("parses");
+            assert_eq!(e.len(), 4);
+            assert_eq!(e[0].tag, "int");
+            assert_eq!(e[0].name.as_deref(), Some("autodownload_wifi_mask"));
+            assert_eq!(e[0].value.as_deref(), Some("15"));
+            assert_eq!(e[2].tag, "set");
+        }
+
+        #[test]
+        fn malformed() {
+            for (doc, want) in [
+                ("<map><int name=\"a\" value=\"1\" />", "no end tag for <map>: the file ends"),
+                ("<map><int name=\"a\" value=\"1\"></map>", "end tag does not close <int>"),
+                ("<map>x</map>", "text directly inside <map>"),
+                ("<map><string name=\"a\">&bogus;</string></map>", "unknown entity &bogus;"),
+                ("<map></map><map></map>", "content after </map>"),
+                ("<list></list>", "the root element is <list>"),
+                ("<map><int name=\"a\" name=\"b\" /></map>", "duplicate attribute"),
+                ("<!DOCTYPE x><map/>", "unexpected declaration"),
+            ] {
+                let err = parse_map(doc).expect_err(doc);
+                assert!(err.contains(want), "{doc}: {err}");
+            }
+            assert!(parse_map("<map/>").expect("empty map").is_empty());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The assumption every decoded boolean rests on: WhatsApp's settings
+    /// exporter (decompiled 2.26) maps mask bit 1 → downloadImages, 2 →
+    /// downloadAudio, 4 → downloadVideo, 8 → downloadDocuments, and the app's
+    /// defaults are Wi-Fi 15 (all), cellular 1 (images), roaming 0 (none).
+    #[test]
+    fn bit_assignment_is_the_decompiled_one() {
+        assert_eq!((BIT_IMAGE, BIT_AUDIO, BIT_VIDEO, BIT_DOCUMENT), (1, 2, 4, 8));
+        let [(_, _, _, wifi), (_, _, _, cellular), (_, _, _, roaming)] = NETWORKS;
+        assert_eq!((wifi, cellular, roaming), (15, 1, 0));
+        for (bit, keys) in DECODED {
+            let t = match bit {
+                1 => "image",
+                2 => "audio",
+                4 => "video",
+                8 => "document",
+                _ => unreachable!(),
+            };
+            assert!(keys.iter().all(|k| k.contains(t)));
+        }
+        assert!(mask_allows(15, BIT_DOCUMENT) && mask_allows(1, BIT_IMAGE) && !mask_allows(1, BIT_VIDEO));
+        assert!(!mask_allows(0, BIT_IMAGE));
+    }
+
+    #[test]
+    fn missing_keys_take_app_defaults_and_wrong_types_reject() {
+        let e = xml::parse_map("<map><int name=\"autodownload_cellular_mask\" value=\"0\" /></map>").expect("xml");
+        assert_eq!(read_masks(&e).expect("masks"), [(15, false), (0, true), (0, false)]);
+        let e = xml::parse_map("<map><string name=\"autodownload_wifi_mask\">15</string></map>").expect("xml");
+        assert!(read_masks(&e).is_err());
+        let e = xml::parse_map("<map><int name=\"other\" value=\"1\" /></map>").expect("xml");
+        assert!(read_masks(&e).is_err());
+    }
+}
