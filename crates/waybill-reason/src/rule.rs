@@ -284,6 +284,7 @@ embedded!(
     "messaging/messaging.manual_download.toml",
     "cloud/cloud.sync_download.toml",
     "cloud/cloud.browser_download.toml",
+    "cloud/cloud.service_action.toml",
 );
 
 impl Rulebook {

@@ -52,6 +52,7 @@ pub fn run(a: &AnalyzeArgs) -> Result<ExitStatus> {
     let inputs = case.manifest_sha256()?;
     let keys = file_keys(&q, files.keys().map(String::as_str))?;
     let mut linked = linked_events(&q, &keys)?;
+    auto_from_app_settings(&q, &mut linked)?;
     // Server-side records of other clients say nothing about the subject: when
     // the case names the subject's addresses, only their requests are kept.
     let ips: BTreeSet<String> = case
@@ -149,6 +150,68 @@ pub fn run(a: &AnalyzeArgs) -> Result<ExitStatus> {
     case.commit_step(step, entry, a.file.is_none().then_some("findings"))?;
     Ok(ExitStatus::Success)
 }
+
+/// Messaging media fetches whose source cannot say whether the app fetched them
+/// by itself (WhatsApp's database does not) take it from the app's saved
+/// auto-download settings (`app.setting` of the same app and device, the one
+/// last written): `auto` is true when that media class is on for Wi-Fi,
+/// cellular and roaming alike, false when off for all three, and left unknown
+/// otherwise — which network the phone was on is not recorded. The settings
+/// hold only their last value; `attrs.auto_from` says where `auto` came from
+/// and whether the settings file was written after the fetch. A voice note is
+/// never set to false: WhatsApp fetches small voice notes whatever the setting.
+fn auto_from_app_settings(q: &Query, linked: &mut BTreeMap<String, Vec<Ev>>) -> Result<()> {
+    let needs = |e: &Ev| e.get("kind") == Some("msg.media_fetched") && e.get("auto").is_none();
+    if !linked.values().flatten().any(needs) {
+        return Ok(());
+    }
+    let settings = events(q, "kind = 'app.setting'")?;
+    for e in linked.values_mut().flatten().filter(|e| needs(e)) {
+        let app = e.get("attrs.app").unwrap_or("whatsapp").to_owned();
+        let Some(class) = e.get("attrs.autodownload_class").map(str::to_owned) else { continue };
+        // The latest settings of the app on the same device (any device when
+        // neither names one).
+        let Some(s) = settings
+            .iter()
+            .filter(|s| s.get("attrs.app") == Some(app.as_str()) && s.get("device") == e.get("device"))
+            .max_by_key(|s| s.ts)
+        else {
+            continue;
+        };
+        let on = |net: &str| s.get(&format!("attrs.autodownload_{class}_{net}"));
+        let nets = [on("wifi"), on("cellular"), on("roaming")];
+        let auto = if nets.iter().all(|v| *v == Some("true")) {
+            Some(true)
+        } else if nets.iter().all(|v| *v == Some("false")) && e.get("attrs.voice_note") != Some("true") {
+            Some(false)
+        } else {
+            None
+        };
+        if let Some(auto) = auto {
+            let when = if s.ts > e.ts { "written after the fetch" } else { "written before the fetch" };
+            e.cols.insert("auto".into(), auto.to_string());
+            e.cols.insert(
+                "attrs.auto_from".into(),
+                format!(
+                    "{app} auto-download settings for {class} ({} {}, {when})",
+                    s.get("source").unwrap_or("?"),
+                    s.get("record").unwrap_or("?")
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Kinds whose `path` names the delivered file on the subject's device or account.
+const DELIVERY_KINDS: &[&str] = &[
+    "browser.download",
+    "msg.media_fetched",
+    "cloud.download",
+    "cloud.sync_download",
+    "cloud.upload",
+    "cloud.preview",
+];
 
 fn is_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit())
@@ -333,9 +396,14 @@ fn linked_events(q: &Query, keys: &BTreeMap<String, Keys>) -> Result<BTreeMap<St
             push_to(&mut linked, to, &e);
         }
     }
-    // Download records name the file by its full path on the device (and may
-    // have no hash): linked when that path ends with the file's path in the
-    // tree, unless the record's own hash says it is other content.
+    // Delivery records (downloads, messaging media, cloud transfers) name the
+    // file by a path and may have no hash: linked when one path ends with the
+    // other at a folder boundary — a download's full path on the device ends
+    // with the file's path in the extracted tree; a messaging database's
+    // media-relative path is the end of the tree path — with at least a folder
+    // and a name in common, or the name alone and the same size (a cloud log's
+    // server path shares only the name with the synced copy). Never when the
+    // record's own hash says it is other content.
     let mut by_tail: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
     for (sha, k) in keys {
         for p in &k.paths {
@@ -343,17 +411,24 @@ fn linked_events(q: &Query, keys: &BTreeMap<String, Keys>) -> Result<BTreeMap<St
         }
     }
     if !by_tail.is_empty() {
-        for e in events(q, "kind = 'browser.download' AND path IS NOT NULL")? {
+        let kinds = in_list(DELIVERY_KINDS.iter().copied());
+        for e in events(q, &format!("kind IN ({kinds}) AND path IS NOT NULL"))? {
             let Some(full) = e.get("path").map(path_key) else { continue };
+            let size = e.get("size").and_then(|s| s.parse::<i64>().ok());
             let mut to = BTreeSet::new();
             for (tail, shas) in &by_tail {
-                let ends = full.ends_with(tail.as_str())
-                    && (full.len() == tail.len() || full.as_bytes()[full.len() - tail.len() - 1] == b'/');
-                if ends {
-                    to.extend(
-                        shas.iter().copied().filter(|sha| e.get("sha256").is_none_or(|h| h.eq_ignore_ascii_case(sha))),
-                    );
+                let (long, short) = if full.len() >= tail.len() { (&full, tail) } else { (tail, &full) };
+                let ends = long.ends_with(short.as_str())
+                    && (long.len() == short.len() || long.as_bytes()[long.len() - short.len() - 1] == b'/');
+                if !ends {
+                    continue;
                 }
+                let with_folder = short.contains('/');
+                to.extend(shas.iter().copied().filter(|sha| {
+                    let same_size = size.is_some() && keys.get(*sha).and_then(|k| k.size) == size;
+                    (with_folder || same_size || e.get("kind") == Some("browser.download"))
+                        && e.get("sha256").is_none_or(|h| h.eq_ignore_ascii_case(sha))
+                }));
             }
             push_to(&mut linked, to, &e);
         }

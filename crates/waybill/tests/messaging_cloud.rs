@@ -1,0 +1,172 @@
+//! Messaging and cloud deliveries end to end through the CLI: evidence built
+//! here in the formats the apps write (WhatsApp msgstore.db with the current
+//! schema and its preferences XML, a Microsoft 365 audit log in JSON Lines),
+//! a file tree and a reference hash set; then case new → ingest → match →
+//! analyze, and the verdicts and the evidence that decided them.
+
+use std::path::Path;
+use std::process::Command;
+
+use base64::Engine as _;
+use sha2::Digest as _;
+
+fn waybill(dir: &Path, args: &[&str]) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_waybill")).args(args).current_dir(dir).env_clear().output().expect("run");
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "waybill {args:?}\n{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    out
+}
+
+fn write(path: &Path, bytes: &[u8], mtime_unix: u64) {
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(path, bytes).expect("write");
+    let f = std::fs::File::options().write(true).open(path).expect("open");
+    f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(mtime_unix)).expect("mtime");
+}
+
+fn sha256(b: &[u8]) -> Vec<u8> {
+    sha2::Sha256::digest(b).to_vec()
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The current msgstore schema, as in the ingest fixture built from WhatsApp's DDL.
+fn msgstore_ddl() -> String {
+    let script = waybill_testkit::fixture("whatsapp.msgstore", "current_group_autofetch_document_sent_video.sql");
+    std::fs::read_to_string(script)
+        .expect("fixture")
+        .lines()
+        .filter(|l| l.starts_with("CREATE "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn findings(dir: &Path, case: &str) -> std::collections::BTreeMap<String, serde_json::Value> {
+    let out = waybill(dir, &["analyze", case, "--json"]);
+    out.lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+        .map(|v| {
+            let f: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(dir.join(v["finding"].as_str().expect("finding path"))).expect("finding"),
+            )
+            .expect("json");
+            (v["sha256"].as_str().expect("sha").to_owned(), f)
+        })
+        .collect()
+}
+
+fn rules(f: &serde_json::Value) -> Vec<&str> {
+    f["evidence"].as_array().expect("evidence").iter().map(|e| e["rule"].as_str().expect("rule")).collect()
+}
+
+/// A group image fetched while image auto-download was on for every network is
+/// automatic; a one-to-one document fetched while document auto-download was off
+/// for every network was tapped (moderate support, not decisive on its own).
+#[test]
+fn whatsapp_auto_download_settings_decide_how_media_arrived() {
+    let t = tempfile::tempdir().expect("temp");
+    let root = t.path();
+    let image = b"synthetic benign image bytes: a lunch photo placeholder\n".repeat(40);
+    let doc = b"synthetic benign document: meeting notes, nothing else\n".repeat(25);
+    // 2026-01-03T02:00:00Z received, 02:00:03Z fetched.
+    let (sent_ms, recv_ms) = (1_767_405_600_000_i64, 1_767_405_603_000_i64);
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(sha256(b));
+    let sql = format!(
+        "{ddl}
+INSERT INTO jid VALUES (1, '15550001111', 's.whatsapp.net', 0, 0, 0, '15550001111@s.whatsapp.net');
+INSERT INTO jid VALUES (2, '120363000000000000', 'g.us', 0, 0, 1, '120363000000000000@g.us');
+INSERT INTO jid VALUES (3, '15550002222', 's.whatsapp.net', 0, 0, 0, '15550002222@s.whatsapp.net');
+INSERT INTO chat (_id, jid_row_id, hidden, subject) VALUES (1, 1, 0, NULL), (2, 2, 0, 'Lunch club');
+INSERT INTO message VALUES (1, -1, 0, '-1', NULL, -1, 0, 0, NULL, 0, 0, 0, 0, 0, 0, NULL, 0, 0, 0, 0);
+INSERT INTO message VALUES (2, 2, 0, '3A7F00C1D2E3F4A5B601', 3, 0, 0, 0, NULL, 0, 0, {sent_ms}, {recv_ms}, 0, 1, NULL, 0, 0, 0, 2);
+INSERT INTO message VALUES (3, 1, 0, '3A7F00C1D2E3F4A5B602', NULL, 0, 0, 0, NULL, 0, 0, {sent2}, {recv2}, 0, 9, NULL, 0, 0, 0, 3);
+INSERT INTO message_media (message_row_id, chat_row_id, transferred, file_path, file_size, mime_type, file_hash, media_name)
+  VALUES (2, 2, 1, 'Media/WhatsApp Images/IMG-20260103-WA0001.jpg', {isize}, 'image/jpeg', '{ihash}', NULL),
+         (3, 1, 1, 'Media/WhatsApp Documents/notes.pdf', {dsize}, 'application/pdf', '{dhash}', 'notes.pdf');
+",
+        ddl = msgstore_ddl(),
+        sent2 = sent_ms + 3_600_000,
+        recv2 = recv_ms + 3_600_000,
+        isize = image.len(),
+        dsize = doc.len(),
+        ihash = b64(&image),
+        dhash = b64(&doc),
+    );
+    let ev = root.join("evidence");
+    std::fs::create_dir_all(ev.join("db")).expect("mkdir");
+    std::fs::write(root.join("msgstore.sql"), sql).expect("sql");
+    waybill_testkit::build_sqlite(&root.join("msgstore.sql"), &ev.join("db/msgstore.db"));
+    // Images, audio and video on for every network (bits 1, 2, 4); documents (8) off.
+    let prefs = "<?xml version='1.0' encoding='utf-8' standalone='yes' ?>\n<map>\n    <int name=\"autodownload_wifi_mask\" value=\"7\" />\n    <int name=\"autodownload_cellular_mask\" value=\"7\" />\n    <int name=\"autodownload_roaming_mask\" value=\"7\" />\n</map>\n";
+    write(&ev.join("prefs/com.whatsapp_preferences_light.xml"), prefs.as_bytes(), 1_767_300_000);
+    let media = root.join("tree/WhatsApp/Media");
+    write(&media.join("WhatsApp Images/IMG-20260103-WA0001.jpg"), &image, 1_767_405_604);
+    write(&media.join("WhatsApp Documents/notes.pdf"), &doc, 1_767_409_204);
+    std::fs::write(root.join("set.txt"), format!("{}\n{}\n", hex(&sha256(&image)), hex(&sha256(&doc)))).expect("set");
+
+    waybill(root, &["case", "new", "case", "--subject", "device=PHONE-1"]);
+    waybill(root, &["ingest", "case", "evidence/db/msgstore.db", "evidence/prefs", "--device", "PHONE-1"]);
+    waybill(root, &["ingest", "case", "--files", "tree", "--device", "PHONE-1"]);
+    waybill(root, &["match", "case", "--hashset", "set.txt"]);
+    let f = findings(root, "case");
+    assert_eq!(f.len(), 2);
+
+    let img = &f[&hex(&sha256(&image))];
+    assert_eq!(img["arrival"]["kind"], "msg.media_fetched", "{img:#}");
+    assert_eq!(img["arrival"]["ts"], "2026-01-03T02:00:03.000000Z");
+    assert_eq!(img["arrival"]["record"], "message rowid 2");
+    assert!(rules(img).contains(&"messaging.auto_download"), "{img:#}");
+    assert_eq!(img["verdict"], "automatic", "{img:#}");
+    let ev = img["evidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .find(|e| e["rule"] == "messaging.auto_download")
+        .expect("rule");
+    assert_eq!(ev["log10_lr"], -1.5);
+
+    let d = &f[&hex(&sha256(&doc))];
+    assert_eq!(d["arrival"]["kind"], "msg.media_fetched");
+    assert!(rules(d).contains(&"messaging.manual_download"), "{d:#}");
+    assert!(!rules(d).contains(&"messaging.auto_download"), "{d:#}");
+    assert_eq!(d["verdict"], "indeterminate", "one moderate rule never decides alone: {d:#}");
+    assert!(d["log10_lr"].as_f64().expect("lr") > 0.0);
+}
+
+/// A file the OneDrive sync client downloaded from a shared library is linked
+/// to the audit record by its library path and size, and the sync download
+/// points to delivery without a per-file act (not decisive on its own).
+#[test]
+fn m365_sync_download_links_by_library_path_and_weighs_toward_automatic() {
+    let t = tempfile::tempdir().expect("temp");
+    let root = t.path();
+    let body = b"synthetic benign spreadsheet export: quarter,amount\n".repeat(30);
+    let line = serde_json::json!({
+        "CreationTime": "2026-01-05T07:45:10", "Id": "7b3c0c01-0000-4000-8000-0000000000aa",
+        "Operation": "FileSyncDownloadedFull", "RecordType": 6, "UserType": 0, "Version": 1,
+        "Workload": "SharePoint", "ClientIP": "203.0.113.7", "UserId": "alice@example.com",
+        "ObjectId": "https://contoso.example.com/sites/team/Shared Documents/budget.xlsx",
+        "SiteUrl": "https://contoso.example.com/sites/team/", "SourceRelativeUrl": "Shared Documents",
+        "SourceFileName": "budget.xlsx", "SourceFileExtension": "xlsx", "ItemType": "File",
+        "FileSizeBytes": body.len(),
+        "UserAgent": "Microsoft SkyDriveSync 25.001.0105.0002 ship; Windows NT 10.0 (19045)"
+    });
+    std::fs::create_dir_all(root.join("evidence")).expect("mkdir");
+    std::fs::write(root.join("evidence/audit.jsonl"), format!("{line}\n")).expect("audit");
+    write(&root.join("tree/Users/alice/Contoso/Shared Documents/budget.xlsx"), &body, 1_767_599_111);
+    std::fs::write(root.join("set.txt"), format!("{}\n", hex(&sha256(&body)))).expect("set");
+    waybill(root, &["case", "new", "case"]);
+    waybill(root, &["ingest", "case", "evidence/audit.jsonl"]);
+    waybill(root, &["ingest", "case", "--files", "tree", "--device", "LAPTOP-1"]);
+    waybill(root, &["match", "case", "--hashset", "set.txt"]);
+    let f = findings(root, "case");
+    let b = &f[&hex(&sha256(&body))];
+    assert_eq!(b["arrival"]["kind"], "cloud.sync_download", "{b:#}");
+    assert_eq!(b["arrival"]["ts"], "2026-01-05T07:45:10.000000Z");
+    assert!(rules(b).contains(&"cloud.sync_download"), "{b:#}");
+    assert!(!rules(b).contains(&"cloud.browser_download"), "{b:#}");
+    assert_eq!(b["verdict"], "indeterminate", "{b:#}");
+    assert!(b["log10_lr"].as_f64().expect("lr") <= -0.8, "{b:#}");
+}
