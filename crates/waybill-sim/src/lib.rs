@@ -331,6 +331,47 @@ pub fn write_world(
         log_format: None,
     });
 
+    if let Some(phone) = &w.phone {
+        let dir = ev.join(&phone.name);
+        let db_dir = dir.join("databases");
+        std::fs::create_dir_all(&db_dir).map_err(io(&db_dir))?;
+        let db = db_dir.join("msgstore.db");
+        write::whatsapp::write_msgstore(&db, phone).map_err(|source| SimError::Sqlite { path: db.clone(), source })?;
+        inputs.push(PlanInput {
+            path: format!("evidence/{}/databases", phone.name),
+            files: false,
+            device: Some(phone.name.clone()),
+            log_format: None,
+        });
+        if phone.prefs_in_bundle {
+            let p = dir.join("shared_prefs").join("com.whatsapp_preferences_light.xml");
+            write::whatsapp::write_prefs(&p, phone).map_err(io(&p))?;
+            inputs.push(PlanInput {
+                path: format!("evidence/{}/shared_prefs", phone.name),
+                files: false,
+                device: Some(phone.name.clone()),
+                log_format: None,
+            });
+        }
+        let tree = dir.join("storage");
+        std::fs::create_dir_all(&tree).map_err(io(&tree))?;
+        let shifted = world::Device { clock_offset: phone.clock_offset, drift_per_hour: 0, ..w.device.clone() };
+        write::tree::write_files(&tree, &shifted, &phone.files).map_err(io(&tree))?;
+        inputs.push(PlanInput {
+            path: format!("evidence/{}/storage", phone.name),
+            files: true,
+            device: Some(phone.name.clone()),
+            log_format: None,
+        });
+    }
+    if !w.cloud_ops.is_empty() {
+        let dir = ev.join("cloud");
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let p = dir.join("m365-audit.jsonl");
+        write::m365::write(&p, &w.cloud_ops).map_err(io(&p))?;
+        inputs.push(PlanInput { path: "evidence/cloud".into(), files: false, device: None, log_format: None });
+    }
+
     let mut set = String::from("# reference hash set (synthetic, benign files of interest), SHA-256\n");
     let mut shas: Vec<&str> = interest.iter().map(String::as_str).collect();
     shas.sort_unstable();
@@ -351,6 +392,10 @@ pub fn write_world(
         d.name,
         d.user
     );
+    let case_toml = match &w.phone {
+        Some(p) => format!("{case_toml}\n[[subject]]\nkind = \"device\"\nvalue = \"{}\"\n", p.name),
+        None => case_toml,
+    };
     let case_path = out.join("case.toml");
     std::fs::write(&case_path, case_toml).map_err(io(&case_path))?;
 

@@ -9,8 +9,8 @@ use sha2::{Digest, Sha256};
 use crate::content;
 use crate::rng::Rng;
 use crate::world::{
-    Browser, CacheEntry, Device, Download, Fetch, Host, LogStyle, Marker, Micros, Os, Request, TreeFile, Visit,
-    VisitHow, World,
+    Browser, CacheEntry, CloudOp, Device, Download, Fetch, Host, LogStyle, Marker, Micros, Os, Phone, Request,
+    TreeFile, Visit, VisitHow, WaMessage, World,
 };
 use crate::write::rfc3339;
 
@@ -84,6 +84,18 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
         group: "automatic",
         about: "a client and a server redirect land on a page that embeds the file",
         needs_cache: true,
+    },
+    ScenarioInfo {
+        name: "messaging-group-auto",
+        group: "automatic",
+        about: "a member of a WhatsApp group posts an image; the app fetches it by itself (auto-download), never opened",
+        needs_cache: false,
+    },
+    ScenarioInfo {
+        name: "shared-folder-sync",
+        group: "automatic",
+        about: "a colleague adds a file to a shared SharePoint library; the subject's OneDrive client syncs it down",
+        needs_cache: false,
     },
     ScenarioInfo {
         name: "auto-then-opened",
@@ -537,6 +549,14 @@ impl Builder {
             }
             return;
         }
+        if scenario == "messaging-group-auto" {
+            self.messaging_group_auto(t0, k);
+            return;
+        }
+        if scenario == "shared-folder-sync" {
+            self.shared_folder_sync(t0, k);
+            return;
+        }
         let w = content::word(&mut self.rng);
         let host = format!("{w}{k}.example.net");
         let server_log = self.rng.chance(0.85);
@@ -691,6 +711,176 @@ impl Builder {
             }
             _ => {}
         }
+    }
+}
+
+impl Builder {
+    /// The subject's phone, drawn on first use: its clock, and the auto-download
+    /// settings — images on for every network (the app's default on Wi-Fi and
+    /// cellular, a common change for roaming), images on Wi-Fi and cellular only
+    /// (the default: which network was used is then unknown), or the settings
+    /// file not obtained.
+    fn phone(&mut self) -> &mut Phone {
+        let phone = match self.w.phone.take() {
+            Some(p) => p,
+            None => self.new_phone(),
+        };
+        self.w.phone.insert(phone)
+    }
+
+    fn new_phone(&mut self) -> Phone {
+        let variant = self.rng.below(20);
+        let masks = match variant {
+            0..=11 => [15, *self.rng.pick(&[1, 5, 15]), *self.rng.pick(&[1, 15])],
+            12..=16 => [15, 1, 0],
+            _ => [15, 1, 1],
+        };
+        Phone {
+            name: format!("PHONE-{}", self.rng.range(10, 99)),
+            clock_offset: self.rng.range(-120_000_000, 120_000_000),
+            masks,
+            prefs_in_bundle: variant < 17,
+            prefs_written: self.w.span.0 - self.rng.range(86_400_000_000, 40 * 86_400_000_000),
+            messages: Vec::new(),
+            files: Vec::new(),
+        }
+    }
+
+    /// A group member posts an image; WhatsApp fetches it within seconds.
+    fn messaging_group_auto(&mut self, t0: Micros, k: usize) {
+        let subject =
+            format!("{} {}", content::word(&mut self.rng), *self.rng.pick(&["club", "team", "family", "group"]));
+        let group = format!("1203630000000{:05}@g.us", self.rng.below(100_000));
+        let members: Vec<String> =
+            (0..3).map(|_| format!("1555{:07}@s.whatsapp.net", self.rng.below(10_000_000))).collect();
+        // Chatter before the image.
+        let mut t = t0;
+        let chatter = self.rng.range(1, 6);
+        let mut texts = Vec::new();
+        for _ in 0..chatter {
+            t += self.rng.range(20_000_000, 600_000_000);
+            let sender = self.rng.pick(&members).clone();
+            texts.push(WaMessage {
+                sent: t,
+                received: t + self.rng.range(300_000, 3_000_000),
+                chat_jid: group.clone(),
+                subject: Some(subject.clone()),
+                sender_jid: sender,
+                key_id: format!("3A{:018X}", self.rng.below(u64::MAX >> 8)),
+                message_type: 0,
+                media: None,
+            });
+        }
+        let sent = t + self.rng.range(10_000_000, 300_000_000);
+        let received = sent + self.rng.range(300_000, 4_000_000);
+        let fetched = received + self.rng.range(200_000, 6_000_000);
+        let body = self.body(true);
+        let date = crate::write::rfc3339(sent);
+        let name = format!("IMG-{}{}{}-WA{:04}.jpg", &date[0..4], &date[5..7], &date[8..10], k % 10_000);
+        let path = format!("Media/WhatsApp Images/{name}");
+        let sender = self.rng.pick(&members).clone();
+        let key_id = format!("3A{:018X}", self.rng.below(u64::MAX >> 8));
+        let phone = self.phone();
+        phone.messages.extend(texts);
+        phone.messages.push(WaMessage {
+            sent,
+            received,
+            chat_jid: group,
+            subject: Some(subject),
+            sender_jid: sender,
+            key_id,
+            message_type: 1,
+            media: Some((path.clone(), "image/jpeg", body.clone(), true)),
+        });
+        let tree_path = format!("WhatsApp/{path}");
+        phone.files.push(TreeFile { path: tree_path.clone(), body: body.clone(), mtime: fetched });
+        let all_on = phone.prefs_in_bundle && phone.masks.iter().all(|m| m & 1 == 1);
+        let mut d = Vec::new();
+        if all_on {
+            d.push(
+                "the message's media row in msgstore.db and the app's settings: images auto-download on every network"
+                    .into(),
+            );
+        }
+        let p = Present { tree: true, ..Present::default() };
+        self.record(
+            "messaging-group-auto",
+            Truth::Automatic,
+            &body,
+            (received, "messaging media fetched"),
+            (tree_path, "a group member posted an image; WhatsApp fetched it by itself; never opened".into()),
+            (p, d),
+        );
+        self.extend_span(fetched);
+    }
+
+    /// A colleague uploads a file to a shared library; the subject's sync client downloads it.
+    fn shared_folder_sync(&mut self, t0: Micros, k: usize) {
+        let team = content::word(&mut self.rng);
+        let site = format!("https://contoso.example.com/sites/{team}{k}/");
+        let folder = "Shared Documents".to_owned();
+        let name = format!("{}-{}-{}.txt", content::word(&mut self.rng), team, self.rng.below(1000));
+        let body = self.body(false);
+        let colleague = format!("{}@example.com", *self.rng.pick(&["bob", "carol", "dave", "frank"]));
+        let subject_user = format!("{}@example.com", self.w.device.user);
+        let ua_browser = Browser::Chrome(131).user_agent(Os::Windows);
+        let uploaded = t0 + self.rng.range(1_000_000, 60_000_000);
+        let synced = uploaded + self.rng.range(5_000_000, 240_000_000);
+        let op = |ts, operation, user: &str, ip: &str, ua: &str| CloudOp {
+            ts,
+            operation,
+            user: user.to_owned(),
+            client_ip: ip.to_owned(),
+            user_agent: ua.to_owned(),
+            site: site.clone(),
+            folder: folder.clone(),
+            name: name.clone(),
+            size: body.len() as u64,
+        };
+        let colleague_ip = format!("198.51.100.{}", self.rng.range(2, 250));
+        let subject_ip = self.w.subject_ip.clone();
+        let ops = [
+            op(uploaded, "FileUploaded", &colleague, &colleague_ip, &ua_browser),
+            op(
+                synced,
+                "FileSyncDownloadedFull",
+                &subject_user,
+                &subject_ip,
+                "Microsoft SkyDriveSync 25.001.0105.0002 ship; Windows NT 10.0 (19045)",
+            ),
+        ];
+        self.w.cloud_ops.extend(ops);
+        // Other people's activity in the same tenant.
+        for _ in 0..self.rng.range(2, 8) {
+            let ts = t0 + self.rng.range(0, 600_000_000);
+            let other = format!("{}-{}.txt", content::word(&mut self.rng), self.rng.below(1000));
+            self.w.cloud_ops.push(CloudOp {
+                name: other,
+                size: self.rng.range(200, 90_000) as u64,
+                ..op(
+                    ts,
+                    *self.rng.pick(&["FileAccessed", "FileModified", "FilePreviewed"]),
+                    &colleague,
+                    &colleague_ip,
+                    &ua_browser,
+                )
+            });
+        }
+        let local = match self.w.device.os {
+            Os::Windows => format!("Users/{}/Contoso/{team}{k} - Documents/{name}", self.w.device.user),
+            Os::Linux => format!("home/{}/OneDrive/{team}{k} - Documents/{name}", self.w.device.user),
+        };
+        self.w.files.push(TreeFile { path: local.clone(), body: body.clone(), mtime: synced + 1_000_000 });
+        let p = Present { tree: true, ..Present::default() };
+        self.record(
+            "shared-folder-sync",
+            Truth::Automatic,
+            &body,
+            (synced, "sync client download"),
+            (local, format!("{colleague} added the file to a shared library; the subject's OneDrive client synced it")),
+            (p, Vec::new()),
+        );
+        self.extend_span(synced + 1_000_000);
     }
 }
 

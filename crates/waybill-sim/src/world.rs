@@ -320,6 +320,78 @@ impl Device {
     }
 }
 
+/// A phone with WhatsApp: its messages, media files and auto-download settings.
+#[derive(Debug, Clone)]
+pub struct Phone {
+    /// Name used for `--device`.
+    pub name: String,
+    /// Clock offset from true time (µs).
+    pub clock_offset: Micros,
+    /// Auto-download masks for Wi-Fi, cellular and roaming (bits: 1 images,
+    /// 2 audio, 4 video, 8 documents).
+    pub masks: [u32; 3],
+    /// The settings file was obtained.
+    pub prefs_in_bundle: bool,
+    /// Last write of the settings file (true time).
+    pub prefs_written: Micros,
+    /// Messages, in order of time.
+    pub messages: Vec<WaMessage>,
+    /// Files of the phone's exported storage (`WhatsApp/Media/…`).
+    pub files: Vec<TreeFile>,
+}
+
+impl Phone {
+    /// True time as the phone's clock reads it.
+    pub fn clock(&self, t: Micros) -> Micros {
+        t + self.clock_offset
+    }
+}
+
+/// One WhatsApp message received on the phone.
+#[derive(Debug, Clone)]
+pub struct WaMessage {
+    /// Sent (server time, true).
+    pub sent: Micros,
+    /// Received by the phone (true).
+    pub received: Micros,
+    /// The chat's JID (`…@g.us` for a group).
+    pub chat_jid: String,
+    /// The group's name.
+    pub subject: Option<String>,
+    /// The sender's JID.
+    pub sender_jid: String,
+    /// Message key id.
+    pub key_id: String,
+    /// WhatsApp message type (0 text, 1 image, 9 document).
+    pub message_type: i64,
+    /// Media: path relative to the WhatsApp folder, MIME type and content; and
+    /// whether it was fetched.
+    pub media: Option<(String, &'static str, Arc<Vec<u8>>, bool)>,
+}
+
+/// One operation in a Microsoft 365 unified audit log (SharePoint/OneDrive).
+#[derive(Debug, Clone)]
+pub struct CloudOp {
+    /// When (true time; the service's clock is UTC and exact).
+    pub ts: Micros,
+    /// `Operation`.
+    pub operation: &'static str,
+    /// `UserId`.
+    pub user: String,
+    /// `ClientIP`.
+    pub client_ip: String,
+    /// `UserAgent`.
+    pub user_agent: String,
+    /// `SiteUrl` (ends with `/`).
+    pub site: String,
+    /// `SourceRelativeUrl` (the library folder).
+    pub folder: String,
+    /// `SourceFileName`.
+    pub name: String,
+    /// `FileSizeBytes`.
+    pub size: u64,
+}
+
 /// Everything of one bundle.
 #[derive(Debug, Clone)]
 pub struct World {
@@ -349,6 +421,10 @@ pub struct World {
     pub noise_requests: u64,
     /// First and last moment of the bundle (true time).
     pub span: (Micros, Micros),
+    /// The subject's phone, when a scenario involves messaging.
+    pub phone: Option<Phone>,
+    /// The cloud provider's audit log (the organisation's, every user).
+    pub cloud_ops: Vec<CloudOp>,
 }
 
 impl World {
@@ -368,6 +444,8 @@ impl World {
             cache_in_bundle: true,
             noise_requests: 0,
             span: (epoch, epoch),
+            phone: None,
+            cloud_ops: Vec::new(),
         }
     }
 }

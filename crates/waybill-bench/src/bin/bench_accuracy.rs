@@ -5,9 +5,9 @@
 //! bench_accuracy --waybill target/release/waybill [--bundles 120] [--files 10] [--seed 1000] [--jobs 2] [--out DIR] [--json]
 //! ```
 //!
-//! Bundle `i` is scenario `i mod 10` (see `waybill simulate --list`) with
+//! Bundle `i` is scenario `i mod 12` (see `waybill simulate --list`) with
 //! `--files` episodes, seed `--seed + i`; so 120 bundles of 10 files score
-//! 1,200 files of interest, 120 per scenario, over every device, browser and
+//! 1,200 files of interest, 100 per scenario, over every device, browser and
 //! log-format variant the simulator draws. For every bundle it runs `case new
 //! --from`, each `ingest`, `match` and `analyze --json` exactly as a user
 //! would, then prints the confusion matrix of verdict against truth, the share

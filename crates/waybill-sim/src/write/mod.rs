@@ -5,7 +5,9 @@ pub mod access;
 pub mod cache;
 pub mod chrome;
 pub mod firefox;
+pub mod m365;
 pub mod tree;
+pub mod whatsapp;
 
 use waybill_model::time::civil_from_days;
 

@@ -416,18 +416,19 @@ fn linked_events(q: &Query, keys: &BTreeMap<String, Keys>) -> Result<BTreeMap<St
             let Some(full) = e.get("path").map(path_key) else { continue };
             let size = e.get("size").and_then(|s| s.parse::<i64>().ok());
             let mut to = BTreeSet::new();
+            let name = full.rsplit('/').next().unwrap_or("");
             for (tail, shas) in &by_tail {
                 let (long, short) = if full.len() >= tail.len() { (&full, tail) } else { (tail, &full) };
                 let ends = long.ends_with(short.as_str())
                     && (long.len() == short.len() || long.as_bytes()[long.len() - short.len() - 1] == b'/');
-                if !ends {
+                let same_name = !name.is_empty() && tail.rsplit('/').next() == Some(name);
+                if !ends && !same_name {
                     continue;
                 }
-                let with_folder = short.contains('/');
+                let by_path = ends && (short.contains('/') || e.get("kind") == Some("browser.download"));
                 to.extend(shas.iter().copied().filter(|sha| {
                     let same_size = size.is_some() && keys.get(*sha).and_then(|k| k.size) == size;
-                    (with_folder || same_size || e.get("kind") == Some("browser.download"))
-                        && e.get("sha256").is_none_or(|h| h.eq_ignore_ascii_case(sha))
+                    (by_path || same_size) && e.get("sha256").is_none_or(|h| h.eq_ignore_ascii_case(sha))
                 }));
             }
             push_to(&mut linked, to, &e);

@@ -1,0 +1,102 @@
+//! WhatsApp for Android: `databases/msgstore.db` (the current schema, as the
+//! app's own DDL creates it since the 2022 migration) and
+//! `shared_prefs/com.whatsapp_preferences_light.xml` with the auto-download
+//! masks. Times in the database are Unix milliseconds on the phone's clock;
+//! `file_hash` is the base64 SHA-256 of the media file.
+
+use std::path::Path;
+
+use base64::Engine as _;
+use rusqlite::{Connection, params};
+use sha2::{Digest, Sha256};
+
+use crate::world::Phone;
+
+const SCHEMA: &str = "
+CREATE TABLE jid (_id INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL, server TEXT NOT NULL, agent INTEGER, device INTEGER, type INTEGER, raw_string TEXT);
+CREATE UNIQUE INDEX jid_raw_string_index ON jid (raw_string);
+CREATE TABLE chat (_id INTEGER PRIMARY KEY AUTOINCREMENT, jid_row_id INTEGER UNIQUE, hidden INTEGER, subject TEXT, created_timestamp INTEGER, display_message_row_id INTEGER, last_message_row_id INTEGER, last_read_message_row_id INTEGER, archived INTEGER, sort_timestamp INTEGER);
+CREATE TABLE message (_id INTEGER PRIMARY KEY AUTOINCREMENT, chat_row_id INTEGER NOT NULL, from_me INTEGER NOT NULL, key_id TEXT NOT NULL, sender_jid_row_id INTEGER, status INTEGER, broadcast INTEGER, recipient_count INTEGER, participant_hash TEXT, origination_flags INTEGER, origin INTEGER, timestamp INTEGER, received_timestamp INTEGER, receipt_server_timestamp INTEGER, message_type INTEGER, text_data TEXT, starred INTEGER, lookup_tables INTEGER, message_add_on_flags INTEGER, sort_id INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE message_media (message_row_id INTEGER PRIMARY KEY, chat_row_id INTEGER, autotransfer_retry_enabled INTEGER, multicast_id TEXT, media_job_uuid TEXT, transferred INTEGER, transcoded INTEGER, file_path TEXT, file_size INTEGER, suspicious_content INTEGER, trim_from INTEGER, trim_to INTEGER, face_x INTEGER, face_y INTEGER, media_key BLOB, media_key_timestamp INTEGER, width INTEGER, height INTEGER, has_streaming_sidecar INTEGER, gif_attribution INTEGER, thumbnail_height_width_ratio REAL, direct_path TEXT, first_scan_sidecar BLOB, first_scan_length INTEGER, message_url TEXT, mime_type TEXT, file_length INTEGER, media_name TEXT, file_hash TEXT, media_duration INTEGER, page_count INTEGER, enc_file_hash TEXT, partial_media_hash TEXT, partial_media_enc_hash TEXT, is_animated_sticker INTEGER, original_file_hash TEXT, mute_video INTEGER DEFAULT 0, media_caption TEXT);
+CREATE TABLE message_thumbnail (message_row_id INTEGER PRIMARY KEY, thumbnail BLOB);
+INSERT INTO message (_id, chat_row_id, from_me, key_id, status, timestamp, received_timestamp, message_type, sort_id) VALUES (1, -1, 0, '-1', -1, 0, 0, 0, 0);
+";
+
+/// Writes `msgstore.db`.
+pub fn write_msgstore(path: &Path, phone: &Phone) -> rusqlite::Result<()> {
+    let mut db = Connection::open(path)?;
+    db.execute_batch(SCHEMA)?;
+    let tx = db.transaction()?;
+    let ms = |t: i64| phone.clock(t).div_euclid(1_000);
+    let mut jids: Vec<String> = Vec::new();
+    let mut jid_row = |tx: &rusqlite::Transaction<'_>, jid: &str| -> rusqlite::Result<i64> {
+        if let Some(i) = jids.iter().position(|j| j == jid) {
+            return Ok(i as i64 + 1);
+        }
+        let (user, server) = jid.split_once('@').unwrap_or((jid, "s.whatsapp.net"));
+        let kind = if server == "g.us" { 1 } else { 0 };
+        tx.execute(
+            "INSERT INTO jid (user, server, agent, device, type, raw_string) VALUES (?1, ?2, 0, 0, ?3, ?4)",
+            params![user, server, kind, jid],
+        )?;
+        jids.push(jid.to_owned());
+        Ok(jids.len() as i64)
+    };
+    let mut chats: Vec<String> = Vec::new();
+    for (i, m) in phone.messages.iter().enumerate() {
+        let chat_jid = jid_row(&tx, &m.chat_jid)?;
+        let chat = match chats.iter().position(|c| *c == m.chat_jid) {
+            Some(c) => c as i64 + 1,
+            None => {
+                tx.execute(
+                    "INSERT INTO chat (jid_row_id, hidden, subject, created_timestamp, archived, sort_timestamp) VALUES (?1, 0, ?2, ?3, 0, ?3)",
+                    params![chat_jid, m.subject, ms(m.sent) - 86_400_000],
+                )?;
+                chats.push(m.chat_jid.clone());
+                chats.len() as i64
+            }
+        };
+        let sender = if m.chat_jid.ends_with("@g.us") { Some(jid_row(&tx, &m.sender_jid)?) } else { None };
+        let id = i as i64 + 2;
+        let text = if m.media.is_none() { Some("(synthetic text)") } else { None };
+        tx.execute(
+            "INSERT INTO message (_id, chat_row_id, from_me, key_id, sender_jid_row_id, status, broadcast, recipient_count, origination_flags, origin, timestamp, received_timestamp, receipt_server_timestamp, message_type, text_data, starred, lookup_tables, message_add_on_flags, sort_id)
+             VALUES (?1, ?2, 0, ?3, ?4, 0, 0, 0, 0, 0, ?5, ?6, ?5, ?7, ?8, 0, 0, 0, ?1)",
+            params![id, chat, m.key_id, sender, ms(m.sent), ms(m.received), m.message_type, text],
+        )?;
+        if let Some((path, mime, body, fetched)) = &m.media {
+            let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_slice()));
+            tx.execute(
+                "INSERT INTO message_media (message_row_id, chat_row_id, autotransfer_retry_enabled, transferred, transcoded, file_path, file_size, mime_type, file_length, file_hash, direct_path, media_name)
+                 VALUES (?1, ?2, 1, ?3, 0, ?4, ?5, ?6, ?5, ?7, ?8, NULL)",
+                params![
+                    id,
+                    chat,
+                    i64::from(*fetched),
+                    fetched.then_some(path.as_str()),
+                    body.len() as i64,
+                    mime,
+                    hash,
+                    format!("/v/t62.7118-24/{}", &m.key_id)
+                ],
+            )?;
+        }
+    }
+    tx.commit()
+}
+
+/// Writes the preferences file with the masks and sets its modification time
+/// (the phone's clock) to when it was last written.
+pub fn write_prefs(path: &Path, phone: &Phone) -> std::io::Result<()> {
+    let [wifi, cell, roam] = phone.masks;
+    let xml = format!(
+        "<?xml version='1.0' encoding='utf-8' standalone='yes' ?>\n<map>\n    <boolean name=\"settings_verification_success\" value=\"true\" />\n    <int name=\"autodownload_wifi_mask\" value=\"{wifi}\" />\n    <int name=\"autodownload_cellular_mask\" value=\"{cell}\" />\n    <int name=\"autodownload_roaming_mask\" value=\"{roam}\" />\n    <string name=\"interface_gdrive_backup_network_setting\">0</string>\n</map>\n"
+    );
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, xml)?;
+    let us = phone.clock(phone.prefs_written).max(0);
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_micros(us as u64);
+    std::fs::File::options().write(true).open(path)?.set_modified(t)
+}
