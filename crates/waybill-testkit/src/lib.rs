@@ -337,3 +337,28 @@ pub fn sorted_json(v: &serde_json::Value) -> String {
         other => other.to_string(),
     }
 }
+
+/// Every entry below `root` (folders included, so a file created beside
+/// evidence shows) with, for files, SHA-256, size and modification time: what
+/// must not change when evidence is read.
+pub fn listing_state(root: &Path) -> Vec<(String, String, u64, Option<std::time::SystemTime>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        for e in rd.filter_map(Result::ok) {
+            let p = e.path();
+            let rel = p.strip_prefix(root).unwrap_or(&p).display().to_string();
+            let Ok(meta) = std::fs::symlink_metadata(&p) else { continue };
+            if meta.is_dir() {
+                out.push((rel, "dir".into(), 0, None));
+                stack.push(p);
+            } else {
+                let sha = std::fs::read(&p).map(|b| sha256_hex(&b)).unwrap_or_default();
+                out.push((rel, sha, meta.len(), meta.modified().ok()));
+            }
+        }
+    }
+    out.sort();
+    out
+}

@@ -667,6 +667,7 @@ fn every_real_file_balances() {
         }
     }
     files.sort();
+    let before = waybill_testkit::listing_state(&root);
     let mut read = 0;
     let mut table = String::new();
     for p in &files {
@@ -700,4 +701,7 @@ fn every_real_file_balances() {
         eprintln!("{table}");
     }
     assert!(read >= 30, "{read} real files read:\n{table}");
+    // Reading changed nothing: every file's SHA-256, size and mtime, and every
+    // folder's listing (no -shm, -journal or temp file appeared).
+    assert_eq!(waybill_testkit::listing_state(&root), before, "the corpus changed while it was read");
 }

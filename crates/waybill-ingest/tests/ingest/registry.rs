@@ -49,3 +49,27 @@ fn sniff_matrix() {
     }
     assert!(failures.is_empty(), "sniff matrix:\n{}", failures.join("\n"));
 }
+
+/// Evidence is never modified: for every fixture of every source, read from a
+/// folder of its own, the SHA-256, size and mtime of every file and the folder
+/// listing are the same after ingest (SQLite opened immutable or copied with
+/// its WAL; nothing written beside the input).
+#[test]
+fn ingest_leaves_every_fixture_untouched() {
+    for case in CASES {
+        let (path, _keep) = prepare(case);
+        let dir = tempfile::tempdir().expect("temp");
+        let name = path.file_name().expect("name");
+        let copy = dir.path().join(name);
+        std::fs::copy(&path, &copy).expect("copy");
+        // A database's WAL travels with it.
+        let wal = path.with_file_name(format!("{}-wal", name.to_string_lossy()));
+        if wal.is_file() {
+            std::fs::copy(&wal, dir.path().join(format!("{}-wal", name.to_string_lossy()))).expect("copy wal");
+        }
+        let before = waybill_testkit::listing_state(dir.path());
+        let ctx = (case.opts)();
+        let _ = waybill_testkit::ingest_path(&copy, &ctx).unwrap_or_else(|e| panic!("{}: {e}", case.file));
+        assert_eq!(waybill_testkit::listing_state(dir.path()), before, "{} changed by ingest", case.file);
+    }
+}
