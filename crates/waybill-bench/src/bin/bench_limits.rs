@@ -116,6 +116,12 @@ fn run(waybill: &Path, dir: &Path, name: &str, input: &Path, format: &str) -> an
         size,
         kib / 1024
     );
+    if let Some(msg) = i["message"].as_str() {
+        // Refused as a whole (every record rejected under a forced format):
+        // nothing is committed, the summary says why.
+        println!("  {}: {msg}", i["status"].as_str().unwrap_or("?"));
+        return Ok(());
+    }
     let manifest = std::fs::read_to_string(case.join("manifest.jsonl"))?;
     let m: serde_json::Value = serde_json::from_str(manifest.lines().next().context("no manifest line")?)?;
     let (r, e, j) = (m["records"].as_u64(), m["events"].as_u64(), m["rejects"].as_u64());
