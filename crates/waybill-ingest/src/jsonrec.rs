@@ -80,6 +80,14 @@ pub fn strip_bom(line: &[u8]) -> &[u8] {
     line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line)
 }
 
+/// A sniffer's view of a JSON input: the probe without byte order mark and
+/// whitespace (so key/value pairs can be searched whatever the indentation),
+/// or `None` when it does not start like a JSON object or array.
+pub fn compact_head(head: &[u8]) -> Option<Vec<u8>> {
+    let compact: Vec<u8> = strip_bom(head).iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+    matches!(compact.first(), Some(b'{' | b'[')).then_some(compact)
+}
+
 /// The precision of an ISO 8601 time as written (`2026-01-03T02:14:07` → s,
 /// `.123` → ms, `.123456` → µs, `.1234567` → 100 ns).
 pub fn iso_precision(text: &str) -> waybill_model::Precision {

@@ -122,11 +122,9 @@ impl Source for DropboxEvents {
     }
 
     fn sniff(&self, probe: &Probe<'_>) -> Sniff {
-        let head: Vec<u8> =
-            jsonrec::strip_bom(probe.head).iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
-        if !matches!(head.first(), Some(b'{' | b'[')) {
+        let Some(head) = jsonrec::compact_head(probe.head) else {
             return Sniff::No;
-        }
+        };
         let has = |k: &[u8]| memchr::memmem::find(&head, k).is_some();
         if has(b"\"event_type\":{\".tag\":\"") && has(b"\"event_category\":{\".tag\":\"") && has(b"\"timestamp\":\"") {
             Sniff::Yes

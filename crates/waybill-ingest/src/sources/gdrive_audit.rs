@@ -108,11 +108,9 @@ impl Source for GdriveAudit {
     }
 
     fn sniff(&self, probe: &Probe<'_>) -> Sniff {
-        let head: Vec<u8> =
-            jsonrec::strip_bom(probe.head).iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
-        if !matches!(head.first(), Some(b'{' | b'[')) {
+        let Some(head) = jsonrec::compact_head(probe.head) else {
             return Sniff::No;
-        }
+        };
         let has = |k: &[u8]| memchr::memmem::find(&head, k).is_some();
         if has(b"\"applicationName\":\"drive\"") && has(b"\"events\":") {
             Sniff::Yes
