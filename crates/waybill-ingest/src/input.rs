@@ -415,6 +415,40 @@ impl<'a> Input<'a> {
         }
     }
 
+    /// Runs `f` while another thread reads the rest of the text content, for
+    /// a source that reads the file itself (by seeking): the content is hashed
+    /// in parallel with the parse instead of after it.
+    pub fn hash_alongside<R>(&mut self, f: impl FnOnce() -> R) -> Result<R, SourceError> {
+        let Body::Text(slot) = &mut self.body else {
+            return Ok(f());
+        };
+        let Some(chunker) = slot.take() else {
+            return Ok(f());
+        };
+        let mut content = chunker.into_inner();
+        let (result, drained) = std::thread::scope(|scope| {
+            let drain = scope.spawn(|| {
+                let mut buf = vec![0u8; 1 << 20];
+                loop {
+                    match content.read(&mut buf) {
+                        Ok(0) => return Ok(()),
+                        Ok(_) => {}
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            });
+            let result = f();
+            (result, drain.join())
+        });
+        *slot = Some(Box::new(Chunker::new(content)));
+        match drained {
+            Ok(Ok(())) => Ok(result),
+            Ok(Err(source)) => Err(SourceError::Io { offset: 0, source }),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+
     /// Gives back the text content (to finish hashing).
     pub fn into_content(self) -> Option<Content> {
         match self.body {
