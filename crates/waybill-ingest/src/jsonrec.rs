@@ -37,7 +37,7 @@ use crate::source::SourceError;
 pub const DOC_LIMIT: usize = 256 << 20;
 
 /// What one JSON record format says about its records.
-pub trait JsonRecords {
+pub trait JsonRecords: Sync {
     /// The member of a response page that holds the records (`items`, `events`);
     /// `None` when pages are bare arrays.
     fn list(&self) -> Option<&'static str>;
@@ -113,18 +113,58 @@ enum Mode {
 }
 
 /// Reads JSON records line by line (for sources that decide the format of an
-/// input from its first line themselves).
+/// input from its first line themselves). JSON Lines are parsed in batches on
+/// every core ([`crate::par`]) and emitted in input order.
 pub struct JsonReader<'s> {
     src: &'s dyn JsonRecords,
     mode: Mode,
     /// Index of the next element of a page or array read on a line.
     next_item: u64,
+    /// JSON lines not yet parsed, and their size.
+    batch: Vec<(LinePos, Vec<u8>)>,
+    batch_bytes: usize,
+}
+
+/// What one JSON line holds, as parsed on a worker.
+enum LineOutcome {
+    /// A record object: its events, or its reject with the record as JSON.
+    Record(Result<Vec<Event<'static>>, (RejectReason, String)>),
+    /// The elements of an array or of a response page (numbered when emitted).
+    List(Vec<Value>),
+    /// Not a record (the line is the reject's excerpt).
+    Reject(RejectReason),
+}
+
+fn json_line_outcome(src: &dyn JsonRecords, pos: LinePos, line: &[u8]) -> LineOutcome {
+    let v: Value = match serde_json::from_slice(line) {
+        Ok(v) => v,
+        Err(e) => {
+            let d = format!("not JSON: {e}");
+            return LineOutcome::Reject(if pos.terminated && !e.is_eof() {
+                RejectReason::Malformed(d)
+            } else {
+                RejectReason::Truncated(d)
+            });
+        }
+    };
+    match v {
+        Value::Array(items) => LineOutcome::List(items),
+        Value::Object(_) if src.is_page(&v) => match src.list().and_then(|l| v.get(l)) {
+            Some(Value::Array(items)) => LineOutcome::List(items.clone()),
+            _ => LineOutcome::List(Vec::new()),
+        },
+        Value::Object(_) => LineOutcome::Record(src.record(pos.record(), &v).map_err(|r| (r, v.to_string()))),
+        other => LineOutcome::Reject(RejectReason::Malformed(format!(
+            "a JSON {} where a record object was expected",
+            kind_of(&other)
+        ))),
+    }
 }
 
 impl<'s> JsonReader<'s> {
     /// A reader that has seen no line yet.
     pub fn new(src: &'s dyn JsonRecords) -> Self {
-        Self { src, mode: Mode::Undecided, next_item: 0 }
+        Self { src, mode: Mode::Undecided, next_item: 0, batch: Vec::new(), batch_bytes: 0 }
     }
 
     /// Takes the next non-blank line.
@@ -154,32 +194,38 @@ impl<'s> JsonReader<'s> {
     }
 
     fn json_line(&mut self, pos: LinePos, line: &[u8], out: &mut dyn EventSink) {
-        let v: Value = match serde_json::from_slice(line) {
-            Ok(v) => v,
-            Err(e) => {
-                let d = format!("not JSON: {e}");
-                let reason =
-                    if pos.terminated && !e.is_eof() { RejectReason::Malformed(d) } else { RejectReason::Truncated(d) };
-                out.reject(Reject { record: pos.record(), reason, raw: line });
-                return;
-            }
-        };
-        let list = self.src.list();
-        if let Value::Array(items) = &v {
-            for item in items {
-                self.item(list.unwrap_or(""), item, out);
-            }
-        } else if v.is_object() && self.src.is_page(&v) {
-            if let Some(Value::Array(items)) = list.and_then(|l| v.get(l)) {
-                for item in items {
-                    self.item(list.unwrap_or(""), item, out);
+        self.batch_bytes += line.len();
+        self.batch.push((pos, line.to_vec()));
+        if self.batch_bytes >= crate::par::BATCH_BYTES {
+            self.flush(out);
+        }
+    }
+
+    /// Parses the batched lines on every core and emits them in order.
+    fn flush(&mut self, out: &mut dyn EventSink) {
+        let batch = std::mem::take(&mut self.batch);
+        self.batch_bytes = 0;
+        let src = self.src;
+        let outcomes = crate::par::map_ordered(&batch, |(pos, line)| json_line_outcome(src, *pos, line));
+        let list = self.src.list().unwrap_or("");
+        for ((pos, line), outcome) in batch.iter().zip(outcomes) {
+            match outcome {
+                LineOutcome::Record(Ok(events)) => {
+                    for e in events {
+                        out.event(e);
+                    }
+                    out.accepted();
                 }
+                LineOutcome::Record(Err((reason, raw))) => {
+                    out.reject(Reject { record: pos.record(), reason, raw: raw.as_bytes() });
+                }
+                LineOutcome::List(items) => {
+                    for item in &items {
+                        self.item(list, item, out);
+                    }
+                }
+                LineOutcome::Reject(reason) => out.reject(Reject { record: pos.record(), reason, raw: line }),
             }
-        } else if v.is_object() {
-            emit(self.src, pos.record(), &v, out);
-        } else {
-            let reason = RejectReason::Malformed(format!("a JSON {} where a record object was expected", kind_of(&v)));
-            out.reject(Reject { record: pos.record(), reason, raw: line });
         }
     }
 
@@ -189,8 +235,9 @@ impl<'s> JsonReader<'s> {
         emit(self.src, rec, v, out);
     }
 
-    /// Ends the input: parses a collected document.
-    pub fn finish(self, out: &mut dyn EventSink) -> Result<(), SourceError> {
+    /// Ends the input: parses the last batch of lines, or a collected document.
+    pub fn finish(mut self, out: &mut dyn EventSink) -> Result<(), SourceError> {
+        self.flush(out);
         match self.mode {
             Mode::Undecided | Mode::Lines => Ok(()),
             Mode::DocTooBig => Err(SourceError::Invalid(format!(

@@ -21,6 +21,7 @@ pub mod input;
 pub mod jsonrec;
 pub mod lines;
 pub mod logformat;
+pub mod par;
 pub mod registry;
 pub mod source;
 pub mod sources;

@@ -6,8 +6,12 @@
 //! - `real`: the shared corpus of real artifacts, with plaso parity;
 //! - `invariants`: evidence untouched, records read = accepted + rejected,
 //!   determinism, parallel = sequential, hostile input;
-//! - `tree`: `ingest --files` over a file tree, with its bad inputs.
+//! - `tree`: `ingest --files` over a file tree, with its bad inputs;
+//! - `batched`: sources that parse records in batches on several threads give
+//!   the events of a sequential read, in order.
 
+#[path = "ingest/batched.rs"]
+mod batched;
 #[path = "ingest/invariants.rs"]
 mod invariants;
 #[path = "ingest/real.rs"]

@@ -322,7 +322,17 @@ fn build(v: &Value, outer: Option<&Value>, record: RecordRef) -> Result<Option<E
 
 /// Accepts or rejects one record.
 fn emit(v: &Value, record: RecordRef, raw: &[u8], out: &mut dyn EventSink) {
-    match record_event(v, record) {
+    emit_outcome(record_event(v, record), record, raw, out);
+}
+
+/// Accepts or rejects one record whose event is mapped.
+fn emit_outcome(
+    outcome: Result<Option<Event<'static>>, RejectReason>,
+    record: RecordRef,
+    raw: &[u8],
+    out: &mut dyn EventSink,
+) {
+    match outcome {
         Ok(Some(e)) => {
             out.event(e);
             out.accepted();
@@ -466,14 +476,18 @@ fn scan_document(b: &[u8], start: LinePos, index: &mut u64, out: &mut dyn EventS
     if !last && matches!(end, End::Cut(..)) {
         return false;
     }
-    for (s, e) in found {
-        let raw = &b[s..e];
-        let record = RecordRef::Item { list: "Records", index: *index };
-        *index += 1;
-        match serde_json::from_slice::<Value>(raw) {
-            Ok(v) => emit(&v, record, raw, out),
-            Err(err) => out.reject(Reject { record, reason: RejectReason::Malformed(format!("{err}")), raw }),
-        }
+    // The records of a delivered file are parsed on every core, emitted in order.
+    let base = *index;
+    *index += found.len() as u64;
+    let numbered: Vec<(u64, (usize, usize))> = (base..).zip(found).collect();
+    let outcomes = crate::par::map_ordered(&numbered, |&(i, (s, e))| {
+        let record = RecordRef::Item { list: "Records", index: i };
+        serde_json::from_slice::<Value>(&b[s..e])
+            .map_err(|err| RejectReason::Malformed(format!("{err}")))
+            .and_then(|v| record_event(&v, record))
+    });
+    for ((i, (s, e)), outcome) in numbered.into_iter().zip(outcomes) {
+        emit_outcome(outcome, RecordRef::Item { list: "Records", index: i }, &b[s..e], out);
     }
     if let End::Cut(reason, at) | End::Bad(reason, at) = end {
         // Whatever followed (records of unknown number) is one reject.
@@ -489,8 +503,32 @@ fn scan_document(b: &[u8], start: LinePos, index: &mut u64, out: &mut dyn EventS
 /// (its elements are records), else one record (a JSON line, or a single
 /// pretty-printed record).
 fn whole_document(b: &[u8], start: LinePos, index: &mut u64, out: &mut dyn EventSink) {
+    emit_whole(whole_outcome(b, start), b, start, index, out);
+}
+
+/// A value read whole, as parsed on a worker.
+enum Whole {
+    /// A page whose `Records` are numbered when emitted.
+    Page(Value),
+    /// One record, mapped.
+    Record(Box<Result<Option<Event<'static>>, RejectReason>>),
+}
+
+fn whole_outcome(b: &[u8], start: LinePos) -> Whole {
     match serde_json::from_slice::<Value>(b) {
-        Ok(Value::Object(o)) if o.get("Records").is_some_and(Value::is_array) => {
+        Ok(v) if v.get("Records").is_some_and(Value::is_array) => Whole::Page(v),
+        Ok(v) => Whole::Record(Box::new(record_event(&v, start.record()))),
+        Err(e) => {
+            let d = format!("not JSON: {e}");
+            let cut = e.is_eof() || !start.terminated;
+            Whole::Record(Box::new(Err(if cut { RejectReason::Truncated(d) } else { RejectReason::Malformed(d) })))
+        }
+    }
+}
+
+fn emit_whole(outcome: Whole, b: &[u8], start: LinePos, index: &mut u64, out: &mut dyn EventSink) {
+    match outcome {
+        Whole::Page(o) => {
             let records = o.get("Records").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
             for r in records {
                 let record = RecordRef::Item { list: "Records", index: *index };
@@ -499,13 +537,16 @@ fn whole_document(b: &[u8], start: LinePos, index: &mut u64, out: &mut dyn Event
                 emit(r, record, raw.as_bytes(), out);
             }
         }
-        Ok(v) => emit(&v, start.record(), b, out),
-        Err(e) => {
-            let d = format!("not JSON: {e}");
-            let cut = e.is_eof() || !start.terminated;
-            let reason = if cut { RejectReason::Truncated(d) } else { RejectReason::Malformed(d) };
-            out.reject(Reject { record: start.record(), reason, raw: b });
-        }
+        Whole::Record(outcome) => emit_outcome(*outcome, start.record(), b, out),
+    }
+}
+
+/// JSON lines read whole, parsed in a batch on every core and emitted in order.
+fn flush_lines(batch: &mut Vec<(LinePos, Vec<u8>)>, index: &mut u64, out: &mut dyn EventSink) {
+    let lines = std::mem::take(batch);
+    let outcomes = crate::par::map_ordered(&lines, |(pos, line)| whole_outcome(line, *pos));
+    for ((pos, line), outcome) in lines.iter().zip(outcomes) {
+        emit_whole(outcome, line, *pos, index, out);
     }
 }
 
@@ -577,8 +618,23 @@ impl Source for AwsCloudtrail {
     fn parse(&self, input: &mut Input<'_>, out: &mut dyn EventSink) -> Result<(), SourceError> {
         let mut index = 0u64;
         let mut state = State::Lines;
+        // Lines read whole (JSON Lines of single records), not yet parsed.
+        let mut batch: Vec<(LinePos, Vec<u8>)> = Vec::new();
+        let mut batch_bytes = 0usize;
         input.for_each_line_max(CHUNK_SIZE, out, |pos, line, out| match &mut state {
             State::Lines => {
+                let l = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
+                if records_start(l).is_none() && !(l.trim_ascii() == b"{" && pos.terminated) {
+                    batch_bytes += l.len();
+                    batch.push((pos, l.to_vec()));
+                    if batch_bytes >= crate::par::BATCH_BYTES {
+                        flush_lines(&mut batch, &mut index, out);
+                        batch_bytes = 0;
+                    }
+                    return;
+                }
+                flush_lines(&mut batch, &mut index, out);
+                batch_bytes = 0;
                 if let Some(s) = parse_line(pos, line, &mut index, out) {
                     state = s;
                 }
@@ -591,6 +647,7 @@ impl Source for AwsCloudtrail {
                 }
             }
         })?;
+        flush_lines(&mut batch, &mut index, out);
         if let State::Document { start, buf, seen } = state {
             if seen > DOC_LIMIT as u64 {
                 out.reject(Reject {

@@ -198,7 +198,7 @@ impl Source for M365Audit {
                     return;
                 }
                 state = match std::str::from_utf8(l).map_err(|e| e.to_string()).and_then(CsvCols::from_header) {
-                    Ok(cols) => State::Csv(CsvRows { cols, pending: None }),
+                    Ok(cols) => State::Csv(CsvRows { cols, pending: None, batch: Vec::new(), batch_bytes: 0 }),
                     Err(why) => State::NotCsv(why),
                 };
             }
@@ -299,9 +299,13 @@ struct Pending {
     quotes: usize,
 }
 
+/// CSV rows: assembled from lines in order, parsed in batches on every core
+/// ([`crate::par`]), emitted in order.
 struct CsvRows {
     cols: CsvCols,
     pending: Option<Pending>,
+    batch: Vec<Pending>,
+    batch_bytes: usize,
 }
 
 impl CsvRows {
@@ -322,32 +326,42 @@ impl CsvRows {
                 "a quoted field is still open after {} bytes (row limit {MAX_ROW}); an unbalanced quote?",
                 p.text.len()
             ));
+            self.flush(out);
             out.reject(Reject { record: p.pos.record(), reason, raw: &p.text });
         } else if p.quotes % 2 == 0 {
-            self.row(&p, out);
+            self.batch_bytes += p.text.len();
+            self.batch.push(p);
+            if self.batch_bytes >= crate::par::BATCH_BYTES {
+                self.flush(out);
+            }
         } else {
             p.pos.terminated = pos.terminated;
             self.pending = Some(p);
         }
     }
 
-    fn finish(self, out: &mut dyn EventSink) {
+    fn finish(mut self, out: &mut dyn EventSink) {
+        self.flush(out);
         if let Some(p) = self.pending {
             let reason = RejectReason::Truncated("the input ends inside a quoted field".into());
             out.reject(Reject { record: p.pos.record(), reason, raw: &p.text });
         }
     }
 
-    fn row(&mut self, p: &Pending, out: &mut dyn EventSink) {
-        let rec = p.pos.record();
-        match self.parse_row(p, rec) {
-            Ok(events) => {
-                for e in events {
-                    out.event(e);
+    fn flush(&mut self, out: &mut dyn EventSink) {
+        let batch = std::mem::take(&mut self.batch);
+        self.batch_bytes = 0;
+        let outcomes = crate::par::map_ordered(&batch, |p| self.parse_row(p, p.pos.record()));
+        for (p, outcome) in batch.iter().zip(outcomes) {
+            match outcome {
+                Ok(events) => {
+                    for e in events {
+                        out.event(e);
+                    }
+                    out.accepted();
                 }
-                out.accepted();
+                Err(reason) => out.reject(Reject { record: p.pos.record(), reason, raw: &p.text }),
             }
-            Err(reason) => out.reject(Reject { record: rec, reason, raw: &p.text }),
         }
     }
 
