@@ -383,7 +383,7 @@ pub fn ingest_with_chunk_size(
             result.map_err(fail)?;
             (counts, sha256, size, None, db.companions.clone())
         }
-        Opened::Text { .. } => {
+        Opened::Text { head, .. } => {
             let content = Content::open(path).map_err(|source| IngestError::Open { path: path.to_owned(), source })?;
             let compression = content.compression();
             let chunk_size = if chunk_size > 0 {
@@ -393,7 +393,7 @@ pub fn ingest_with_chunk_size(
                     compression.is_none().then(|| std::fs::metadata(path).map_or(0, |m| m.len())),
                 )
             };
-            let (counts, content) = match source.line_parser(req.ctx).map_err(fail)? {
+            let (counts, content) = match source.line_parser_for(req.ctx, &head).map_err(fail)? {
                 Some(parser) => {
                     run_lines(path, source.id(), parser.as_ref(), content, &ictx, parts, reporter, chunk_size)?
                 }
@@ -638,6 +638,7 @@ fn parse_piece(
             let mut b = EventBatchBuilder::with_capacity(ictx.clone(), index, rows, data.len());
             let mut violation: Option<LinePos> = None;
             let mut sink_error: Option<BoxError> = None;
+            let one_per_line = parser.one_record_per_line();
             for_each_line(&data, offset, first_line, |pos, line| {
                 if parser.skip_line(line) {
                     return;
@@ -647,7 +648,7 @@ fn parse_piece(
                 } else {
                     let before = b.counts().records;
                     parser.parse_line(pos, line, &mut b);
-                    if b.counts().records != before + 1 || b.pending() != 0 {
+                    if (one_per_line && b.counts().records != before + 1) || b.pending() != 0 {
                         violation.get_or_insert(pos);
                     }
                 }
@@ -663,7 +664,11 @@ fn parse_piece(
                     path: path.to_owned(),
                     format,
                     at: pos.record().to_string(),
-                    detail: "a line was not closed exactly once (accepted or rejected)".into(),
+                    detail: if one_per_line {
+                        "a line was not closed exactly once (accepted or rejected)".into()
+                    } else {
+                        "a line left events of a record not closed (accepted or rejected)".into()
+                    },
                 });
             }
             if let Some(e) = sink_error {

@@ -21,6 +21,11 @@
 //!
 //! A response page without records (an empty result omits the array) is not a
 //! record and is not counted.
+//!
+//! An input whose first line is a record object is JSON Lines for certain: it
+//! is read by the driver's parallel line parser ([`lines_parser`]), where a
+//! later line holding a page or an array numbers its elements within the line
+//! (`offset … line … items[i]`).
 
 use std::fmt;
 
@@ -30,7 +35,8 @@ use waybill_model::{Event, EventSink, RecordRef, Reject, RejectReason};
 
 use crate::input::Input;
 use crate::lines::LinePos;
-use crate::source::SourceError;
+use crate::par::{ParseFn, Pipeline};
+use crate::source::{LineParser, SourceError};
 
 /// Largest pretty-printed document read (one page of an API response is a few
 /// MiB; larger exports should be converted to JSON Lines).
@@ -70,9 +76,68 @@ pub fn emit(src: &dyn JsonRecords, rec: RecordRef, v: &Value, out: &mut dyn Even
 
 /// Parses a whole input of JSON records (see the module docs).
 pub fn parse(src: &dyn JsonRecords, input: &mut Input<'_>, out: &mut dyn EventSink) -> Result<(), SourceError> {
-    let mut reader = JsonReader::new(src);
-    input.for_each_line(out, |pos, line, out| reader.line(pos, line, out))?;
-    reader.finish(out)
+    std::thread::scope(|scope| {
+        let mut reader = JsonReader::new(src, scope);
+        input.for_each_line(out, |pos, line, out| reader.line(pos, line, out))?;
+        reader.finish(out)
+    })
+}
+
+/// JSON Lines of record objects, parsed by the driver's workers like any line
+/// format (each worker writes its own part). A line holding a response page
+/// or an array gives its elements as `offset … line … list[i]`, numbered
+/// within the line.
+pub struct JsonLines<'s> {
+    src: &'s dyn JsonRecords,
+}
+
+impl LineParser for JsonLines<'_> {
+    /// A line may hold a response page: zero or more records.
+    fn one_record_per_line(&self) -> bool {
+        false
+    }
+
+    fn parse_line(&self, pos: LinePos, line: &[u8], out: &mut dyn EventSink) {
+        let line = if pos.offset == 0 { strip_bom(line) } else { line };
+        match json_line_outcome(self.src, pos, line) {
+            LineOutcome::Record(Ok(events)) => {
+                for e in events {
+                    out.event(e);
+                }
+                out.accepted();
+            }
+            LineOutcome::Record(Err((reason, raw))) => {
+                out.reject(Reject { record: pos.record(), reason, raw: raw.as_bytes() });
+            }
+            LineOutcome::List(items) => {
+                let list = self.src.list().unwrap_or("");
+                for (index, item) in (0u64..).zip(&items) {
+                    let rec = RecordRef::LineItem { offset: pos.offset, line: pos.line, list, index };
+                    emit(self.src, rec, item, out);
+                }
+            }
+            LineOutcome::Reject(reason) => out.reject(Reject { record: pos.record(), reason, raw: line }),
+        }
+    }
+}
+
+/// The line parser of an input whose first line (complete in `head`) is one
+/// JSON record object: JSON Lines, read in parallel. `None` when the first
+/// line is a response page, an array, the start of a pretty-printed document,
+/// not JSON, or longer than the head: the input is then read in order
+/// ([`parse`], [`JsonReader`]).
+pub fn lines_parser<'s>(src: &'s dyn JsonRecords, head: &[u8]) -> Option<Box<dyn LineParser + 's>> {
+    let mut rest = strip_bom(head);
+    loop {
+        let nl = memchr::memchr(b'\n', rest)?;
+        let line = rest[..nl].trim_ascii();
+        rest = &rest[nl + 1..];
+        if line.is_empty() {
+            continue;
+        }
+        let v: Value = serde_json::from_slice(line).ok()?;
+        return (v.is_object() && !src.is_page(&v)).then(|| Box::new(JsonLines { src }) as Box<dyn LineParser + 's>);
+    }
 }
 
 /// Strips a UTF-8 byte order mark.
@@ -113,16 +178,16 @@ enum Mode {
 }
 
 /// Reads JSON records line by line (for sources that decide the format of an
-/// input from its first line themselves). JSON Lines are parsed in batches on
-/// every core ([`crate::par`]) and emitted in input order.
-pub struct JsonReader<'s> {
+/// input from its first line themselves). JSON Lines are parsed in the
+/// background on every core ([`crate::par::Pipeline`], on threads of the
+/// caller's scope) and emitted in input order.
+pub struct JsonReader<'s, 'scope, 'env> {
     src: &'s dyn JsonRecords,
     mode: Mode,
     /// Index of the next element of a page or array read on a line.
     next_item: u64,
-    /// JSON lines not yet parsed, and their size.
-    batch: Vec<(LinePos, Vec<u8>)>,
-    batch_bytes: usize,
+    /// JSON lines being parsed.
+    pipe: Pipeline<'scope, 'env, (LinePos, Vec<u8>), LineOutcome>,
 }
 
 /// What one JSON line holds, as parsed on a worker.
@@ -161,10 +226,43 @@ fn json_line_outcome(src: &dyn JsonRecords, pos: LinePos, line: &[u8]) -> LineOu
     }
 }
 
-impl<'s> JsonReader<'s> {
-    /// A reader that has seen no line yet.
-    pub fn new(src: &'s dyn JsonRecords) -> Self {
-        Self { src, mode: Mode::Undecided, next_item: 0, batch: Vec::new(), batch_bytes: 0 }
+/// Emits one parsed JSON line.
+fn emit_line(
+    src: &dyn JsonRecords,
+    next_item: &mut u64,
+    (pos, line): (LinePos, Vec<u8>),
+    outcome: LineOutcome,
+    out: &mut dyn EventSink,
+) {
+    match outcome {
+        LineOutcome::Record(Ok(events)) => {
+            for e in events {
+                out.event(e);
+            }
+            out.accepted();
+        }
+        LineOutcome::Record(Err((reason, raw))) => {
+            out.reject(Reject { record: pos.record(), reason, raw: raw.as_bytes() });
+        }
+        LineOutcome::List(items) => {
+            let list = src.list().unwrap_or("");
+            for item in &items {
+                let rec = RecordRef::Item { list, index: *next_item };
+                *next_item += 1;
+                emit(src, rec, item, out);
+            }
+        }
+        LineOutcome::Reject(reason) => out.reject(Reject { record: pos.record(), reason, raw: &line }),
+    }
+}
+
+impl<'s: 'scope, 'scope, 'env> JsonReader<'s, 'scope, 'env> {
+    /// A reader that has seen no line yet; its JSON lines are parsed on
+    /// threads of `scope`.
+    pub fn new(src: &'s dyn JsonRecords, scope: &'scope std::thread::Scope<'scope, 'env>) -> Self {
+        let parse: ParseFn<'scope, (LinePos, Vec<u8>), LineOutcome> =
+            std::sync::Arc::new(move |(pos, line): &(LinePos, Vec<u8>)| json_line_outcome(src, *pos, line));
+        Self { src, mode: Mode::Undecided, next_item: 0, pipe: Pipeline::new(scope, parse) }
     }
 
     /// Takes the next non-blank line.
@@ -194,50 +292,16 @@ impl<'s> JsonReader<'s> {
     }
 
     fn json_line(&mut self, pos: LinePos, line: &[u8], out: &mut dyn EventSink) {
-        self.batch_bytes += line.len();
-        self.batch.push((pos, line.to_vec()));
-        if self.batch_bytes >= crate::par::BATCH_BYTES {
-            self.flush(out);
-        }
+        let Self { src, next_item, pipe, .. } = self;
+        pipe.push((pos, line.to_vec()), line.len(), &mut |item, outcome| {
+            emit_line(*src, next_item, item, outcome, out);
+        });
     }
 
-    /// Parses the batched lines on every core and emits them in order.
-    fn flush(&mut self, out: &mut dyn EventSink) {
-        let batch = std::mem::take(&mut self.batch);
-        self.batch_bytes = 0;
-        let src = self.src;
-        let outcomes = crate::par::map_ordered(&batch, |(pos, line)| json_line_outcome(src, *pos, line));
-        let list = self.src.list().unwrap_or("");
-        for ((pos, line), outcome) in batch.iter().zip(outcomes) {
-            match outcome {
-                LineOutcome::Record(Ok(events)) => {
-                    for e in events {
-                        out.event(e);
-                    }
-                    out.accepted();
-                }
-                LineOutcome::Record(Err((reason, raw))) => {
-                    out.reject(Reject { record: pos.record(), reason, raw: raw.as_bytes() });
-                }
-                LineOutcome::List(items) => {
-                    for item in &items {
-                        self.item(list, item, out);
-                    }
-                }
-                LineOutcome::Reject(reason) => out.reject(Reject { record: pos.record(), reason, raw: line }),
-            }
-        }
-    }
-
-    fn item(&mut self, list: &'static str, v: &Value, out: &mut dyn EventSink) {
-        let rec = RecordRef::Item { list, index: self.next_item };
-        self.next_item += 1;
-        emit(self.src, rec, v, out);
-    }
-
-    /// Ends the input: parses the last batch of lines, or a collected document.
+    /// Ends the input: emits the last JSON lines, or parses a collected document.
     pub fn finish(mut self, out: &mut dyn EventSink) -> Result<(), SourceError> {
-        self.flush(out);
+        let Self { src, next_item, pipe, .. } = &mut self;
+        pipe.flush(&mut |item, outcome| emit_line(*src, next_item, item, outcome, out));
         match self.mode {
             Mode::Undecided | Mode::Lines => Ok(()),
             Mode::DocTooBig => Err(SourceError::Invalid(format!(

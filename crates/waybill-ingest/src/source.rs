@@ -190,14 +190,24 @@ impl SourceError {
 /// Parses one line of a line-oriented format. Lines are independent, so the
 /// driver may parse chunks of a large input in parallel.
 pub trait LineParser: Send + Sync {
-    /// Parses one non-blank line (without its line terminator). Must call exactly
-    /// one of `accepted` (after its events) or `reject` on `out`.
+    /// Parses one non-blank line (without its line terminator). For each record
+    /// on the line must call exactly one of `accepted` (after its events) or
+    /// `reject` on `out`: one record per line unless [`Self::one_record_per_line`]
+    /// says otherwise.
     fn parse_line(&self, pos: LinePos, line: &[u8], out: &mut dyn EventSink);
 
     /// Is this line not a record at all (a comment, a header)? Such lines are
     /// neither parsed nor counted.
     fn skip_line(&self, _line: &[u8]) -> bool {
         false
+    }
+
+    /// Whether every line is exactly one record (checked by the driver). A
+    /// format whose line may hold a list of records (JSON Lines with response
+    /// pages: zero or more) says `false`; the driver then checks only that
+    /// every event of a line is closed.
+    fn one_record_per_line(&self) -> bool {
+        true
     }
 }
 
@@ -234,6 +244,18 @@ pub trait Source: Send + Sync + 'static {
     /// chunks) and `parse` is not called.
     fn line_parser<'a>(&'a self, _ctx: &'a ParseContext) -> Result<Option<Box<dyn LineParser + 'a>>, SourceError> {
         Ok(None)
+    }
+
+    /// The line parser for an input that starts with `head` (the probe's
+    /// bytes): for formats whose reading depends on their first line (JSON
+    /// Lines or one pretty-printed document). By default [`Self::line_parser`].
+    fn line_parser_for<'a>(
+        &'a self,
+        ctx: &'a ParseContext,
+        head: &[u8],
+    ) -> Result<Option<Box<dyn LineParser + 'a>>, SourceError> {
+        let _ = head;
+        self.line_parser(ctx)
     }
 
     /// Which clock the timestamps come from by default.

@@ -9,6 +9,8 @@ use std::fmt;
 ///   line (in the decompressed stream for compressed inputs) and its 1-based line number;
 /// - `visits rowid 42` — a row of an SQLite table, by `rowid`;
 /// - `entry 3` / `list[3]` — the 0-based index of an element in a structured document;
+/// - `offset 1589 line 13 items[3]` — an element of a list held on one line of
+///   a text input (a response page on one line of JSON Lines);
 /// - `EventRecordID 4711` — a record of a Windows event log, by the record id
 ///   Event Viewer shows (unique in a log file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -32,6 +34,17 @@ pub enum RecordRef {
         /// Path of the list in the document (`list`, `Records`, …); empty for the top level.
         list: &'static str,
         /// 0-based index.
+        index: u64,
+    },
+    /// The n-th element (0-based) of a list held on one line of a text input.
+    LineItem {
+        /// Byte offset of the line's first byte.
+        offset: u64,
+        /// 1-based line number.
+        line: u64,
+        /// Path of the list on the line; empty for a top-level array.
+        list: &'static str,
+        /// 0-based index within the line's list.
         index: u64,
     },
     /// A record of a Windows event log (`.evtx`), by its EventRecordID.
@@ -83,6 +96,8 @@ impl fmt::Display for RecordRef {
             Self::Row { table, rowid } => write!(f, "{table} rowid {rowid}"),
             Self::Item { list: "", index } => write!(f, "entry {index}"),
             Self::Item { list, index } => write!(f, "{list}[{index}]"),
+            Self::LineItem { offset, line, list: "", index } => write!(f, "offset {offset} line {line} entry {index}"),
+            Self::LineItem { offset, line, list, index } => write!(f, "offset {offset} line {line} {list}[{index}]"),
             Self::EventRecord { id } => write!(f, "EventRecordID {id}"),
             Self::Whole => f.write_str("whole input"),
         }
@@ -100,6 +115,8 @@ mod tests {
             RecordRef::Line { offset: 18_446_744_073_709_551_615, line: 10 },
             RecordRef::Row { table: "visits", rowid: -3 },
             RecordRef::Item { list: "", index: 2 },
+            RecordRef::LineItem { offset: 7, line: 2, list: "items", index: 3 },
+            RecordRef::LineItem { offset: 7, line: 2, list: "", index: 0 },
             RecordRef::EventRecord { id: 4711 },
             RecordRef::Whole,
         ] {
@@ -107,5 +124,9 @@ mod tests {
             r.write_to(&mut s);
             assert_eq!(s, r.to_string());
         }
+        assert_eq!(
+            RecordRef::LineItem { offset: 7, line: 2, list: "items", index: 3 }.to_string(),
+            "offset 7 line 2 items[3]"
+        );
     }
 }

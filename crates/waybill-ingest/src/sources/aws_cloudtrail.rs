@@ -89,7 +89,8 @@ use waybill_model::{Event, EventKind, EventSink, Precision, RecordRef, Reject, R
 
 use crate::input::Input;
 use crate::lines::{CHUNK_SIZE, LinePos};
-use crate::source::{ClockHint, Probe, Sniff, Source, SourceError};
+use crate::par::{ParseFn, Pipeline};
+use crate::source::{ClockHint, LineParser, ParseContext, Probe, Sniff, Source, SourceError};
 
 /// AWS CloudTrail logs.
 pub struct AwsCloudtrail;
@@ -541,13 +542,48 @@ fn emit_whole(outcome: Whole, b: &[u8], start: LinePos, index: &mut u64, out: &m
     }
 }
 
-/// JSON lines read whole, parsed in a batch on every core and emitted in order.
-fn flush_lines(batch: &mut Vec<(LinePos, Vec<u8>)>, index: &mut u64, out: &mut dyn EventSink) {
-    let lines = std::mem::take(batch);
-    let outcomes = crate::par::map_ordered(&lines, |(pos, line)| whole_outcome(line, *pos));
-    for ((pos, line), outcome) in lines.iter().zip(outcomes) {
-        emit_whole(outcome, line, *pos, index, out);
+/// JSON Lines of CloudTrail records (LookupEvents output, exported event
+/// lines), parsed by the driver's workers like any line format. A line that
+/// holds a whole `{"Records":[…]}` file gives its records as
+/// `offset … line … Records[i]`, numbered within the line.
+struct CloudtrailLines;
+
+impl LineParser for CloudtrailLines {
+    /// A line may hold a response page: zero or more records.
+    fn one_record_per_line(&self) -> bool {
+        false
     }
+
+    fn parse_line(&self, pos: LinePos, line: &[u8], out: &mut dyn EventSink) {
+        let line = if pos.offset == 0 { line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line) } else { line };
+        match whole_outcome(line, pos) {
+            Whole::Page(v) => {
+                let records = v.get("Records").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+                for (index, r) in (0u64..).zip(records) {
+                    let record = RecordRef::LineItem { offset: pos.offset, line: pos.line, list: "Records", index };
+                    let raw = r.to_string();
+                    emit(r, record, raw.as_bytes(), out);
+                }
+            }
+            Whole::Record(outcome) => emit_outcome(*outcome, pos.record(), line, out),
+        }
+    }
+}
+
+/// Whether the first line of `head` (complete, byte order mark aside) is one
+/// JSON record that is not a `Records` file: the input is JSON Lines.
+fn starts_with_record_line(head: &[u8]) -> bool {
+    let mut rest = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    while let Some(nl) = memchr::memchr(b'\n', rest) {
+        let line = rest[..nl].trim_ascii();
+        rest = &rest[nl + 1..];
+        if line.is_empty() {
+            continue;
+        }
+        return records_start(line).is_none()
+            && serde_json::from_slice::<Value>(line).is_ok_and(|v| v.is_object() && v.get("Records").is_none());
+    }
+    false
 }
 
 /// What the reader is in the middle of.
@@ -589,7 +625,9 @@ impl Source for AwsCloudtrail {
     }
 
     fn version(&self) -> u32 {
-        1
+        // 2: JSON Lines are read in parallel; a page on a line numbers its
+        // elements within the line.
+        2
     }
 
     fn sniff(&self, probe: &Probe<'_>) -> Sniff {
@@ -618,36 +656,38 @@ impl Source for AwsCloudtrail {
     fn parse(&self, input: &mut Input<'_>, out: &mut dyn EventSink) -> Result<(), SourceError> {
         let mut index = 0u64;
         let mut state = State::Lines;
-        // Lines read whole (JSON Lines of single records), not yet parsed.
-        let mut batch: Vec<(LinePos, Vec<u8>)> = Vec::new();
-        let mut batch_bytes = 0usize;
-        input.for_each_line_max(CHUNK_SIZE, out, |pos, line, out| match &mut state {
-            State::Lines => {
-                let l = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
-                if records_start(l).is_none() && !(l.trim_ascii() == b"{" && pos.terminated) {
-                    batch_bytes += l.len();
-                    batch.push((pos, l.to_vec()));
-                    if batch_bytes >= crate::par::BATCH_BYTES {
-                        flush_lines(&mut batch, &mut index, out);
-                        batch_bytes = 0;
+        std::thread::scope(|scope| {
+            // Lines read whole (JSON Lines of single records), parsed in the background.
+            let parse: ParseFn<'_, (LinePos, Vec<u8>), Whole> =
+                std::sync::Arc::new(|(pos, line): &(LinePos, Vec<u8>)| whole_outcome(line, *pos));
+            let mut lines = Pipeline::new(scope, parse);
+            input.for_each_line_max(CHUNK_SIZE, out, |pos, line, out| {
+                let mut emit =
+                    |(pos, line): (LinePos, Vec<u8>), outcome| emit_whole(outcome, &line, pos, &mut index, out);
+                match &mut state {
+                    State::Lines => {
+                        let l = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
+                        if records_start(l).is_none() && !(l.trim_ascii() == b"{" && pos.terminated) {
+                            lines.push((pos, l.to_vec()), l.len(), &mut emit);
+                            return;
+                        }
+                        lines.flush(&mut emit);
+                        if let Some(s) = parse_line(pos, line, &mut index, out) {
+                            state = s;
+                        }
                     }
-                    return;
+                    State::Document { buf, seen, .. } => {
+                        *seen += line.len() as u64 + 1;
+                        if *seen <= DOC_LIMIT as u64 {
+                            buf.extend_from_slice(line);
+                            buf.push(b'\n');
+                        }
+                    }
                 }
-                flush_lines(&mut batch, &mut index, out);
-                batch_bytes = 0;
-                if let Some(s) = parse_line(pos, line, &mut index, out) {
-                    state = s;
-                }
-            }
-            State::Document { buf, seen, .. } => {
-                *seen += line.len() as u64 + 1;
-                if *seen <= DOC_LIMIT as u64 {
-                    buf.extend_from_slice(line);
-                    buf.push(b'\n');
-                }
-            }
+            })?;
+            lines.flush(&mut |(pos, line), outcome| emit_whole(outcome, &line, pos, &mut index, out));
+            Ok::<(), SourceError>(())
         })?;
-        flush_lines(&mut batch, &mut index, out);
         if let State::Document { start, buf, seen } = state {
             if seen > DOC_LIMIT as u64 {
                 out.reject(Reject {
@@ -660,6 +700,14 @@ impl Source for AwsCloudtrail {
             }
         }
         Ok(())
+    }
+
+    fn line_parser_for<'a>(
+        &'a self,
+        _ctx: &'a ParseContext,
+        head: &[u8],
+    ) -> Result<Option<Box<dyn LineParser + 'a>>, SourceError> {
+        Ok(starts_with_record_line(head).then(|| Box::new(CloudtrailLines) as Box<dyn LineParser>))
     }
 
     fn clock(&self) -> ClockHint {

@@ -74,7 +74,7 @@ use waybill_model::{Event, EventKind, EventSink, RecordRef, RejectReason, Timest
 
 use crate::input::Input;
 use crate::jsonrec::{self, JsonRecords, iso_precision};
-use crate::source::{ClockHint, Probe, Sniff, Source, SourceError};
+use crate::source::{ClockHint, LineParser, ParseContext, Probe, Sniff, Source, SourceError};
 
 /// Google Drive audit activity (Reports API).
 pub struct GdriveAudit;
@@ -104,7 +104,9 @@ impl Source for GdriveAudit {
     }
 
     fn version(&self) -> u32 {
-        1
+        // 2: JSON Lines are read in parallel; a page on a line numbers its
+        // elements within the line.
+        2
     }
 
     fn sniff(&self, probe: &Probe<'_>) -> Sniff {
@@ -123,6 +125,14 @@ impl Source for GdriveAudit {
 
     fn parse(&self, input: &mut Input<'_>, out: &mut dyn EventSink) -> Result<(), SourceError> {
         jsonrec::parse(self, input, out)
+    }
+
+    fn line_parser_for<'a>(
+        &'a self,
+        _ctx: &'a ParseContext,
+        head: &[u8],
+    ) -> Result<Option<Box<dyn LineParser + 'a>>, SourceError> {
+        Ok(crate::jsonrec::lines_parser(self, head))
     }
 
     fn clock(&self) -> ClockHint {

@@ -109,7 +109,8 @@ use waybill_model::{Event, EventKind, EventSink, Precision, RecordRef, Reject, R
 use crate::input::Input;
 use crate::jsonrec::{JsonReader, JsonRecords, iso_precision, strip_bom};
 use crate::lines::LinePos;
-use crate::source::{ClockHint, Probe, Sniff, Source, SourceError};
+use crate::par::{ParseFn, Pipeline};
+use crate::source::{ClockHint, LineParser, ParseContext, Probe, Sniff, Source, SourceError};
 
 /// Microsoft 365 unified audit log (SharePoint / OneDrive).
 pub struct M365Audit;
@@ -153,7 +154,9 @@ impl Source for M365Audit {
     }
 
     fn version(&self) -> u32 {
-        1
+        // 2: JSON Lines are read in parallel; a page on a line numbers its
+        // elements within the line.
+        2
     }
 
     fn sniff(&self, probe: &Probe<'_>) -> Sniff {
@@ -178,43 +181,53 @@ impl Source for M365Audit {
     }
 
     fn parse(&self, input: &mut Input<'_>, out: &mut dyn EventSink) -> Result<(), SourceError> {
-        enum State<'s> {
+        enum State<'s, 'scope, 'env> {
             Undecided,
-            Csv(CsvRows),
-            Json(JsonReader<'s>),
+            Csv(CsvRows<'scope, 'env>),
+            Json(JsonReader<'s, 'scope, 'env>),
             NotCsv(String),
         }
-        let mut state = State::Undecided;
-        input.for_each_line(out, |pos, line, out| match &mut state {
-            State::Undecided => {
-                let l = strip_bom(line);
-                if l.starts_with(b"#TYPE") {
-                    return;
+        std::thread::scope(|scope| {
+            let mut state = State::Undecided;
+            input.for_each_line(out, |pos, line, out| match &mut state {
+                State::Undecided => {
+                    let l = strip_bom(line);
+                    if l.starts_with(b"#TYPE") {
+                        return;
+                    }
+                    if matches!(l.trim_ascii_start().first(), Some(b'{' | b'[')) {
+                        let mut r = JsonReader::new(&AuditJson, scope);
+                        r.line(pos, l, out);
+                        state = State::Json(r);
+                        return;
+                    }
+                    state = match std::str::from_utf8(l).map_err(|e| e.to_string()).and_then(CsvCols::from_header) {
+                        Ok(cols) => State::Csv(CsvRows::new(cols, scope)),
+                        Err(why) => State::NotCsv(why),
+                    };
                 }
-                if matches!(l.trim_ascii_start().first(), Some(b'{' | b'[')) {
-                    let mut r = JsonReader::new(&AuditJson);
-                    r.line(pos, l, out);
-                    state = State::Json(r);
-                    return;
+                State::Csv(rows) => rows.line(pos, line, out),
+                State::Json(r) => r.line(pos, line, out),
+                State::NotCsv(_) => {}
+            })?;
+            match state {
+                State::Undecided => Ok(()),
+                State::Csv(rows) => {
+                    rows.finish(out);
+                    Ok(())
                 }
-                state = match std::str::from_utf8(l).map_err(|e| e.to_string()).and_then(CsvCols::from_header) {
-                    Ok(cols) => State::Csv(CsvRows { cols, pending: None, batch: Vec::new(), batch_bytes: 0 }),
-                    Err(why) => State::NotCsv(why),
-                };
+                State::Json(r) => r.finish(out),
+                State::NotCsv(why) => Err(SourceError::NotThisFormat { format: self.id(), reason: why }),
             }
-            State::Csv(rows) => rows.line(pos, line, out),
-            State::Json(r) => r.line(pos, line, out),
-            State::NotCsv(_) => {}
-        })?;
-        match state {
-            State::Undecided => Ok(()),
-            State::Csv(rows) => {
-                rows.finish(out);
-                Ok(())
-            }
-            State::Json(r) => r.finish(out),
-            State::NotCsv(why) => Err(SourceError::NotThisFormat { format: self.id(), reason: why }),
-        }
+        })
+    }
+
+    fn line_parser_for<'a>(
+        &'a self,
+        _ctx: &'a ParseContext,
+        head: &[u8],
+    ) -> Result<Option<Box<dyn LineParser + 'a>>, SourceError> {
+        Ok(crate::jsonrec::lines_parser(&AuditJson, head))
     }
 
     fn clock(&self) -> ClockHint {
@@ -299,16 +312,34 @@ struct Pending {
     quotes: usize,
 }
 
-/// CSV rows: assembled from lines in order, parsed in batches on every core
-/// ([`crate::par`]), emitted in order.
-struct CsvRows {
-    cols: CsvCols,
+/// CSV rows: assembled from lines in order, parsed in the background on every
+/// core ([`crate::par::Pipeline`]), emitted in order.
+struct CsvRows<'scope, 'env> {
     pending: Option<Pending>,
-    batch: Vec<Pending>,
-    batch_bytes: usize,
+    rows: Pipeline<'scope, 'env, Pending, RowOutcome>,
 }
 
-impl CsvRows {
+type RowOutcome = Result<Vec<Event<'static>>, RejectReason>;
+
+fn emit_row(p: Pending, outcome: RowOutcome, out: &mut dyn EventSink) {
+    match outcome {
+        Ok(events) => {
+            for e in events {
+                out.event(e);
+            }
+            out.accepted();
+        }
+        Err(reason) => out.reject(Reject { record: p.pos.record(), reason, raw: &p.text }),
+    }
+}
+
+impl<'scope, 'env> CsvRows<'scope, 'env> {
+    fn new(cols: CsvCols, scope: &'scope std::thread::Scope<'scope, 'env>) -> Self {
+        let parse: ParseFn<'scope, Pending, RowOutcome> =
+            std::sync::Arc::new(move |p: &Pending| parse_row(&cols, p, p.pos.record()));
+        Self { pending: None, rows: Pipeline::new(scope, parse) }
+    }
+
     fn line(&mut self, pos: LinePos, line: &[u8], out: &mut dyn EventSink) {
         let quotes = memchr::memchr_iter(b'"', line).count();
         let mut p = match self.pending.take() {
@@ -326,14 +357,11 @@ impl CsvRows {
                 "a quoted field is still open after {} bytes (row limit {MAX_ROW}); an unbalanced quote?",
                 p.text.len()
             ));
-            self.flush(out);
+            self.rows.flush(&mut |p, outcome| emit_row(p, outcome, out));
             out.reject(Reject { record: p.pos.record(), reason, raw: &p.text });
         } else if p.quotes % 2 == 0 {
-            self.batch_bytes += p.text.len();
-            self.batch.push(p);
-            if self.batch_bytes >= crate::par::BATCH_BYTES {
-                self.flush(out);
-            }
+            let len = p.text.len();
+            self.rows.push(p, len, &mut |p, outcome| emit_row(p, outcome, out));
         } else {
             p.pos.terminated = pos.terminated;
             self.pending = Some(p);
@@ -341,40 +369,24 @@ impl CsvRows {
     }
 
     fn finish(mut self, out: &mut dyn EventSink) {
-        self.flush(out);
+        self.rows.flush(&mut |p, outcome| emit_row(p, outcome, out));
         if let Some(p) = self.pending {
             let reason = RejectReason::Truncated("the input ends inside a quoted field".into());
             out.reject(Reject { record: p.pos.record(), reason, raw: &p.text });
         }
     }
+}
 
-    fn flush(&mut self, out: &mut dyn EventSink) {
-        let batch = std::mem::take(&mut self.batch);
-        self.batch_bytes = 0;
-        let outcomes = crate::par::map_ordered(&batch, |p| self.parse_row(p, p.pos.record()));
-        for (p, outcome) in batch.iter().zip(outcomes) {
-            match outcome {
-                Ok(events) => {
-                    for e in events {
-                        out.event(e);
-                    }
-                    out.accepted();
-                }
-                Err(reason) => out.reject(Reject { record: p.pos.record(), reason, raw: &p.text }),
-            }
-        }
+/// The events of one CSV row (runs on the pipeline's threads).
+fn parse_row(cols: &CsvCols, p: &Pending, rec: RecordRef) -> RowOutcome {
+    let text = std::str::from_utf8(&p.text).map_err(|e| RejectReason::Malformed(format!("not UTF-8: {e}")))?;
+    let fields = split_csv(text).map_err(RejectReason::Malformed)?;
+    if fields.len() != cols.n {
+        let d = format!("{} fields where the header has {}", fields.len(), cols.n);
+        return Err(if p.pos.terminated { RejectReason::Malformed(d) } else { RejectReason::Truncated(d) });
     }
-
-    fn parse_row(&self, p: &Pending, rec: RecordRef) -> Result<Vec<Event<'static>>, RejectReason> {
-        let text = std::str::from_utf8(&p.text).map_err(|e| RejectReason::Malformed(format!("not UTF-8: {e}")))?;
-        let fields = split_csv(text).map_err(RejectReason::Malformed)?;
-        if fields.len() != self.cols.n {
-            let d = format!("{} fields where the header has {}", fields.len(), self.cols.n);
-            return Err(if p.pos.terminated { RejectReason::Malformed(d) } else { RejectReason::Truncated(d) });
-        }
-        let v = audit_json(fields.get(self.cols.audit_data).map_or("", String::as_str))?;
-        record(rec, &v, &self.cols.fallback(&fields))
-    }
+    let v = audit_json(fields.get(cols.audit_data).map_or("", String::as_str))?;
+    record(rec, &v, &cols.fallback(&fields))
 }
 
 /// Splits one CSV record (RFC 4180; fields may hold quoted newlines).

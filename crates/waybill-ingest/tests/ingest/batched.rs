@@ -137,3 +137,24 @@ fn cloudtrail_lines_and_delivered_records_in_batches() {
     assert!(index.windows(2).all(|w| w[0] < w[1]), "events out of order");
     assert!(index.last().is_some_and(|&i| i < records.len() * copies && i >= records.len() * (copies - 1)));
 }
+
+/// JSON Lines read in parallel: a later line holding a response page gives its
+/// elements numbered within the line.
+#[test]
+fn a_page_on_a_json_line_numbers_its_elements_within_the_line() {
+    let text = std::fs::read_to_string(fixture("gdrive_audit", "activities_jsonl_reconciled_revoked_cut.jsonl"))
+        .expect("fixture");
+    let first = text.lines().next().expect("a line");
+    let page = format!(r#"{{"kind":"admin#reports#activities","items":[{first},{first}]}}"#);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("page.jsonl");
+    std::fs::write(&path, format!("{first}\n{page}\n")).expect("write");
+    let got = ingest(&path, "gdrive.audit");
+    assert_eq!((got.summary.counts.records, got.summary.counts.rejects), (3, 0));
+    let at = first.len() + 1;
+    let records: Vec<&str> = got.events.iter().filter_map(|e| e["record"].as_str()).collect();
+    assert_eq!(
+        records,
+        ["offset 0 line 1".to_owned(), format!("offset {at} line 2 items[0]"), format!("offset {at} line 2 items[1]")]
+    );
+}
