@@ -99,25 +99,14 @@ impl LineParser for JsonLines<'_> {
 
     fn parse_line(&self, pos: LinePos, line: &[u8], out: &mut dyn EventSink) {
         let line = if pos.offset == 0 { strip_bom(line) } else { line };
-        match json_line_outcome(self.src, pos, line) {
-            LineOutcome::Record(Ok(events)) => {
-                for e in events {
-                    out.event(e);
-                }
-                out.accepted();
-            }
-            LineOutcome::Record(Err((reason, raw))) => {
-                out.reject(Reject { record: pos.record(), reason, raw: raw.as_bytes() });
-            }
-            LineOutcome::List(items) => {
-                let list = self.src.list().unwrap_or("");
-                for (index, item) in (0u64..).zip(&items) {
-                    let rec = RecordRef::LineItem { offset: pos.offset, line: pos.line, list, index };
-                    emit(self.src, rec, item, out);
-                }
-            }
-            LineOutcome::Reject(reason) => out.reject(Reject { record: pos.record(), reason, raw: line }),
-        }
+        let list = self.src.list().unwrap_or("");
+        let outcome = json_line_outcome(self.src, pos, line);
+        emit_line(self.src, pos, line, outcome, out, |index| RecordRef::LineItem {
+            offset: pos.offset,
+            line: pos.line,
+            list,
+            index,
+        });
     }
 }
 
@@ -226,13 +215,15 @@ fn json_line_outcome(src: &dyn JsonRecords, pos: LinePos, line: &[u8]) -> LineOu
     }
 }
 
-/// Emits one parsed JSON line.
+/// Emits one parsed JSON line; `item` names the i-th element of a list the
+/// line holds.
 fn emit_line(
     src: &dyn JsonRecords,
-    next_item: &mut u64,
-    (pos, line): (LinePos, Vec<u8>),
+    pos: LinePos,
+    line: &[u8],
     outcome: LineOutcome,
     out: &mut dyn EventSink,
+    mut item: impl FnMut(u64) -> RecordRef,
 ) {
     match outcome {
         LineOutcome::Record(Ok(events)) => {
@@ -245,15 +236,28 @@ fn emit_line(
             out.reject(Reject { record: pos.record(), reason, raw: raw.as_bytes() });
         }
         LineOutcome::List(items) => {
-            let list = src.list().unwrap_or("");
-            for item in &items {
-                let rec = RecordRef::Item { list, index: *next_item };
-                *next_item += 1;
-                emit(src, rec, item, out);
+            for (i, v) in (0u64..).zip(&items) {
+                emit(src, item(i), v, out);
             }
         }
-        LineOutcome::Reject(reason) => out.reject(Reject { record: pos.record(), reason, raw: &line }),
+        LineOutcome::Reject(reason) => out.reject(Reject { record: pos.record(), reason, raw: line }),
     }
+}
+
+/// Emits one JSON line read in order: list elements are counted over the input.
+fn emit_in_order(
+    src: &dyn JsonRecords,
+    next_item: &mut u64,
+    (pos, line): (LinePos, Vec<u8>),
+    outcome: LineOutcome,
+    out: &mut dyn EventSink,
+) {
+    let list = src.list().unwrap_or("");
+    emit_line(src, pos, &line, outcome, out, |_| {
+        let r = RecordRef::Item { list, index: *next_item };
+        *next_item += 1;
+        r
+    });
 }
 
 impl<'s: 'scope, 'scope, 'env> JsonReader<'s, 'scope, 'env> {
@@ -294,14 +298,14 @@ impl<'s: 'scope, 'scope, 'env> JsonReader<'s, 'scope, 'env> {
     fn json_line(&mut self, pos: LinePos, line: &[u8], out: &mut dyn EventSink) {
         let Self { src, next_item, pipe, .. } = self;
         pipe.push((pos, line.to_vec()), line.len(), &mut |item, outcome| {
-            emit_line(*src, next_item, item, outcome, out);
+            emit_in_order(*src, next_item, item, outcome, out);
         });
     }
 
     /// Ends the input: emits the last JSON lines, or parses a collected document.
     pub fn finish(mut self, out: &mut dyn EventSink) -> Result<(), SourceError> {
         let Self { src, next_item, pipe, .. } = &mut self;
-        pipe.flush(&mut |item, outcome| emit_line(*src, next_item, item, outcome, out));
+        pipe.flush(&mut |item, outcome| emit_in_order(*src, next_item, item, outcome, out));
         match self.mode {
             Mode::Undecided | Mode::Lines => Ok(()),
             Mode::DocTooBig => Err(SourceError::Invalid(format!(
