@@ -256,13 +256,21 @@ pub fn analyze(
                     .collect(),
                 None => Vec::new(),
             },
+            Scope::State => match window {
+                Some((from, to)) => last_state(nearby, rule, from, to, &corrected, |e| {
+                    uncertainty(e) + arrival.map_or(0, |(a, _)| uncertainty(a))
+                })
+                .into_iter()
+                .collect(),
+                None => Vec::new(),
+            },
         };
         let has_with = rule.condition.with.is_empty()
             || candidates.iter().any(|e| rule.condition.with.iter().any(|k| k == e.col("kind")));
         let hits: Vec<&Ev> =
             candidates.into_iter().filter(|e| rule.condition.matches(e.col("kind"), |c| e.get(c))).collect();
         let covered = is_covered(rule, window, coverage);
-        let needs_window = matches!(rule.condition.scope, Scope::Before | Scope::Around | Scope::After);
+        let needs_window = rule.condition.scope.is_windowed();
         let fired = if rule.condition.absent {
             covered && hits.is_empty() && arrival.is_some() && has_with
         } else {
@@ -420,11 +428,37 @@ pub fn arrival_estimate(linked: &[Ev]) -> Option<(i64, i64)> {
     Some((corrected(e), offsets.values().map(|o| o.abs()).max().unwrap_or(0)))
 }
 
+/// The last event of the state a `state` rule tracks (one of its `kinds` that
+/// passes its predicates, or one of its `ends`) in `from..=to`, certainly before the arrival at `to` across both
+/// clocks' uncertainty (`slack`). When a state event and an ending event
+/// share that last time, the ending one is taken: the state is not shown.
+fn last_state<'e>(
+    nearby: &'e [Ev],
+    rule: &Rule,
+    from: i64,
+    to: i64,
+    corrected: &dyn Fn(&Ev) -> i64,
+    slack: impl Fn(&Ev) -> i64,
+) -> Option<&'e Ev> {
+    let c = &rule.condition;
+    // The `none` predicates apply to the ending events too (a network logon
+    // neither starts nor ends the user's presence).
+    let ends = |e: &Ev| c.ends.iter().any(|k| k == e.col("kind")) && !c.none.iter().any(|p| p.test(e.get(&p.column)));
+    nearby
+        .iter()
+        .filter(|e| ends(e) || c.matches(e.col("kind"), |col| e.get(col)))
+        .filter(|e| {
+            let t = corrected(e);
+            from <= t && t + slack(e) <= to
+        })
+        .max_by(|x, y| corrected(x).cmp(&corrected(y)).then(ends(x).cmp(&ends(y))).then(x.key().cmp(&y.key())))
+}
+
 fn window_of(rule: &Rule, arrival: Option<i64>) -> Option<(i64, i64)> {
     let a = arrival?;
     let w = (rule.condition.window_s.unwrap_or(WINDOW_S as f64) * 1e6) as i64;
     Some(match rule.condition.scope {
-        Scope::Before => (a - w, a),
+        Scope::Before | Scope::State => (a - w, a),
         Scope::After => (a, a + w),
         _ => (a - w, a + w),
     })

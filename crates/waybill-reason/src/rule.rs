@@ -57,6 +57,21 @@ pub enum Scope {
     Around,
     /// The subject's events within `window_s` after the arrival.
     After,
+    /// The state the subject's device was in at the arrival: the last event
+    /// within `window_s` before the arrival among `kinds` (the state holds)
+    /// and `ends` (it no longer holds). The condition holds when that last
+    /// event is one of `kinds` and passes the predicates. Events after the
+    /// arrival never count: a screen locked after a download says nothing of
+    /// the download.
+    State,
+}
+
+impl Scope {
+    /// Whether the scope looks at the subject's events in a window around the
+    /// arrival (rather than at the events tied to the file).
+    pub fn is_windowed(self) -> bool {
+        matches!(self, Self::Before | Self::Around | Self::After | Self::State)
+    }
 }
 
 /// One test on one column. Exactly one of the tests is given.
@@ -138,6 +153,10 @@ pub struct Condition {
     /// one of these kinds (no visit for a file *that has a cache entry*).
     #[serde(default)]
     pub with: Vec<String>,
+    /// With scope `state`: the kinds that end the state (unlock, logon, wake);
+    /// the `none` predicates exclude events of these kinds too.
+    #[serde(default)]
+    pub ends: Vec<String>,
 }
 
 fn one() -> u32 {
@@ -375,8 +394,11 @@ fn validate(path: &str, r: &Rule) -> Result<(), String> {
     if c.kinds.is_empty() {
         return Err("condition.kinds must name at least one event kind".into());
     }
-    if matches!(c.scope, Scope::Before | Scope::Around | Scope::After) && c.window_s.is_none_or(|w| w <= 0.0) {
-        return Err("scopes before/around/after need a positive window_s".into());
+    if c.scope.is_windowed() && c.window_s.is_none_or(|w| w <= 0.0) {
+        return Err("scopes before/around/after/state need a positive window_s".into());
+    }
+    if (c.scope == Scope::State) == c.ends.is_empty() {
+        return Err("scope state needs the kinds that end the state (ends), and only it takes them".into());
     }
     if c.min_count == 0 {
         return Err("min_count must be at least 1".into());

@@ -62,6 +62,17 @@ fn invalid_rules_are_refused_with_the_file_and_the_reason() {
         ("g/g.a.toml", rule_text("g.a", "g", 1.0, [0.5, 1.5], "fetch_usr"), "unknown column fetch_usr"),
         ("h/g.a.toml", rule_text("g.a", "g", 1.0, [0.5, 1.5], "fetch_user"), "belongs in g/g.a.toml"),
         ("g/g.a.toml", rule_text("g.a", "g", 4.5, [4.0, 5.0], "fetch_user"), "may not exceed"),
+        (
+            "g/g.a.toml",
+            rule_text("g.a", "g", 1.0, [0.5, 1.5], "fetch_user")
+                .replace("scope = \"linked\"", "scope = \"state\"\nwindow_s = 600.0"),
+            "scope state needs the kinds that end the state",
+        ),
+        (
+            "g/g.a.toml",
+            rule_text("g.a", "g", 1.0, [0.5, 1.5], "fetch_user").replace("kinds = [", "ends = [\"x\"]\nkinds = ["),
+            "only it takes them",
+        ),
     ];
     for (path, text, want) in cases {
         let err = Rulebook::from_files(vec![(path.to_owned(), text)], "test").unwrap_err();

@@ -23,6 +23,7 @@ fn ev(ts: &str, source: &str, record: &str, cols: &[(&str, &str)]) -> Ev {
         "I0003" => ("files.tree", "laptop"),
         "I0004" => ("windows.zone_identifier", "laptop"),
         "I0005" => ("chrome.cache", "laptop"),
+        "I0006" => ("windows.evtx", "laptop"),
         other => panic!("unknown test source {other}"),
     };
     let mut m: BTreeMap<String, String> = cols.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
@@ -349,4 +350,46 @@ fn a_search_inside_the_clock_uncertainty_is_not_counted_as_before() {
     all.push(search("2026-01-03T02:09:00Z"));
     let f = run(&linked, &all);
     assert!(fired(&f).contains(&"context.search_before"), "{:?}", fired(&f));
+}
+
+/// A presence event of the laptop's Security or System log.
+fn presence(ts: &str, id: u32, kind: &str, extra: &[(&str, &str)]) -> Ev {
+    let mut cols = vec![("kind", kind)];
+    cols.extend_from_slice(extra);
+    ev(ts, "I0006", &format!("EventRecordID {id}"), &cols)
+}
+
+fn state_fired(presence_events: &[Ev]) -> bool {
+    let linked = vec![created("2026-01-03T02:10:07Z")];
+    let mut all = linked.clone();
+    all.extend_from_slice(presence_events);
+    fired(&run(&linked, &all)).contains(&"state.locked_or_asleep")
+}
+
+#[test]
+fn the_state_at_arrival_is_the_last_presence_event_before_it() {
+    let lock = |ts| presence(ts, 1, "session.lock", &[]);
+    let unlock = |ts| presence(ts, 2, "session.unlock", &[]);
+    // Locked five minutes before the file arrived, nothing since: locked.
+    assert!(state_fired(&[lock("2026-01-03T02:05:00Z")]));
+    // Asleep (Kernel-Power 42) before, woken after the arrival: asleep.
+    assert!(state_fired(&[
+        presence("2026-01-03T02:01:00Z", 3, "power.sleep", &[]),
+        presence("2026-01-03T02:20:00Z", 4, "power.wake", &[])
+    ]));
+    // Locked 30 s after the arrival: says nothing of the arrival.
+    assert!(!state_fired(&[lock("2026-01-03T02:10:37Z")]));
+    // Locked, then unlocked before the arrival: present.
+    assert!(!state_fired(&[lock("2026-01-03T02:05:00Z"), unlock("2026-01-03T02:08:00Z")]));
+    // Locked at the very time of an unlock: not shown to be locked.
+    assert!(!state_fired(&[lock("2026-01-03T02:08:00Z"), unlock("2026-01-03T02:08:00Z")]));
+    // Locked more than ten minutes before: outside the window, not decided.
+    assert!(!state_fired(&[lock("2026-01-03T01:55:00Z")]));
+    // The end of a network logon is not the user leaving; an interactive logoff is.
+    let logoff = |t| presence("2026-01-03T02:09:00Z", 5, "session.logoff", &[("attrs.logon_type_name", t)]);
+    assert!(!state_fired(&[logoff("network")]));
+    assert!(state_fired(&[logoff("interactive")]));
+    // A network logon while locked neither ends nor starts the state.
+    let net_logon = presence("2026-01-03T02:09:30Z", 6, "session.logon", &[("attrs.logon_type_name", "network")]);
+    assert!(state_fired(&[lock("2026-01-03T02:05:00Z"), net_logon]));
 }

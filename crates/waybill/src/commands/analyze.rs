@@ -13,7 +13,6 @@ use arrow::datatypes::{DataType, TimestampMicrosecondType};
 use arrow::record_batch::RecordBatch;
 use waybill_reason::Rulebook;
 use waybill_reason::engine::{Coverage, Ev, FileOfInterest, Matched, WINDOW_S, analyze, arrival_estimate};
-use waybill_reason::rule::Scope;
 use waybill_reason::url::{host_of, normalize, path_of, same_resource};
 use waybill_store::Case;
 use waybill_store::query::Query;
@@ -564,18 +563,18 @@ fn rule_sql(r: &waybill_reason::Rule) -> String {
     if let Some(any) = any.filter(|a| !a.is_empty()) {
         parts.push(format!("({})", any.join(" OR ")));
     }
-    format!("({})", parts.join(" AND "))
+    let sql = format!("({})", parts.join(" AND "));
+    if r.condition.ends.is_empty() {
+        return sql;
+    }
+    // A state rule also needs the events that end the state.
+    format!("({sql} OR kind IN ({}))", in_list(r.condition.ends.iter().map(String::as_str)))
 }
 
 /// The subject's events the windowed rules look at, for every arrival at once,
 /// sorted by time.
 fn nearby_events(q: &Query, book: &Rulebook, estimates: &BTreeMap<String, (i64, i64)>) -> Result<Vec<Ev>> {
-    let rules: Vec<String> = book
-        .rules
-        .iter()
-        .filter(|r| matches!(r.condition.scope, Scope::Before | Scope::Around | Scope::After))
-        .map(rule_sql)
-        .collect();
+    let rules: Vec<String> = book.rules.iter().filter(|r| r.condition.scope.is_windowed()).map(rule_sql).collect();
     let (Some(lo), Some(hi)) =
         (estimates.values().map(|(t, o)| t - o).min(), estimates.values().map(|(t, o)| t + o).max())
     else {
