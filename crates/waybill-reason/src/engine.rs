@@ -199,12 +199,17 @@ pub struct Finding {
 /// The finding's schema id.
 pub const SCHEMA: &str = "waybill.finding/1";
 
-/// Window, in seconds, of the subject's events the command selects around an
-/// arrival (the largest rule window).
+/// The window, in seconds, of a rule that names none (the gaps of rules over
+/// the linked events are reported for it).
 pub const WINDOW_S: i64 = 600;
 
+/// Window, in seconds, of the subject's events the command selects around an
+/// arrival for the windowed rules: the largest rule window (a rule may not
+/// exceed it) plus room for a state's end after the arrival.
+pub const NEARBY_S: i64 = 3_600 + UNALIGNED_CLOCK_US / 1_000_000;
+
 /// Analyses one file. `linked` are the events tied to it by a key; `nearby`
-/// the subject's events within [`WINDOW_S`] of its arrival (may overlap
+/// the subject's events within [`NEARBY_S`] of its arrival (may overlap
 /// `linked`); `coverage` describes every input of the case.
 pub fn analyze(
     file: FileOfInterest,
@@ -256,13 +261,17 @@ pub fn analyze(
                     .collect(),
                 None => Vec::new(),
             },
-            Scope::State => match window {
-                Some((from, to)) => last_state(nearby, rule, from, to, &corrected, |e| {
-                    uncertainty(e) + arrival.map_or(0, |(a, _)| uncertainty(a))
-                })
-                .into_iter()
-                .collect(),
-                None => Vec::new(),
+            Scope::State => match (window, arrival) {
+                (Some((from, to)), Some((a, _))) => {
+                    // How far an event's time may be from the arrival's on the
+                    // arrival's clock: both clocks' uncertainty when they can be
+                    // ordered, else an unaligned device clock's plausible error.
+                    let margin = |e: &Ev| {
+                        if ordered(e, a) { uncertainty(e) + uncertainty(a) } else { UNALIGNED_CLOCK_US }
+                    };
+                    state_at(nearby, rule, from, to, &corrected, margin).into_iter().collect()
+                }
+                _ => Vec::new(),
             },
         };
         let has_with = rule.condition.with.is_empty()
@@ -428,30 +437,39 @@ pub fn arrival_estimate(linked: &[Ev]) -> Option<(i64, i64)> {
     Some((corrected(e), offsets.values().map(|o| o.abs()).max().unwrap_or(0)))
 }
 
-/// The last event of the state a `state` rule tracks (one of its `kinds` that
-/// passes its predicates, or one of its `ends`) in `from..=to`, certainly before the arrival at `to` across both
-/// clocks' uncertainty (`slack`). When a state event and an ending event
-/// share that last time, the ending one is taken: the state is not shown.
-fn last_state<'e>(
+/// How far an unaligned device clock (no offset estimated against a server)
+/// may plausibly be from the arrival's clock: state events on it must hold
+/// this far on both sides of the arrival.
+pub const UNALIGNED_CLOCK_US: i64 = 300_000_000;
+
+/// The event that shows the state a `state` rule tracks at the arrival `to`:
+/// the last of its `kinds` (passing its predicates) certainly before the
+/// arrival (by `margin`), within `from..`, with none of its `ends` from then
+/// until certainly after the arrival (by that event's `margin`). `None` when
+/// the state is not shown. The `none` predicates exclude ending events too (a
+/// network logon neither starts nor ends the user's presence).
+fn state_at<'e>(
     nearby: &'e [Ev],
     rule: &Rule,
     from: i64,
     to: i64,
     corrected: &dyn Fn(&Ev) -> i64,
-    slack: impl Fn(&Ev) -> i64,
+    margin: impl Fn(&Ev) -> i64,
 ) -> Option<&'e Ev> {
     let c = &rule.condition;
-    // The `none` predicates apply to the ending events too (a network logon
-    // neither starts nor ends the user's presence).
-    let ends = |e: &Ev| c.ends.iter().any(|k| k == e.col("kind")) && !c.none.iter().any(|p| p.test(e.get(&p.column)));
-    nearby
+    let starts = nearby
         .iter()
-        .filter(|e| ends(e) || c.matches(e.col("kind"), |col| e.get(col)))
-        .filter(|e| {
-            let t = corrected(e);
-            from <= t && t + slack(e) <= to
-        })
-        .max_by(|x, y| corrected(x).cmp(&corrected(y)).then(ends(x).cmp(&ends(y))).then(x.key().cmp(&y.key())))
+        .filter(|e| c.matches(e.col("kind"), |col| e.get(col)))
+        .filter(|e| from <= corrected(e) && corrected(e) + margin(e) <= to)
+        .max_by(|x, y| corrected(x).cmp(&corrected(y)).then(x.key().cmp(&y.key())))?;
+    let since = corrected(starts);
+    let ended = nearby.iter().any(|e| {
+        c.ends.iter().any(|k| k == e.col("kind"))
+            && !c.none.iter().any(|p| p.test(e.get(&p.column)))
+            && corrected(e) >= since
+            && corrected(e) <= to + margin(e)
+    });
+    (!ended).then_some(starts)
 }
 
 fn window_of(rule: &Rule, arrival: Option<i64>) -> Option<(i64, i64)> {

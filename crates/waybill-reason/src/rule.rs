@@ -58,11 +58,11 @@ pub enum Scope {
     /// The subject's events within `window_s` after the arrival.
     After,
     /// The state the subject's device was in at the arrival: the last event
-    /// within `window_s` before the arrival among `kinds` (the state holds)
-    /// and `ends` (it no longer holds). The condition holds when that last
-    /// event is one of `kinds` and passes the predicates. Events after the
-    /// arrival never count: a screen locked after a download says nothing of
-    /// the download.
+    /// of `kinds` (passing the predicates) within `window_s` certainly before
+    /// the arrival, with none of `ends` from then until certainly after it
+    /// (across both clocks' uncertainty, or five minutes either side when the
+    /// event's clock cannot be ordered against the arrival's). A screen locked
+    /// after a download says nothing of the download.
     State,
 }
 
@@ -396,6 +396,9 @@ fn validate(path: &str, r: &Rule) -> Result<(), String> {
     }
     if c.scope.is_windowed() && c.window_s.is_none_or(|w| w <= 0.0) {
         return Err("scopes before/around/after/state need a positive window_s".into());
+    }
+    if c.window_s.is_some_and(|w| w > 3_600.0) {
+        return Err("window_s may not exceed 3600 seconds (the events analyze selects around an arrival)".into());
     }
     if (c.scope == Scope::State) == c.ends.is_empty() {
         return Err("scope state needs the kinds that end the state (ends), and only it takes them".into());

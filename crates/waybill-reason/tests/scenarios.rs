@@ -383,8 +383,9 @@ fn the_state_at_arrival_is_the_last_presence_event_before_it() {
     assert!(!state_fired(&[lock("2026-01-03T02:05:00Z"), unlock("2026-01-03T02:08:00Z")]));
     // Locked at the very time of an unlock: not shown to be locked.
     assert!(!state_fired(&[lock("2026-01-03T02:08:00Z"), unlock("2026-01-03T02:08:00Z")]));
-    // Locked more than ten minutes before: outside the window, not decided.
-    assert!(!state_fired(&[lock("2026-01-03T01:55:00Z")]));
+    // Locked more than an hour before: outside the window, not decided.
+    assert!(!state_fired(&[lock("2026-01-03T01:05:00Z")]));
+    assert!(state_fired(&[lock("2026-01-03T01:15:00Z")]));
     // The end of a network logon is not the user leaving; an interactive logoff is.
     let logoff = |t| presence("2026-01-03T02:09:00Z", 5, "session.logoff", &[("attrs.logon_type_name", t)]);
     assert!(!state_fired(&[logoff("network")]));
@@ -392,4 +393,29 @@ fn the_state_at_arrival_is_the_last_presence_event_before_it() {
     // A network logon while locked neither ends nor starts the state.
     let net_logon = presence("2026-01-03T02:09:30Z", 6, "session.logon", &[("attrs.logon_type_name", "network")]);
     assert!(state_fired(&[lock("2026-01-03T02:05:00Z"), net_logon]));
+}
+
+/// The arrival on a server's clock, the presence events on the laptop's, whose
+/// offset nothing in the bundle estimates: the state must hold five minutes
+/// either side of the arrival.
+#[test]
+fn presence_on_an_unaligned_clock_must_hold_beyond_its_plausible_error() {
+    let fired_with = |events: &[Ev]| {
+        // A sync client's download, recorded by the service (a server clock).
+        let sync = [("kind", "cloud.sync_download"), ("sha256", SHA), ("path", "Documents/annual.pdf")];
+        let linked = vec![ev("2026-01-03T02:10:07Z", "I0001", "offset 0 line 1", &sync)];
+        let mut all = linked.clone();
+        all.extend_from_slice(events);
+        let f = run(&linked, &all);
+        assert_eq!(f.arrival.as_ref().map(|a| a.source.as_str()), Some("I0001"));
+        fired(&f).contains(&"state.locked_or_asleep")
+    };
+    let lock = |ts| presence(ts, 1, "session.lock", &[]);
+    let unlock = |ts| presence(ts, 2, "session.unlock", &[]);
+    // Locked two minutes before by the laptop's clock: it may be minutes off.
+    assert!(!fired_with(&[lock("2026-01-03T02:08:07Z")]));
+    // Locked twenty minutes before, unlocked twenty after: locked.
+    assert!(fired_with(&[lock("2026-01-03T01:50:07Z"), unlock("2026-01-03T02:30:07Z")]));
+    // Unlocked three minutes after by the laptop's clock: maybe before the arrival.
+    assert!(!fired_with(&[lock("2026-01-03T01:50:07Z"), unlock("2026-01-03T02:13:07Z")]));
 }

@@ -321,6 +321,27 @@ pub fn write_world(
             log_format: None,
         });
     }
+    if !w.presence.is_empty() {
+        let dir = dev.join("winevt");
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let p = dir.join("Security.evtx");
+        let host = write::evtx::Host {
+            computer: format!("{}.example.test", d.name),
+            domain: "EXAMPLE".into(),
+            user: d.user.clone(),
+            sid: "S-1-5-21-1111111111-2222222222-3333333333-1001".into(),
+            logon_id: 0x3e7a1,
+        };
+        let records: Vec<write::evtx::Record> =
+            w.presence.iter().map(|(t, event)| write::evtx::Record { ts: d.clock(*t), event: event.clone() }).collect();
+        write::evtx::write(&p, &host, &records).map_err(io(&p))?;
+        inputs.push(PlanInput {
+            path: format!("evidence/{}/winevt", d.name),
+            files: false,
+            device: Some(d.name.clone()),
+            log_format: None,
+        });
+    }
     let tree = dev.join("tree");
     std::fs::create_dir_all(&tree).map_err(io(&tree))?;
     write::tree::write_files(&tree, d, &w.files).map_err(io(&tree))?;

@@ -872,15 +872,65 @@ impl Builder {
         };
         self.w.files.push(TreeFile { path: local.clone(), body: body.clone(), mtime: synced + 1_000_000 });
         let p = Present { tree: true, ..Present::default() };
+        let (presence, end, discriminating) = self.sync_presence(synced);
+        let story = match presence {
+            "away" => "; the subject's session was locked",
+            "present" => "; the subject was at the unlocked laptop",
+            _ => "",
+        };
         self.record(
             "shared-folder-sync",
             Truth::Automatic,
             &body,
             (synced, "sync client download"),
-            (local, format!("{colleague} added the file to a shared library; the subject's OneDrive client synced it")),
-            (p, Vec::new()),
+            (
+                local,
+                format!(
+                    "{colleague} added the file to a shared library; the subject's OneDrive client synced it{story}"
+                ),
+            ),
+            (p, discriminating),
         );
-        self.extend_span(synced + 1_000_000);
+        self.extend_span(end.max(synced + 1_000_000));
+    }
+
+    /// The subject's Windows session around a sync at `synced` (Windows
+    /// laptops only; the Security log is then in the bundle): locked 5–40
+    /// minutes before and unlocked 10–60 minutes after ("away", 60 %), or
+    /// locked and unlocked 1–8 minutes before it ("present"). A network logon of a file share may
+    /// come and go meanwhile. Returns the variant, the last event's time and
+    /// the discriminating evidence.
+    fn sync_presence(&mut self, synced: Micros) -> (&'static str, Micros, Vec<String>) {
+        use crate::write::evtx::Presence;
+        if self.w.device.os != Os::Windows {
+            return ("none", synced, Vec::new());
+        }
+        if self.w.presence.is_empty() {
+            let logon = self.w.span.0 - self.rng.range(600_000_000, 3_600_000_000);
+            self.w.presence.push((logon, Presence::Logon { logon_type: 2, logon_id: 0x3e7a1 }));
+        }
+        let away = self.rng.chance(0.6);
+        let (lock, unlock) = if away {
+            let lock = synced - self.rng.range(300_000_000, 2_400_000_000);
+            (lock, synced + self.rng.range(600_000_000, 3_600_000_000))
+        } else {
+            let unlock = synced - self.rng.range(60_000_000, 480_000_000);
+            (unlock - self.rng.range(120_000_000, 1_200_000_000), unlock)
+        };
+        self.w.presence.push((lock, Presence::Lock));
+        self.w.presence.push((unlock, Presence::Unlock));
+        if self.rng.chance(0.5) {
+            let net = lock + (unlock - lock) / 3;
+            let logon_id = 0x4_0000 + self.w.presence.len() as u64;
+            self.w.presence.push((net, Presence::Logon { logon_type: 3, logon_id }));
+            self.w.presence.push((net + 2_000_000, Presence::Logoff { logon_type: 3, logon_id }));
+        }
+        let discriminating = if away {
+            vec!["Security log: the session was locked before the sync (4800)".to_owned()]
+        } else {
+            Vec::new()
+        };
+        (if away { "away" } else { "present" }, unlock, discriminating)
     }
 }
 

@@ -425,6 +425,9 @@ pub struct World {
     pub phone: Option<Phone>,
     /// The cloud provider's audit log (the organisation's, every user).
     pub cloud_ops: Vec<CloudOp>,
+    /// The subject's Windows session events (true time), written as the
+    /// device's Security log when there are any.
+    pub presence: Vec<(Micros, crate::write::evtx::Presence)>,
 }
 
 impl World {
@@ -446,6 +449,7 @@ impl World {
             span: (epoch, epoch),
             phone: None,
             cloud_ops: Vec::new(),
+            presence: Vec::new(),
         }
     }
 }

@@ -547,6 +547,30 @@ fn files_under(root: &Path) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
+/// The sync scenario on a Windows laptop writes the laptop's Security log
+/// (seed 1: 4624 ×2, 4634, 4800 ×4, 4801 ×4; evtx_dump 0.15.1 and libevtx read
+/// the same 11 records) and every record becomes a session event.
+#[test]
+fn simulated_sync_writes_a_security_log_that_ingests_whole() {
+    let t = tempfile::tempdir().expect("temp");
+    ok(t.path(), &["simulate", "s", "--scenario", "shared-folder-sync", "--seed", "1", "--files", "4"]);
+    let log = t.path().join("s/evidence/LAPTOP-408/winevt/Security.evtx");
+    assert!(std::fs::read(&log).expect("Security.evtx").starts_with(b"ElfFile\0"));
+    ok(t.path(), &["case", "new", "c"]);
+    let out = ok(t.path(), &["ingest", "c", "s/evidence/LAPTOP-408/winevt", "--device", "LAPTOP-408", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let input = &v["inputs"][0];
+    assert_eq!(
+        (input["format"].as_str(), input["records"].as_u64(), input["events"].as_u64(), input["rejects"].as_u64()),
+        (Some("windows.evtx"), Some(11), Some(11), Some(0))
+    );
+    let kinds = ok(
+        t.path(),
+        &["sql", "c", "SELECT kind, count(*) AS n FROM events GROUP BY kind ORDER BY kind", "--format", "csv"],
+    );
+    assert_eq!(kinds, "kind,n\nsession.lock,4\nsession.logoff,1\nsession.logon,2\nsession.unlock,4\n");
+}
+
 #[test]
 fn simulate_lists_scenarios_and_is_deterministic() {
     let t = tempfile::tempdir().expect("temp");

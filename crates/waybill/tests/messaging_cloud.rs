@@ -170,3 +170,57 @@ fn m365_sync_download_links_by_library_path_and_weighs_toward_automatic() {
     assert_eq!(b["verdict"], "indeterminate", "{b:#}");
     assert!(b["log10_lr"].as_f64().expect("lr") <= -0.8, "{b:#}");
 }
+
+/// The same sync while the laptop's Security log shows the session locked
+/// (the windows.evtx fixture: locked 12:30, screen saver 12:40–13:05, unlocked
+/// 13:05:09, on the laptop's clock, which nothing aligns with the service's):
+/// a sync at 12:50 was pushed while nobody could click (automatic); a sync at
+/// 13:02 is within the clock's plausible error of the unlock, so the state is
+/// not shown and the verdict stays open.
+#[test]
+fn a_sync_while_the_session_was_locked_is_automatic() {
+    let t = tempfile::tempdir().expect("temp");
+    let root = t.path();
+    let mut lines = String::new();
+    let mut shas = Vec::new();
+    for (name, at) in [("budget.xlsx", "2026-01-03T12:50:00"), ("notes.docx", "2026-01-03T13:02:00")] {
+        let body = format!("synthetic benign document {name}\n").repeat(40).into_bytes();
+        let line = serde_json::json!({
+            "CreationTime": at, "Id": format!("7b3c0c01-0000-4000-8000-{name:0>12}"),
+            "Operation": "FileSyncDownloadedFull", "RecordType": 6, "UserType": 0, "Version": 1,
+            "Workload": "SharePoint", "ClientIP": "203.0.113.7", "UserId": "alice@example.com",
+            "ObjectId": format!("https://contoso.example.com/sites/team/Shared Documents/{name}"),
+            "SiteUrl": "https://contoso.example.com/sites/team/", "SourceRelativeUrl": "Shared Documents",
+            "SourceFileName": name, "ItemType": "File", "FileSizeBytes": body.len(),
+            "UserAgent": "Microsoft SkyDriveSync 25.001.0105.0002 ship; Windows NT 10.0 (19045)"
+        });
+        lines.push_str(&format!("{line}\n"));
+        write(&root.join(format!("tree/Users/alice/Contoso/Shared Documents/{name}")), &body, 1_767_445_000);
+        shas.push(hex(&sha256(&body)));
+    }
+    std::fs::create_dir_all(root.join("evidence")).expect("mkdir");
+    std::fs::write(root.join("evidence/audit.jsonl"), lines).expect("audit");
+    std::fs::write(root.join("set.txt"), format!("{}\n", shas.join("\n"))).expect("set");
+    let evtx = waybill_testkit::fixture("windows_evtx", "lock_unlock_screensaver_sleep.evtx");
+    waybill(root, &["case", "new", "case"]);
+    waybill(root, &["ingest", "case", "evidence/audit.jsonl"]);
+    waybill(root, &["ingest", "case", evtx.to_str().expect("path"), "--device", "LAPTOP-1"]);
+    waybill(root, &["ingest", "case", "--files", "tree", "--device", "LAPTOP-1"]);
+    waybill(root, &["match", "case", "--hashset", "set.txt"]);
+    let f = findings(root, "case");
+    let locked = &f[&shas[0]];
+    assert_eq!(locked["arrival"]["ts"], "2026-01-03T12:50:00.000000Z");
+    assert_eq!(rules(locked), ["cloud.sync_download", "state.locked_or_asleep"], "{locked:#}");
+    assert_eq!(locked["verdict"], "automatic", "{locked:#}");
+    assert_eq!(locked["log10_lr"].as_f64(), Some(-3.3), "{locked:#}");
+    let state = locked["evidence"].as_array().expect("evidence").iter().find(|e| e["rule"] == "state.locked_or_asleep");
+    // The screen saver's start at 12:40 (4802) is the last lock before the arrival.
+    assert_eq!(
+        state.map(|e| e["events"][0]["record"].clone()),
+        Some(serde_json::json!("EventRecordID 5")),
+        "{locked:#}"
+    );
+    let near_unlock = &f[&shas[1]];
+    assert_eq!(rules(near_unlock), ["cloud.sync_download"], "{near_unlock:#}");
+    assert_eq!(near_unlock["verdict"], "indeterminate", "{near_unlock:#}");
+}

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod cache;
 pub mod chrome;
+pub mod evtx;
 pub mod firefox;
 pub mod m365;
 pub mod tree;

@@ -12,7 +12,7 @@ use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, TimestampMicrosecondType};
 use arrow::record_batch::RecordBatch;
 use waybill_reason::Rulebook;
-use waybill_reason::engine::{Coverage, Ev, FileOfInterest, Matched, WINDOW_S, analyze, arrival_estimate};
+use waybill_reason::engine::{Coverage, Ev, FileOfInterest, Matched, NEARBY_S, analyze, arrival_estimate};
 use waybill_reason::url::{host_of, normalize, path_of, same_resource};
 use waybill_store::Case;
 use waybill_store::query::Query;
@@ -79,7 +79,7 @@ pub fn run(a: &AnalyzeArgs) -> Result<ExitStatus> {
         let evs = linked.remove(&sha).unwrap_or_default();
         let around: &[Ev] = match estimates.get(&sha) {
             Some(&(t, offset)) => {
-                let margin = WINDOW_S * 1_000_000 + offset + 1_000_000;
+                let margin = NEARBY_S * 1_000_000 + offset + 1_000_000;
                 let lo = nearby.partition_point(|e| e.ts < t - margin);
                 let hi = nearby.partition_point(|e| e.ts <= t + margin);
                 &nearby[lo..hi]
@@ -583,7 +583,7 @@ fn nearby_events(q: &Query, book: &Rulebook, estimates: &BTreeMap<String, (i64, 
     if rules.is_empty() {
         return Ok(Vec::new());
     }
-    let margin = WINDOW_S * 1_000_000 + 1_000_000;
+    let margin = NEARBY_S * 1_000_000 + 1_000_000;
     let mut evs = events(
         q,
         &format!(
