@@ -269,7 +269,12 @@ pub fn analyze(
                     let margin = |e: &Ev| {
                         if ordered(e, a) { uncertainty(e) + uncertainty(a) } else { UNALIGNED_CLOCK_US }
                     };
-                    state_at(nearby, rule, from, to, &corrected, margin).into_iter().collect()
+                    // Only the state of the device that received the file: the
+                    // client clocks (input devices) of the file's own events.
+                    let receiving: BTreeSet<&str> =
+                        linked.iter().filter(|e| !is_server(e)).map(|e| e.col("clock")).collect();
+                    let own: Vec<&Ev> = nearby.iter().filter(|e| receiving.contains(e.col("clock"))).collect();
+                    state_at(&own, rule, from, to, &corrected, margin).into_iter().collect()
                 }
                 _ => Vec::new(),
             },
@@ -442,14 +447,15 @@ pub fn arrival_estimate(linked: &[Ev]) -> Option<(i64, i64)> {
 /// this far on both sides of the arrival.
 pub const UNALIGNED_CLOCK_US: i64 = 300_000_000;
 
-/// The event that shows the state a `state` rule tracks at the arrival `to`:
+/// The event that shows the state a `state` rule tracks at the arrival `to`
+/// (among `nearby`, the receiving device's events):
 /// the last of its `kinds` (passing its predicates) certainly before the
 /// arrival (by `margin`), within `from..`, with none of its `ends` from then
 /// until certainly after the arrival (by that event's `margin`). `None` when
 /// the state is not shown. The `none` predicates exclude ending events too (a
 /// network logon neither starts nor ends the user's presence).
 fn state_at<'e>(
-    nearby: &'e [Ev],
+    nearby: &[&'e Ev],
     rule: &Rule,
     from: i64,
     to: i64,
@@ -457,7 +463,7 @@ fn state_at<'e>(
     margin: impl Fn(&Ev) -> i64,
 ) -> Option<&'e Ev> {
     let c = &rule.condition;
-    let starts = nearby
+    let starts = *nearby
         .iter()
         .filter(|e| c.matches(e.col("kind"), |col| e.get(col)))
         .filter(|e| from <= corrected(e) && corrected(e) + margin(e) <= to)

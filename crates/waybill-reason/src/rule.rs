@@ -61,8 +61,9 @@ pub enum Scope {
     /// of `kinds` (passing the predicates) within `window_s` certainly before
     /// the arrival, with none of `ends` from then until certainly after it
     /// (across both clocks' uncertainty, or five minutes either side when the
-    /// event's clock cannot be ordered against the arrival's). A screen locked
-    /// after a download says nothing of the download.
+    /// event's clock cannot be ordered against the arrival's). Only events of
+    /// the receiving device count (the clocks of the file's client-side
+    /// events). A screen locked after a download says nothing of the download.
     State,
 }
 

@@ -24,6 +24,7 @@ fn ev(ts: &str, source: &str, record: &str, cols: &[(&str, &str)]) -> Ev {
         "I0004" => ("windows.zone_identifier", "laptop"),
         "I0005" => ("chrome.cache", "laptop"),
         "I0006" => ("windows.evtx", "laptop"),
+        "I0007" => ("windows.evtx", "desktop"),
         other => panic!("unknown test source {other}"),
     };
     let mut m: BTreeMap<String, String> = cols.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
@@ -390,6 +391,9 @@ fn the_state_at_arrival_is_the_last_presence_event_before_it() {
     let logoff = |t| presence("2026-01-03T02:09:00Z", 5, "session.logoff", &[("attrs.logon_type_name", t)]);
     assert!(!state_fired(&[logoff("network")]));
     assert!(state_fired(&[logoff("interactive")]));
+    // Another computer of the subject, locked: says nothing of the laptop.
+    let desktop = ev("2026-01-03T02:05:00Z", "I0007", "EventRecordID 7", &[("kind", "session.lock")]);
+    assert!(!state_fired(&[desktop]));
     // A network logon while locked neither ends nor starts the state.
     let net_logon = presence("2026-01-03T02:09:30Z", 6, "session.logon", &[("attrs.logon_type_name", "network")]);
     assert!(state_fired(&[lock("2026-01-03T02:05:00Z"), net_logon]));
@@ -403,7 +407,11 @@ fn presence_on_an_unaligned_clock_must_hold_beyond_its_plausible_error() {
     let fired_with = |events: &[Ev]| {
         // A sync client's download, recorded by the service (a server clock).
         let sync = [("kind", "cloud.sync_download"), ("sha256", SHA), ("path", "Documents/annual.pdf")];
-        let linked = vec![ev("2026-01-03T02:10:07Z", "I0001", "offset 0 line 1", &sync)];
+        let linked = vec![
+            ev("2026-01-03T02:10:07Z", "I0001", "offset 0 line 1", &sync),
+            // The synced copy in the laptop's tree: the laptop received the file.
+            created("2026-01-03T02:10:09Z"),
+        ];
         let mut all = linked.clone();
         all.extend_from_slice(events);
         let f = run(&linked, &all);
