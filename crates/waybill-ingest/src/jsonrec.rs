@@ -60,18 +60,27 @@ pub trait JsonRecords: Sync {
 
 /// Emits the events of one record, or its reject.
 pub fn emit(src: &dyn JsonRecords, rec: RecordRef, v: &Value, out: &mut dyn EventSink) {
-    match src.record(rec, v) {
+    close(rec, src.record(rec, v).map_err(|r| (r, v.to_string())), out);
+}
+
+/// Closes one mapped record: its events then `accepted`, or its reject with
+/// the record as JSON.
+fn close(rec: RecordRef, outcome: Result<Vec<Event<'static>>, (RejectReason, String)>, out: &mut dyn EventSink) {
+    match outcome {
         Ok(events) => {
             for e in events {
                 out.event(e);
             }
             out.accepted();
         }
-        Err(reason) => {
-            let raw = v.to_string();
-            out.reject(Reject { record: rec, reason, raw: raw.as_bytes() });
-        }
+        Err((reason, raw)) => out.reject(Reject { record: rec, reason, raw: raw.as_bytes() }),
     }
+}
+
+/// The text at `path` (object members) of `v`, trimmed; `None` when absent,
+/// not a string, or empty.
+pub fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
+    path.iter().try_fold(v, |v, k| v.get(k))?.as_str().map(str::trim).filter(|s| !s.is_empty())
 }
 
 /// Parses a whole input of JSON records (see the module docs).
@@ -226,15 +235,7 @@ fn emit_line(
     mut item: impl FnMut(u64) -> RecordRef,
 ) {
     match outcome {
-        LineOutcome::Record(Ok(events)) => {
-            for e in events {
-                out.event(e);
-            }
-            out.accepted();
-        }
-        LineOutcome::Record(Err((reason, raw))) => {
-            out.reject(Reject { record: pos.record(), reason, raw: raw.as_bytes() });
-        }
+        LineOutcome::Record(outcome) => close(pos.record(), outcome, out),
         LineOutcome::List(items) => {
             for (i, v) in (0u64..).zip(&items) {
                 emit(src, item(i), v, out);

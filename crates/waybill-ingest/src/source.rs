@@ -68,6 +68,11 @@ impl SqliteSchema {
         self.tables.get(table).is_some_and(|cols| cols.iter().any(|c| c.eq_ignore_ascii_case(column)))
     }
 
+    /// Does the table have all these columns?
+    pub fn has_columns(&self, table: &str, columns: &[&str]) -> bool {
+        columns.iter().all(|c| self.has_column(table, c))
+    }
+
     /// Does the database have all these tables?
     pub fn has_tables(&self, tables: &[&str]) -> bool {
         tables.iter().all(|t| self.has_table(t))

@@ -188,9 +188,7 @@ impl Source for AndroidDownloads {
         let Some(s) = probe.sqlite else {
             return Sniff::No;
         };
-        if ["uri", "lastmod", "notificationpackage", "destination", "visibility", "status"]
-            .iter()
-            .all(|c| s.has_column("downloads", c))
+        if s.has_columns("downloads", &["uri", "lastmod", "notificationpackage", "destination", "visibility", "status"])
         {
             Sniff::Yes
         } else {

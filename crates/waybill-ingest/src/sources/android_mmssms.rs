@@ -137,7 +137,7 @@ struct Addrs {
 
 fn mms_addrs(conn: &rusqlite::Connection, schema: &SqliteSchema) -> HashMap<i64, Addrs> {
     let mut map: HashMap<i64, Addrs> = HashMap::new();
-    if !["msg_id", "address", "type"].iter().all(|c| schema.has_column("addr", c)) {
+    if !schema.has_columns("addr", &["msg_id", "address", "type"]) {
         return map;
     }
     let Ok(mut stmt) = conn.prepare("SELECT msg_id, address, type FROM addr ORDER BY rowid") else {
@@ -204,7 +204,7 @@ impl Source for AndroidMmsSms {
         let Some(s) = probe.sqlite else {
             return Sniff::No;
         };
-        let sms = ["address", "date", "type", "body", "thread_id"].iter().all(|c| s.has_column("sms", c));
+        let sms = s.has_columns("sms", &["address", "date", "type", "body", "thread_id"]);
         if sms { Sniff::Yes } else { Sniff::No }
     }
 

@@ -203,10 +203,8 @@ impl Source for ChromeHistory {
         let Some(s) = probe.sqlite else {
             return Sniff::No;
         };
-        let urls = ["url", "title", "visit_count", "typed_count", "last_visit_time", "hidden"]
-            .iter()
-            .all(|c| s.has_column("urls", c));
-        let visits = ["url", "visit_time", "transition", "from_visit"].iter().all(|c| s.has_column("visits", c));
+        let urls = s.has_columns("urls", &["url", "title", "visit_count", "typed_count", "last_visit_time", "hidden"]);
+        let visits = s.has_columns("visits", &["url", "visit_time", "transition", "from_visit"]);
         if urls && visits { Sniff::Yes } else { Sniff::No }
     }
 

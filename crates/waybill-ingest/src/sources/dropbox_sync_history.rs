@@ -68,10 +68,7 @@ impl Source for DropboxSyncHistory {
         let Some(s) = probe.sqlite else {
             return Sniff::No;
         };
-        if ["file_event_type", "direction", "file_id", "local_path", "timestamp"]
-            .iter()
-            .all(|c| s.has_column("sync_history", c))
-        {
+        if s.has_columns("sync_history", &["file_event_type", "direction", "file_id", "local_path", "timestamp"]) {
             Sniff::Yes
         } else {
             Sniff::No

@@ -53,11 +53,7 @@ impl Source for FirefoxDownloads {
         let Some(s) = probe.sqlite else {
             return Sniff::No;
         };
-        if ["source", "target", "startTime", "state"].iter().all(|c| s.has_column("moz_downloads", c)) {
-            Sniff::Yes
-        } else {
-            Sniff::No
-        }
+        if s.has_columns("moz_downloads", &["source", "target", "startTime", "state"]) { Sniff::Yes } else { Sniff::No }
     }
 
     fn parse(&self, input: &mut Input<'_>, out: &mut dyn EventSink) -> Result<(), SourceError> {

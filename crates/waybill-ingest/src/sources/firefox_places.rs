@@ -112,8 +112,8 @@ impl Source for FirefoxPlaces {
         let Some(s) = probe.sqlite else {
             return Sniff::No;
         };
-        let places = ["url", "title", "rev_host"].iter().all(|c| s.has_column("moz_places", c));
-        let visits = ["place_id", "visit_date", "visit_type"].iter().all(|c| s.has_column("moz_historyvisits", c));
+        let places = s.has_columns("moz_places", &["url", "title", "rev_host"]);
+        let visits = s.has_columns("moz_historyvisits", &["place_id", "visit_date", "visit_type"]);
         if places && visits { Sniff::Yes } else { Sniff::No }
     }
 

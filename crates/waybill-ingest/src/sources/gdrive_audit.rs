@@ -73,7 +73,7 @@ use serde_json::Value;
 use waybill_model::{Event, EventKind, EventSink, RecordRef, RejectReason, Timestamp};
 
 use crate::input::Input;
-use crate::jsonrec::{self, JsonRecords, iso_precision};
+use crate::jsonrec::{self, JsonRecords, iso_precision, str_at};
 use crate::source::{ClockHint, LineParser, ParseContext, Probe, Sniff, Source, SourceError};
 
 /// Google Drive audit activity (Reports API).
@@ -138,10 +138,6 @@ impl Source for GdriveAudit {
     fn clock(&self) -> ClockHint {
         ClockHint::Host
     }
-}
-
-fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
-    path.iter().try_fold(v, |v, k| v.get(k))?.as_str().map(str::trim).filter(|s| !s.is_empty())
 }
 
 /// A scalar as text (numbers and booleans too).

@@ -209,8 +209,8 @@ impl Source for ImessageChat {
         let Some(s) = probe.sqlite else {
             return Sniff::No;
         };
-        let message = ["guid", "date", "is_from_me", "handle_id"].iter().all(|c| s.has_column("message", c));
-        let attachment = ["filename", "transfer_name"].iter().all(|c| s.has_column("attachment", c));
+        let message = s.has_columns("message", &["guid", "date", "is_from_me", "handle_id"]);
+        let attachment = s.has_columns("attachment", &["filename", "transfer_name"]);
         if message && attachment && s.has_column("handle", "id") { Sniff::Yes } else { Sniff::No }
     }
 

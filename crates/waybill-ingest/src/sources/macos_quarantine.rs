@@ -71,10 +71,10 @@ impl Source for MacosQuarantine {
         let Some(s) = probe.sqlite else {
             return Sniff::No;
         };
-        if ["LSQuarantineTimeStamp", "LSQuarantineAgentName", "LSQuarantineDataURLString"]
-            .iter()
-            .all(|c| s.has_column("LSQuarantineEvent", c))
-        {
+        if s.has_columns(
+            "LSQuarantineEvent",
+            &["LSQuarantineTimeStamp", "LSQuarantineAgentName", "LSQuarantineDataURLString"],
+        ) {
             Sniff::Yes
         } else {
             Sniff::No

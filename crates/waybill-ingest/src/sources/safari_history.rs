@@ -57,8 +57,8 @@ impl Source for SafariHistory {
         let Some(s) = probe.sqlite else {
             return Sniff::No;
         };
-        let items = ["url", "visit_count"].iter().all(|c| s.has_column("history_items", c));
-        let visits = ["history_item", "visit_time"].iter().all(|c| s.has_column("history_visits", c));
+        let items = s.has_columns("history_items", &["url", "visit_count"]);
+        let visits = s.has_columns("history_visits", &["history_item", "visit_time"]);
         if items && visits { Sniff::Yes } else { Sniff::No }
     }
 

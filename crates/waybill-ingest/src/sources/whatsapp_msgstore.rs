@@ -553,10 +553,9 @@ impl Source for WhatsappMsgstore {
         let Some(s) = probe.sqlite else {
             return Sniff::No;
         };
-        let current = ["chat_row_id", "from_me", "key_id", "message_type"].iter().all(|c| s.has_column("message", c))
+        let current = s.has_columns("message", &["chat_row_id", "from_me", "key_id", "message_type"])
             && s.has_column("jid", "raw_string");
-        let legacy =
-            ["key_remote_jid", "key_from_me", "key_id", "media_wa_type"].iter().all(|c| s.has_column("messages", c));
+        let legacy = s.has_columns("messages", &["key_remote_jid", "key_from_me", "key_id", "media_wa_type"]);
         if current || legacy { Sniff::Yes } else { Sniff::No }
     }
 

@@ -1,8 +1,9 @@
-//! Sources that parse their records in batches on several threads
-//! (`waybill_ingest::par`) give the same events, in the same order, as when
-//! each record is read on its own: an input made of a fixture's records
-//! repeated many times (far above the batch threshold) yields the fixture's
-//! events repeated, and its rejects at the repeated places.
+//! Sources that parse their records on several threads — JSON Lines through
+//! the driver's parallel line parser, CSV rows and documents in background
+//! batches (`waybill_ingest::par`) — give the same events, in the same order,
+//! as when each record is read on its own: an input made of a fixture's
+//! records repeated many times (far above a chunk or a batch) yields the
+//! fixture's events repeated, and its rejects at the repeated places.
 
 use std::path::Path;
 
