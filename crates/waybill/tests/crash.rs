@@ -166,8 +166,15 @@ fn commands_killed_at_random_moments_are_complete_or_absent() {
         let e = partial.entry(target.name).or_default();
         e.0 += 1;
         if after_kill != before && after_kill != target.derived(&target.done) {
-            // Only ingest commits in parts (one input at a time).
-            assert_eq!(target.name, "ingest", "kill {k}: {} left a partial step", target.name);
+            // Only ingest commits in parts (one input at a time); a `match` or
+            // `analyze` killed while moving its outputs into place is past its
+            // commit point, which verify reports and the re-run completes.
+            let committed = out.contains("interrupted after its commit point");
+            assert!(
+                target.name == "ingest" || committed,
+                "kill {k}: {} left a partial step before its commit point:\n{out}",
+                target.name
+            );
             e.1 += 1;
         }
         // Running it again completes it, without duplicates, as an uninterrupted run.
@@ -183,7 +190,10 @@ fn commands_killed_at_random_moments_are_complete_or_absent() {
         assert_eq!(code, 0, "{} kill {k}: after the re-run:\n{out}", target.name);
         std::fs::remove_dir_all(root.join(&case)).expect("clean");
     }
-    eprintln!("{runs} kills (command: kills, partial steps left): {partial:?}; all verified and completed on re-run");
+    eprintln!(
+        "{runs} kills (command: kills, left partial — ingest by input, match/analyze past their commit point): \
+         {partial:?}; all verified and completed on re-run"
+    );
 }
 
 #[test]
