@@ -21,9 +21,15 @@ use waybill_ingest::{IngestError, IngestRequest, InputSummary, LogFormatSpec, No
 use waybill_model::Timestamp;
 use waybill_model::schema::RejectRow;
 
-/// The workspace root.
+/// The workspace root: the nearest folder holding `Cargo.lock` above the
+/// package under test. Found from `CARGO_MANIFEST_DIR` as cargo sets it when
+/// it runs the test (a test binary built from another checkout of the same
+/// sources, sharing a target folder, would otherwise look in that checkout).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("workspace root")
+    let start =
+        std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    let root = start.ancestors().find(|d| d.join("Cargo.lock").is_file()).unwrap_or(&start).to_owned();
+    root.canonicalize().expect("workspace root")
 }
 
 /// A fixture file: `crates/waybill-ingest/tests/fixtures/<source>/<name>`.

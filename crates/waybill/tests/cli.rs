@@ -464,7 +464,7 @@ fn analyze_click_download_with_mark_of_the_web() {
     let book = t.path().join("book/fetch");
     std::fs::create_dir_all(&book).expect("mkdir");
     let rule = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../waybill-reason/rulebook/fetch/fetch.user_activation.toml"),
+        waybill_testkit::workspace_root().join("crates/waybill-reason/rulebook/fetch/fetch.user_activation.toml"),
     )
     .expect("rule")
     .replace("log10_lr = 1.5\nrange = [1.0, 2.0]", "log10_lr = 2.0\nrange = [1.5, 2.5]");

@@ -102,7 +102,7 @@ fn findings(case: &Path, truth: &serde_json::Value) -> String {
 }
 
 fn run(name: &str) {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regression").join(name);
+    let fixture = waybill_testkit::workspace_root().join("crates/waybill/tests/regression").join(name);
     let t = tempfile::tempdir().expect("temp");
     let bundle = t.path().join("bundle");
     copy_dir(&fixture.join("bundle"), &bundle);
