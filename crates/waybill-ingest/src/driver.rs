@@ -14,7 +14,7 @@ use crate::input::{
     Companion, Content, Input, PROBE_LEN, SQLITE_MAGIC, SqliteInput, hash_file, is_damaged_stream, open_sqlite,
     read_full, reject_damaged_stream, reject_too_long,
 };
-use crate::lines::{Chunker, LinePos, MAX_LINE, Piece, for_each_line};
+use crate::lines::{Chunker, LinePos, MAX_LINE, Piece, for_each_line, for_each_record};
 use crate::registry::{SOURCES, find};
 use crate::source::{ClockHint, InputKind, LineParser, ParseContext, Probe, Sniff, Source, SourceError};
 
@@ -529,6 +529,9 @@ fn run_lines(
     chunk_size: usize,
 ) -> Result<(Counts, Content), IngestError> {
     let mut chunker = Chunker::with_chunk_size(content, chunk_size);
+    if parser.quoted_newlines() {
+        chunker = chunker.with_quoted_newlines();
+    }
     let total = Mutex::new(Counts::default());
     let first_error: Mutex<Option<IngestError>> = Mutex::new(None);
     let mut next_index = 0u32;
@@ -639,7 +642,7 @@ fn parse_piece(
             let mut violation: Option<LinePos> = None;
             let mut sink_error: Option<BoxError> = None;
             let one_per_line = parser.one_record_per_line();
-            for_each_line(&data, offset, first_line, |pos, line| {
+            let per_line = |pos: LinePos, line: &[u8]| {
                 if parser.skip_line(line) {
                     return;
                 }
@@ -658,7 +661,12 @@ fn parse_piece(
                         sink_error = Some(e);
                     }
                 }
-            });
+            };
+            if parser.quoted_newlines() {
+                for_each_record(&data, offset, first_line, per_line);
+            } else {
+                for_each_line(&data, offset, first_line, per_line);
+            }
             if let Some(pos) = violation {
                 return Err(IngestError::Protocol {
                     path: path.to_owned(),

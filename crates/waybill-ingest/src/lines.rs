@@ -94,6 +94,9 @@ pub struct Chunker<R> {
     /// Buffers handed back by consumers, reused to avoid faulting in fresh memory
     /// for every chunk.
     spare: Vec<Vec<u8>>,
+    /// Cut pieces only at line ends outside double quotes (CSV, whose quoted
+    /// fields may hold newlines).
+    quoted_newlines: bool,
 }
 
 impl<R: Read> Chunker<R> {
@@ -114,7 +117,17 @@ impl<R: Read> Chunker<R> {
             eof: false,
             error: None,
             spare: Vec::new(),
+            quoted_newlines: false,
         }
+    }
+
+    /// Cuts pieces only at line ends outside double quotes, so that a record
+    /// whose quoted field holds newlines stays in one piece (see
+    /// [`for_each_record`]). A full chunk without such a line end is an
+    /// overlong piece, and the next piece starts after the next line end.
+    pub fn with_quoted_newlines(mut self) -> Self {
+        self.quoted_newlines = true;
+        self
     }
 
     /// Offset of the next unread byte of the content.
@@ -178,7 +191,13 @@ impl<R: Read> Chunker<R> {
         }
         let index = self.index;
         self.index += 1;
-        let cut = if self.eof { Some(self.buf.len()) } else { memchr::memrchr(b'\n', &self.buf).map(|i| i + 1) };
+        let cut = if self.eof {
+            Some(self.buf.len())
+        } else if self.quoted_newlines {
+            last_record_end(&self.buf)
+        } else {
+            memchr::memrchr(b'\n', &self.buf).map(|i| i + 1)
+        };
         if let Some(cut) = cut {
             let mut rest = self.spare.pop().unwrap_or_else(|| Vec::with_capacity(self.chunk_size));
             rest.extend_from_slice(&self.buf[cut..]);
@@ -219,6 +238,59 @@ impl<R: Read> Chunker<R> {
     }
 }
 
+/// Where the last line end outside double quotes of `buf` ends (a piece that
+/// starts outside quotes): the quotes after it are counted back from the end
+/// of `buf`, knowing how many it holds in all.
+fn last_record_end(buf: &[u8]) -> Option<usize> {
+    let mut odd = buf.iter().filter(|b| **b == b'"').count() % 2 == 1;
+    for (i, b) in buf.iter().enumerate().rev() {
+        match b {
+            // `odd`: the quotes before this byte are odd in number.
+            b'\n' if !odd => return Some(i + 1),
+            b'"' => odd = !odd,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Calls `f` for every non-blank record of `data`, as [`for_each_line`] does
+/// for lines, where a record ends at a line end outside double quotes (a CSV
+/// row whose quoted field holds newlines is one record, with its newlines). The
+/// record's position is that of its first line; one still inside quotes at
+/// the end of `data` is passed as it is, unterminated.
+pub fn for_each_record(data: &[u8], offset: u64, first_line: u64, mut f: impl FnMut(LinePos, &[u8])) {
+    let mut start = 0usize;
+    let mut line = first_line;
+    while start < data.len() {
+        let mut end = start;
+        let mut lines = 1;
+        let (end, next, terminated) = loop {
+            match memchr::memchr(b'\n', &data[end..]) {
+                Some(i) => {
+                    let nl = end + i;
+                    let quotes = data[start..nl].iter().filter(|b| **b == b'"').count();
+                    if quotes % 2 == 0 {
+                        break (nl, nl + 1, true);
+                    }
+                    end = nl + 1;
+                    lines += 1;
+                }
+                None => break (data.len(), data.len(), false),
+            }
+        };
+        let mut r = &data[start..end];
+        if let Some(s) = r.strip_suffix(b"\r") {
+            r = s;
+        }
+        if !r.is_empty() && !r.iter().all(|b| *b == b' ' || *b == b'\t') {
+            f(LinePos { offset: offset + start as u64, line, terminated }, r);
+        }
+        line += lines;
+        start = next;
+    }
+}
+
 /// Calls `f` for every non-blank line of `data` (complete lines starting at
 /// `offset`, line number `first_line`), without the line terminator (`\n` or `\r\n`).
 pub fn for_each_line(data: &[u8], offset: u64, first_line: u64, mut f: impl FnMut(LinePos, &[u8])) {
@@ -244,6 +316,58 @@ pub fn for_each_line(data: &[u8], offset: u64, first_line: u64, mut f: impl FnMu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Records (position, text) of `input` cut into pieces of `chunk` bytes
+    /// at line ends outside quotes.
+    fn csv_records(input: &[u8], chunk: usize) -> (Vec<(u64, u64, bool, String)>, usize) {
+        let mut c = Chunker::with_chunk_size(input, chunk).with_quoted_newlines();
+        let (mut out, mut pieces) = (Vec::new(), 0);
+        while let Some(p) = c.next_piece().expect("read") {
+            pieces += 1;
+            match p {
+                Piece::Lines { offset, first_line, data, .. } => {
+                    // Every piece but the last ends outside quotes.
+                    for_each_record(&data, offset, first_line, |pos, r| {
+                        out.push((pos.offset, pos.line, pos.terminated, String::from_utf8_lossy(r).into_owned()));
+                    });
+                }
+                Piece::Overlong { offset, line, len, .. } => out.push((offset, line, true, format!("overlong {len}"))),
+            }
+        }
+        (out, pieces)
+    }
+
+    #[test]
+    fn csv_records_with_quoted_newlines_stay_whole_across_pieces() {
+        let input = b"h1,h2\r\n1,\"a\nb\nc\"\r\n2,\"\"\"q\"\"\"\n\n3,\"x,\ny\"\n4,\"open\nend";
+        let want = vec![
+            (0, 1, true, "h1,h2".to_owned()),
+            (7, 2, true, "1,\"a\nb\nc\"".to_owned()),
+            (18, 5, true, "2,\"\"\"q\"\"\"".to_owned()),
+            (29, 7, true, "3,\"x,\ny\"".to_owned()),
+            (38, 9, false, "4,\"open\nend".to_owned()),
+        ];
+        // Whatever the piece size above the longest record, the same records.
+        for chunk in [13, 16, 24, 64, 4096] {
+            let (got, pieces) = csv_records(input, chunk);
+            assert_eq!(got, want, "chunk {chunk}");
+            assert!(chunk >= 64 || pieces > 1, "chunk {chunk}: {pieces} pieces");
+        }
+        // A quote left open longer than a piece: an overlong piece, then the
+        // records after the next line end.
+        let (got, _) = csv_records(b"a,\"b\nccccccccccccc\nd\n", 8);
+        assert_eq!(got[0], (0, 1, true, "overlong 4".to_owned()));
+        assert!(got.iter().any(|r| r.3 == "d"), "{got:?}");
+    }
+
+    #[test]
+    fn the_last_record_end_counts_quotes_back_from_the_end() {
+        assert_eq!(last_record_end(b"a\nb\n"), Some(4));
+        assert_eq!(last_record_end(b"a\n\"b\nc"), Some(2));
+        assert_eq!(last_record_end(b"\"a\nb\"\nc"), Some(6));
+        assert_eq!(last_record_end(b"\"a\nb"), None);
+        assert_eq!(last_record_end(b""), None);
+    }
 
     fn pieces(input: &[u8], chunk: usize) -> Vec<Piece> {
         let mut c = Chunker::with_chunk_size(input, chunk);

@@ -214,6 +214,14 @@ pub trait LineParser: Send + Sync {
     fn one_record_per_line(&self) -> bool {
         true
     }
+
+    /// Whether a record may hold newlines inside double quotes (CSV): the
+    /// driver then cuts the input only at line ends outside quotes, and a
+    /// "line" passed to [`Self::parse_line`] is a whole record, its newlines
+    /// included (see [`crate::lines::for_each_record`]).
+    fn quoted_newlines(&self) -> bool {
+        false
+    }
 }
 
 /// An evidence format.

@@ -11,10 +11,16 @@
 //!   Operation,UserId,AuditData,AssociatedAdminUnits,AssociatedAdminUnitsNames`.
 //!   Fields follow RFC 4180 (quoted, `""` for a quote); a quoted field may span
 //!   lines (a pretty-printed `AuditData`). A UTF-8 byte order mark and a PowerShell
-//!   `#TYPE …` line before the header are skipped. Record = the row, by the offset
-//!   and number of its first line. A row longer than 1 MiB or a quoted field left
-//!   open at the end of the input is one reject. UTF-16 exports (`-Encoding
-//!   Unicode`) are not read: convert them to UTF-8.
+//!   `#TYPE …` line before the header are skipped, and so is a copy of the header
+//!   row later in the file (exports appended to one another). Record = the row,
+//!   by the offset and number of its first line. Rows are parsed on every core:
+//!   the input is cut only at line ends outside quotes (the quotes are counted),
+//!   so a row whose quoted field spans lines stays whole. A row longer than
+//!   1 MiB is one reject; a quote left open mid-file makes its row one reject
+//!   (the rows after it are read again from the next line end once the open
+//!   quote has run past a piece of the input), and one left open at the end of
+//!   the input makes the rest of the input one reject. UTF-16 exports
+//!   (`-Encoding Unicode`) are not read: convert them to UTF-8.
 //! - **JSON**: one record object per line (Management Activity API content),
 //!   a JSON array on one line, or a pretty-printed array or object; see
 //!   [`crate::jsonrec`] for how records are numbered (`entry 3` is the fourth
@@ -155,8 +161,9 @@ impl Source for M365Audit {
 
     fn version(&self) -> u32 {
         // 2: JSON Lines are read in parallel; a page on a line numbers its
-        // elements within the line.
-        2
+        // elements within the line. 3: CSV rows are read in parallel; a copy
+        // of the header row is not a record.
+        3
     }
 
     fn sniff(&self, probe: &Probe<'_>) -> Sniff {
@@ -227,7 +234,17 @@ impl Source for M365Audit {
         _ctx: &'a ParseContext,
         head: &[u8],
     ) -> Result<Option<Box<dyn LineParser + 'a>>, SourceError> {
-        Ok(crate::jsonrec::lines_parser(&AuditJson, head))
+        let first = head.split(|b| *b == b'\n').map(strip_bom).find(|l| !l.starts_with(b"#TYPE"));
+        let Some(first) = first.map(|l| l.strip_suffix(b"\r").unwrap_or(l)) else { return Ok(None) };
+        if matches!(first.trim_ascii_start().first(), Some(b'{' | b'[')) {
+            return Ok(crate::jsonrec::lines_parser(&AuditJson, head));
+        }
+        // A CSV export whose header row is whole in the head: rows in parallel.
+        let whole = head.len() > first.len() + 1;
+        Ok(match std::str::from_utf8(first).ok().filter(|_| whole).map(CsvCols::from_header) {
+            Some(Ok(cols)) => Some(Box::new(CsvLines { cols, header: first.to_vec() })),
+            _ => None,
+        })
     }
 
     fn clock(&self) -> ClockHint {
@@ -291,7 +308,7 @@ impl CsvCols {
     }
 
     /// The fallback values of a row.
-    fn fallback(&self, row: &[String]) -> Fallback {
+    fn fallback(&self, row: &[Cow<'_, str>]) -> Fallback {
         let get = |i: Option<usize>| {
             i.and_then(|i| row.get(i)).map(|s| s.trim()).filter(|s| !s.is_empty()).map(str::to_owned)
         };
@@ -336,7 +353,7 @@ fn emit_row(p: Pending, outcome: RowOutcome, out: &mut dyn EventSink) {
 impl<'scope, 'env> CsvRows<'scope, 'env> {
     fn new(cols: CsvCols, scope: &'scope std::thread::Scope<'scope, 'env>) -> Self {
         let parse: ParseFn<'scope, Pending, RowOutcome> =
-            std::sync::Arc::new(move |p: &Pending| parse_row(&cols, p, p.pos.record()));
+            std::sync::Arc::new(move |p: &Pending| parse_row(&cols, &p.text, p.pos));
         Self { pending: None, rows: Pipeline::new(scope, parse) }
     }
 
@@ -377,60 +394,122 @@ impl<'scope, 'env> CsvRows<'scope, 'env> {
     }
 }
 
+/// CSV rows read by the driver's parallel line parser, which cuts the input
+/// only at line ends outside quotes and hands over whole rows. The header row
+/// (and a copy of it, as concatenated exports have) and `#TYPE` lines are not
+/// records.
+struct CsvLines {
+    cols: CsvCols,
+    header: Vec<u8>,
+}
+
+impl LineParser for CsvLines {
+    fn parse_line(&self, pos: LinePos, line: &[u8], out: &mut dyn EventSink) {
+        let outcome = if line.len() > MAX_ROW {
+            Err(RejectReason::Malformed(format!(
+                "a row of {} bytes (row limit {MAX_ROW}); an unbalanced quote?",
+                line.len()
+            )))
+        } else {
+            parse_row(&self.cols, line, pos)
+        };
+        match outcome {
+            Ok(events) => {
+                for e in events {
+                    out.event(e);
+                }
+                out.accepted();
+            }
+            Err(reason) => out.reject(Reject { record: pos.record(), reason, raw: line }),
+        }
+    }
+
+    fn skip_line(&self, line: &[u8]) -> bool {
+        let l = strip_bom(line);
+        l.starts_with(b"#TYPE") || l == self.header.as_slice()
+    }
+
+    fn quoted_newlines(&self) -> bool {
+        true
+    }
+}
+
 /// The events of one CSV row (runs on the pipeline's threads).
-fn parse_row(cols: &CsvCols, p: &Pending, rec: RecordRef) -> RowOutcome {
-    let text = std::str::from_utf8(&p.text).map_err(|e| RejectReason::Malformed(format!("not UTF-8: {e}")))?;
-    let fields = split_csv(text).map_err(RejectReason::Malformed)?;
+fn parse_row(cols: &CsvCols, text: &[u8], pos: LinePos) -> RowOutcome {
+    let text = std::str::from_utf8(text).map_err(|e| RejectReason::Malformed(format!("not UTF-8: {e}")))?;
+    let fields = split_csv(text).map_err(|e| match split_csv_unterminated(&e) {
+        true if !pos.terminated => RejectReason::Truncated("the input ends inside a quoted field".into()),
+        _ => RejectReason::Malformed(e),
+    })?;
+    let rec = pos.record();
     if fields.len() != cols.n {
         let d = format!("{} fields where the header has {}", fields.len(), cols.n);
-        return Err(if p.pos.terminated { RejectReason::Malformed(d) } else { RejectReason::Truncated(d) });
+        return Err(if pos.terminated { RejectReason::Malformed(d) } else { RejectReason::Truncated(d) });
     }
-    let v = audit_json(fields.get(cols.audit_data).map_or("", String::as_str))?;
+    let v = audit_json(fields.get(cols.audit_data).map_or("", |f| f.as_ref()))?;
     record(rec, &v, &cols.fallback(&fields))
 }
 
-/// Splits one CSV record (RFC 4180; fields may hold quoted newlines).
-fn split_csv(rec: &str) -> Result<Vec<String>, String> {
+/// Whether a [`split_csv`] error is a quoted field left open.
+fn split_csv_unterminated(e: &str) -> bool {
+    e.ends_with("is an unterminated quoted field")
+}
+
+/// Splits one CSV record (RFC 4180; fields may hold quoted newlines). A field
+/// is quoted when it starts with `"`; in it `""` is a quote; after its closing
+/// quote only line ends may come before the next comma. A field without an
+/// escaped quote is borrowed from `rec`.
+fn split_csv(rec: &str) -> Result<Vec<Cow<'_, str>>, String> {
+    let b = rec.as_bytes();
     let mut fields = Vec::new();
-    let mut cur = String::new();
-    let mut chars = rec.chars().peekable();
-    let mut quoted = false;
-    let mut closed = false;
-    let mut at_start = true;
-    while let Some(c) = chars.next() {
-        if quoted {
-            if c == '"' {
-                if chars.peek() == Some(&'"') {
-                    chars.next();
-                    cur.push('"');
-                } else {
-                    quoted = false;
-                    closed = true;
+    let mut i = 0;
+    loop {
+        if b.get(i) != Some(&b'"') {
+            match memchr::memchr(b',', &b[i..]) {
+                Some(c) => {
+                    fields.push(Cow::Borrowed(&rec[i..i + c]));
+                    i += c + 1;
+                    continue;
                 }
+                None => {
+                    fields.push(Cow::Borrowed(&rec[i..]));
+                    return Ok(fields);
+                }
+            }
+        }
+        i += 1;
+        let mut owned: Option<String> = None;
+        let mut start = i;
+        let field = loop {
+            let Some(q) = memchr::memchr(b'"', &b[i..]).map(|q| i + q) else {
+                return Err(format!("field {} is an unterminated quoted field", fields.len() + 1));
+            };
+            if b.get(q + 1) == Some(&b'"') {
+                // Up to and with the first quote of the pair.
+                owned.get_or_insert_with(|| String::with_capacity(b.len() - start)).push_str(&rec[start..=q]);
+                i = q + 2;
+                start = i;
             } else {
-                cur.push(c);
+                i = q + 1;
+                break match owned {
+                    Some(mut s) => {
+                        s.push_str(&rec[start..q]);
+                        Cow::Owned(s)
+                    }
+                    None => Cow::Borrowed(&rec[start..q]),
+                };
             }
-            continue;
+        };
+        while matches!(b.get(i), Some(b'\r' | b'\n')) {
+            i += 1;
         }
-        match c {
-            ',' => {
-                fields.push(std::mem::take(&mut cur));
-                at_start = true;
-                closed = false;
-                continue;
-            }
-            '"' if at_start => quoted = true,
-            '\r' | '\n' if closed => {}
-            _ if closed => return Err(format!("text after the closing quote of field {}", fields.len() + 1)),
-            _ => cur.push(c),
+        fields.push(field);
+        match b.get(i) {
+            None => return Ok(fields),
+            Some(b',') => i += 1,
+            Some(_) => return Err(format!("text after the closing quote of field {}", fields.len())),
         }
-        at_start = false;
     }
-    if quoted {
-        return Err(format!("field {} is an unterminated quoted field", fields.len() + 1));
-    }
-    fields.push(cur);
-    Ok(fields)
 }
 
 /// Splits `ClientIP` into address and port: `203.0.113.7:51234` and
@@ -670,6 +749,70 @@ mod tests {
         assert_eq!(split_ip("[2001:db8::8]"), ("2001:db8::8".into(), None));
     }
 
+    /// The splitter as first written (character by character), kept to check
+    /// the memchr splitter against.
+    fn split_csv_by_char(rec: &str) -> Result<Vec<String>, String> {
+        let mut fields = Vec::new();
+        let mut cur = String::new();
+        let mut chars = rec.chars().peekable();
+        let (mut quoted, mut closed, mut at_start) = (false, false, true);
+        while let Some(c) = chars.next() {
+            if quoted {
+                if c == '"' {
+                    if chars.peek() == Some(&'"') {
+                        chars.next();
+                        cur.push('"');
+                    } else {
+                        quoted = false;
+                        closed = true;
+                    }
+                } else {
+                    cur.push(c);
+                }
+                continue;
+            }
+            match c {
+                ',' => {
+                    fields.push(std::mem::take(&mut cur));
+                    at_start = true;
+                    closed = false;
+                    continue;
+                }
+                '"' if at_start => quoted = true,
+                '\r' | '\n' if closed => {}
+                _ if closed => return Err(format!("text after the closing quote of field {}", fields.len() + 1)),
+                _ => cur.push(c),
+            }
+            at_start = false;
+        }
+        if quoted {
+            return Err(format!("field {} is an unterminated quoted field", fields.len() + 1));
+        }
+        fields.push(cur);
+        Ok(fields)
+    }
+
+    /// Every record of up to seven characters over `a , " \n \r é` splits
+    /// (or fails, with the same message) as the character splitter does.
+    #[test]
+    fn csv_splitter_agrees_with_the_character_splitter() {
+        let alphabet = ['a', ',', '"', '\n', '\r', 'é'];
+        let mut n = 0;
+        for len in 0..=7u32 {
+            for mut k in 0..alphabet.len().pow(len) {
+                let mut rec = String::new();
+                for _ in 0..len {
+                    rec.push(alphabet[k % alphabet.len()]);
+                    k /= alphabet.len();
+                }
+                let fast = split_csv(&rec).map(|v| v.into_iter().map(Cow::into_owned).collect::<Vec<_>>());
+                assert_eq!(fast, split_csv_by_char(&rec), "{rec:?}");
+                n += 1;
+            }
+        }
+        assert_eq!(n, 335_923);
+    }
+
     #[test]
     fn csv_quotes_and_newlines() {
         assert_eq!(split_csv(r#"a,"b,c","d""e""#).unwrap(), ["a", "b,c", "d\"e"]);
@@ -685,7 +828,7 @@ mod tests {
         assert_eq!(ts.to_string(), "2026-01-03T02:14:07.000000Z");
         assert_eq!(p, Precision::Second);
         let cols = CsvCols::from_header("CreationDate,UserIds,Operations,AuditData").unwrap();
-        let mut row = vec!["1/3/2026 2:14:07 AM".to_owned(), String::new(), String::new(), String::new()];
+        let mut row: Vec<Cow<'_, str>> = vec!["1/3/2026 2:14:07 AM".into(), "".into(), "".into(), "".into()];
         let err = creation_time(&Value::Null, &cols.fallback(&row)).unwrap_err();
         assert!(err.to_string().contains("locale format"), "{err}");
         row[0] = "2026-01-03T02:14:07.0000000Z".into();
