@@ -60,21 +60,7 @@ pub trait JsonRecords: Sync {
 
 /// Emits the events of one record, or its reject.
 pub fn emit(src: &dyn JsonRecords, rec: RecordRef, v: &Value, out: &mut dyn EventSink) {
-    close(rec, src.record(rec, v).map_err(|r| (r, v.to_string())), out);
-}
-
-/// Closes one mapped record: its events then `accepted`, or its reject with
-/// the record as JSON.
-fn close(rec: RecordRef, outcome: Result<Vec<Event<'static>>, (RejectReason, String)>, out: &mut dyn EventSink) {
-    match outcome {
-        Ok(events) => {
-            for e in events {
-                out.event(e);
-            }
-            out.accepted();
-        }
-        Err((reason, raw)) => out.reject(Reject { record: rec, reason, raw: raw.as_bytes() }),
-    }
+    waybill_model::close_record(out, rec, src.record(rec, v), || v.to_string());
 }
 
 /// The text at `path` (object members) of `v`, trimmed; `None` when absent,
@@ -235,7 +221,10 @@ fn emit_line(
     mut item: impl FnMut(u64) -> RecordRef,
 ) {
     match outcome {
-        LineOutcome::Record(outcome) => close(pos.record(), outcome, out),
+        LineOutcome::Record(Ok(events)) => waybill_model::close_record(out, pos.record(), Ok(events), || b""),
+        LineOutcome::Record(Err((reason, raw))) => {
+            out.reject(Reject { record: pos.record(), reason, raw: raw.as_bytes() });
+        }
         LineOutcome::List(items) => {
             for (i, v) in (0u64..).zip(&items) {
                 emit(src, item(i), v, out);

@@ -135,18 +135,7 @@ pub fn each_row(
             let rowid: i64 = row.get(0).unwrap_or(last_rowid + 1);
             last_rowid = rowid;
             let record = RecordRef::Row { table, rowid };
-            match f(row, record) {
-                Ok(events) => {
-                    for e in events {
-                        out.event(e);
-                    }
-                    out.accepted();
-                }
-                Err(reason) => {
-                    let raw = row_excerpt(row);
-                    out.reject(Reject { record, reason, raw: raw.as_bytes() });
-                }
-            }
+            waybill_model::close_record(out, record, f(row, record), || row_excerpt(row));
         };
         drop(rows);
         let too_big = matches!(&failure, rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::TooBig);

@@ -275,6 +275,25 @@ pub trait EventSink {
     fn reject(&mut self, reject: Reject<'_>);
 }
 
+/// Closes one record on `out`: its events then `accepted`; or, when it did not
+/// map, its reject with `raw()` (called only then) as the record's bytes.
+pub fn close_record<R: AsRef<[u8]>>(
+    out: &mut dyn EventSink,
+    record: RecordRef,
+    outcome: Result<Vec<Event<'_>>, crate::RejectReason>,
+    raw: impl FnOnce() -> R,
+) {
+    match outcome {
+        Ok(events) => {
+            for e in events {
+                out.event(e);
+            }
+            out.accepted();
+        }
+        Err(reason) => out.reject(Reject { record, reason, raw: raw().as_ref() }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

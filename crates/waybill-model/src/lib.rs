@@ -38,7 +38,7 @@ pub mod schema;
 mod subject;
 pub mod time;
 
-pub use event::{Attrs, Event, EventSink, Value, write_json_str};
+pub use event::{Attrs, Event, EventSink, Value, close_record, write_json_str};
 pub use kind::EventKind;
 pub use record::RecordRef;
 pub use reject::{EXCERPT_LIMIT, Excerpt, Reject, RejectReason};

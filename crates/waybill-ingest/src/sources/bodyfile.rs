@@ -32,7 +32,7 @@
 
 use std::borrow::Cow;
 
-use waybill_model::{Event, EventKind, EventSink, Precision, Reject, RejectReason, Timestamp};
+use waybill_model::{Event, EventKind, EventSink, Precision, RejectReason, Timestamp};
 
 use crate::input::Input;
 use crate::lines::LinePos;
@@ -200,15 +200,7 @@ fn parse(pos: LinePos, line: &str) -> Result<Vec<Event<'_>>, RejectReason> {
 impl LineParser for BodyfileLines {
     fn parse_line(&self, pos: LinePos, line: &[u8], out: &mut dyn EventSink) {
         let text = String::from_utf8_lossy(line);
-        match parse(pos, &text) {
-            Ok(events) => {
-                for e in events {
-                    out.event(e);
-                }
-                out.accepted();
-            }
-            Err(reason) => out.reject(Reject { record: pos.record(), reason, raw: line }),
-        }
+        waybill_model::close_record(out, pos.record(), parse(pos, &text), || line);
     }
 
     fn skip_line(&self, line: &[u8]) -> bool {

@@ -30,7 +30,7 @@
 use std::borrow::Cow;
 
 use serde_json::Value;
-use waybill_model::{Event, EventKind, EventSink, Precision, Reject, RejectReason, Timestamp};
+use waybill_model::{Event, EventKind, EventSink, Precision, RejectReason, Timestamp};
 
 use crate::http::header_to_column;
 use crate::input::Input;
@@ -117,15 +117,7 @@ fn parse(pos: LinePos, line: &[u8]) -> Result<Vec<Event<'static>>, RejectReason>
 
 impl LineParser for CaddyLines {
     fn parse_line(&self, pos: LinePos, line: &[u8], out: &mut dyn EventSink) {
-        match parse(pos, line) {
-            Ok(events) => {
-                for e in events {
-                    out.event(e);
-                }
-                out.accepted();
-            }
-            Err(reason) => out.reject(Reject { record: pos.record(), reason, raw: line }),
-        }
+        waybill_model::close_record(out, pos.record(), parse(pos, line), || line);
     }
 }
 

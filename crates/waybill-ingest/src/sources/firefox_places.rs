@@ -40,7 +40,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use waybill_model::{Event, EventKind, EventSink, Precision, RecordRef, Reject, RejectReason, Timestamp};
+use waybill_model::{Event, EventKind, EventSink, Precision, RecordRef, RejectReason, Timestamp};
 
 use crate::input::Input;
 use crate::source::{InputKind, Probe, Sniff, Source, SourceError, SqliteSchema};
@@ -246,23 +246,14 @@ fn parse_downloads(conn: &rusqlite::Connection, out: &mut dyn EventSink) -> Resu
     }
     for (_, url, a) in places {
         let record = RecordRef::Row { table: "moz_annos", rowid: a.rowid };
-        match download_events(url, &a, record) {
-            Ok(events) => {
-                for e in events {
-                    out.event(e);
-                }
-                out.accepted();
-            }
-            Err(reason) => {
-                let raw = serde_json::json!({
-                    "downloads/destinationFileURI": a.uri.as_ref().map(|u| &u.0),
-                    "downloads/destinationFileName": a.name,
-                    "downloads/metaData": a.meta.as_ref().map(|m| &m.0),
-                })
-                .to_string();
-                out.reject(Reject { record, reason, raw: raw.as_bytes() });
-            }
-        }
+        waybill_model::close_record(out, record, download_events(url, &a, record), || {
+            serde_json::json!({
+                "downloads/destinationFileURI": a.uri.as_ref().map(|u| &u.0),
+                "downloads/destinationFileName": a.name,
+                "downloads/metaData": a.meta.as_ref().map(|m| &m.0),
+            })
+            .to_string()
+        });
     }
     Ok(())
 }

@@ -339,15 +339,7 @@ struct CsvRows<'scope, 'env> {
 type RowOutcome = Result<Vec<Event<'static>>, RejectReason>;
 
 fn emit_row(p: Pending, outcome: RowOutcome, out: &mut dyn EventSink) {
-    match outcome {
-        Ok(events) => {
-            for e in events {
-                out.event(e);
-            }
-            out.accepted();
-        }
-        Err(reason) => out.reject(Reject { record: p.pos.record(), reason, raw: &p.text }),
-    }
+    waybill_model::close_record(out, p.pos.record(), outcome, || &p.text);
 }
 
 impl<'scope, 'env> CsvRows<'scope, 'env> {
@@ -413,15 +405,7 @@ impl LineParser for CsvLines {
         } else {
             parse_row(&self.cols, line, pos)
         };
-        match outcome {
-            Ok(events) => {
-                for e in events {
-                    out.event(e);
-                }
-                out.accepted();
-            }
-            Err(reason) => out.reject(Reject { record: pos.record(), reason, raw: line }),
-        }
+        waybill_model::close_record(out, pos.record(), outcome, || line);
     }
 
     fn skip_line(&self, line: &[u8]) -> bool {
