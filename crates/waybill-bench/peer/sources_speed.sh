@@ -12,12 +12,17 @@ size="${1:-256MiB}"
 target="${CARGO_TARGET_DIR:-target}/release"
 dir="${2:-$(mktemp -d)}"
 mkdir -p "$dir"
-printf '%-18s %-18s %10s %8s %10s %10s %8s\n' format source MB/s seconds records events rss_MiB
+runs="${RUNS:-3}"
+# Each format is ingested $runs times (the machine's speed varies by 20 % from
+# run to run): MB/s of the median run, and the lowest and highest.
+printf '%-18s %-18s %10s %15s %10s %10s %8s\n' format source MB/s min-max records events rss_MiB
 for f in $("$target/gen_source_log" --list | cut -f1); do
   [ -f "$dir/$f" ] || "$target/gen_source_log" "$f" "$dir/$f" "$size" 2>/dev/null
-  "$target/bench_ingest" "$dir/$f" | python3 -c '
+  for _ in $(seq "$runs"); do "$target/bench_ingest" "$dir/$f"; echo; done | python3 -c '
 import json, sys
-d = json.load(sys.stdin)
-print("%-18s %-18s %10.1f %8.2f %10d %10d %8.0f" % (sys.argv[1], d["format"], d["mb_per_s"], d["seconds"], d["records"], d["events"], d["peak_rss_mib"]))
+runs = [json.loads(l) for l in sys.stdin if l.strip()]
+mbs = sorted(d["mb_per_s"] for d in runs)
+d = runs[0]
+print("%-18s %-18s %10.1f %7.1f-%-7.1f %10d %10d %8.0f" % (sys.argv[1], d["format"], mbs[len(mbs) // 2], mbs[0], mbs[-1], d["records"], d["events"], max(r["peak_rss_mib"] for r in runs)))
 ' "$f"
 done
