@@ -426,10 +426,31 @@ struct Subs<'a> {
     values_at: usize,
 }
 
-/// Whether `t` is a value type the crate knows (an unknown one is an error
-/// there, so the crate decides).
-fn known_type(t: u8) -> bool {
-    matches!(t & 0x7f, 0x00..=0x15) && (t & 0x80 == 0 || t & 0x7f != 0) || matches!(t, 0x20 | 0x21 | 0x23)
+/// The size of one value of a fixed-size type.
+fn fixed_size(t: u8) -> Option<usize> {
+    Some(match t {
+        0x03 | 0x04 => 1,
+        0x05 | 0x06 => 2,
+        0x07 | 0x08 | 0x0b | 0x0d | 0x14 => 4,
+        0x09 | 0x0a | 0x0c | 0x11 | 0x15 => 8,
+        0x0f | 0x12 => 16,
+        _ => return None,
+    })
+}
+
+/// Whether a value of type `t` may be `b` as its descriptor sizes it: a type
+/// the crate knows (an unknown one is an error there), fixed-size values of
+/// their size (arrays a multiple of it), UTF-16 of an even size, a SID as long
+/// as its sub-authorities. Anything else goes to the crate, which decides.
+fn consistent(t: u8, b: &[u8]) -> bool {
+    match t {
+        0x00 | 0x02 | 0x0e | 0x20 | 0x21 | 0x23 | 0x81 | 0x82 | 0x8e | 0x93 => true,
+        0x01 => b.len().is_multiple_of(2),
+        0x10 => matches!(b.len(), 0 | 4 | 8),
+        0x13 => b.len() >= 8 && b.len() == 8 + 4 * usize::from(b[1]),
+        t if t & 0x80 != 0 => fixed_size(t & 0x7f).is_some_and(|n| b.len().is_multiple_of(n)),
+        t => fixed_size(t) == Some(b.len()),
+    }
 }
 
 impl<'a> Subs<'a> {
@@ -579,10 +600,9 @@ fn instance(chunk: &[u8], start: usize, end: usize) -> Option<(u32, Subs<'_>)> {
     let values_at = c.pos;
     for d in descriptors.chunks_exact(4) {
         let size = usize::from(u16::from_le_bytes([d[0], d[1]]));
-        if !known_type(d[2]) {
+        if !consistent(d[2], c.bytes(size)?) {
             return None;
         }
-        c.bytes(size)?;
     }
     // Nothing but the end of the stream may follow.
     if !matches!(chunk.get(c.pos..end)?, [] | [0x00, ..]) {
