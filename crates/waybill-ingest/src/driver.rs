@@ -14,7 +14,7 @@ use crate::input::{
     Companion, Content, Input, PROBE_LEN, SQLITE_MAGIC, SqliteInput, hash_file, is_damaged_stream, open_sqlite,
     read_full, reject_damaged_stream, reject_too_long,
 };
-use crate::lines::{Chunker, LinePos, MAX_LINE, Piece, for_each_line, for_each_record};
+use crate::lines::{Chunker, LinePos, Piece, for_each_line, for_each_record};
 use crate::registry::{SOURCES, find};
 use crate::source::{ClockHint, InputKind, LineParser, ParseContext, Probe, Sniff, Source, SourceError};
 
@@ -528,7 +528,7 @@ fn run_lines(
     reporter: &dyn Reporter,
     chunk_size: usize,
 ) -> Result<(Counts, Content), IngestError> {
-    let mut chunker = Chunker::with_chunk_size(content, chunk_size);
+    let mut chunker = Chunker::with_chunk_size(content, chunk_size).with_max_line(parser.max_line());
     if parser.quoted_newlines() {
         chunker = chunker.with_quoted_newlines();
     }
@@ -632,7 +632,7 @@ fn parse_piece(
     match piece {
         Piece::Overlong { index, offset, line, len, head } => {
             let mut b = EventBatchBuilder::new(ictx.clone(), index);
-            reject_too_long(&mut b, LinePos { offset, line, terminated: true }, len, &head);
+            reject_too_long(&mut b, LinePos { offset, line, terminated: true }, len, &head, parser.max_line());
             parts.rejects(index, b.rejects()).map_err(out_err)?;
             Ok((b.counts(), None))
         }
@@ -646,8 +646,8 @@ fn parse_piece(
                 if parser.skip_line(line) {
                     return;
                 }
-                if line.len() > MAX_LINE {
-                    reject_too_long(&mut b, pos, line.len() as u64, line);
+                if line.len() > parser.max_line() {
+                    reject_too_long(&mut b, pos, line.len() as u64, line, parser.max_line());
                 } else {
                     let before = b.counts().records;
                     parser.parse_line(pos, line, &mut b);

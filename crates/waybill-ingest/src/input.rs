@@ -363,20 +363,13 @@ impl<'a> Input<'a> {
         mut f: impl FnMut(LinePos, &[u8], &mut dyn EventSink),
     ) -> Result<(), SourceError> {
         let chunker = self.chunker()?;
-        let too_long = |out: &mut dyn EventSink, pos: LinePos, len: u64, raw: &[u8], limit: usize| {
-            out.reject(Reject {
-                record: pos.record(),
-                reason: RejectReason::TooLong { len, limit: limit as u64 },
-                raw: &raw[..raw.len().min(waybill_model::EXCERPT_LIMIT)],
-            });
-        };
         loop {
             match chunker.next_piece() {
                 Ok(None) => return Ok(()),
                 Ok(Some(Piece::Lines { offset, first_line, data, .. })) => {
                     for_each_line(&data, offset, first_line, |pos, line| {
                         if line.len() > max {
-                            too_long(out, pos, line.len() as u64, line, max);
+                            reject_too_long(out, pos, line.len() as u64, line, max);
                         } else {
                             f(pos, line, out);
                         }
@@ -384,7 +377,7 @@ impl<'a> Input<'a> {
                 }
                 Ok(Some(Piece::Overlong { offset, line, len, head, .. })) => {
                     let limit = max.min(crate::lines::CHUNK_SIZE);
-                    too_long(out, LinePos { offset, line, terminated: true }, len, &head, limit);
+                    reject_too_long(out, LinePos { offset, line, terminated: true }, len, &head, limit);
                 }
                 Err((offset, source)) if is_damaged_stream(&source) => {
                     // A compressed stream cut short or damaged: what came before stands, the rest is a reject.
@@ -492,11 +485,11 @@ pub fn reject_damaged_stream(out: &mut dyn EventSink, offset: u64, line: u64, e:
     });
 }
 
-/// Rejects a line longer than [`MAX_LINE`].
-pub fn reject_too_long(out: &mut dyn EventSink, pos: LinePos, len: u64, raw: &[u8]) {
+/// Rejects a line longer than `limit`.
+pub fn reject_too_long(out: &mut dyn EventSink, pos: LinePos, len: u64, raw: &[u8], limit: usize) {
     out.reject(Reject {
         record: pos.record(),
-        reason: RejectReason::TooLong { len, limit: MAX_LINE as u64 },
+        reason: RejectReason::TooLong { len, limit: limit as u64 },
         raw: &raw[..raw.len().min(waybill_model::EXCERPT_LIMIT)],
     });
 }

@@ -97,6 +97,12 @@ pub struct Chunker<R> {
     /// Cut pieces only at line ends outside double quotes (CSV, whose quoted
     /// fields may hold newlines).
     quoted_newlines: bool,
+    /// Longest line (record) a piece may end with; a longer one is an
+    /// overlong piece.
+    max_line: usize,
+    /// How much `fill` reads: the chunk size, doubled while a line longer
+    /// than a chunk (and not than `max_line`) is being read.
+    want: usize,
 }
 
 impl<R: Read> Chunker<R> {
@@ -118,7 +124,17 @@ impl<R: Read> Chunker<R> {
             error: None,
             spare: Vec::new(),
             quoted_newlines: false,
+            max_line: chunk_size.max(2),
+            want: chunk_size.max(2),
         }
+    }
+
+    /// Reads lines up to `max` bytes whole, growing the buffer past the chunk
+    /// size while one is read (by default a line longer than a chunk is an
+    /// overlong piece).
+    pub fn with_max_line(mut self, max: usize) -> Self {
+        self.max_line = max.max(self.chunk_size);
+        self
     }
 
     /// Cuts pieces only at line ends outside double quotes, so that a record
@@ -159,9 +175,9 @@ impl<R: Read> Chunker<R> {
     }
 
     fn fill(&mut self) {
-        while !self.eof && self.buf.len() < self.chunk_size {
+        while !self.eof && self.buf.len() < self.want {
             let start = self.buf.len();
-            self.buf.resize(self.chunk_size, 0);
+            self.buf.resize(self.want, 0);
             match self.reader.read(&mut self.buf[start..]) {
                 Ok(0) => {
                     self.buf.truncate(start);
@@ -182,22 +198,32 @@ impl<R: Read> Chunker<R> {
     /// offset reached) after every byte read before it has been handed out; the
     /// last piece before an error may end in an incomplete line.
     pub fn next_piece(&mut self) -> Result<Option<Piece>, (u64, io::Error)> {
-        self.fill();
-        if self.buf.is_empty() {
-            return match self.error.take() {
-                Some(e) => Err((self.offset, e)),
-                None => Ok(None),
+        let cut = loop {
+            self.fill();
+            if self.buf.is_empty() {
+                return match self.error.take() {
+                    Some(e) => Err((self.offset, e)),
+                    None => Ok(None),
+                };
+            }
+            let cut = if self.eof {
+                Some(self.buf.len())
+            } else if self.quoted_newlines {
+                last_record_end(&self.buf)
+            } else {
+                memchr::memrchr(b'\n', &self.buf).map(|i| i + 1)
             };
-        }
+            // No line end in the buffer: read on while the line may still
+            // be short enough.
+            if cut.is_none() && !self.eof && self.max_line > self.chunk_size && self.want <= self.max_line {
+                self.want = self.want.saturating_mul(2).min(self.max_line + 1);
+                continue;
+            }
+            self.want = self.chunk_size;
+            break cut;
+        };
         let index = self.index;
         self.index += 1;
-        let cut = if self.eof {
-            Some(self.buf.len())
-        } else if self.quoted_newlines {
-            last_record_end(&self.buf)
-        } else {
-            memchr::memrchr(b'\n', &self.buf).map(|i| i + 1)
-        };
         if let Some(cut) = cut {
             let mut rest = self.spare.pop().unwrap_or_else(|| Vec::with_capacity(self.chunk_size));
             rest.extend_from_slice(&self.buf[cut..]);
@@ -358,6 +384,34 @@ mod tests {
         let (got, _) = csv_records(b"a,\"b\nccccccccccccc\nd\n", 8);
         assert_eq!(got[0], (0, 1, true, "overlong 4".to_owned()));
         assert!(got.iter().any(|r| r.3 == "d"), "{got:?}");
+    }
+
+    #[test]
+    fn a_line_longer_than_a_chunk_is_read_whole_up_to_the_longest_line() {
+        let mut input = b"short\n".to_vec();
+        input.extend_from_slice(&[b'y'; 100]);
+        input.extend_from_slice(b"\nmid\n");
+        input.extend_from_slice(&[b'z'; 300]);
+        input.extend_from_slice(b"\nend\n");
+        let mut c = Chunker::with_chunk_size(&input[..], 16).with_max_line(128);
+        let mut got = Vec::new();
+        while let Some(p) = c.next_piece().expect("read") {
+            match p {
+                Piece::Lines { offset, first_line, data, .. } => {
+                    for_each_line(&data, offset, first_line, |pos, l| got.push((pos.line, l.len())));
+                }
+                Piece::Overlong { line, len, .. } => got.push((line, len as usize + 1_000_000)),
+            }
+        }
+        // The 100-byte line is read whole; the 300-byte one is overlong.
+        assert_eq!(got, vec![(1, 5), (2, 100), (3, 3), (4, 1_000_300), (5, 3)]);
+        // Without a longest line, a line longer than a chunk is overlong.
+        let mut c = Chunker::with_chunk_size(&input[..], 16);
+        let mut overlong = 0;
+        while let Some(p) = c.next_piece().expect("read") {
+            overlong += usize::from(matches!(p, Piece::Overlong { .. }));
+        }
+        assert_eq!(overlong, 2);
     }
 
     #[test]

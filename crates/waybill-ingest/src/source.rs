@@ -222,6 +222,12 @@ pub trait LineParser: Send + Sync {
     fn quoted_newlines(&self) -> bool {
         false
     }
+
+    /// The longest line read (longer ones are rejected as too long); lines
+    /// longer than a chunk are read whole up to it.
+    fn max_line(&self) -> usize {
+        crate::lines::MAX_LINE
+    }
 }
 
 /// An evidence format.

@@ -12,8 +12,9 @@
 //!   event per line with the record as a JSON string in `CloudTrailEvent`), the
 //!   shape plaso's `aws_cloudtrail_log` parser reads. Each line is a record.
 //!
-//! A delivered document on one line may be up to 32 MiB (the reader's chunk);
-//! a pretty-printed document up to 256 MiB.
+//! A delivered document on one line may be up to 32 MiB, as the first line of
+//! a file or as a later line of JSON Lines (`zcat *.json.gz` writes each
+//! delivered file as one line); a pretty-printed document up to 256 MiB.
 //!
 //! # Versions seen
 //! `eventVersion` 1.0–1.11 in AWS's documented examples; the fixtures follow the
@@ -552,6 +553,12 @@ impl LineParser for CloudtrailLines {
     /// A line may hold a response page: zero or more records.
     fn one_record_per_line(&self) -> bool {
         false
+    }
+
+    /// A line may be a whole delivered file (`zcat *.json.gz`): as long as
+    /// the in-order reader reads.
+    fn max_line(&self) -> usize {
+        CHUNK_SIZE
     }
 
     fn parse_line(&self, pos: LinePos, line: &[u8], out: &mut dyn EventSink) {

@@ -139,6 +139,30 @@ fn cloudtrail_lines_and_delivered_records_in_batches() {
     assert!(index.last().is_some_and(|&i| i < records.len() * copies && i >= records.len() * (copies - 1)));
 }
 
+/// JSON Lines of CloudTrail where a later line is a whole delivered file
+/// longer than other formats' line limit (4 MiB), as `zcat *.json.gz` writes
+/// them: read whole, its records numbered within the line.
+#[test]
+fn a_delivered_file_as_a_long_json_line_is_read_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rec = r#"{"eventVersion":"1.08","eventTime":"2024-03-01T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.9","userAgent":"aws-cli/2.15.0","requestParameters":{"bucketName":"example-bucket","key":"reports/q1.pdf"},"eventID":"0","readOnly":true,"eventType":"AwsApiCall"}"#;
+    let n = 20_000;
+    let doc = format!(r#"{{"Records":[{}]}}"#, vec![rec; n].join(","));
+    assert!(doc.len() > 4 << 20, "{} bytes", doc.len());
+    let path = dir.path().join("mixed.jsonl");
+    std::fs::write(&path, format!("{rec}\n{doc}\n{rec}\n")).expect("write");
+    let c = ingest(&path, "aws.cloudtrail");
+    assert_eq!(
+        (c.summary.counts.records, c.summary.counts.events, c.summary.counts.rejects),
+        (n as u64 + 2, n as u64 + 2, 0)
+    );
+    assert_eq!(c.events[0]["record"], "offset 0 line 1");
+    let second = format!("offset {} line 2 Records[0]", rec.len() + 1);
+    assert_eq!(c.events[1]["record"], second.as_str());
+    assert_eq!(c.events[n]["record"], format!("offset {} line 2 Records[{}]", rec.len() + 1, n - 1).as_str());
+    assert_eq!(c.events[n + 1]["record"], format!("offset {} line 3", rec.len() + doc.len() + 2).as_str());
+}
+
 /// JSON Lines read in parallel: a later line holding a response page gives its
 /// elements numbered within the line.
 #[test]

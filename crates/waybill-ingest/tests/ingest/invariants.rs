@@ -119,18 +119,26 @@ fn parallel_chunks_equal_one_chunk() {
     assert_eq!(one.summary.sha256, many.summary.sha256);
 }
 
+/// A line longer than the record limit (4 MiB) is one reject, read in bounded
+/// memory; one longer than a chunk but within the limit is read whole, so the
+/// chunk size (which follows the file's size) never decides what is read.
 #[test]
-fn a_line_longer_than_a_chunk_is_one_reject_in_bounded_memory() {
-    let mut f = tempfile::NamedTempFile::new().expect("temp");
-    writeln!(f, "203.0.113.1 - - [03/Jan/2026:02:00:00 +0000] \"GET /a HTTP/1.1\" 200 1").expect("write");
-    f.write_all(&vec![b'x'; 200_000]).expect("write");
-    writeln!(f).expect("write");
-    writeln!(f, "203.0.113.1 - - [03/Jan/2026:02:00:01 +0000] \"GET /b HTTP/1.1\" 200 1").expect("write");
-    let c = ingest_path_chunked(f.path(), &Opts::default(), 65_536).expect("ingest");
-    assert_eq!((c.summary.counts.records, c.summary.counts.events, c.summary.counts.rejects), (3, 2, 1));
-    assert_eq!(c.rejects[0].record, "offset 69 line 2");
-    assert_eq!(c.rejects[0].reason.to_string(), "too long: 200000 bytes exceeds the 4194304-byte record limit");
-    assert_eq!(c.rejects[0].excerpt.value().len(), 512);
+fn a_line_longer_than_the_limit_is_one_reject_and_one_longer_than_a_chunk_is_read() {
+    for (len, reason) in [
+        (5_000_000, "too long: 5000000 bytes exceeds the 4194304-byte record limit".to_owned()),
+        (200_000, "malformed: line does not match the access-log format (vhost_combined, combined, nginx_main, vhost_noport_combined, common)".to_owned()),
+    ] {
+        let mut f = tempfile::NamedTempFile::new().expect("temp");
+        writeln!(f, "203.0.113.1 - - [03/Jan/2026:02:00:00 +0000] \"GET /a HTTP/1.1\" 200 1").expect("write");
+        f.write_all(&vec![b'x'; len]).expect("write");
+        writeln!(f).expect("write");
+        writeln!(f, "203.0.113.1 - - [03/Jan/2026:02:00:01 +0000] \"GET /b HTTP/1.1\" 200 1").expect("write");
+        let c = ingest_path_chunked(f.path(), &Opts::default(), 65_536).expect("ingest");
+        assert_eq!((c.summary.counts.records, c.summary.counts.events, c.summary.counts.rejects), (3, 2, 1));
+        assert_eq!(c.rejects[0].record, "offset 69 line 2");
+        assert_eq!(c.rejects[0].reason.to_string(), reason);
+        assert_eq!(c.events[1]["record"], format!("offset {} line 3", 69 + len + 1).as_str());
+    }
 }
 
 #[test]
