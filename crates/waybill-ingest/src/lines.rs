@@ -291,12 +291,14 @@ pub fn for_each_record(data: &[u8], offset: u64, first_line: u64, mut f: impl Fn
     while start < data.len() {
         let mut end = start;
         let mut lines = 1;
+        // Quotes so far in the record, counted line by line (each byte once).
+        let mut odd = false;
         let (end, next, terminated) = loop {
             match memchr::memchr(b'\n', &data[end..]) {
                 Some(i) => {
                     let nl = end + i;
-                    let quotes = data[start..nl].iter().filter(|b| **b == b'"').count();
-                    if quotes % 2 == 0 {
+                    odd ^= data[end..nl].iter().filter(|b| **b == b'"').count() % 2 == 1;
+                    if !odd {
                         break (nl, nl + 1, true);
                     }
                     end = nl + 1;
