@@ -285,7 +285,18 @@ fn last_record_end(buf: &[u8]) -> Option<usize> {
 /// row whose quoted field holds newlines is one record, with its newlines). The
 /// record's position is that of its first line; one still inside quotes at
 /// the end of `data` is passed as it is, unterminated.
-pub fn for_each_record(data: &[u8], offset: u64, first_line: u64, mut f: impl FnMut(LinePos, &[u8])) {
+pub fn for_each_record(data: &[u8], offset: u64, first_line: u64, f: impl FnMut(LinePos, &[u8])) {
+    split_records(data, offset, first_line, true, f);
+}
+
+/// Calls `f` for every non-blank line of `data` (complete lines starting at
+/// `offset`, line number `first_line`), without the line terminator (`\n` or `\r\n`).
+pub fn for_each_line(data: &[u8], offset: u64, first_line: u64, f: impl FnMut(LinePos, &[u8])) {
+    split_records(data, offset, first_line, false, f);
+}
+
+/// Lines, or with `quoted` records that end at a line end outside quotes.
+fn split_records(data: &[u8], offset: u64, first_line: u64, quoted: bool, mut f: impl FnMut(LinePos, &[u8])) {
     let mut start = 0usize;
     let mut line = first_line;
     while start < data.len() {
@@ -297,7 +308,9 @@ pub fn for_each_record(data: &[u8], offset: u64, first_line: u64, mut f: impl Fn
             match memchr::memchr(b'\n', &data[end..]) {
                 Some(i) => {
                     let nl = end + i;
-                    odd ^= data[end..nl].iter().filter(|b| **b == b'"').count() % 2 == 1;
+                    if quoted {
+                        odd ^= data[end..nl].iter().filter(|b| **b == b'"').count() % 2 == 1;
+                    }
                     if !odd {
                         break (nl, nl + 1, true);
                     }
@@ -315,28 +328,6 @@ pub fn for_each_record(data: &[u8], offset: u64, first_line: u64, mut f: impl Fn
             f(LinePos { offset: offset + start as u64, line, terminated }, r);
         }
         line += lines;
-        start = next;
-    }
-}
-
-/// Calls `f` for every non-blank line of `data` (complete lines starting at
-/// `offset`, line number `first_line`), without the line terminator (`\n` or `\r\n`).
-pub fn for_each_line(data: &[u8], offset: u64, first_line: u64, mut f: impl FnMut(LinePos, &[u8])) {
-    let mut start = 0usize;
-    let mut line = first_line;
-    while start < data.len() {
-        let (end, next, terminated) = match memchr::memchr(b'\n', &data[start..]) {
-            Some(i) => (start + i, start + i + 1, true),
-            None => (data.len(), data.len(), false),
-        };
-        let mut l = &data[start..end];
-        if let Some(s) = l.strip_suffix(b"\r") {
-            l = s;
-        }
-        if !l.is_empty() && !l.iter().all(|b| *b == b' ' || *b == b'\t') {
-            f(LinePos { offset: offset + start as u64, line, terminated }, l);
-        }
-        line += 1;
         start = next;
     }
 }

@@ -421,9 +421,11 @@ impl LineParser for CsvLines {
 /// The events of one CSV row (runs on the pipeline's threads).
 fn parse_row(cols: &CsvCols, text: &[u8], pos: LinePos) -> RowOutcome {
     let text = std::str::from_utf8(text).map_err(|e| RejectReason::Malformed(format!("not UTF-8: {e}")))?;
-    let fields = split_csv(text).map_err(|e| match split_csv_unterminated(&e) {
-        true if !pos.terminated => RejectReason::Truncated("the input ends inside a quoted field".into()),
-        _ => RejectReason::Malformed(e),
+    let fields = split_csv(text).map_err(|e| match e {
+        CsvError::Unterminated { .. } if !pos.terminated => {
+            RejectReason::Truncated("the input ends inside a quoted field".into())
+        }
+        e => RejectReason::Malformed(e.to_string()),
     })?;
     let rec = pos.record();
     if fields.len() != cols.n {
@@ -434,16 +436,20 @@ fn parse_row(cols: &CsvCols, text: &[u8], pos: LinePos) -> RowOutcome {
     record(rec, &v, &cols.fallback(&fields))
 }
 
-/// Whether a [`split_csv`] error is a quoted field left open.
-fn split_csv_unterminated(e: &str) -> bool {
-    e.ends_with("is an unterminated quoted field")
+/// Why a CSV record does not split (fields numbered from 1).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum CsvError {
+    #[error("field {field} is an unterminated quoted field")]
+    Unterminated { field: usize },
+    #[error("text after the closing quote of field {field}")]
+    AfterQuote { field: usize },
 }
 
 /// Splits one CSV record (RFC 4180; fields may hold quoted newlines). A field
 /// is quoted when it starts with `"`; in it `""` is a quote; after its closing
 /// quote only line ends may come before the next comma. A field without an
 /// escaped quote is borrowed from `rec`.
-fn split_csv(rec: &str) -> Result<Vec<Cow<'_, str>>, String> {
+fn split_csv(rec: &str) -> Result<Vec<Cow<'_, str>>, CsvError> {
     let b = rec.as_bytes();
     let mut fields = Vec::new();
     let mut i = 0;
@@ -466,7 +472,7 @@ fn split_csv(rec: &str) -> Result<Vec<Cow<'_, str>>, String> {
         let mut start = i;
         let field = loop {
             let Some(q) = memchr::memchr(b'"', &b[i..]).map(|q| i + q) else {
-                return Err(format!("field {} is an unterminated quoted field", fields.len() + 1));
+                return Err(CsvError::Unterminated { field: fields.len() + 1 });
             };
             if b.get(q + 1) == Some(&b'"') {
                 // Up to and with the first quote of the pair.
@@ -491,7 +497,7 @@ fn split_csv(rec: &str) -> Result<Vec<Cow<'_, str>>, String> {
         match b.get(i) {
             None => return Ok(fields),
             Some(b',') => i += 1,
-            Some(_) => return Err(format!("text after the closing quote of field {}", fields.len())),
+            Some(_) => return Err(CsvError::AfterQuote { field: fields.len() }),
         }
     }
 }
@@ -789,7 +795,9 @@ mod tests {
                     rec.push(alphabet[k % alphabet.len()]);
                     k /= alphabet.len();
                 }
-                let fast = split_csv(&rec).map(|v| v.into_iter().map(Cow::into_owned).collect::<Vec<_>>());
+                let fast = split_csv(&rec)
+                    .map(|v| v.into_iter().map(Cow::into_owned).collect::<Vec<_>>())
+                    .map_err(|e| e.to_string());
                 assert_eq!(fast, split_csv_by_char(&rec), "{rec:?}");
                 n += 1;
             }

@@ -126,10 +126,7 @@ fn text(v: &Value) -> Option<String> {
 fn int(v: &Value) -> Option<i64> {
     match v {
         Value::Number(n) => n.as_i64(),
-        Value::String(s) => {
-            let s = s.trim();
-            s.strip_prefix("0x").map_or_else(|| s.parse().ok(), |h| i64::from_str_radix(h, 16).ok())
-        }
+        Value::String(s) => binxml::int_text(s),
         Value::Object(o) => o.get("#text").and_then(int),
         _ => None,
     }
@@ -572,10 +569,7 @@ mod head {
         fn event_id(&mut self) -> Option<i64> {
             self.ws();
             match *self.b.get(self.i)? {
-                b'"' => {
-                    let t = self.plain_string()?.trim();
-                    t.strip_prefix("0x").map_or_else(|| t.parse().ok(), |h| i64::from_str_radix(h, 16).ok())
-                }
+                b'"' => super::binxml::int_text(self.plain_string()?),
                 b'{' => {
                     let mut id = None;
                     self.object(|s, key| {

@@ -282,34 +282,28 @@ fn element(c: &mut Cur<'_>, t: u8, depth: usize) -> Option<El> {
 }
 
 /// Where a run of parts comes from: one text or one substitution.
-fn src_of(parts: &[Part]) -> Src {
-    match parts {
-        [] => Src::Absent,
-        [Part::Text(t)] => Src::Lit(t.clone()),
-        [Part::Sub(i)] => Src::Sub(*i),
+fn src_of<'p>(mut parts: impl Iterator<Item = &'p Part>) -> Src {
+    match (parts.next(), parts.next()) {
+        (None, _) => Src::Absent,
+        (Some(Part::Text(t)), None) => Src::Lit(t.clone()),
+        (Some(Part::Sub(i)), None) => Src::Sub(*i),
         _ => Src::Unsupported,
     }
 }
 
 /// The content of an element that holds only values.
 fn content(el: &El) -> Src {
-    let mut parts = Vec::new();
-    for n in &el.children {
-        match n {
-            Node::Part(p) => parts.push(p),
-            Node::El(_) => return Src::Unsupported,
-        }
+    if el.children.iter().any(|n| matches!(n, Node::El(_))) {
+        return Src::Unsupported;
     }
-    match parts.as_slice() {
-        [] => Src::Absent,
-        [Part::Text(t)] => Src::Lit(t.clone()),
-        [Part::Sub(i)] => Src::Sub(*i),
-        _ => Src::Unsupported,
-    }
+    src_of(el.children.iter().filter_map(|n| match n {
+        Node::Part(p) => Some(p),
+        Node::El(_) => None,
+    }))
 }
 
 fn attr(el: &El, name: &str) -> Src {
-    el.attrs.iter().rev().find(|(n, _)| *n == name).map_or(Src::Absent, |(_, p)| src_of(p))
+    el.attrs.iter().rev().find(|(n, _)| *n == name).map_or(Src::Absent, |(_, p)| src_of(p.iter()))
 }
 
 fn child<'e>(el: &'e El, name: &str) -> Option<&'e El> {
