@@ -305,6 +305,7 @@ embedded!(
     "cloud/cloud.sync_download.toml",
     "cloud/cloud.browser_download.toml",
     "cloud/cloud.service_action.toml",
+    "cloud/cloud.machinery_only.toml",
 );
 
 impl Rulebook {

@@ -25,6 +25,7 @@ fn ev(ts: &str, source: &str, record: &str, cols: &[(&str, &str)]) -> Ev {
         "I0005" => ("chrome.cache", "laptop"),
         "I0006" => ("windows.evtx", "laptop"),
         "I0007" => ("windows.evtx", "desktop"),
+        "I0008" => ("cloudflare.http", "host:I0008"),
         other => panic!("unknown test source {other}"),
     };
     let mut m: BTreeMap<String, String> = cols.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
@@ -426,4 +427,64 @@ fn presence_on_an_unaligned_clock_must_hold_beyond_its_plausible_error() {
     assert!(fired_with(&[lock("2026-01-03T01:50:07Z"), unlock("2026-01-03T02:30:07Z")]));
     // Unlocked three minutes after by the laptop's clock: maybe before the arrival.
     assert!(!fired_with(&[lock("2026-01-03T01:50:07Z"), unlock("2026-01-03T02:13:07Z")]));
+}
+
+/// A Cloudflare Logpush record for the file: `source` is `ClientRequestSource`,
+/// `auto` set as the source sets it (anything but `eyeball` and `unknown`).
+fn edge_request(ts: &str, ray: &str, source: &str) -> Ev {
+    let mut cols = vec![
+        ("kind", "http.request"),
+        ("url", FILE_URL),
+        ("client_ip", "198.51.100.20"),
+        ("status", "200"),
+        ("attrs.request_source", source),
+        ("attrs.ray_id", ray),
+    ];
+    if source != "eyeball" && source != "unknown" {
+        cols.push(("auto", "true"));
+    }
+    ev(ts, "I0008", &format!("offset 0 line {ray}"), &cols)
+}
+
+#[test]
+fn a_file_the_cdn_logged_only_as_its_own_fetches_leans_automatic() {
+    let linked = vec![
+        edge_request("2026-01-03T02:10:01Z", "1", "edgeWorkerFetch"),
+        edge_request("2026-01-03T02:10:02Z", "2", "imageResizing"),
+        created("2026-01-03T02:10:05Z"),
+    ];
+    let f = run(&linked, &linked);
+    assert_eq!(fired(&f), ["cloud.machinery_only"]);
+    assert_eq!((f.log10_lr, f.log10_lr_range), (-0.8, [-1.3, -0.3]));
+    // Moderate on its own: not decisive.
+    assert_eq!(f.verdict, "indeterminate");
+    assert!(f.evidence[0].explanation.contains("I0008"), "{}", f.evidence[0].explanation);
+}
+
+#[test]
+fn an_eyeball_or_unknown_request_for_the_file_stops_the_machinery_rule() {
+    for person in ["eyeball", "unknown"] {
+        let linked = vec![
+            edge_request("2026-01-03T02:10:01Z", "1", "edgeWorkerFetch"),
+            edge_request("2026-01-03T02:10:02Z", "2", person),
+            created("2026-01-03T02:10:05Z"),
+        ];
+        let f = run(&linked, &linked);
+        assert!(!fired(&f).contains(&"cloud.machinery_only"), "{person}: {:?}", fired(&f));
+    }
+    // A request in the origin's own log (not the CDN's) is a possible client too.
+    let linked = vec![
+        edge_request("2026-01-03T02:10:01Z", "1", "purge"),
+        request("2026-01-03T02:10:02Z", 3, &[]),
+        created("2026-01-03T02:10:05Z"),
+    ];
+    assert!(!fired(&run(&linked, &linked)).contains(&"cloud.machinery_only"));
+}
+
+#[test]
+fn without_a_cdn_log_the_machinery_rule_is_a_gap_not_evidence() {
+    let linked = vec![request("2026-01-03T02:10:02Z", 3, &[("auto", "true")]), created("2026-01-03T02:10:05Z")];
+    let f = run(&linked, &linked);
+    assert!(!fired(&f).contains(&"cloud.machinery_only"));
+    assert!(f.gaps.iter().any(|g| g.rule.contains("cloud.machinery_only")), "{:?}", f.gaps);
 }
