@@ -30,10 +30,10 @@
 use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::Value;
 use waybill_model::{Event, EventSink, RecordRef, Reject, RejectReason};
 
 use crate::input::Input;
+use crate::json::Json;
 use crate::lines::LinePos;
 use crate::par::{ParseFn, Pipeline};
 use crate::source::{LineParser, SourceError};
@@ -50,22 +50,22 @@ pub trait JsonRecords: Sync {
 
     /// Is this object a response page rather than a record? By default: it has
     /// the list member as an array.
-    fn is_page(&self, v: &Value) -> bool {
-        self.list().is_some_and(|l| v.get(l).is_some_and(Value::is_array))
+    fn is_page(&self, v: &Json<'_>) -> bool {
+        self.list().is_some_and(|l| v.get(l).is_some_and(Json::is_array))
     }
 
     /// The events of one record (none for a record without a relevant action).
-    fn record(&self, rec: RecordRef, v: &Value) -> Result<Vec<Event<'static>>, RejectReason>;
+    fn record(&self, rec: RecordRef, v: &Json<'_>) -> Result<Vec<Event<'static>>, RejectReason>;
 }
 
 /// Emits the events of one record, or its reject.
-pub fn emit(src: &dyn JsonRecords, rec: RecordRef, v: &Value, out: &mut dyn EventSink) {
+pub fn emit(src: &dyn JsonRecords, rec: RecordRef, v: &Json<'_>, out: &mut dyn EventSink) {
     waybill_model::close_record(out, rec, src.record(rec, v), || v.to_string());
 }
 
 /// The text at `path` (object members) of `v`, trimmed; `None` when absent,
 /// not a string, or empty.
-pub fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
+pub fn str_at<'v>(v: &'v Json<'_>, path: &[&str]) -> Option<&'v str> {
     path.iter().try_fold(v, |v, k| v.get(k))?.as_str().map(str::trim).filter(|s| !s.is_empty())
 }
 
@@ -119,7 +119,7 @@ pub fn lines_parser<'s>(src: &'s dyn JsonRecords, head: &[u8]) -> Option<Box<dyn
         if line.is_empty() {
             continue;
         }
-        let v: Value = serde_json::from_slice(line).ok()?;
+        let v = Json::parse(line).ok()?;
         return (v.is_object() && !src.is_page(&v)).then(|| Box::new(JsonLines { src }) as Box<dyn LineParser + 's>);
     }
 }
@@ -179,13 +179,13 @@ enum LineOutcome {
     /// A record object: its events, or its reject with the record as JSON.
     Record(Result<Vec<Event<'static>>, (RejectReason, String)>),
     /// The elements of an array or of a response page (numbered when emitted).
-    List(Vec<Value>),
+    List(Vec<Json<'static>>),
     /// Not a record (the line is the reject's excerpt).
     Reject(RejectReason),
 }
 
 fn json_line_outcome(src: &dyn JsonRecords, pos: LinePos, line: &[u8]) -> LineOutcome {
-    let v: Value = match serde_json::from_slice(line) {
+    let v = match Json::parse(line) {
         Ok(v) => v,
         Err(e) => {
             let d = format!("not JSON: {e}");
@@ -197,15 +197,15 @@ fn json_line_outcome(src: &dyn JsonRecords, pos: LinePos, line: &[u8]) -> LineOu
         }
     };
     match v {
-        Value::Array(items) => LineOutcome::List(items),
-        Value::Object(_) if src.is_page(&v) => match src.list().and_then(|l| v.get(l)) {
-            Some(Value::Array(items)) => LineOutcome::List(items.clone()),
+        Json::Array(items) => LineOutcome::List(items.into_iter().map(Json::into_owned).collect()),
+        Json::Object(_) if src.is_page(&v) => match src.list().and_then(|l| v.get(l)) {
+            Some(Json::Array(items)) => LineOutcome::List(items.iter().cloned().map(Json::into_owned).collect()),
             _ => LineOutcome::List(Vec::new()),
         },
-        Value::Object(_) => LineOutcome::Record(src.record(pos.record(), &v).map_err(|r| (r, v.to_string()))),
+        Json::Object(_) => LineOutcome::Record(src.record(pos.record(), &v).map_err(|r| (r, v.to_string()))),
         other => LineOutcome::Reject(RejectReason::Malformed(format!(
             "a JSON {} where a record object was expected",
-            kind_of(&other)
+            other.kind()
         ))),
     }
 }
@@ -306,17 +306,6 @@ impl<'s: 'scope, 'scope, 'env> JsonReader<'s, 'scope, 'env> {
     }
 }
 
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
 /// Parses one document held in memory (see the module docs).
 pub fn parse_document(src: &dyn JsonRecords, doc: &[u8], out: &mut dyn EventSink) -> Result<(), SourceError> {
     let first = doc.iter().copied().find(|b| !b.is_ascii_whitespace());
@@ -326,7 +315,7 @@ pub fn parse_document(src: &dyn JsonRecords, doc: &[u8], out: &mut dyn EventSink
         (Some(b'{'), None) => return single_record(src, doc, out),
         _ => return Err(SourceError::Invalid("not a JSON object or array".into())),
     };
-    let mut each = |i, v: Value| emit(src, RecordRef::Item { list, index: i }, &v, out);
+    let mut each = |i, v: Json<'_>| emit(src, RecordRef::Item { list, index: i }, &v, out);
     let mut state = StreamState { emit: &mut each, count: 0, in_list: false, found: false };
     let mut de = serde_json::Deserializer::from_slice(doc);
     let result = match member {
@@ -382,19 +371,19 @@ fn de_offset(doc: &[u8], e: &serde_json::Error) -> usize {
 }
 
 fn single_record(src: &dyn JsonRecords, doc: &[u8], out: &mut dyn EventSink) -> Result<(), SourceError> {
-    let v: Value = serde_json::from_slice(doc).map_err(|e| SourceError::Invalid(format!("JSON: {e}")))?;
-    if src.is_page(&v) || (v.is_object() && src.list().is_some_and(|l| v.get(l).is_some_and(Value::is_null))) {
+    let v = Json::parse(doc).map_err(|e| SourceError::Invalid(format!("JSON: {e}")))?;
+    if src.is_page(&v) || (v.is_object() && src.list().is_some_and(|l| v.get(l).is_some_and(Json::is_null))) {
         return Ok(());
     }
     if !v.is_object() {
-        return Err(SourceError::Invalid(format!("a JSON {} where a record object was expected", kind_of(&v))));
+        return Err(SourceError::Invalid(format!("a JSON {} where a record object was expected", v.kind())));
     }
     emit(src, RecordRef::Whole, &v, out);
     Ok(())
 }
 
 struct StreamState<'f> {
-    emit: &'f mut dyn FnMut(u64, Value),
+    emit: &'f mut dyn FnMut(u64, Json<'_>),
     /// Elements read so far.
     count: u64,
     /// Parsing is inside the record array.
@@ -427,7 +416,7 @@ impl<'de> Visitor<'de> for ListSeed<'_, '_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         self.0.in_list = true;
-        while let Some(v) = seq.next_element::<Value>()? {
+        while let Some(v) = seq.next_element::<Json<'de>>()? {
             (self.0.emit)(self.0.count, v);
             self.0.count += 1;
         }
@@ -471,8 +460,8 @@ mod tests {
         fn list(&self) -> Option<&'static str> {
             Some("items")
         }
-        fn record(&self, rec: RecordRef, v: &Value) -> Result<Vec<Event<'static>>, RejectReason> {
-            let n = v.get("n").and_then(Value::as_i64).ok_or_else(|| RejectReason::Malformed("no n".into()))?;
+        fn record(&self, rec: RecordRef, v: &Json<'_>) -> Result<Vec<Event<'static>>, RejectReason> {
+            let n = v.get("n").and_then(Json::as_i64).ok_or_else(|| RejectReason::Malformed("no n".into()))?;
             let ts = Timestamp::from_unix_seconds(n)?;
             Ok(vec![Event::new(EventKind::CloudDownload, ts, Precision::Second, rec)])
         }

@@ -18,6 +18,7 @@ pub mod access;
 pub mod driver;
 pub mod http;
 pub mod input;
+pub mod json;
 pub mod jsonrec;
 pub mod lines;
 pub mod logformat;

@@ -84,10 +84,10 @@
 
 use std::borrow::Cow;
 
-use serde_json::Value;
 use waybill_model::{Event, EventKind, EventSink, RecordRef, RejectReason, Timestamp};
 
 use crate::input::Input;
+use crate::json::Json;
 use crate::jsonrec::{self, JsonRecords, iso_precision, str_at};
 use crate::source::{ClockHint, LineParser, ParseContext, Probe, Sniff, Source, SourceError};
 
@@ -99,11 +99,11 @@ impl JsonRecords for DropboxEvents {
         Some("events")
     }
 
-    fn is_page(&self, v: &Value) -> bool {
-        v.get("events").is_some_and(Value::is_array) || (v.get("cursor").is_some() && v.get("has_more").is_some())
+    fn is_page(&self, v: &Json<'_>) -> bool {
+        v.get("events").is_some_and(Json::is_array) || (v.get("cursor").is_some() && v.get("has_more").is_some())
     }
 
-    fn record(&self, rec: RecordRef, v: &Value) -> Result<Vec<Event<'static>>, RejectReason> {
+    fn record(&self, rec: RecordRef, v: &Json<'_>) -> Result<Vec<Event<'static>>, RejectReason> {
         team_event(rec, v)
     }
 }
@@ -217,12 +217,12 @@ fn kind_of(tag: &str) -> Option<EventKind> {
 }
 
 /// The e-mail (or name) of a `UserLogInfo`, `GroupLogInfo` or participant.
-fn who(v: &Value) -> Option<String> {
+fn who(v: &Json<'_>) -> Option<String> {
     owned(str_at(v, &["email"]).or_else(|| str_at(v, &["display_name"])))
 }
 
 /// The events of one team event.
-fn team_event(rec: RecordRef, ev: &Value) -> Result<Vec<Event<'static>>, RejectReason> {
+fn team_event(rec: RecordRef, ev: &Json<'_>) -> Result<Vec<Event<'static>>, RejectReason> {
     if !ev.is_object() {
         return Err(RejectReason::Malformed("the team event is not a JSON object".into()));
     }
@@ -266,12 +266,12 @@ fn team_event(rec: RecordRef, ev: &Value) -> Result<Vec<Event<'static>>, RejectR
     });
     let participants: Vec<Cow<'static, str>> = ev
         .get("participants")
-        .and_then(Value::as_array)
+        .and_then(Json::as_array)
         .map(|ps| ps.iter().filter_map(|p| p.get(str_at(p, &[".tag"])?).and_then(who)).map(Cow::Owned).collect())
         .unwrap_or_default();
 
-    let assets: Vec<&Value> =
-        ev.get("assets").and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default();
+    let assets: Vec<&Json<'_>> =
+        ev.get("assets").and_then(Json::as_array).map(|a| a.iter().collect()).unwrap_or_default();
     let n = assets.len().max(1);
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
@@ -286,7 +286,7 @@ fn team_event(rec: RecordRef, ev: &Value) -> Result<Vec<Event<'static>>, RejectR
                     .or_else(|| str_at(asset, &["path", "namespace_relative", "relative_path"])),
             )
             .map(Cow::Owned);
-            e.size = asset.get("file_size").and_then(Value::as_i64);
+            e.size = asset.get("file_size").and_then(Json::as_i64);
         }
         if auto {
             e.auto = Some(true);
@@ -319,7 +319,7 @@ fn team_event(rec: RecordRef, ev: &Value) -> Result<Vec<Event<'static>>, RejectR
         if !participants.is_empty() {
             a.push("participants", waybill_model::Value::List(participants.clone()));
         }
-        a.push_opt("involve_non_team_member", ev.get("involve_non_team_member").and_then(Value::as_bool));
+        a.push_opt("involve_non_team_member", ev.get("involve_non_team_member").and_then(Json::as_bool));
         a.push_opt("shared_content_owner", shared_owner.clone());
         a.push_opt("access_level", owned(access_level));
         a.push_opt("geo_location", geo.clone().filter(|g| !g.is_empty()));
@@ -334,7 +334,7 @@ mod tests {
 
     #[test]
     fn desktop_download_is_a_sync_download() {
-        let ev: Value = serde_json::from_str(
+        let ev: Json<'_> = serde_json::from_str(
             r#"{"timestamp":"2026-01-03T02:14:07Z","event_category":{".tag":"file_operations"},
                 "event_type":{".tag":"file_download","description":"Downloaded files and/or folders"},
                 "actor":{".tag":"user","user":{".tag":"team_member","email":"alice@example.com","display_name":"Alice"}},

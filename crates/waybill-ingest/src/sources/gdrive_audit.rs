@@ -69,10 +69,10 @@
 
 use std::borrow::Cow;
 
-use serde_json::Value;
 use waybill_model::{Event, EventKind, EventSink, RecordRef, RejectReason, Timestamp};
 
 use crate::input::Input;
+use crate::json::Json;
 use crate::jsonrec::{self, JsonRecords, iso_precision, str_at};
 use crate::source::{ClockHint, LineParser, ParseContext, Probe, Sniff, Source, SourceError};
 
@@ -84,12 +84,12 @@ impl JsonRecords for GdriveAudit {
         Some("items")
     }
 
-    fn is_page(&self, v: &Value) -> bool {
-        v.get("items").is_some_and(Value::is_array)
-            || v.get("kind").and_then(Value::as_str) == Some("admin#reports#activities")
+    fn is_page(&self, v: &Json<'_>) -> bool {
+        v.get("items").is_some_and(Json::is_array)
+            || v.get("kind").and_then(Json::as_str) == Some("admin#reports#activities")
     }
 
-    fn record(&self, rec: RecordRef, v: &Value) -> Result<Vec<Event<'static>>, RejectReason> {
+    fn record(&self, rec: RecordRef, v: &Json<'_>) -> Result<Vec<Event<'static>>, RejectReason> {
         activity(rec, v)
     }
 }
@@ -141,32 +141,32 @@ impl Source for GdriveAudit {
 }
 
 /// A scalar as text (numbers and booleans too).
-fn scalar_text(v: Option<&Value>) -> Option<String> {
+fn scalar_text(v: Option<&Json<'_>>) -> Option<String> {
     match v? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
+        Json::String(s) => Some(s.to_string()),
+        Json::Number(n) => Some(n.to_string()),
+        Json::Bool(b) => Some(b.to_string()),
         _ => None,
     }
 }
 
 /// The value of one event parameter.
-fn param_value(p: &Value) -> Option<waybill_model::Value<'static>> {
+fn param_value(p: &Json<'_>) -> Option<waybill_model::Value<'static>> {
     use waybill_model::Value as V;
-    let strings = |a: &Vec<Value>| V::List(a.iter().filter_map(|x| scalar_text(Some(x))).map(Cow::Owned).collect());
-    if let Some(b) = p.get("boolValue").and_then(Value::as_bool) {
+    let strings = |a: &Vec<Json<'_>>| V::List(a.iter().filter_map(|x| scalar_text(Some(x))).map(Cow::Owned).collect());
+    if let Some(b) = p.get("boolValue").and_then(Json::as_bool) {
         return Some(V::Bool(b));
     }
     if let Some(i) = p.get("intValue") {
         return match i {
-            Value::Number(n) => n.as_i64().map(V::Int),
-            Value::String(s) => s.parse().ok().map(V::Int),
+            Json::Number(n) => n.as_i64().map(V::Int),
+            Json::String(s) => s.parse().ok().map(V::Int),
             _ => None,
         };
     }
     match p.get("value").or_else(|| p.get("multiValue")).or_else(|| p.get("multiIntValue")) {
-        Some(Value::Array(a)) => Some(strings(a)),
-        Some(x @ (Value::String(_) | Value::Number(_))) => scalar_text(Some(x)).map(|s| V::Str(Cow::Owned(s))),
+        Some(Json::Array(a)) => Some(strings(a)),
+        Some(x @ (Json::String(_) | Json::Number(_))) => scalar_text(Some(x)).map(|s| V::Str(Cow::Owned(s))),
         _ => p.get("messageValue").map(|m| V::Str(Cow::Owned(m.to_string()))),
     }
 }
@@ -223,7 +223,7 @@ fn kind_of(name: &str) -> Option<(EventKind, bool)> {
 }
 
 /// The events of one activity.
-fn activity(rec: RecordRef, act: &Value) -> Result<Vec<Event<'static>>, RejectReason> {
+fn activity(rec: RecordRef, act: &Json<'_>) -> Result<Vec<Event<'static>>, RejectReason> {
     if !act.is_object() {
         return Err(RejectReason::Malformed("the activity is not a JSON object".into()));
     }
@@ -233,9 +233,9 @@ fn activity(rec: RecordRef, act: &Value) -> Result<Vec<Event<'static>>, RejectRe
     if str_at(act, &["id", "applicationName"]).is_some_and(|a| a != "drive") {
         return Ok(Vec::new());
     }
-    let events: Vec<&Value> = match act.get("events") {
-        Some(Value::Array(a)) => a.iter().collect(),
-        Some(o @ Value::Object(_)) => vec![o],
+    let events: Vec<&Json<'_>> = match act.get("events") {
+        Some(Json::Array(a)) => a.iter().collect(),
+        Some(o @ Json::Object(_)) => vec![o],
         _ => return Err(RejectReason::Malformed("the activity has no events".into())),
     };
     let actor = act.get("actor");
@@ -249,9 +249,9 @@ fn activity(rec: RecordRef, act: &Value) -> Result<Vec<Event<'static>>, RejectRe
     for (i, ev) in events.iter().enumerate() {
         let Some(name) = str_at(ev, &["name"]) else { continue };
         let Some((kind, inherited)) = kind_of(name) else { continue };
-        let params: Vec<(&str, &Value)> = ev
+        let params: Vec<(&str, &Json<'_>)> = ev
             .get("parameters")
-            .and_then(Value::as_array)
+            .and_then(Json::as_array)
             .map(|ps| ps.iter().filter_map(|p| Some((p.get("name")?.as_str()?, p))).collect())
             .unwrap_or_default();
         let param = |n: &str| params.iter().find(|(k, _)| *k == n).and_then(|(_, p)| param_value(p));
@@ -287,7 +287,7 @@ fn activity(rec: RecordRef, act: &Value) -> Result<Vec<Event<'static>>, RejectRe
         if let Some(app) = app {
             a.push_opt("actor_application_name", str_at(app, &["applicationName"]).map(str::to_owned));
             a.push_opt("actor_oauth_client_id", str_at(app, &["oauthClientId"]).map(str::to_owned));
-            a.push_opt("impersonation", app.get("impersonation").and_then(Value::as_bool));
+            a.push_opt("impersonation", app.get("impersonation").and_then(Json::as_bool));
         }
         a.push_opt("owner_domain", str_at(act, &["ownerDomain"]).map(str::to_owned));
         out.push(e);
@@ -301,7 +301,7 @@ mod tests {
 
     #[test]
     fn events_are_emitted_per_activity_event_and_revocations_skipped() {
-        let act: Value = serde_json::from_str(
+        let act: Json<'_> = serde_json::from_str(
             r#"{"id":{"time":"2026-01-03T02:14:07.123Z","applicationName":"drive","uniqueQualifier":"-42"},
                 "actor":{"email":"bob@example.com","callerType":"USER"},"ipAddress":"203.0.113.9",
                 "events":[{"type":"acl_change","name":"change_user_access","parameters":[

@@ -109,10 +109,10 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-use serde_json::Value;
 use waybill_model::{Event, EventKind, EventSink, Precision, RecordRef, Reject, RejectReason, Timestamp};
 
 use crate::input::Input;
+use crate::json::Json;
 use crate::jsonrec::{JsonReader, JsonRecords, iso_precision, strip_bom};
 use crate::lines::LinePos;
 use crate::par::{ParseFn, Pipeline};
@@ -132,7 +132,7 @@ impl JsonRecords for AuditJson {
         None
     }
 
-    fn record(&self, rec: RecordRef, v: &Value) -> Result<Vec<Event<'static>>, RejectReason> {
+    fn record(&self, rec: RecordRef, v: &Json<'_>) -> Result<Vec<Event<'static>>, RejectReason> {
         // `Search-UnifiedAuditLog | ConvertTo-Json` keeps the cmdlet's wrapper:
         // the record is the `AuditData` member, a JSON string (or an object).
         let Some(inner) = v.get("AuditData") else { return record(rec, v, &Fallback::default()) };
@@ -144,7 +144,7 @@ impl JsonRecords for AuditJson {
             record_type: text(v, "RecordType"),
         };
         match inner {
-            Value::String(s) => record(rec, &audit_json(s)?, &fallback),
+            Json::String(s) => record(rec, &audit_json(s)?, &fallback),
             other => record(rec, other, &fallback),
         }
     }
@@ -264,7 +264,7 @@ struct Fallback {
 }
 
 /// Parses an `AuditData` string.
-fn audit_json(s: &str) -> Result<Value, RejectReason> {
+fn audit_json(s: &str) -> Result<Json<'_>, RejectReason> {
     if s.trim().is_empty() {
         return Err(RejectReason::Value { field: "AuditData".into(), detail: "empty".into() });
     }
@@ -524,34 +524,34 @@ fn split_ip(raw: &str) -> (String, Option<u16>) {
 }
 
 /// A non-empty string value (numbers and booleans as text).
-fn text(v: &Value, key: &str) -> Option<String> {
+fn text(v: &Json<'_>, key: &str) -> Option<String> {
     match v.get(key)? {
-        Value::String(s) => Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_owned),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
+        Json::String(s) => Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_owned),
+        Json::Number(n) => Some(n.to_string()),
+        Json::Bool(b) => Some(b.to_string()),
         _ => None,
     }
 }
 
-fn int(v: &Value, key: &str) -> Option<i64> {
+fn int(v: &Json<'_>, key: &str) -> Option<i64> {
     match v.get(key)? {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
+        Json::Number(n) => n.as_i64(),
+        Json::String(s) => s.trim().parse().ok(),
         _ => None,
     }
 }
 
-fn boolean(v: &Value, key: &str) -> Option<bool> {
+fn boolean(v: &Json<'_>, key: &str) -> Option<bool> {
     match v.get(key)? {
-        Value::Bool(b) => Some(*b),
-        Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
-        Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        Json::Bool(b) => Some(*b),
+        Json::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
+        Json::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
         _ => None,
     }
 }
 
 /// `UserType` as its documented name.
-fn user_type(v: &Value) -> Option<String> {
+fn user_type(v: &Json<'_>) -> Option<String> {
     const NAMES: [&str; 9] = [
         "Regular",
         "Reserved",
@@ -564,11 +564,11 @@ fn user_type(v: &Value) -> Option<String> {
         "SystemPolicy",
     ];
     match v.get("UserType")? {
-        Value::Number(n) => {
+        Json::Number(n) => {
             let i = n.as_u64()?;
             Some(usize::try_from(i).ok().and_then(|i| NAMES.get(i)).map_or_else(|| i.to_string(), |s| (*s).to_owned()))
         }
-        Value::String(s) => Some(s.clone()),
+        Json::String(s) => Some(s.to_string()),
         _ => None,
     }
 }
@@ -609,7 +609,7 @@ fn kind_of(op: &str) -> Option<(EventKind, bool)> {
 
 /// The record's time: `CreationTime` (UTC), else the CSV or wrapper
 /// `CreationDate` when it is ISO 8601 with a zone or a .NET `/Date(ms)/`.
-fn creation_time(v: &Value, fb: &Fallback) -> Result<(Timestamp, Precision), RejectReason> {
+fn creation_time(v: &Json<'_>, fb: &Fallback) -> Result<(Timestamp, Precision), RejectReason> {
     if let Some(t) = text(v, "CreationTime") {
         let ts = match waybill_model::time::parse_naive(&t) {
             Ok(n) => n.assume_utc()?,
@@ -637,10 +637,10 @@ fn creation_time(v: &Value, fb: &Fallback) -> Result<(Timestamp, Precision), Rej
     }
 }
 
-fn is_non_human(v: &Value) -> bool {
+fn is_non_human(v: &Json<'_>) -> bool {
     let by_type = match v.get("UserType") {
-        Some(Value::Number(n)) => matches!(n.as_u64(), Some(4..=6)),
-        Some(Value::String(s)) => {
+        Some(Json::Number(n)) => matches!(n.as_u64(), Some(4..=6)),
+        Some(Json::String(s)) => {
             ["System", "Application", "ServicePrincipal"].iter().any(|t| s.eq_ignore_ascii_case(t))
         }
         _ => false,
@@ -653,7 +653,7 @@ fn is_non_human(v: &Value) -> bool {
 }
 
 /// The events of one audit record (`AuditData`), with CSV columns as fallbacks.
-fn record(rec: RecordRef, v: &Value, fb: &Fallback) -> Result<Vec<Event<'static>>, RejectReason> {
+fn record(rec: RecordRef, v: &Json<'_>, fb: &Fallback) -> Result<Vec<Event<'static>>, RejectReason> {
     if !v.is_object() {
         return Err(RejectReason::Malformed("the audit record is not a JSON object".into()));
     }
@@ -815,18 +815,18 @@ mod tests {
 
     #[test]
     fn creation_time_without_zone_is_utc_and_locale_dates_are_rejected() {
-        let v: Value = serde_json::from_str(r#"{"CreationTime":"2026-01-03T02:14:07"}"#).unwrap();
+        let v: Json<'_> = serde_json::from_str(r#"{"CreationTime":"2026-01-03T02:14:07"}"#).unwrap();
         let (ts, p) = creation_time(&v, &Fallback::default()).unwrap();
         assert_eq!(ts.to_string(), "2026-01-03T02:14:07.000000Z");
         assert_eq!(p, Precision::Second);
         let cols = CsvCols::from_header("CreationDate,UserIds,Operations,AuditData").unwrap();
         let mut row: Vec<Cow<'_, str>> = vec!["1/3/2026 2:14:07 AM".into(), "".into(), "".into(), "".into()];
-        let err = creation_time(&Value::Null, &cols.fallback(&row)).unwrap_err();
+        let err = creation_time(&Json::Null, &cols.fallback(&row)).unwrap_err();
         assert!(err.to_string().contains("locale format"), "{err}");
         row[0] = "2026-01-03T02:14:07.0000000Z".into();
-        let (ts, p) = creation_time(&Value::Null, &cols.fallback(&row)).unwrap();
+        let (ts, p) = creation_time(&Json::Null, &cols.fallback(&row)).unwrap();
         assert_eq!((ts.to_string().as_str(), p), ("2026-01-03T02:14:07.000000Z", Precision::HundredNanos));
         let fb = Fallback { creation_date: Some("/Date(1767406447000)/".into()), ..Fallback::default() };
-        assert_eq!(creation_time(&Value::Null, &fb).unwrap().0.to_string(), "2026-01-03T02:14:07.000000Z");
+        assert_eq!(creation_time(&Json::Null, &fb).unwrap().0.to_string(), "2026-01-03T02:14:07.000000Z");
     }
 }
