@@ -408,38 +408,21 @@ impl<'a> Input<'a> {
         }
     }
 
-    /// Runs `f` while another thread reads the rest of the text content, for
-    /// a source that reads the file itself (by seeking): the content is hashed
-    /// in parallel with the parse instead of after it.
-    pub fn hash_alongside<R>(&mut self, f: impl FnOnce() -> R) -> Result<R, SourceError> {
+    /// Hands the text content, hashed as it is read, to `f`: for a source
+    /// that reads the file's bytes itself in one pass, so that they are read
+    /// once for both the parse and the hash. What `f` leaves unread is read
+    /// when the hash is finished.
+    pub fn with_content<R>(&mut self, f: impl FnOnce(&mut Content) -> R) -> Result<R, SourceError> {
         let Body::Text(slot) = &mut self.body else {
-            return Ok(f());
+            return Err(SourceError::Unsupported("this source reads text, the input is SQLite".into()));
         };
         let Some(chunker) = slot.take() else {
-            return Ok(f());
+            return Err(SourceError::Invalid("the input's content is already being read".into()));
         };
         let mut content = chunker.into_inner();
-        let (result, drained) = std::thread::scope(|scope| {
-            let drain = scope.spawn(|| {
-                let mut buf = vec![0u8; 1 << 20];
-                loop {
-                    match content.read(&mut buf) {
-                        Ok(0) => return Ok(()),
-                        Ok(_) => {}
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(e) => return Err(e),
-                    }
-                }
-            });
-            let result = f();
-            (result, drain.join())
-        });
+        let result = f(&mut content);
         *slot = Some(Box::new(Chunker::new(content)));
-        match drained {
-            Ok(Ok(())) => Ok(result),
-            Ok(Err(source)) => Err(SourceError::Io { offset: 0, source }),
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
+        Ok(result)
     }
 
     /// Gives back the text content (to finish hashing).

@@ -2,9 +2,15 @@
 //! screensaver, sleep and wake.
 //!
 //! # What it reads
-//! Every record of an EVTX file (Security, System, or any channel). The `evtx`
-//! crate reads the file header and the chunks, in record order, checking both
-//! CRCs of each chunk. Each chunk's records are then read on every core
+//! Every record of an EVTX file (Security, System, or any channel). The file
+//! is read once, in order, and hashed as it is read; its 64 KiB chunks are
+//! checked and decoded on every core and emitted in the order the `evtx`
+//! crate walks them (`EvtxParser::chunks`): from the chunk holding the oldest
+//! records (a log that wrapped around starts mid-file) to the end, then from
+//! the start; empty chunks skipped; a chunk whose header or either CRC fails
+//! is one reject (`undecodable[i]`), with the crate's own error; a test
+//! compares the whole walk with the crate's on a real log wrapped, emptied,
+//! damaged and padded. Each chunk's records are read
 //! straight from their BinXML (`binxml`): Windows writes each record as a
 //! template instance, so the chunk's templates say where the event id, the
 //! provider, `TimeCreated`, `Computer`, `Channel` and the named `EventData`
@@ -72,14 +78,15 @@
 //! `../shared/knowledge/artifacts.md` section 8.
 
 use std::borrow::Cow;
-
+use std::cell::RefCell;
 use std::sync::Arc;
 
-use evtx::{EvtxChunkData, EvtxParser, ParserSettings};
+use evtx::err::{ChunkError, EvtxError};
+use evtx::{ChunkFlags, EvtxChunkData, EvtxChunkHeader, EvtxFileHeader, ParserSettings};
 use serde_json::Value;
 use waybill_model::{Event, EventKind, EventSink, Precision, RecordRef, Reject, RejectReason, Timestamp};
 
-use crate::input::Input;
+use crate::input::{Content, Input, read_full};
 use crate::par::Pipeline;
 use crate::source::{ClockHint, InputKind, Probe, Sniff, Source, SourceError};
 
@@ -187,54 +194,178 @@ impl Source for WindowsEvtx {
 
     fn parse(&self, input: &mut Input<'_>, out: &mut dyn EventSink) -> Result<(), SourceError> {
         let io = |source| SourceError::Io { offset: 0, source };
-        let file = crate::input::open_evidence(input.path()).map_err(io)?;
-        // Chunks are decoded on every core and handed over in file order;
-        // the file is hashed alongside.
-        let settings = ParserSettings::default().num_threads(1).validate_checksums(true);
-        let mut parser = EvtxParser::from_read_seek(file)
-            .map_err(|e| SourceError::NotThisFormat { format: self.id(), reason: e.to_string() })?
-            .with_configuration(settings.clone());
-        input.hash_alongside(|| read_records(&mut parser, &Arc::new(settings), out))?
+        let not_this = |reason: String| SourceError::NotThisFormat { format: self.id(), reason };
+        let mut file = crate::input::open_evidence(input.path()).map_err(io)?;
+        let header = EvtxFileHeader::from_stream(&mut file).map_err(|e| not_this(EvtxError::from(e).to_string()))?;
+        // As the crate counts chunks: from the file's size, not the header's
+        // count (a log can hold more chunks than a u16 counts).
+        let size = file.metadata().map_err(io)?.len();
+        let count = size.checked_sub(u64::from(header.header_block_size)).ok_or_else(|| {
+            not_this(
+                EvtxError::CalculationError(format!(
+                    "Could not calculate valid chunk count because stream size is less than evtx header block size. \
+                     (stream_size: {size}, header_block_size: {})",
+                    header.header_block_size
+                ))
+                .to_string(),
+            )
+        })? / CHUNK_SIZE as u64;
+        let oldest = oldest_chunk(&mut file, count);
+        drop(file);
+        let settings = Arc::new(ParserSettings::default().num_threads(1).validate_checksums(true));
+        input.with_content(|content| {
+            if content.compression().is_some() {
+                return Err(SourceError::Unsupported("a gzip-compressed EVTX file; decompress it first".into()));
+            }
+            read_records(content, Walk { count, oldest, stopped: false }, &settings, out)
+        })?
     }
 }
 
+/// The size of the file header block, where the chunks start.
+const FILE_HEADER: usize = 4096;
+
+/// The chunk that holds the oldest records, where Windows starts reading a
+/// log, as the crate finds it (`EvtxParser::chunks`): the lowest first record
+/// id among the chunk headers that read and whose range is not reversed; chunk
+/// 0 when none does.
+fn oldest_chunk(file: &mut std::fs::File, count: u64) -> u64 {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    let mut oldest = (u64::MAX, 0);
+    let mut header = [0u8; CHUNK_HEADER];
+    for n in 0..count {
+        let offset = FILE_HEADER as u64 + n * CHUNK_SIZE as u64;
+        if file.seek(SeekFrom::Start(offset)).is_err() || file.read_exact(&mut header).is_err() {
+            break;
+        }
+        if let Ok(h) = EvtxChunkHeader::from_bytes(&header)
+            && h.first_event_record_id <= h.last_event_record_id
+            && h.first_event_record_id < oldest.0
+        {
+            oldest = (h.first_event_record_id, n);
+        }
+    }
+    oldest.1
+}
+
+/// The crate's walk over the chunks in record order (`EvtxParser::chunks`),
+/// applied to chunks read in file order: from the oldest chunk to the end of
+/// the file, then from chunk 0 up to the oldest. In the first part, a chunk
+/// past the counted ones that fails to read ends it (the file's end, or
+/// trailing damage); empty chunks are skipped (by [`read_raw_chunk`]).
+#[derive(Debug, Clone, Copy)]
+struct Walk {
+    /// Complete chunks the file's size allows after its header block.
+    count: u64,
+    /// Where the walk starts.
+    oldest: u64,
+    /// The first part has ended.
+    stopped: bool,
+}
+
+/// Where a chunk read in file order goes in the walk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// In the first part: emitted now, in file order.
+    Now,
+    /// Before the oldest chunk: emitted after the first part.
+    Later,
+    /// Not part of the walk.
+    Never,
+}
+
+impl Walk {
+    fn place(&mut self, n: u64, failed: bool) -> Place {
+        if n < self.oldest {
+            Place::Later
+        } else if self.stopped {
+            Place::Never
+        } else if failed && n >= self.count {
+            self.stopped = true;
+            Place::Never
+        } else {
+            Place::Now
+        }
+    }
+}
+
+/// One chunk as read: nothing (all zero), the crate's error for it, or its records.
+enum ChunkOutcome {
+    Empty,
+    Failed(EvtxError),
+    Read(Vec<Rendered>),
+}
+
+/// Reads the file once, in order: each read is hashed (by `content`) and its
+/// chunks are decoded on every core, then emitted in the crate's walk order.
 fn read_records(
-    parser: &mut EvtxParser<std::fs::File>,
+    content: &mut Content,
+    mut walk: Walk,
     settings: &Arc<ParserSettings>,
     out: &mut dyn EventSink,
 ) -> Result<(), SourceError> {
+    if content.raw_bytes() != 0 {
+        return Err(SourceError::Invalid("the EVTX content was read before its chunks".into()));
+    }
+    let mut header = vec![0u8; FILE_HEADER];
+    read_full(content, &mut header).map_err(|source| SourceError::Io { offset: 0, source })?;
     let mut errors = 0u64;
-    // The crate reads the chunks in record order (the oldest first in a log
-    // that wrapped around), skipping empty ones and checking both CRCs; the
-    // chunks are read here on every core and emitted in that order.
-    std::thread::scope(|scope| {
-        let read: crate::par::ParseFn<'_, ChunkResult, Vec<Rendered>> =
-            Arc::new(|chunk: &ChunkResult| read_chunk(chunk, settings));
+    let mut later: Vec<ChunkOutcome> = Vec::new();
+    // Chunk buffers come back with their results and are read into again.
+    let pool: RefCell<Vec<Vec<u8>>> = RefCell::new(Vec::new());
+    std::thread::scope(|scope| -> Result<(), SourceError> {
+        let read: crate::par::ParseFn<'_, (u64, Vec<u8>), ChunkOutcome> =
+            Arc::new(|(n, data): &(u64, Vec<u8>)| read_raw_chunk(*n, data, settings));
         let mut pipeline = Pipeline::new(scope, read);
-        let mut emit = |chunk: ChunkResult, rendered: Vec<Rendered>| {
-            if let Err(e) = &chunk {
-                emit_failed(e, errors, out);
-                errors += 1;
+        let mut emit = |(n, data): (u64, Vec<u8>), outcome: ChunkOutcome| {
+            pool.borrow_mut().push(data);
+            match walk.place(n, matches!(outcome, ChunkOutcome::Failed(_))) {
+                Place::Now => emit_outcome(outcome, &mut errors, out),
+                Place::Later => later.push(outcome),
+                Place::Never => {}
             }
+        };
+        for n in 0u64.. {
+            let mut buf = pool.borrow_mut().pop().unwrap_or_default();
+            buf.resize(CHUNK_SIZE, 0);
+            let offset = FILE_HEADER as u64 + n * CHUNK_SIZE as u64;
+            let got = read_full(content, &mut buf).map_err(|source| SourceError::Io { offset, source })?;
+            buf.truncate(got);
+            // A short last piece is the crate's incomplete chunk (a reject
+            // only when the file's size counted it).
+            pipeline.push((n, buf), CHUNK_SIZE, &mut emit);
+            if got < CHUNK_SIZE {
+                break;
+            }
+        }
+        pipeline.flush(&mut emit);
+        Ok(())
+    })?;
+    for outcome in later {
+        emit_outcome(outcome, &mut errors, out);
+    }
+    Ok(())
+}
+
+fn emit_outcome(outcome: ChunkOutcome, errors: &mut u64, out: &mut dyn EventSink) {
+    match outcome {
+        ChunkOutcome::Empty => {}
+        ChunkOutcome::Failed(e) => {
+            emit_failed(&e, *errors, out);
+            *errors += 1;
+        }
+        ChunkOutcome::Read(rendered) => {
             for r in rendered {
                 if let Rendered::Failed(e) = &r {
-                    emit_failed(e, errors, out);
-                    errors += 1;
+                    emit_failed(e, *errors, out);
+                    *errors += 1;
                 } else {
                     emit_rendered(r, out);
                 }
             }
-        };
-        for chunk in parser.chunks() {
-            pipeline.push(chunk, CHUNK_SIZE, &mut emit);
         }
-        pipeline.flush(&mut emit);
-    });
-    Ok(())
+    }
 }
-
-/// A chunk as the crate reads it from the file.
-type ChunkResult = evtx::err::Result<EvtxChunkData>;
 
 /// The size of a chunk.
 const CHUNK_SIZE: usize = 65_536;
@@ -243,22 +374,57 @@ const CHUNK_HEADER: usize = 512;
 /// Magic (4), size (4), record id (8), written time (8).
 const RECORD_HEADER: usize = 24;
 
-/// The records of one chunk: read from their BinXML when the fast reader can
-/// read every one of them, else rendered by the crate.
-fn read_chunk(chunk: &ChunkResult, settings: &Arc<ParserSettings>) -> Vec<Rendered> {
-    match chunk {
-        Ok(chunk) => read_chunk_fast(chunk).unwrap_or_else(|| read_chunk_rendered(chunk, settings)),
-        Err(_) => Vec::new(),
+/// Chunk `n` as the crate would read it: incomplete, empty, damaged (its
+/// header, or a CRC), else its records — read from their BinXML when the fast
+/// reader can read every one of them, else rendered by the crate.
+fn read_raw_chunk(n: u64, data: &[u8], settings: &Arc<ParserSettings>) -> ChunkOutcome {
+    let failed = |e| ChunkOutcome::Failed(EvtxError::FailedToParseChunk { chunk_id: n, source: Box::new(e) });
+    if data.len() != CHUNK_SIZE {
+        return failed(ChunkError::IncompleteChunk);
     }
+    if data.iter().all(|b| *b == 0) {
+        return ChunkOutcome::Empty;
+    }
+    match checked_header(data) {
+        Ok(header) => {
+            ChunkOutcome::Read(read_chunk_fast(data, &header).unwrap_or_else(|| read_chunk_rendered(n, data, settings)))
+        }
+        Err(e) => failed(e),
+    }
+}
+
+/// The chunk's header, with the checks `EvtxChunkData::new` makes when asked
+/// to validate checksums (the header's CRC32, then the records'), without
+/// copying the chunk.
+fn checked_header(data: &[u8]) -> Result<EvtxChunkHeader, ChunkError> {
+    let header = EvtxChunkHeader::from_bytes(data)?;
+    if header.flags.contains(ChunkFlags::NO_CRC32) {
+        return Ok(header);
+    }
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&data[..120]);
+    crc.update(&data[128..CHUNK_HEADER]);
+    let (expected, found) = (header.header_chunk_checksum, crc.finalize());
+    if expected != found {
+        return Err(ChunkError::InvalidChunkHeaderChecksum { expected, found });
+    }
+    let offset = header.free_space_offset;
+    let Some(records) = data.get(CHUNK_HEADER..offset as usize) else {
+        return Err(ChunkError::InvalidFreeSpaceOffset { offset });
+    };
+    let (expected, found) = (header.events_checksum, evtx::checksum_ieee(records));
+    if expected != found {
+        return Err(ChunkError::InvalidChunkChecksum { expected, found });
+    }
+    Ok(header)
 }
 
 /// The chunk's records, walked as the crate walks them (from the header to
 /// the free space or the chunk's last record id), each read by
 /// [`binxml::record`]; `None` at the first thing it cannot read, or at a
 /// record that would be a reject (the crate's path gives its JSON).
-fn read_chunk_fast(chunk: &EvtxChunkData) -> Option<Vec<Rendered>> {
-    let data = chunk.data.as_slice();
-    let live_end = (chunk.header.free_space_offset as usize).min(data.len());
+fn read_chunk_fast(data: &[u8], header: &EvtxChunkHeader) -> Option<Vec<Rendered>> {
+    let live_end = (header.free_space_offset as usize).min(data.len());
     let mut templates = binxml::Templates::default();
     let mut out = Vec::new();
     let mut at = CHUNK_HEADER;
@@ -283,7 +449,7 @@ fn read_chunk_fast(chunk: &EvtxChunkData) -> Option<Vec<Rendered>> {
                 None => Rendered::Unread,
             },
         });
-        if id == chunk.header.last_event_record_id {
+        if id == header.last_event_record_id {
             break;
         }
         at += size;
@@ -292,14 +458,13 @@ fn read_chunk_fast(chunk: &EvtxChunkData) -> Option<Vec<Rendered>> {
 }
 
 /// The chunk's records rendered as JSON by the crate, one by one.
-fn read_chunk_rendered(chunk: &EvtxChunkData, settings: &Arc<ParserSettings>) -> Vec<Rendered> {
-    let chunk_id = chunk.number.unwrap_or_default();
-    let failed = |e| vec![Rendered::Failed(evtx::err::EvtxError::FailedToParseChunk { chunk_id, source: Box::new(e) })];
-    let mut copy = match EvtxChunkData::new(chunk.data.clone(), false) {
+fn read_chunk_rendered(chunk_id: u64, data: &[u8], settings: &Arc<ParserSettings>) -> Vec<Rendered> {
+    let failed = |e| vec![Rendered::Failed(EvtxError::FailedToParseChunk { chunk_id, source: Box::new(e) })];
+    let mut copy = match EvtxChunkData::new(data.to_vec(), false) {
         Ok(c) => c,
         Err(e) => return failed(e),
     };
-    copy.number = chunk.number;
+    copy.number = Some(chunk_id);
     let mut parsed = match copy.parse(Arc::clone(settings)) {
         Ok(p) => p,
         Err(e) => return failed(e),
@@ -706,6 +871,7 @@ fn map(f: &Fields, record_id: u64, record: RecordRef) -> Result<Option<Event<'st
 
 #[cfg(test)]
 mod tests {
+    use evtx::EvtxParser;
     use serde_json::json;
 
     use super::*;
@@ -908,8 +1074,10 @@ mod tests {
             let (mut fast, mut crate_only) = (0, 0);
             for chunk in parser.chunks() {
                 let Ok(chunk) = chunk else { continue };
-                let rendered: Vec<String> = read_chunk_rendered(&chunk, &settings).iter().map(outcome).collect();
-                match read_chunk_fast(&chunk) {
+                let n = chunk.number.unwrap_or_default();
+                let rendered: Vec<String> =
+                    read_chunk_rendered(n, &chunk.data, &settings).iter().map(outcome).collect();
+                match read_chunk_fast(&chunk.data, &chunk.header) {
                     Some(read) => {
                         fast += 1;
                         let read: Vec<String> = read.iter().map(outcome).collect();
@@ -957,13 +1125,12 @@ mod tests {
                         data[at as usize] = next() as u8;
                     }
                     runs += 1;
-                    let Ok(mut damaged) = EvtxChunkData::new(data, false) else { continue };
-                    damaged.number = chunk.number;
-                    let Some(fast) = read_chunk_fast(&damaged) else { continue };
+                    let Ok(damaged) = EvtxChunkData::new(data, false) else { continue };
+                    let Some(fast) = read_chunk_fast(&damaged.data, &damaged.header) else { continue };
                     read += 1;
                     // Only where no record failed in the crate: a damaged
                     // value the source does not read is no reject here.
-                    let rendered = read_chunk_rendered(&damaged, &settings);
+                    let rendered = read_chunk_rendered(chunk.number.unwrap_or_default(), &damaged.data, &settings);
                     if rendered.iter().all(|r| !matches!(r, Rendered::Failed(_) | Rendered::Reject { .. }))
                         && fast.len() == rendered.len()
                     {
@@ -977,6 +1144,138 @@ mod tests {
         }
         eprintln!("{runs} damaged chunks, {read} read from BinXML, {compared} compared with the crate");
         assert!(runs >= 2_000 && read > 0 && compared > 0, "{runs} {read} {compared}");
+    }
+
+    /// Every event, accept and reject, in order.
+    #[derive(Default)]
+    struct Log(Vec<String>);
+
+    impl EventSink for Log {
+        fn event(&mut self, e: Event<'_>) {
+            self.0.push(format!("{e:?}"));
+        }
+        fn accepted(&mut self) {
+            self.0.push("accepted".into());
+        }
+        fn reject(&mut self, r: Reject<'_>) {
+            self.0.push(format!("reject {} {:?}", r.record, r.reason));
+        }
+    }
+
+    /// The one-pass reader against the crate's own walk (`EvtxParser::chunks`,
+    /// each chunk rendered by the crate), on a real log rearranged the ways
+    /// logs are found: as written, wrapped around (the oldest chunk in the
+    /// middle, some before it damaged), with an empty chunk, a chunk whose CRC
+    /// fails, a short or a whole chunk of trailing garbage, and a header block
+    /// size larger than the chunks' offset.
+    #[test]
+    fn the_one_pass_reader_walks_the_chunks_as_the_crate_does() {
+        let Some(path) = waybill_testkit::real("windows/omerbenamram_evtx/security.evtx") else { return };
+        let bytes = std::fs::read(&path).expect("read");
+        let (head, body) = bytes.split_at(FILE_HEADER);
+        let chunks: Vec<&[u8]> = body.chunks_exact(CHUNK_SIZE).collect();
+        assert!(chunks.len() >= 20, "{}", chunks.len());
+        let join = |parts: &[Vec<u8>]| -> Vec<u8> { [vec![head.to_vec()], parts.to_vec()].concat().concat() };
+        let as_is: Vec<Vec<u8>> = chunks.iter().map(|c| c.to_vec()).collect();
+        let mut rotated = as_is.clone();
+        rotated.rotate_left(9);
+        let mut rotated_damaged = rotated.clone();
+        rotated_damaged[3][9_000] ^= 0x40;
+        let mut empty = as_is.clone();
+        empty[5].fill(0);
+        let mut bad_crc = as_is.clone();
+        bad_crc[7][20_000] ^= 0x01;
+        let mut files = vec![
+            ("as written", join(&as_is)),
+            ("wrapped", join(&rotated)),
+            ("wrapped, damaged before the oldest", join(&rotated_damaged)),
+            ("an empty chunk", join(&empty)),
+            ("a bad CRC", join(&bad_crc)),
+            ("short trailing garbage", [join(&as_is), vec![0x55; 1_000]].concat()),
+            ("a chunk of trailing garbage", [join(&as_is), vec![0x55; CHUNK_SIZE]].concat()),
+        ];
+        // A header block size (offset 40, u16) of 65,535: the last chunk is
+        // past the count, and its failure ends the first part of the walk
+        // (the crate reads past the count for logs not closed cleanly).
+        let mut big_block = [join(&rotated), vec![0x55; CHUNK_SIZE]].concat();
+        big_block[40..42].copy_from_slice(&u16::MAX.to_le_bytes());
+        files.push(("a larger header block", big_block));
+        let dir = tempfile::tempdir().expect("temp dir");
+        let settings = Arc::new(ParserSettings::default().validate_checksums(true));
+        for (what, file) in files {
+            let path = dir.path().join("log.evtx");
+            std::fs::write(&path, &file).expect("write");
+            let mut expected = Log::default();
+            let mut errors = 0;
+            let mut parser =
+                EvtxParser::from_path(&path).expect("an EVTX file").with_configuration((*settings).clone());
+            for chunk in parser.chunks() {
+                let outcome = match chunk {
+                    Ok(c) => ChunkOutcome::Read(read_chunk_rendered(c.number.unwrap_or_default(), &c.data, &settings)),
+                    Err(e) => ChunkOutcome::Failed(e),
+                };
+                emit_outcome(outcome, &mut errors, &mut expected);
+            }
+            let ctx = crate::source::ParseContext::default();
+            let content = crate::input::Content::open(&path).expect("open");
+            let mut input = Input::text(&path, &ctx, content);
+            let mut got = Log::default();
+            WindowsEvtx.parse(&mut input, &mut got).expect("parse");
+            assert!(expected.0.len() > 1_000, "{what}: {}", expected.0.len());
+            if got.0 != expected.0 {
+                let (g, e) = (&got.0, &expected.0);
+                let i = g.iter().zip(e).position(|(a, b)| a != b).unwrap_or(g.len().min(e.len()));
+                panic!(
+                    "{what}: {} items, the crate {}; first difference at {i}: {:?} / {:?}",
+                    g.len(),
+                    e.len(),
+                    g.get(i),
+                    e.get(i)
+                );
+            }
+            let sha = input.into_content().map(|c| c.into_raw().finish().expect("hash").0);
+            let want = crate::input::hex(&<sha2::Sha256 as sha2::Digest>::digest(&file));
+            assert_eq!(sha.as_deref(), Some(want.as_str()), "{what}: the hash covers the whole file");
+        }
+    }
+
+    /// The chunk checks made without a copy give what `EvtxChunkData::new`
+    /// gives (with checksums validated) on real chunks and on 3,000 damaged
+    /// ones, header and records.
+    #[test]
+    fn checked_header_agrees_with_the_crate() {
+        let Some(path) = waybill_testkit::real("windows/plaso/System.evtx") else { return };
+        let bytes = std::fs::read(&path).expect("read");
+        let chunks: Vec<&[u8]> = bytes[FILE_HEADER..].chunks_exact(CHUNK_SIZE).collect();
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let (mut ok, mut failed) = (0, 0);
+        for i in 0..3_000 + chunks.len() {
+            let mut data = chunks[i % chunks.len()].to_vec();
+            if i >= chunks.len() {
+                let at = if next() % 2 == 0 { next() % 512 } else { next() % 65_536 };
+                data[at as usize] = next() as u8;
+            }
+            let ours = checked_header(&data);
+            let theirs = EvtxChunkData::new(data.clone(), true);
+            match (ours, theirs) {
+                (Ok(a), Ok(b)) => {
+                    ok += 1;
+                    assert_eq!(format!("{a:?}"), format!("{:?}", b.header));
+                }
+                (Err(a), Err(b)) => {
+                    failed += 1;
+                    assert_eq!(a.to_string(), b.to_string());
+                }
+                (a, b) => panic!("chunk {i}: ours {a:?}, the crate's {:?}", b.map(|c| c.header)),
+            }
+        }
+        assert!(ok > chunks.len() && failed > 1_000, "{ok} {failed}");
     }
 
     #[test]
