@@ -87,6 +87,37 @@ impl RawReader {
     pub fn bytes(&self) -> u64 {
         self.bytes
     }
+
+    /// Reads like [`Read::read`] without hashing what it returns: the caller
+    /// hashes it, in order, with the hasher it took ([`Self::take_hasher`]),
+    /// so that the hash can run on another thread than the read.
+    pub fn read_unhashed(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    /// [`Self::read_unhashed`] until `buf` is full or the file ends.
+    pub fn read_full_unhashed(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        struct Unhashed<'r>(&'r mut RawReader);
+        impl Read for Unhashed<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                self.0.read_unhashed(buf)
+            }
+        }
+        read_full(&mut Unhashed(self), buf)
+    }
+
+    /// The hash of what was read so far, to be fed the bytes
+    /// [`Self::read_unhashed`] returns and given back ([`Self::put_hasher`]).
+    pub fn take_hasher(&mut self) -> Sha256 {
+        std::mem::take(&mut self.hasher)
+    }
+
+    /// Gives back the hasher taken with [`Self::take_hasher`].
+    pub fn put_hasher(&mut self, hasher: Sha256) {
+        self.hasher = hasher;
+    }
 }
 
 impl Read for RawReader {

@@ -86,7 +86,7 @@ use evtx::{ChunkFlags, EvtxChunkData, EvtxChunkHeader, EvtxFileHeader, ParserSet
 use serde_json::Value;
 use waybill_model::{Event, EventKind, EventSink, Precision, RecordRef, Reject, RejectReason, Timestamp};
 
-use crate::input::{Content, Input, read_full};
+use crate::input::{Content, Input};
 use crate::par::Pipeline;
 use crate::source::{ClockHint, InputKind, Probe, Sniff, Source, SourceError};
 
@@ -210,15 +210,8 @@ impl Source for WindowsEvtx {
                 .to_string(),
             )
         })? / CHUNK_SIZE as u64;
-        let oldest = oldest_chunk(&mut file, count);
-        drop(file);
         let settings = Arc::new(ParserSettings::default().num_threads(1).validate_checksums(true));
-        input.with_content(|content| {
-            if content.compression().is_some() {
-                return Err(SourceError::Unsupported("a gzip-compressed EVTX file; decompress it first".into()));
-            }
-            read_records(content, Walk { count, oldest, stopped: false }, &settings, out)
-        })?
+        input.with_content(|content| read_records(content, file, count, &settings, out))?
     }
 }
 
@@ -296,51 +289,94 @@ enum ChunkOutcome {
     Read(Vec<Rendered>),
 }
 
-/// Reads the file once, in order: each read is hashed (by `content`) and its
-/// chunks are decoded on every core, then emitted in the crate's walk order.
+/// Reads the file once, in order. Each piece read is hashed on a thread of
+/// its own and its chunks are decoded on every core, then emitted in the
+/// crate's walk order.
 fn read_records(
     content: &mut Content,
-    mut walk: Walk,
+    mut file: std::fs::File,
+    count: u64,
     settings: &Arc<ParserSettings>,
     out: &mut dyn EventSink,
 ) -> Result<(), SourceError> {
-    if content.raw_bytes() != 0 {
+    let Content::Plain(raw) = content else {
+        return Err(SourceError::Unsupported("a gzip-compressed EVTX file; decompress it first".into()));
+    };
+    if raw.bytes() != 0 {
         return Err(SourceError::Invalid("the EVTX content was read before its chunks".into()));
     }
-    let mut header = vec![0u8; FILE_HEADER];
-    read_full(content, &mut header).map_err(|source| SourceError::Io { offset: 0, source })?;
     let mut errors = 0u64;
     let mut later: Vec<ChunkOutcome> = Vec::new();
-    // Chunk buffers come back with their results and are read into again.
+    let mut hasher = raw.take_hasher();
+    // Chunk buffers come back with their results (and from the hash) and are
+    // read into again.
     let pool: RefCell<Vec<Vec<u8>>> = RefCell::new(Vec::new());
-    std::thread::scope(|scope| -> Result<(), SourceError> {
-        let read: crate::par::ParseFn<'_, (u64, Vec<u8>), ChunkOutcome> =
-            Arc::new(|(n, data): &(u64, Vec<u8>)| read_raw_chunk(*n, data, settings));
-        let mut pipeline = Pipeline::new(scope, read);
-        let mut emit = |(n, data): (u64, Vec<u8>), outcome: ChunkOutcome| {
-            pool.borrow_mut().push(data);
-            match walk.place(n, matches!(outcome, ChunkOutcome::Failed(_))) {
-                Place::Now => emit_outcome(outcome, &mut errors, out),
-                Place::Later => later.push(outcome),
-                Place::Never => {}
+    let (read, hasher) = std::thread::scope(|scope| {
+        let (to_hash, pieces) = std::sync::mpsc::sync_channel::<Arc<Vec<u8>>>(256);
+        let hashing = scope.spawn(move || {
+            for piece in pieces {
+                sha2::Digest::update(&mut hasher, piece.as_slice());
             }
-        };
-        for n in 0u64.. {
-            let mut buf = pool.borrow_mut().pop().unwrap_or_default();
-            buf.resize(CHUNK_SIZE, 0);
-            let offset = FILE_HEADER as u64 + n * CHUNK_SIZE as u64;
-            let got = read_full(content, &mut buf).map_err(|source| SourceError::Io { offset, source })?;
+            hasher
+        });
+        let mut next = |buf: &mut Vec<u8>, len: usize, offset: u64| -> Result<Arc<Vec<u8>>, SourceError> {
+            buf.resize(len, 0);
+            let got = raw.read_full_unhashed(buf).map_err(|source| SourceError::Io { offset, source })?;
             buf.truncate(got);
-            // A short last piece is the crate's incomplete chunk (a reject
-            // only when the file's size counted it).
-            pipeline.push((n, buf), CHUNK_SIZE, &mut emit);
-            if got < CHUNK_SIZE {
-                break;
+            let piece = Arc::new(std::mem::take(buf));
+            // The hash thread only ends when the channel closes.
+            let _ = to_hash.send(Arc::clone(&piece));
+            Ok(piece)
+        };
+        // Where the walk starts is found while the first chunks are read
+        // (nothing is emitted before it is known).
+        let mut oldest = Some(scope.spawn(move || oldest_chunk(&mut file, count)));
+        let mut walk: Option<Walk> = None;
+        let result = (|| {
+            next(&mut Vec::new(), FILE_HEADER, 0)?;
+            let decode: crate::par::ParseFn<'_, (u64, Arc<Vec<u8>>), ChunkOutcome> =
+                Arc::new(|(n, data): &(u64, Arc<Vec<u8>>)| read_raw_chunk(*n, data, settings));
+            let mut pipeline = Pipeline::new(scope, decode);
+            let mut emit = |(n, data): (u64, Arc<Vec<u8>>), outcome: ChunkOutcome| {
+                if let Ok(buf) = Arc::try_unwrap(data) {
+                    pool.borrow_mut().push(buf);
+                }
+                let walk = walk.get_or_insert_with(|| {
+                    let oldest = oldest.take().map_or(Ok(0), std::thread::ScopedJoinHandle::join);
+                    Walk {
+                        count,
+                        oldest: oldest.unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                        stopped: false,
+                    }
+                });
+                match walk.place(n, matches!(outcome, ChunkOutcome::Failed(_))) {
+                    Place::Now => emit_outcome(outcome, &mut errors, out),
+                    Place::Later => later.push(outcome),
+                    Place::Never => {}
+                }
+            };
+            for n in 0u64.. {
+                let mut buf = pool.borrow_mut().pop().unwrap_or_default();
+                let piece = next(&mut buf, CHUNK_SIZE, FILE_HEADER as u64 + n * CHUNK_SIZE as u64)?;
+                let short = piece.len() < CHUNK_SIZE;
+                // A short last piece is the crate's incomplete chunk (a reject
+                // only when the file's size counted it).
+                pipeline.push((n, piece), CHUNK_SIZE, &mut emit);
+                if short {
+                    break;
+                }
             }
+            pipeline.flush(&mut emit);
+            Ok(())
+        })();
+        drop(to_hash);
+        match hashing.join() {
+            Ok(hasher) => (result, hasher),
+            Err(panic) => std::panic::resume_unwind(panic),
         }
-        pipeline.flush(&mut emit);
-        Ok(())
-    })?;
+    });
+    raw.put_hasher(hasher);
+    read?;
     for outcome in later {
         emit_outcome(outcome, &mut errors, out);
     }
