@@ -1,6 +1,7 @@
 //! A JSON tree that borrows its strings from the text it was parsed from.
 //!
-//! The JSON record sources (`m365.audit`, `gdrive.audit`, `dropbox.events`)
+//! The JSON record sources (`m365.audit`, `gdrive.audit`, `dropbox.events`,
+//! `aws.cloudtrail`, `cloudflare.http`, `plaso.json_line`, `timesketch.jsonl`)
 //! read each record as a tree and pick the members they map. Building that tree
 //! as a `serde_json::Value` cost about half of their ingest time: the `evtx`
 //! crate turns on serde_json's `preserve_order`, so every object is an
@@ -55,9 +56,14 @@ impl<'a> Object<'a> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
+    /// Has a member `key`?
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
     /// The members in input order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Json<'a>)> {
-        self.0.iter().map(|(k, v)| (k.as_ref(), v))
+        self.into_iter()
     }
 
     /// How many members.
@@ -92,6 +98,18 @@ impl<'a> Object<'a> {
     }
 }
 
+impl<'o, 'a> IntoIterator for &'o Object<'a> {
+    type Item = (&'o str, &'o Json<'a>);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'o, (Cow<'a, str>, Json<'a>)>,
+        fn(&'o (Cow<'a, str>, Json<'a>)) -> (&'o str, &'o Json<'a>),
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(k, v)| (k.as_ref(), v))
+    }
+}
+
 fn has_repeated_key(members: &[(Cow<'_, str>, Json<'_>)]) -> bool {
     if members.len() <= PAIRWISE {
         return members.iter().enumerate().any(|(i, (k, _))| members[..i].iter().any(|(o, _)| o == k));
@@ -99,6 +117,14 @@ fn has_repeated_key(members: &[(Cow<'_, str>, Json<'_>)]) -> bool {
     let mut keys: Vec<&str> = members.iter().map(|(k, _)| k.as_ref()).collect();
     keys.sort_unstable();
     keys.windows(2).any(|w| w[0] == w[1])
+}
+
+/// The object a JSON text holds (`None` when it is not JSON or not an object).
+pub fn object(bytes: &[u8]) -> Option<Object<'_>> {
+    match Json::parse(bytes) {
+        Ok(Json::Object(o)) => Some(o),
+        _ => None,
+    }
 }
 
 impl<'a> Json<'a> {
@@ -190,6 +216,16 @@ impl<'a> Json<'a> {
     /// Is it a string?
     pub fn is_string(&self) -> bool {
         matches!(self, Json::String(_))
+    }
+
+    /// Is it a number that fits an `i64`?
+    pub fn is_i64(&self) -> bool {
+        matches!(self, Json::Number(n) if n.is_i64())
+    }
+
+    /// Is it a number?
+    pub fn is_number(&self) -> bool {
+        matches!(self, Json::Number(_))
     }
 
     /// Is it `null`?

@@ -85,10 +85,10 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-use serde_json::Value;
 use waybill_model::{Event, EventKind, EventSink, Precision, RecordRef, Reject, RejectReason, Timestamp};
 
 use crate::input::Input;
+use crate::json::Json;
 use crate::lines::{CHUNK_SIZE, LinePos};
 use crate::par::{ParseFn, Pipeline};
 use crate::source::{ClockHint, LineParser, ParseContext, Probe, Sniff, Source, SourceError};
@@ -99,53 +99,53 @@ pub struct AwsCloudtrail;
 /// Largest pretty-printed (multi-line) document read.
 const DOC_LIMIT: usize = 256 << 20;
 
-fn text<'a>(o: &'a Value, k: &str) -> Option<&'a str> {
-    o.get(k).and_then(Value::as_str).filter(|s| !s.is_empty())
+fn text<'a>(o: &'a Json<'_>, k: &str) -> Option<&'a str> {
+    o.get(k).and_then(Json::as_str).filter(|s| !s.is_empty())
 }
 
-fn own(o: &Value, k: &str) -> Option<String> {
+fn own(o: &Json<'_>, k: &str) -> Option<String> {
     text(o, k).map(str::to_owned)
 }
 
 /// A number that CloudTrail may write as an integer, a float (`3.0`) or a string.
-fn count(o: &Value, k: &str) -> Option<i64> {
+fn count(o: &Json<'_>, k: &str) -> Option<i64> {
     match o.get(k)? {
-        Value::Number(n) => n.as_i64().or_else(|| {
+        Json::Number(n) => n.as_i64().or_else(|| {
             #[allow(clippy::cast_possible_truncation, reason = "checked integral and in range")]
             n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64)
         }),
-        Value::String(s) => s.parse().ok(),
+        Json::String(s) => s.parse().ok(),
         _ => None,
     }
 }
 
-fn flag(o: &Value, k: &str) -> Option<bool> {
+fn flag(o: &Json<'_>, k: &str) -> Option<bool> {
     match o.get(k)? {
-        Value::Bool(b) => Some(*b),
-        Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
-        Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        Json::Bool(b) => Some(*b),
+        Json::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
+        Json::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
         _ => None,
     }
 }
 
 /// A string or the first string of an array (`requestParameters.host` is either).
-fn first_text(v: Option<&Value>) -> Option<String> {
+fn first_text(v: Option<&Json<'_>>) -> Option<String> {
     match v? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Array(a) => a.iter().filter_map(Value::as_str).find(|s| !s.is_empty()).map(str::to_owned),
+        Json::String(s) if !s.is_empty() => Some(s.to_string()),
+        Json::Array(a) => a.iter().filter_map(Json::as_str).find(|s| !s.is_empty()).map(str::to_owned),
         _ => None,
     }
 }
 
-fn event_time(v: &Value, outer: Option<&Value>) -> Result<Timestamp, RejectReason> {
+fn event_time(v: &Json<'_>, outer: Option<&Json<'_>>) -> Result<Timestamp, RejectReason> {
     if let Some(t) = text(v, "eventTime") {
         return Ok(Timestamp::parse_rfc3339(t)?);
     }
     // LookupEvents: the inner record lacks it only if damaged; the outer
     // `EventTime` is RFC 3339 (CLI) or epoch seconds (some SDK dumps).
     match outer.and_then(|o| o.get("EventTime")) {
-        Some(Value::String(s)) => Ok(Timestamp::parse_rfc3339(s)?),
-        Some(Value::Number(n)) => Ok(Timestamp::from_unix_seconds_f64(n.as_f64().unwrap_or(f64::NAN))?),
+        Some(Json::String(s)) => Ok(Timestamp::parse_rfc3339(s)?),
+        Some(Json::Number(n)) => Ok(Timestamp::from_unix_seconds_f64(n.as_f64().unwrap_or(f64::NAN))?),
         _ => Err(RejectReason::Timestamp("no eventTime".into())),
     }
 }
@@ -160,14 +160,14 @@ fn s3_kind(name: &str) -> EventKind {
 }
 
 /// The bucket and key from `requestParameters`, else from an `AWS::S3::Object` resource ARN.
-fn bucket_key(v: &Value) -> (Option<String>, Option<String>) {
+fn bucket_key(v: &Json<'_>) -> (Option<String>, Option<String>) {
     let params = v.get("requestParameters").filter(|p| p.is_object());
     let bucket = params.and_then(|p| own(p, "bucketName"));
     let key = params.and_then(|p| own(p, "key"));
     if key.is_some() {
         return (bucket, key);
     }
-    let from_arn = v.get("resources").and_then(Value::as_array).and_then(|rs| {
+    let from_arn = v.get("resources").and_then(Json::as_array).and_then(|rs| {
         rs.iter().find(|r| text(r, "type") == Some("AWS::S3::Object")).and_then(|r| text(r, "ARN")).and_then(|arn| {
             let rest = arn.split_once(":::").map(|(_, r)| r)?;
             let (b, k) = rest.split_once('/')?;
@@ -181,13 +181,13 @@ fn bucket_key(v: &Value) -> (Option<String>, Option<String>) {
 }
 
 /// One CloudTrail record → at most one event (`None`: accepted without an event).
-fn record_event(v: &Value, record: RecordRef) -> Result<Option<Event<'static>>, RejectReason> {
+fn record_event(v: &Json<'_>, record: RecordRef) -> Result<Option<Event<'static>>, RejectReason> {
     if !v.is_object() {
         return Err(RejectReason::Malformed("a record must be a JSON object".into()));
     }
     // LookupEvents output: the record is a JSON string in `CloudTrailEvent`.
     if let Some(inner) = text(v, "CloudTrailEvent") {
-        let parsed: Value = serde_json::from_str(inner)
+        let parsed = Json::parse_str(inner)
             .map_err(|e| RejectReason::Value { field: "CloudTrailEvent".into(), detail: format!("not JSON: {e}") })?;
         let mut e = build(&parsed, Some(v), record)?;
         if let Some(e) = e.as_mut() {
@@ -198,7 +198,7 @@ fn record_event(v: &Value, record: RecordRef) -> Result<Option<Event<'static>>, 
     build(v, None, record)
 }
 
-fn build(v: &Value, outer: Option<&Value>, record: RecordRef) -> Result<Option<Event<'static>>, RejectReason> {
+fn build(v: &Json<'_>, outer: Option<&Json<'_>>, record: RecordRef) -> Result<Option<Event<'static>>, RejectReason> {
     let name = text(v, "eventName").or_else(|| outer.and_then(|o| text(o, "EventName")));
     let source = text(v, "eventSource").or_else(|| outer.and_then(|o| text(o, "EventSource")));
     let (Some(name), Some(source)) = (name, source) else {
@@ -221,7 +221,7 @@ fn build(v: &Value, outer: Option<&Value>, record: RecordRef) -> Result<Option<E
         _ => EventKind::HttpRequest,
     };
     let mut e = Event::new(kind, ts, Precision::Second, record);
-    let empty = Value::Null;
+    let empty = Json::Null;
     let id = v.get("userIdentity").filter(|u| u.is_object()).unwrap_or(&empty);
     let identity_type = text(id, "type");
     let invoked_by = text(id, "invokedBy");
@@ -323,7 +323,7 @@ fn build(v: &Value, outer: Option<&Value>, record: RecordRef) -> Result<Option<E
 }
 
 /// Accepts or rejects one record.
-fn emit(v: &Value, record: RecordRef, raw: &[u8], out: &mut dyn EventSink) {
+fn emit(v: &Json<'_>, record: RecordRef, raw: &[u8], out: &mut dyn EventSink) {
     emit_outcome(record_event(v, record), record, raw, out);
 }
 
@@ -484,7 +484,7 @@ fn scan_document(b: &[u8], start: LinePos, index: &mut u64, out: &mut dyn EventS
     let numbered: Vec<(u64, (usize, usize))> = (base..).zip(found).collect();
     let outcomes = crate::par::map_ordered(&numbered, |&(i, (s, e))| {
         let record = RecordRef::Item { list: "Records", index: i };
-        serde_json::from_slice::<Value>(&b[s..e])
+        Json::parse(&b[s..e])
             .map_err(|err| RejectReason::Malformed(format!("{err}")))
             .and_then(|v| record_event(&v, record))
     });
@@ -509,16 +509,26 @@ fn whole_document(b: &[u8], start: LinePos, index: &mut u64, out: &mut dyn Event
 }
 
 /// A value read whole, as parsed on a worker.
-enum Whole {
+enum Whole<'a> {
     /// A page whose `Records` are numbered when emitted.
-    Page(Value),
+    Page(Json<'a>),
     /// One record, mapped.
     Record(Box<Result<Option<Event<'static>>, RejectReason>>),
 }
 
-fn whole_outcome(b: &[u8], start: LinePos) -> Whole {
-    match serde_json::from_slice::<Value>(b) {
-        Ok(v) if v.get("Records").is_some_and(Value::is_array) => Whole::Page(v),
+impl Whole<'_> {
+    /// The same outcome owning its text (to be handed to another thread).
+    fn into_owned(self) -> Whole<'static> {
+        match self {
+            Whole::Page(v) => Whole::Page(v.into_owned()),
+            Whole::Record(r) => Whole::Record(r),
+        }
+    }
+}
+
+fn whole_outcome(b: &[u8], start: LinePos) -> Whole<'_> {
+    match Json::parse(b) {
+        Ok(v) if v.get("Records").is_some_and(Json::is_array) => Whole::Page(v),
         Ok(v) => Whole::Record(Box::new(record_event(&v, start.record()))),
         Err(e) => {
             let d = format!("not JSON: {e}");
@@ -528,10 +538,10 @@ fn whole_outcome(b: &[u8], start: LinePos) -> Whole {
     }
 }
 
-fn emit_whole(outcome: Whole, b: &[u8], start: LinePos, index: &mut u64, out: &mut dyn EventSink) {
+fn emit_whole(outcome: Whole<'_>, b: &[u8], start: LinePos, index: &mut u64, out: &mut dyn EventSink) {
     match outcome {
         Whole::Page(o) => {
-            let records = o.get("Records").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+            let records = o.get("Records").and_then(Json::as_array).map_or(&[][..], Vec::as_slice);
             for r in records {
                 let record = RecordRef::Item { list: "Records", index: *index };
                 *index += 1;
@@ -565,7 +575,7 @@ impl LineParser for CloudtrailLines {
         let line = if pos.offset == 0 { line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line) } else { line };
         match whole_outcome(line, pos) {
             Whole::Page(v) => {
-                let records = v.get("Records").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+                let records = v.get("Records").and_then(Json::as_array).map_or(&[][..], Vec::as_slice);
                 for (index, r) in (0u64..).zip(records) {
                     let record = RecordRef::LineItem { offset: pos.offset, line: pos.line, list: "Records", index };
                     let raw = r.to_string();
@@ -588,7 +598,7 @@ fn starts_with_record_line(head: &[u8]) -> bool {
             continue;
         }
         return records_start(line).is_none()
-            && serde_json::from_slice::<Value>(line).is_ok_and(|v| v.is_object() && v.get("Records").is_none());
+            && Json::parse(line).is_ok_and(|v| v.is_object() && v.get("Records").is_none());
     }
     false
 }
@@ -653,9 +663,9 @@ impl Source for AwsCloudtrail {
         }
         probe.judge_lines(10, None, |l| {
             l.first() == Some(&b'{')
-                && serde_json::from_slice::<Value>(l).is_ok_and(|v| {
+                && Json::parse(l).is_ok_and(|v| {
                     (v.get("eventVersion").is_some() && v.get("eventSource").is_some() && v.get("eventTime").is_some())
-                        || (v.get("CloudTrailEvent").is_some_and(Value::is_string) && v.get("EventTime").is_some())
+                        || (v.get("CloudTrailEvent").is_some_and(Json::is_string) && v.get("EventTime").is_some())
                 })
         })
     }
@@ -665,8 +675,8 @@ impl Source for AwsCloudtrail {
         let mut state = State::Lines;
         std::thread::scope(|scope| {
             // Lines read whole (JSON Lines of single records), parsed in the background.
-            let parse: ParseFn<'_, (LinePos, Vec<u8>), Whole> =
-                std::sync::Arc::new(|(pos, line): &(LinePos, Vec<u8>)| whole_outcome(line, *pos));
+            let parse: ParseFn<'_, (LinePos, Vec<u8>), Whole<'static>> =
+                std::sync::Arc::new(|(pos, line): &(LinePos, Vec<u8>)| whole_outcome(line, *pos).into_owned());
             let mut lines = Pipeline::new(scope, parse);
             input.for_each_line_max(CHUNK_SIZE, out, |pos, line, out| {
                 let mut emit =

@@ -55,11 +55,11 @@
 
 use std::borrow::Cow;
 
-use serde_json::{Map, Value};
 use waybill_model::{Event, EventKind, EventSink, Precision, Reject, RejectReason, Timestamp};
 
 use crate::http::{build_url, header_column, set_header};
 use crate::input::Input;
+use crate::json::{Json, Object};
 use crate::lines::LinePos;
 use crate::source::{ClockHint, LineParser, ParseContext, Probe, Sniff, Source, SourceError};
 
@@ -91,7 +91,7 @@ const SOURCES: &[&str] = &[
 
 /// A Logpush timestamp: integer (or digit string) in a unit told by its
 /// magnitude, or RFC 3339.
-fn timestamp(v: &Value) -> Result<(Timestamp, Precision), RejectReason> {
+fn timestamp(v: &Json<'_>) -> Result<(Timestamp, Precision), RejectReason> {
     let from_int = |n: i128| -> Result<(Timestamp, Precision), RejectReason> {
         let a = n.unsigned_abs();
         Ok(if a >= 100_000_000_000_000_000 {
@@ -105,16 +105,16 @@ fn timestamp(v: &Value) -> Result<(Timestamp, Precision), RejectReason> {
         })
     };
     match v {
-        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+        Json::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
             (Some(i), _, _) => from_int(i128::from(i)),
             (None, Some(u), _) => from_int(i128::from(u)),
             (None, None, Some(f)) => Ok((Timestamp::from_unix_seconds_f64(f)?, Precision::Microsecond)),
             _ => Err(RejectReason::Timestamp(n.to_string())),
         },
-        Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
-            from_int(s.parse::<i128>().map_err(|_| RejectReason::Timestamp(s.clone()))?)
+        Json::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            from_int(s.parse::<i128>().map_err(|_| RejectReason::Timestamp(s.to_string()))?)
         }
-        Value::String(s) => {
+        Json::String(s) => {
             let ts = Timestamp::parse_rfc3339(s)?;
             // Precision from the fraction written, if any.
             let frac = s.split_once('.').map_or(0, |(_, f)| f.bytes().take_while(u8::is_ascii_digit).count());
@@ -130,39 +130,39 @@ fn timestamp(v: &Value) -> Result<(Timestamp, Precision), RejectReason> {
     }
 }
 
-fn text<'a>(o: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
-    o.get(k).and_then(Value::as_str).filter(|s| !s.is_empty())
+fn text<'a>(o: &'a Object<'_>, k: &str) -> Option<&'a str> {
+    o.get(k).and_then(Json::as_str).filter(|s| !s.is_empty())
 }
 
-fn int(o: &Map<String, Value>, k: &str) -> Option<i64> {
+fn int(o: &Object<'_>, k: &str) -> Option<i64> {
     match o.get(k)? {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.parse().ok(),
+        Json::Number(n) => n.as_i64(),
+        Json::String(s) => s.parse().ok(),
         _ => None,
     }
 }
 
-fn boolean(o: &Map<String, Value>, k: &str) -> Option<bool> {
+fn boolean(o: &Object<'_>, k: &str) -> Option<bool> {
     match o.get(k)? {
-        Value::Bool(b) => Some(*b),
-        Value::String(s) if s == "true" => Some(true),
-        Value::String(s) if s == "false" => Some(false),
+        Json::Bool(b) => Some(*b),
+        Json::String(s) if s == "true" => Some(true),
+        Json::String(s) if s == "false" => Some(false),
         _ => None,
     }
 }
 
 /// A header value as one string (Cloudflare logs arrays when duplicates are kept).
-fn header_value(v: &Value) -> Option<String> {
+fn header_value(v: &Json<'_>) -> Option<String> {
     match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Array(a) => Some(a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")),
-        Value::Number(n) => Some(n.to_string()),
+        Json::String(s) => Some(s.to_string()),
+        Json::Array(a) => Some(a.iter().filter_map(Json::as_str).collect::<Vec<_>>().join(", ")),
+        Json::Number(n) => Some(n.to_string()),
         _ => None,
     }
 }
 
 fn parse(pos: LinePos, line: &[u8]) -> Result<Event<'static>, RejectReason> {
-    let v: Value = serde_json::from_slice(line).map_err(|e| {
+    let v = Json::parse(line).map_err(|e| {
         let d = format!("not JSON: {e}");
         if pos.terminated { RejectReason::Malformed(d) } else { RejectReason::Truncated(d) }
     })?;
@@ -179,7 +179,7 @@ fn parse(pos: LinePos, line: &[u8]) -> Result<Event<'static>, RejectReason> {
         }
         (None, None) => return Err(RejectReason::Timestamp("no EdgeStartTimestamp or EdgeEndTimestamp".into())),
     };
-    if !REQUEST_FIELDS.iter().any(|k| o.contains_key(*k)) {
+    if !REQUEST_FIELDS.iter().any(|k| o.contains_key(k)) {
         return Err(RejectReason::Malformed(format!("no request field (one of {})", REQUEST_FIELDS.join(", "))));
     }
     let mut e = Event::new(EventKind::HttpRequest, ts, precision, pos.record());
@@ -207,8 +207,8 @@ fn parse(pos: LinePos, line: &[u8]) -> Result<Event<'static>, RejectReason> {
     e.attrs.push_opt("ray_id", own("RayID"));
     e.attrs.push_opt("parent_ray_id", own("ParentRayID"));
     let source = match o.get("ClientRequestSource") {
-        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-        Some(Value::Number(n)) => {
+        Some(Json::String(s)) if !s.is_empty() => Some(s.to_string()),
+        Some(Json::Number(n)) => {
             let name = n.as_u64().and_then(|i| usize::try_from(i).ok()).and_then(|i| SOURCES.get(i));
             Some(name.map_or_else(|| n.to_string(), |s| (*s).to_owned()))
         }
@@ -237,8 +237,8 @@ fn parse(pos: LinePos, line: &[u8]) -> Result<Event<'static>, RejectReason> {
     e.attrs.push_opt("colo", own("EdgeColoCode"));
     e.attrs.push_opt("zone_name", own("ZoneName"));
     e.attrs.push_opt("x_requested_with", own("ClientXRequestedWith"));
-    if let Some(Value::Object(h)) = o.get("RequestHeaders") {
-        let mut rest = Map::new();
+    if let Some(Json::Object(h)) = o.get("RequestHeaders") {
+        let mut rest = serde_json::Map::new();
         for (name, value) in h {
             let Some(value) = header_value(value) else { continue };
             let lname = name.to_ascii_lowercase();
@@ -246,28 +246,28 @@ fn parse(pos: LinePos, line: &[u8]) -> Result<Event<'static>, RejectReason> {
                 Some(c) => set_header(&mut e, c, Cow::Owned(value)),
                 None if lname == "range" => e.attrs.push("range", value),
                 None => {
-                    rest.insert(lname, Value::String(value));
+                    rest.insert(lname, serde_json::Value::String(value));
                 }
             }
         }
         if !rest.is_empty() {
-            e.attrs.push("request_headers", Value::Object(rest).to_string());
+            e.attrs.push("request_headers", serde_json::Value::Object(rest).to_string());
         }
     }
-    if let Some(Value::Object(h)) = o.get("ResponseHeaders") {
-        let mut rest = Map::new();
+    if let Some(Json::Object(h)) = o.get("ResponseHeaders") {
+        let mut rest = serde_json::Map::new();
         for (name, value) in h {
             let Some(value) = header_value(value) else { continue };
             match name.to_ascii_lowercase().as_str() {
                 "content-disposition" => e.attrs.push("content_disposition", value),
                 "content-range" => e.attrs.push("content_range", value),
                 other => {
-                    rest.insert(other.to_owned(), Value::String(value));
+                    rest.insert(other.to_owned(), serde_json::Value::String(value));
                 }
             }
         }
         if !rest.is_empty() {
-            e.attrs.push("response_headers", Value::Object(rest).to_string());
+            e.attrs.push("response_headers", serde_json::Value::Object(rest).to_string());
         }
     }
     Ok(e)
@@ -288,10 +288,10 @@ impl LineParser for CloudflareLines {
 /// Does a JSON line look like an `http_requests` record?
 fn looks_like(l: &[u8]) -> bool {
     l.first() == Some(&b'{')
-        && serde_json::from_slice::<Value>(l).is_ok_and(|v| {
+        && Json::parse(l).is_ok_and(|v| {
             v.as_object().is_some_and(|o| {
                 (o.contains_key("EdgeStartTimestamp") || o.contains_key("EdgeEndTimestamp"))
-                    && REQUEST_FIELDS.iter().any(|k| o.contains_key(*k))
+                    && REQUEST_FIELDS.iter().any(|k| o.contains_key(k))
             })
         })
 }
@@ -332,16 +332,16 @@ mod tests {
 
     #[test]
     fn timestamp_formats() {
-        let ns = timestamp(&serde_json::json!(1_506_702_504_433_000_200_i64)).ok();
+        let ns = timestamp(&Json::parse_str("1506702504433000200").unwrap()).ok();
         assert_eq!(
             ns.map(|(t, p)| (t.to_string(), p)),
             Some(("2017-09-29T16:28:24.433000Z".into(), Precision::Nanosecond))
         );
-        let s = timestamp(&serde_json::json!(1_506_702_504)).ok();
+        let s = timestamp(&Json::parse_str("1506702504").unwrap()).ok();
         assert_eq!(s.map(|(t, p)| (t.to_string(), p)), Some(("2017-09-29T16:28:24.000000Z".into(), Precision::Second)));
-        let r = timestamp(&serde_json::json!("2017-09-29T16:28:24Z")).ok();
+        let r = timestamp(&Json::parse_str(r#""2017-09-29T16:28:24Z""#).unwrap()).ok();
         assert_eq!(r.map(|(t, p)| (t.to_string(), p)), Some(("2017-09-29T16:28:24.000000Z".into(), Precision::Second)));
-        assert!(timestamp(&serde_json::json!("yesterday")).is_err());
-        assert!(timestamp(&serde_json::json!(null)).is_err());
+        assert!(timestamp(&Json::parse_str(r#""yesterday""#).unwrap()).is_err());
+        assert!(timestamp(&Json::Null).is_err());
     }
 }

@@ -48,6 +48,7 @@
 use waybill_model::{Event, EventKind, EventSink, Precision, Reject, RejectReason};
 
 use crate::input::Input;
+use crate::json::Json;
 use crate::lines::LinePos;
 use crate::source::{LineParser, ParseContext, Probe, Sniff, Source, SourceError};
 use crate::sources::timeline_import::{self, Obj, map_plaso, micros, parse_object, plaso_precision, push_fields};
@@ -60,19 +61,19 @@ struct PlasoLines;
 /// Does this object look like a plaso `json_line` event? Its container marker,
 /// or (for converters that drop it) `data_type` + `timestamp_desc` + an integer
 /// `timestamp` without Timesketch's `datetime`.
-fn is_plaso(o: &Obj) -> bool {
+fn is_plaso(o: &Obj<'_>) -> bool {
     match o.get("__container_type__") {
         Some(c) => c.as_str() == Some("event"),
         None => {
-            o.get("data_type").is_some_and(serde_json::Value::is_string)
-                && o.get("timestamp_desc").is_some_and(serde_json::Value::is_string)
-                && o.get("timestamp").is_some_and(serde_json::Value::is_i64)
+            o.get("data_type").is_some_and(Json::is_string)
+                && o.get("timestamp_desc").is_some_and(Json::is_string)
+                && o.get("timestamp").is_some_and(Json::is_i64)
                 && !o.contains_key("datetime")
         }
     }
 }
 
-fn parse<'v>(pos: LinePos, o: &'v Obj) -> Result<Event<'v>, RejectReason> {
+fn parse<'v>(pos: LinePos, o: &'v Obj<'_>) -> Result<Event<'v>, RejectReason> {
     if let Some(c) = o.get("__container_type__").filter(|c| c.as_str() != Some("event")) {
         return Err(RejectReason::Value { field: "__container_type__".into(), detail: format!("{c} is not an event") });
     }
@@ -115,9 +116,8 @@ impl Source for PlasoJsonLine {
     }
 
     fn sniff(&self, probe: &Probe<'_>) -> Sniff {
-        probe.judge_lines(10, None, |l| {
-            l.first() == Some(&b'{') && serde_json::from_slice::<Obj>(l).is_ok_and(|o| is_plaso(&o))
-        })
+        probe
+            .judge_lines(10, None, |l| l.first() == Some(&b'{') && crate::json::object(l).is_some_and(|o| is_plaso(&o)))
     }
 
     fn parse(&self, input: &mut Input<'_>, out: &mut dyn EventSink) -> Result<(), SourceError> {

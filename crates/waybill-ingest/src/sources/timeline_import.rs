@@ -31,22 +31,22 @@
 
 use std::borrow::Cow;
 
-use serde_json::{Map, Value};
 use waybill_model::{Event, EventKind, Precision, RejectReason, Timestamp, Value as AttrValue};
 
 use crate::http::{build_url, parse_request_line};
+use crate::json::{Json, Object};
 use crate::lines::LinePos;
 use crate::sources::chrome_history::decode_transition;
 use crate::sources::firefox_places::visit_type_name;
 use crate::sqlite::file_uri_to_path;
 
 /// One line's JSON object.
-pub type Obj = Map<String, Value>;
+pub type Obj<'a> = Object<'a>;
 
 /// Parses a line as one JSON object. A cut-off last line is `truncated`.
-pub fn parse_object(pos: LinePos, line: &[u8]) -> Result<Obj, RejectReason> {
-    match serde_json::from_slice::<Value>(line) {
-        Ok(Value::Object(o)) => Ok(o),
+pub fn parse_object(pos: LinePos, line: &[u8]) -> Result<Obj<'_>, RejectReason> {
+    match Json::parse(line) {
+        Ok(Json::Object(o)) => Ok(o),
         Ok(other) => Err(RejectReason::Malformed(format!("not a JSON object but {}", json_type(&other)))),
         Err(e) => {
             let d = format!("not JSON: {e}");
@@ -55,37 +55,37 @@ pub fn parse_object(pos: LinePos, line: &[u8]) -> Result<Obj, RejectReason> {
     }
 }
 
-fn json_type(v: &Value) -> &'static str {
+fn json_type(v: &Json<'_>) -> &'static str {
     match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
     }
 }
 
 /// A non-empty string field (`-` counts as empty).
-pub fn text<'v>(o: &'v Obj, key: &str) -> Option<&'v str> {
-    o.get(key).and_then(Value::as_str).filter(|s| !s.is_empty() && *s != "-")
+pub fn text<'v>(o: &'v Obj<'_>, key: &str) -> Option<&'v str> {
+    o.get(key).and_then(Json::as_str).filter(|s| !s.is_empty() && *s != "-")
 }
 
 /// An integer field, written as a JSON integer or as decimal text.
-pub fn int(o: &Obj, key: &str) -> Option<i64> {
+pub fn int(o: &Obj<'_>, key: &str) -> Option<i64> {
     match o.get(key)? {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
+        Json::Number(n) => n.as_i64(),
+        Json::String(s) => s.trim().parse().ok(),
         _ => None,
     }
 }
 
 /// A microsecond Unix timestamp field (plaso's and Timesketch's `timestamp`).
 /// 0 is plaso's "Not a time" and is treated as no time at all.
-pub fn micros(v: &Value) -> Result<Timestamp, RejectReason> {
+pub fn micros(v: &Json<'_>) -> Result<Timestamp, RejectReason> {
     let us = match v {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
+        Json::Number(n) => n.as_i64(),
+        Json::String(s) => s.trim().parse().ok(),
         _ => None,
     }
     .ok_or_else(|| RejectReason::Timestamp(format!("timestamp {v} is not an integer of microseconds")))?;
@@ -98,7 +98,7 @@ pub fn micros(v: &Value) -> Result<Timestamp, RejectReason> {
 /// The precision of the original value, from plaso's serialized `date_time`
 /// (a dfdatetime object); `None` when there is none or the class is unknown.
 /// plaso's `timestamp` is always in µs; finer originals were rounded to it.
-pub fn plaso_precision(o: &Obj) -> Option<Precision> {
+pub fn plaso_precision(o: &Obj<'_>) -> Option<Precision> {
     let class = o.get("date_time")?.get("__class_name__")?.as_str()?;
     Some(match class {
         "PosixTime" | "TimeElements" | "HFSTime" | "FATDateTime" | "CocoaTimeInSeconds" => Precision::Second,
@@ -113,20 +113,20 @@ pub fn plaso_precision(o: &Obj) -> Option<Precision> {
 }
 
 /// A JSON value as an attribute value (`None` for `null`).
-pub fn attr_value(v: &Value) -> Option<AttrValue<'_>> {
+pub fn attr_value<'v>(v: &'v Json<'_>) -> Option<AttrValue<'v>> {
     Some(match v {
-        Value::Null => return None,
-        Value::Bool(b) => AttrValue::Bool(*b),
-        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+        Json::Null => return None,
+        Json::Bool(b) => AttrValue::Bool(*b),
+        Json::Number(n) => match (n.as_i64(), n.as_f64()) {
             (Some(i), _) => AttrValue::Int(i),
             (None, Some(f)) if n.is_f64() => AttrValue::Float(f),
             _ => AttrValue::Str(Cow::Owned(n.to_string())),
         },
-        Value::String(s) => AttrValue::Str(Cow::Borrowed(s)),
-        Value::Array(a) if a.iter().all(Value::is_string) => {
-            AttrValue::List(a.iter().filter_map(Value::as_str).map(Cow::Borrowed).collect())
+        Json::String(s) => AttrValue::Str(Cow::Borrowed(s.as_ref())),
+        Json::Array(a) if a.iter().all(Json::is_string) => {
+            AttrValue::List(a.iter().filter_map(Json::as_str).map(Cow::Borrowed).collect())
         }
-        Value::Array(_) | Value::Object(_) => AttrValue::Str(Cow::Owned(v.to_string())),
+        Json::Array(_) | Json::Object(_) => AttrValue::Str(Cow::Owned(v.to_string())),
     })
 }
 
@@ -138,9 +138,9 @@ pub fn push_unique<'v>(e: &mut Event<'v>, key: &'v str, value: impl Into<AttrVal
 }
 
 /// Adds every field of `o` to `attrs`, except the `skip`ped ones and `null`s.
-pub fn push_fields<'v>(e: &mut Event<'v>, o: &'v Obj, skip: &[&str]) {
+pub fn push_fields<'v>(e: &mut Event<'v>, o: &'v Obj<'_>, skip: &[&str]) {
     for (k, v) in o {
-        if skip.contains(&k.as_str()) {
+        if skip.contains(&k) {
             continue;
         }
         if let Some(a) = attr_value(v) {
@@ -151,7 +151,7 @@ pub fn push_fields<'v>(e: &mut Event<'v>, o: &'v Obj, skip: &[&str]) {
 
 /// Sets the kind and columns of `e` from a record with plaso attribute names.
 /// `e` comes in as `imported.other`; it stays so when the meaning is not clear.
-pub fn map_plaso<'v>(o: &'v Obj, e: &mut Event<'v>) {
+pub fn map_plaso<'v>(o: &'v Obj<'_>, e: &mut Event<'v>) {
     let data_type = text(o, "data_type").unwrap_or("");
     let desc = text(o, "timestamp_desc").unwrap_or("");
     match data_type {
@@ -182,7 +182,7 @@ fn is_url(s: &str) -> bool {
     s.contains("://")
 }
 
-fn visit<'v>(o: &'v Obj, e: &mut Event<'v>, data_type: &str) {
+fn visit<'v>(o: &'v Obj<'_>, e: &mut Event<'v>, data_type: &str) {
     e.kind = EventKind::BrowserVisit;
     e.url = text(o, "url").map(Cow::Borrowed);
     e.referrer = text(o, "from_visit").filter(|s| is_url(s)).map(Cow::Borrowed);
@@ -202,13 +202,13 @@ fn visit<'v>(o: &'v Obj, e: &mut Event<'v>, data_type: &str) {
     }
 }
 
-fn download<'v>(o: &'v Obj, e: &mut Event<'v>, desc: &str) {
+fn download<'v>(o: &'v Obj<'_>, e: &mut Event<'v>, desc: &str) {
     e.kind = EventKind::BrowserDownload;
     e.url = text(o, "url").map(Cow::Borrowed);
     e.path = text(o, "full_path")
         .map(|p| if p.starts_with("file://") { Cow::Owned(file_uri_to_path(p)) } else { Cow::Borrowed(p) });
     e.size = int(o, "total_bytes").filter(|t| *t >= 0).or_else(|| int(o, "received_bytes"));
-    if o.get("state").is_some_and(Value::is_number) {
+    if o.get("state").is_some_and(Json::is_number) {
         e.status = int(o, "state").and_then(|s| i32::try_from(s).ok());
     }
     match desc {
@@ -218,7 +218,7 @@ fn download<'v>(o: &'v Obj, e: &mut Event<'v>, desc: &str) {
     }
 }
 
-fn apache<'v>(o: &'v Obj, e: &mut Event<'v>) {
+fn apache<'v>(o: &'v Obj<'_>, e: &mut Event<'v>) {
     e.kind = EventKind::HttpRequest;
     e.client_ip = text(o, "ip_address").map(Cow::Borrowed);
     e.actor = text(o, "user_name").or_else(|| text(o, "username")).map(Cow::Borrowed);
@@ -236,7 +236,7 @@ fn apache<'v>(o: &'v Obj, e: &mut Event<'v>) {
     }
 }
 
-fn iis<'v>(o: &'v Obj, e: &mut Event<'v>) {
+fn iis<'v>(o: &'v Obj<'_>, e: &mut Event<'v>) {
     e.kind = EventKind::HttpRequest;
     e.client_ip = text(o, "source_ip").map(Cow::Borrowed);
     e.actor = text(o, "cs_username").map(Cow::Borrowed);
@@ -254,7 +254,7 @@ fn iis<'v>(o: &'v Obj, e: &mut Event<'v>) {
     }
 }
 
-fn file<'v>(o: &'v Obj, e: &mut Event<'v>, desc: &str) {
+fn file<'v>(o: &'v Obj<'_>, e: &mut Event<'v>, desc: &str) {
     e.kind = match desc {
         "Creation Time" | "crtime" => EventKind::FsCreated,
         "Content Modification Time" | "mtime" => EventKind::FsModified,
@@ -282,7 +282,7 @@ fn file<'v>(o: &'v Obj, e: &mut Event<'v>, desc: &str) {
     }
 }
 
-fn evtx<'v>(o: &'v Obj, e: &mut Event<'v>) {
+fn evtx<'v>(o: &'v Obj<'_>, e: &mut Event<'v>) {
     let provider = text(o, "source_name").unwrap_or("");
     let Some(id) = int(o, "event_identifier") else { return };
     let security = provider == "Microsoft-Windows-Security-Auditing";
@@ -357,23 +357,29 @@ mod tests {
 
     #[test]
     fn zero_and_non_integer_timestamps_are_rejected() {
-        assert!(micros(&Value::from(0)).is_err());
-        assert!(micros(&Value::from(1.5)).is_err());
-        assert!(micros(&Value::from(i64::MAX)).is_err());
+        assert!(micros(&Json::parse_str("0").unwrap()).is_err());
+        assert!(micros(&Json::parse_str("1.5").unwrap()).is_err());
+        assert!(micros(&Json::parse_str("9223372036854775807").unwrap()).is_err());
         assert_eq!(
-            micros(&Value::from(1_516_555_594_486_347_i64)).map(Timestamp::unix_micros),
+            micros(&Json::parse_str("1516555594486347").unwrap()).map(Timestamp::unix_micros),
             Ok(1_516_555_594_486_347)
         );
     }
 
     #[test]
     fn attr_values() {
-        let v: Value =
-            serde_json::json!({"a": [1, "x"], "b": ["x", "y"], "c": {"k": 1}, "d": 18446744073709551615_u64});
-        assert_eq!(attr_value(&v["a"]), Some(AttrValue::Str(Cow::Owned(r#"[1,"x"]"#.into()))));
-        assert_eq!(attr_value(&v["b"]), Some(AttrValue::List(vec![Cow::Borrowed("x"), Cow::Borrowed("y")])));
-        assert_eq!(attr_value(&v["c"]), Some(AttrValue::Str(Cow::Owned(r#"{"k":1}"#.into()))));
-        assert_eq!(attr_value(&v["d"]), Some(AttrValue::Str(Cow::Owned("18446744073709551615".into()))));
-        assert_eq!(attr_value(&Value::Null), None);
+        let v = Json::parse_str(r#"{"a": [1, "x"], "b": ["x", "y"], "c": {"k": 1}, "d": 18446744073709551615}"#)
+            .unwrap()
+            .as_object()
+            .cloned()
+            .unwrap();
+        assert_eq!(attr_value(v.get("a").unwrap()), Some(AttrValue::Str(Cow::Owned(r#"[1,"x"]"#.into()))));
+        assert_eq!(
+            attr_value(v.get("b").unwrap()),
+            Some(AttrValue::List(vec![Cow::Borrowed("x"), Cow::Borrowed("y")]))
+        );
+        assert_eq!(attr_value(v.get("c").unwrap()), Some(AttrValue::Str(Cow::Owned(r#"{"k":1}"#.into()))));
+        assert_eq!(attr_value(v.get("d").unwrap()), Some(AttrValue::Str(Cow::Owned("18446744073709551615".into()))));
+        assert_eq!(attr_value(&Json::Null), None);
     }
 }

@@ -59,10 +59,10 @@
 
 use std::borrow::Cow;
 
-use serde_json::Value;
 use waybill_model::{Event, EventKind, EventSink, Precision, Reject, RejectReason, Timestamp};
 
 use crate::input::Input;
+use crate::json::Json;
 use crate::lines::LinePos;
 use crate::logformat::{FieldKind, field_time};
 use crate::source::{LineParser, ParseContext, Probe, Sniff, Source, SourceError};
@@ -115,15 +115,15 @@ const PROVENANCE: &[(&str, &str)] = &[
 /// Provider hash kinds with a fixed name in waybill.
 const PROVIDER_HASH_KINDS: &[&str] = &["s3_etag", "quickxorhash", "dropbox_content_hash", "whatsapp_hash", "etag"];
 
-fn is_timesketch(o: &Obj) -> bool {
+fn is_timesketch(o: &Obj<'_>) -> bool {
     !o.contains_key("__container_type__")
-        && o.get("message").is_some_and(Value::is_string)
-        && o.get("timestamp_desc").is_some_and(Value::is_string)
-        && o.get("datetime").is_some_and(Value::is_string)
+        && o.get("message").is_some_and(Json::is_string)
+        && o.get("timestamp_desc").is_some_and(Json::is_string)
+        && o.get("datetime").is_some_and(Json::is_string)
 }
 
 /// When: (instant, precision, local time assumed, ambiguous local time).
-fn when(o: &Obj, zone: Zone) -> Result<(Timestamp, Precision, bool, bool), RejectReason> {
+fn when(o: &Obj<'_>, zone: Zone) -> Result<(Timestamp, Precision, bool, bool), RejectReason> {
     let stamp = o.get("timestamp").filter(|v| !v.is_null());
     let Some(dt) = o.get("datetime").filter(|v| !v.is_null()) else {
         let t = stamp.ok_or_else(|| RejectReason::Timestamp("no datetime and no timestamp".into()))?;
@@ -152,8 +152,8 @@ fn when(o: &Obj, zone: Zone) -> Result<(Timestamp, Precision, bool, bool), Rejec
     Ok((us, precision, false, false))
 }
 
-fn parse<'v>(pos: LinePos, o: &'v Obj, zone: Zone) -> Result<Event<'v>, RejectReason> {
-    let missing: Vec<&str> = MANDATORY.iter().copied().filter(|k| !o.get(*k).is_some_and(Value::is_string)).collect();
+fn parse<'v>(pos: LinePos, o: &'v Obj<'_>, zone: Zone) -> Result<Event<'v>, RejectReason> {
+    let missing: Vec<&str> = MANDATORY.iter().copied().filter(|k| !o.get(k).is_some_and(Json::is_string)).collect();
     if !missing.is_empty() {
         return Err(RejectReason::Malformed(format!("missing mandatory Timesketch field(s): {}", missing.join(", "))));
     }
@@ -163,7 +163,7 @@ fn parse<'v>(pos: LinePos, o: &'v Obj, zone: Zone) -> Result<Event<'v>, RejectRe
     if ambiguous {
         e.attrs.push("tz_ambiguous", true);
     }
-    let kind = o.get("kind").and_then(Value::as_str).and_then(EventKind::parse);
+    let kind = o.get("kind").and_then(Json::as_str).and_then(EventKind::parse);
     if text(o, "data_type").is_some() {
         if let Some(p) = plaso_precision(o) {
             e.precision = p;
@@ -180,19 +180,19 @@ fn parse<'v>(pos: LinePos, o: &'v Obj, zone: Zone) -> Result<Event<'v>, RejectRe
 }
 
 /// A line with a waybill `kind`: columns back from the fields of the same name.
-fn waybill<'v>(o: &'v Obj, e: &mut Event<'v>, kind: EventKind) {
+fn waybill<'v>(o: &'v Obj<'_>, e: &mut Event<'v>, kind: EventKind) {
     e.kind = kind;
     let mut used: Vec<&str> = vec!["kind", "datetime", "timestamp"];
-    if let Some(p) = o.get("ts_precision").and_then(Value::as_str).and_then(Precision::parse) {
+    if let Some(p) = o.get("ts_precision").and_then(Json::as_str).and_then(Precision::parse) {
         e.precision = p;
         used.push("ts_precision");
     }
-    let exported = o.get("format").is_some_and(Value::is_string) && o.get("record").is_some_and(Value::is_string);
+    let exported = o.get("format").is_some_and(Json::is_string) && o.get("record").is_some_and(Json::is_string);
     if exported {
         used.extend(["message", "timestamp_desc"]);
     }
     for &col in TEXT_COLUMNS {
-        let Some(v) = o.get(col).and_then(Value::as_str).filter(|s| !s.is_empty()) else { continue };
+        let Some(v) = o.get(col).and_then(Json::as_str).filter(|s| !s.is_empty()) else { continue };
         let v = Some(Cow::Borrowed(v));
         match col {
             "actor" => e.actor = v,
@@ -215,25 +215,25 @@ fn waybill<'v>(o: &'v Obj, e: &mut Event<'v>, kind: EventKind) {
         }
         used.push(col);
     }
-    if let Some(k) = o.get("provider_hash_kind").and_then(Value::as_str)
+    if let Some(k) = o.get("provider_hash_kind").and_then(Json::as_str)
         && let Some(known) = PROVIDER_HASH_KINDS.iter().copied().find(|x| *x == k)
     {
         e.provider_hash_kind = Some(known);
         used.push("provider_hash_kind");
     }
-    if let Some(n) = o.get("size").and_then(Value::as_i64) {
+    if let Some(n) = o.get("size").and_then(Json::as_i64) {
         e.size = Some(n);
         used.push("size");
     }
-    if let Some(n) = o.get("status").and_then(Value::as_i64).and_then(|n| i32::try_from(n).ok()) {
+    if let Some(n) = o.get("status").and_then(Json::as_i64).and_then(|n| i32::try_from(n).ok()) {
         e.status = Some(n);
         used.push("status");
     }
-    if let Some(b) = o.get("auto").and_then(Value::as_bool) {
+    if let Some(b) = o.get("auto").and_then(Json::as_bool) {
         e.auto = Some(b);
         used.push("auto");
     }
-    if let Some(Value::Object(attrs)) = o.get("attrs") {
+    if let Some(Json::Object(attrs)) = o.get("attrs") {
         used.push("attrs");
         for (k, v) in attrs {
             if let Some(a) = attr_value(v) {
@@ -279,7 +279,7 @@ impl Source for TimesketchJsonl {
 
     fn sniff(&self, probe: &Probe<'_>) -> Sniff {
         probe.judge_lines(10, None, |l| {
-            l.first() == Some(&b'{') && serde_json::from_slice::<Obj>(l).is_ok_and(|o| is_timesketch(&o))
+            l.first() == Some(&b'{') && crate::json::object(l).is_some_and(|o| is_timesketch(&o))
         })
     }
 
