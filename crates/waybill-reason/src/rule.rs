@@ -277,6 +277,8 @@ embedded!(
     "download/download.extension.toml",
     "download/download.record_with_tab.toml",
     "download/download.transient.toml",
+    "download/download.background_request.toml",
+    "download/download.visible_request.toml",
     "download_danger/download_danger.user_validated.toml",
     "fetch/fetch.navigation_without_activation.toml",
     "fetch/fetch.site_none_navigation.toml",

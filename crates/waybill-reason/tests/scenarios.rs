@@ -26,6 +26,7 @@ fn ev(ts: &str, source: &str, record: &str, cols: &[(&str, &str)]) -> Ev {
         "I0006" => ("windows.evtx", "laptop"),
         "I0007" => ("windows.evtx", "desktop"),
         "I0008" => ("cloudflare.http", "host:I0008"),
+        "I0009" => ("android.downloads", "phone"),
         other => panic!("unknown test source {other}"),
     };
     let mut m: BTreeMap<String, String> = cols.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
@@ -487,4 +488,49 @@ fn without_a_cdn_log_the_machinery_rule_is_a_gap_not_evidence() {
     let f = run(&linked, &linked);
     assert!(!fired(&f).contains(&"cloud.machinery_only"));
     assert!(f.gaps.iter().any(|g| g.rule.contains("cloud.machinery_only")), "{:?}", f.gaps);
+}
+
+/// A downloads.db row as `android.downloads` writes it: `browser.download` at
+/// `lastmod`, the requesting app, visibility and the Downloads-list flag.
+fn dm_row(id: u32, package: &str, visibility: &str, in_list: &str, referrer: Option<&str>) -> Ev {
+    let mut cols = vec![
+        ("kind", "browser.download"),
+        ("url", FILE_URL),
+        ("path", "/storage/emulated/0/Download/annual.pdf"),
+        ("status", "200"),
+        ("attrs.notification_package", package),
+        ("attrs.visibility", visibility),
+        ("attrs.is_visible_in_downloads_ui", in_list),
+        ("attrs.state", "complete"),
+    ];
+    let id_text = id.to_string();
+    cols.push(("attrs.download_id", &id_text));
+    if let Some(r) = referrer {
+        cols.push(("referrer", r));
+    }
+    ev("2026-01-03T02:10:07Z", "I0009", &format!("downloads rowid {id}"), &cols)
+}
+
+#[test]
+fn a_hidden_download_manager_fetch_leans_automatic_and_a_visible_one_weakly_user() {
+    let hidden = vec![dm_row(102, "com.example.messenger", "hidden", "false", None)];
+    let f = run(&hidden, &hidden);
+    assert_eq!(fired(&f), ["download.background_request"]);
+    assert_eq!((f.log10_lr, f.log10_lr_range), (-1.0, [-1.5, -0.5]));
+    assert_eq!(f.verdict, "indeterminate");
+
+    // A browser's visible download with a referrer: weak support only; the
+    // desktop rule about download rows with their page does not apply to rows
+    // any Android app can write.
+    let visible =
+        vec![dm_row(101, "org.mozilla.firefox", "visible_notify_completed", "true", Some("https://www.example.com/"))];
+    let f = run(&visible, &visible);
+    assert_eq!(fired(&f), ["download.visible_request"]);
+    assert_eq!((f.log10_lr, f.log10_lr_range), (0.5, [0.2, 0.8]));
+
+    // Hidden but listed, or visible but kept out of the list: neither rule.
+    for (v, l) in [("hidden", "true"), ("visible", "false")] {
+        let odd = vec![dm_row(103, "com.example.app", v, l, None)];
+        assert!(fired(&run(&odd, &odd)).is_empty(), "{v} {l}");
+    }
 }

@@ -224,3 +224,39 @@ fn a_sync_while_the_session_was_locked_is_automatic() {
     assert_eq!(rules(near_unlock), ["cloud.sync_download"], "{near_unlock:#}");
     assert_eq!(near_unlock["verdict"], "indeterminate", "{near_unlock:#}");
 }
+
+/// Android's download manager: the `android_downloads` fixture (a browser's
+/// visible download of `report-2025.pdf`, a messaging app's hidden fetch of
+/// `7f3c9e.jpg`) and the phone's tree holding both files, linked by path (the
+/// rows carry no hash). The hidden fetch leans automatic, the visible download
+/// weakly towards a person; neither is decisive alone.
+#[test]
+fn android_download_manager_visibility_weighs_each_download() {
+    let t = tempfile::tempdir().expect("temp");
+    let root = t.path();
+    std::fs::create_dir_all(root.join("evidence")).expect("mkdir");
+    let script = waybill_testkit::fixture("android_downloads", "browser_messenger_hidden_and_app_completed.sql");
+    waybill_testkit::build_sqlite(&script, &root.join("evidence/downloads.db"));
+    let report = b"synthetic benign report: quarterly figures placeholder\n".repeat(30);
+    let image = b"synthetic benign image bytes: a chat picture placeholder\n".repeat(30);
+    // Written a second before each row's lastmod (02:10:07.123Z and 02:11:00.500Z).
+    write(&root.join("tree/Download/report-2025.pdf"), &report, 1_767_406_206);
+    write(&root.join("tree/Android/data/com.example.messenger/files/media/7f3c9e.jpg"), &image, 1_767_406_259);
+    std::fs::write(root.join("set.txt"), format!("{}\n{}\n", hex(&sha256(&report)), hex(&sha256(&image))))
+        .expect("set");
+    waybill(root, &["case", "new", "case"]);
+    waybill(root, &["ingest", "case", "evidence/downloads.db", "--device", "PHONE-1"]);
+    waybill(root, &["ingest", "case", "--files", "tree", "--device", "PHONE-1"]);
+    waybill(root, &["match", "case", "--hashset", "set.txt"]);
+    let f = findings(root, "case");
+    let visible = &f[&hex(&sha256(&report))];
+    assert_eq!(rules(visible), ["download.visible_request"], "{visible:#}");
+    assert_eq!(visible["log10_lr"].as_f64(), Some(0.5), "{visible:#}");
+    assert_eq!(visible["verdict"], "indeterminate", "{visible:#}");
+    let hidden = &f[&hex(&sha256(&image))];
+    assert_eq!(rules(hidden), ["download.background_request"], "{hidden:#}");
+    assert_eq!(hidden["log10_lr"].as_f64(), Some(-1.0), "{hidden:#}");
+    assert_eq!(hidden["verdict"], "indeterminate", "{hidden:#}");
+    let events = hidden["evidence"][0]["events"].as_array().expect("events");
+    assert_eq!(events[0]["record"], "downloads rowid 102", "{hidden:#}");
+}
