@@ -303,7 +303,7 @@ fn no_discriminating_evidence_is_indeterminate_with_gaps() {
     assert_eq!(f.verbal, "no meaningful support for either proposition");
     let needs: Vec<&str> = f.gaps.iter().map(|g| g.needs.as_str()).collect();
     for want in [
-        "web server log of the file's host, from the subject's address, with Sec-Fetch-* and Sec-Purpose fields",
+        "web server or CDN log of the file's host, from the subject's address, with Sec-Fetch-* and Sec-Purpose fields",
         "browser history of the subject's device covering the arrival",
         "the subject's browser download history covering the arrival",
         "Windows Security and System event logs (4800/4801, Kernel-Power 42, Power-Troubleshooter 1) covering the arrival",
@@ -533,4 +533,29 @@ fn a_hidden_download_manager_fetch_leans_automatic_and_a_visible_one_weakly_user
         let odd = vec![dm_row(103, "com.example.app", v, l, None)];
         assert!(fired(&run(&odd, &odd)).is_empty(), "{v} {l}");
     }
+}
+
+#[test]
+fn a_cdn_log_with_fetch_metadata_decides_the_fetch_rules() {
+    // An eyeball request that logged Sec-Fetch-* through RequestHeaders: the
+    // user-activation rule fires on the CDN's record as on a web server's.
+    let mut navigation = edge_request("2026-01-03T02:10:01Z", "1", "eyeball");
+    for (k, v) in
+        [("fetch_user", "?1"), ("fetch_mode", "navigate"), ("fetch_site", "same-origin"), ("fetch_dest", "document")]
+    {
+        navigation.cols.insert(k.into(), v.into());
+    }
+    let linked = vec![navigation, created("2026-01-03T02:10:05Z")];
+    let f = run(&linked, &linked);
+    assert!(fired(&f).contains(&"fetch.user_activation"), "{:?}", fired(&f));
+    let gap_rules: Vec<&str> = f.gaps.iter().flat_map(|g| g.rule.split(", ")).collect();
+    assert!(!gap_rules.iter().any(|r| r.starts_with("fetch.")), "{gap_rules:?}");
+    // The job did not log Sec-Purpose: the purpose rules stay a gap.
+    assert!(gap_rules.contains(&"purpose.prefetch"), "{gap_rules:?}");
+
+    // A CDN log that does not log the headers leaves the fetch rules a gap.
+    let linked = vec![edge_request("2026-01-03T02:10:01Z", "1", "eyeball"), created("2026-01-03T02:10:05Z")];
+    let f = run(&linked, &linked);
+    let gap_rules: Vec<&str> = f.gaps.iter().flat_map(|g| g.rule.split(", ")).collect();
+    assert!(gap_rules.contains(&"fetch.user_activation"), "{gap_rules:?}");
 }

@@ -526,7 +526,7 @@ fn analyze_chrome_search_then_download_without_server_log() {
     let needs: Vec<&str> = f["gaps"].as_array().expect("gaps").iter().filter_map(|g| g["needs"].as_str()).collect();
     assert!(
         needs.contains(
-            &"web server log of the file's host, from the subject's address, with Sec-Fetch-* and Sec-Purpose fields"
+            &"web server or CDN log of the file's host, from the subject's address, with Sec-Fetch-* and Sec-Purpose fields"
         ),
         "{needs:?}"
     );

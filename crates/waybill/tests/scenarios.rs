@@ -285,7 +285,7 @@ fn no_discriminating_evidence_names_the_missing_sources() {
     assert_eq!(rules(&f), Vec::<String>::new());
     let needs: Vec<&str> = f["gaps"].as_array().expect("gaps").iter().filter_map(|g| g["needs"].as_str()).collect();
     for n in [
-        "web server log of the file's host, from the subject's address, with Sec-Fetch-* and Sec-Purpose fields",
+        "web server or CDN log of the file's host, from the subject's address, with Sec-Fetch-* and Sec-Purpose fields",
         "browser history of the subject's device covering the arrival",
         "the subject's browser download history covering the arrival",
     ] {
