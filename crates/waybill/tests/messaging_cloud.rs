@@ -251,6 +251,9 @@ fn android_download_manager_visibility_weighs_each_download() {
     let f = findings(root, "case");
     let visible = &f[&hex(&sha256(&report))];
     assert_eq!(rules(visible), ["download.visible_request"], "{visible:#}");
+    // A complete row is the arrival: its last state change is the completion.
+    assert_eq!(visible["arrival"]["kind"], "browser.download", "{visible:#}");
+    assert_eq!(visible["arrival"]["ts"], "2026-01-03T02:10:07.123000Z", "{visible:#}");
     assert_eq!(visible["log10_lr"].as_f64(), Some(0.5), "{visible:#}");
     assert_eq!(visible["verdict"], "indeterminate", "{visible:#}");
     let hidden = &f[&hex(&sha256(&image))];

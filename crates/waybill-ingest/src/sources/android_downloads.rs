@@ -27,7 +27,8 @@
 //! main discriminator), `notification_class`, `uid` / `other_uid` (Linux uids of
 //! the owning and the allowed app), `title`, `description`, `mime_type`,
 //! `state` (`complete` / `in_progress` / `failed`, from Android's status
-//! families), `status_name` (Android's `STATUS_*` name), `destination`
+//! families), `phase` = `end` for a complete download (its `lastmod` is then
+//! the completion, so the row can be a file's arrival), `status_name` (Android's `STATUS_*` name), `destination`
 //! (`external`, `cache_partition`, `cache_partition_purgeable`,
 //! `cache_partition_noroaming`, `file_uri`, `systemcache_partition`,
 //! `non_downloadmanager_download` = the app fetched the bytes itself and only
@@ -177,7 +178,7 @@ impl Source for AndroidDownloads {
     }
 
     fn version(&self) -> u32 {
-        1
+        2
     }
 
     fn input_kind(&self) -> InputKind {
@@ -283,6 +284,10 @@ impl Source for AndroidDownloads {
             if let Some(s) = status {
                 e.attrs.push("state", state_name(s));
                 e.attrs.push_opt("status_name", status_name(s));
+                // A finished download's last state change is its completion.
+                if state_name(s) == "complete" {
+                    e.attrs.push("phase", "end");
+                }
             }
             if let Some(d) = int(row, "destination")? {
                 e.attrs.push("destination", named(destination_name(d), d));
