@@ -197,6 +197,9 @@ impl Source for WindowsEvtx {
     fn parse(&self, input: &mut Input<'_>, out: &mut dyn EventSink) -> Result<(), SourceError> {
         let io = |source| SourceError::Io { offset: 0, source };
         let not_this = |reason: String| SourceError::NotThisFormat { format: self.id(), reason };
+        if input.with_content(|c| c.compression().is_some())? {
+            return Err(SourceError::Unsupported("a gzip-compressed EVTX file; decompress it first".into()));
+        }
         let mut file = crate::input::open_evidence(input.path()).map_err(io)?;
         let header = EvtxFileHeader::from_stream(&mut file).map_err(|e| not_this(chain(&EvtxError::from(e))))?;
         // As the crate counts chunks: from the file's size, not the header's
@@ -1311,6 +1314,22 @@ mod tests {
             let want = crate::input::hex(&<sha2::Sha256 as sha2::Digest>::digest(&file));
             assert_eq!(sha.as_deref(), Some(want.as_str()), "{what}: the hash covers the whole file");
         }
+    }
+
+    #[test]
+    fn a_gzip_compressed_log_is_refused_with_the_reason() {
+        use std::io::Write as _;
+        let bytes =
+            std::fs::read(waybill_testkit::fixture("windows_evtx", "lock_unlock_screensaver_sleep.evtx")).unwrap();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("Security.evtx.gz");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&bytes).unwrap();
+        std::fs::write(&path, gz.finish().unwrap()).unwrap();
+        let ctx = crate::source::ParseContext::default();
+        let mut input = Input::text(&path, &ctx, crate::input::Content::open(&path).expect("open"));
+        let err = WindowsEvtx.parse(&mut input, &mut Log::default()).unwrap_err();
+        assert!(matches!(&err, SourceError::Unsupported(m) if m.contains("decompress it first")), "{err}");
     }
 
     /// The chunk checks made without a copy give what `EvtxChunkData::new`
