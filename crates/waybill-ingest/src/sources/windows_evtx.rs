@@ -179,7 +179,8 @@ impl Source for WindowsEvtx {
     }
 
     fn version(&self) -> u32 {
-        2
+        // 3: a file cut short inside a chunk is a reject.
+        3
     }
 
     fn input_kind(&self) -> InputKind {
