@@ -319,6 +319,17 @@ pub fn ingest_tree(root: &Path, device: Option<&str>) -> Result<CollectedTree, I
     })
 }
 
+/// A fixed pseudo-random sequence (xorshift64) for tests that damage or
+/// generate inputs: the same seed gives the same inputs on every run.
+pub fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    }
+}
+
 /// SHA-256 of bytes, lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest as _;

@@ -88,7 +88,7 @@ use evtx::{ChunkFlags, EvtxChunkData, EvtxChunkHeader, EvtxFileHeader, ParserSet
 use serde_json::Value;
 use waybill_model::{Event, EventKind, EventSink, Precision, RecordRef, Reject, RejectReason, Timestamp};
 
-use crate::input::{Content, Input};
+use crate::input::{Content, Input, RawReader};
 use crate::par::Pipeline;
 use crate::source::{ClockHint, InputKind, Probe, Sniff, Source, SourceError};
 
@@ -198,16 +198,20 @@ impl Source for WindowsEvtx {
     fn parse(&self, input: &mut Input<'_>, out: &mut dyn EventSink) -> Result<(), SourceError> {
         let io = |source| SourceError::Io { offset: 0, source };
         let not_this = |reason: String| SourceError::NotThisFormat { format: self.id(), reason };
-        if input.with_content(|c| c.compression().is_some())? {
-            return Err(SourceError::Unsupported("a gzip-compressed EVTX file; decompress it first".into()));
-        }
-        let mut file = crate::input::open_evidence(input.path()).map_err(io)?;
-        let header = EvtxFileHeader::from_stream(&mut file).map_err(|e| not_this(chain(&EvtxError::from(e))))?;
-        // As the crate counts chunks: from the file's size, not the header's
-        // count (a log can hold more chunks than a u16 counts).
-        let size = file.metadata().map_err(io)?.len();
-        let count = size.checked_sub(u64::from(header.header_block_size)).ok_or_else(|| {
-            not_this(
+        let path = input.path().to_owned();
+        let settings = Arc::new(ParserSettings::default().num_threads(1).validate_checksums(true));
+        // The content hashes what it reads: the chunks are read from it once.
+        input.with_content(|content| {
+            let Content::Plain(raw) = content else {
+                return Err(SourceError::Unsupported("a gzip-compressed EVTX file; decompress it first".into()));
+            };
+            let mut file = crate::input::open_evidence(&path).map_err(io)?;
+            let header = EvtxFileHeader::from_stream(&mut file).map_err(|e| not_this(chain(&EvtxError::from(e))))?;
+            // As the crate counts chunks: from the file's size, not the header's
+            // count (a log can hold more chunks than a u16 counts).
+            let size = file.metadata().map_err(io)?.len();
+            let count = size.checked_sub(u64::from(header.header_block_size)).ok_or_else(|| {
+                not_this(
                 EvtxError::CalculationError(format!(
                     "Could not calculate valid chunk count because stream size is less than evtx header block size. \
                      (stream_size: {size}, header_block_size: {})",
@@ -215,9 +219,9 @@ impl Source for WindowsEvtx {
                 ))
                 .to_string(),
             )
-        })? / CHUNK_SIZE as u64;
-        let settings = Arc::new(ParserSettings::default().num_threads(1).validate_checksums(true));
-        input.with_content(|content| read_records(content, file, count, &settings, out))?
+            })? / CHUNK_SIZE as u64;
+            read_records(raw, file, count, &settings, out)
+        })?
     }
 }
 
@@ -299,15 +303,12 @@ enum ChunkOutcome {
 /// its own and its chunks are decoded on every core, then emitted in the
 /// crate's walk order.
 fn read_records(
-    content: &mut Content,
+    raw: &mut RawReader,
     mut file: std::fs::File,
     count: u64,
     settings: &Arc<ParserSettings>,
     out: &mut dyn EventSink,
 ) -> Result<(), SourceError> {
-    let Content::Plain(raw) = content else {
-        return Err(SourceError::Unsupported("a gzip-compressed EVTX file; decompress it first".into()));
-    };
     if raw.bytes() != 0 {
         return Err(SourceError::Invalid("the EVTX content was read before its chunks".into()));
     }
@@ -1173,13 +1174,7 @@ mod tests {
         let mut files = vec![waybill_testkit::fixture("windows_evtx", "lock_unlock_screensaver_sleep.evtx")];
         files.extend(["windows/omerbenamram_evtx/security.evtx"].into_iter().filter_map(waybill_testkit::real));
         let settings = Arc::new(ParserSettings::default().validate_checksums(false));
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = waybill_testkit::xorshift(0x9e37_79b9_7f4a_7c15u64);
         let (mut runs, mut read, mut compared) = (0, 0, 0);
         for path in files {
             let mut parser = EvtxParser::from_path(&path).expect("an EVTX file");
@@ -1189,7 +1184,7 @@ mod tests {
                     let mut data = chunk.data.clone();
                     for _ in 0..=next() % 8 {
                         // Mostly the records and templates, sometimes the header.
-                        let at = if next() % 8 == 0 { next() % 512 } else { 512 + next() % (65_536 - 512) };
+                        let at = if next().is_multiple_of(8) { next() % 512 } else { 512 + next() % (65_536 - 512) };
                         data[at as usize] = next() as u8;
                     }
                     runs += 1;
@@ -1341,18 +1336,12 @@ mod tests {
         let Some(path) = waybill_testkit::real("windows/plaso/System.evtx") else { return };
         let bytes = std::fs::read(&path).expect("read");
         let chunks: Vec<&[u8]> = bytes[FILE_HEADER..].chunks_exact(CHUNK_SIZE).collect();
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = waybill_testkit::xorshift(0x2545_f491_4f6c_dd1du64);
         let (mut ok, mut failed) = (0, 0);
         for i in 0..3_000 + chunks.len() {
             let mut data = chunks[i % chunks.len()].to_vec();
             if i >= chunks.len() {
-                let at = if next() % 2 == 0 { next() % 512 } else { next() % 65_536 };
+                let at = if next().is_multiple_of(2) { next() % 512 } else { next() % 65_536 };
                 data[at as usize] = next() as u8;
             }
             let ours = checked_header(&data);
