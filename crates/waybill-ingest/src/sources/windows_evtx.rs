@@ -506,13 +506,14 @@ fn read_chunk_fast(data: &[u8], header: &EvtxChunkHeader) -> Option<Vec<Rendered
         }
         let fields = binxml::record(data, start, len, &mut templates, id_read, |p, id| kind_of(p, id).is_some())?;
         let provider = fields.provider.as_deref().unwrap_or_default();
-        out.push(match fields.event_id.and_then(|e| kind_of(provider, e)) {
-            None => Rendered::Unread,
+        match fields.event_id.and_then(|e| kind_of(provider, e)) {
+            None => Rendered::Unread(1),
             Some(_) => match map(&fields, id, RecordRef::EventRecord { id }).ok()? {
                 Some(e) => Rendered::Event(Box::new(e)),
-                None => Rendered::Unread,
+                None => Rendered::Unread(1),
             },
-        });
+        }
+        .push_to(&mut out);
         if id == header.last_event_record_id {
             break;
         }
@@ -523,7 +524,7 @@ fn read_chunk_fast(data: &[u8], header: &EvtxChunkHeader) -> Option<Vec<Rendered
 
 /// The chunk's records rendered as JSON by the crate, one by one.
 fn read_chunk_rendered(chunk_id: u64, data: &[u8], settings: &Arc<ParserSettings>) -> Vec<Rendered> {
-    let failed = |e| vec![Rendered::Failed(EvtxError::FailedToParseChunk { chunk_id, source: Box::new(e) })];
+    let failed = |e| vec![Rendered::Failed(Box::new(EvtxError::FailedToParseChunk { chunk_id, source: Box::new(e) }))];
     let mut copy = match EvtxChunkData::new(data.to_vec(), false) {
         Ok(c) => c,
         Err(e) => return failed(e),
@@ -533,18 +534,20 @@ fn read_chunk_rendered(chunk_id: u64, data: &[u8], settings: &Arc<ParserSettings
         Ok(p) => p,
         Err(e) => return failed(e),
     };
-    parsed
-        .iter()
-        .map(|r| match r.and_then(evtx::EvtxRecord::into_json_bytes) {
+    let mut out = Vec::new();
+    for r in parsed.iter() {
+        match r.and_then(evtx::EvtxRecord::into_json_bytes) {
             Ok(rec) => render((rec.event_record_id, &rec.data)),
-            Err(e) => Rendered::Failed(e),
-        })
-        .collect()
+            Err(e) => Rendered::Failed(Box::new(e)),
+        }
+        .push_to(&mut out);
+    }
+    out
 }
 
 fn emit_rendered(r: Rendered, out: &mut dyn EventSink) {
     match r {
-        Rendered::Unread => out.accepted(),
+        Rendered::Unread(n) => (0..n).for_each(|_| out.accepted()),
         Rendered::Event(e) => {
             out.event(*e);
             out.accepted();
@@ -840,21 +843,33 @@ fn certainly_unread(json: &[u8]) -> bool {
 
 /// A record as the parser's workers hand it over.
 enum Rendered {
-    /// Decoded, and not one this source reads (or one it reads to no event).
-    Unread,
+    /// That many records in a row decoded, none one this source reads (or
+    /// one it reads to no event): one entry, not one per record, as most
+    /// records of a log are these.
+    Unread(u32),
     /// The event of a record.
     Event(Box<Event<'static>>),
     /// A record read in full that does not map; `raw` is its JSON.
     Reject { id: u64, reason: RejectReason, raw: String },
     /// A record (or chunk) the crate could not decode.
-    Failed(evtx::err::EvtxError),
+    Failed(Box<evtx::err::EvtxError>),
+}
+
+impl Rendered {
+    /// Appends `r` to `out`, counting a run of unread records as one entry.
+    fn push_to(self, out: &mut Vec<Rendered>) {
+        match (self, out.last_mut()) {
+            (Rendered::Unread(n), Some(Rendered::Unread(run))) => *run += n,
+            (r, _) => out.push(r),
+        }
+    }
 }
 
 /// A record the crate rendered: scan it, and build the tree and the event
 /// only for candidates.
 fn render((id, json): (u64, &[u8])) -> Rendered {
     if certainly_unread(json) {
-        return Rendered::Unread;
+        return Rendered::Unread(1);
     }
     let data: Value = match serde_json::from_slice(json) {
         Ok(v) => v,
@@ -865,7 +880,7 @@ fn render((id, json): (u64, &[u8])) -> Rendered {
     };
     match fields_of(&data).and_then(|f| map(&f, id, RecordRef::EventRecord { id })) {
         Ok(Some(e)) => Rendered::Event(Box::new(e)),
-        Ok(None) => Rendered::Unread,
+        Ok(None) => Rendered::Unread(1),
         Err(reason) => Rendered::Reject { id, reason, raw: data.to_string() },
     }
 }
@@ -1103,14 +1118,18 @@ mod tests {
         assert!(total_unread > 0, "no record was left unread: the comparison compared nothing");
     }
 
-    /// Outcome of a record, comparable across the two paths.
-    fn outcome(r: &Rendered) -> String {
-        match r {
-            Rendered::Unread => "unread".into(),
-            Rendered::Event(e) => format!("{e:?}"),
-            Rendered::Reject { id, reason, .. } => format!("reject {id} {reason:?}"),
-            Rendered::Failed(e) => format!("failed {e}"),
+    /// Outcome of each record, comparable across the two paths.
+    fn outcomes(rendered: &[Rendered]) -> Vec<String> {
+        let mut out = Vec::new();
+        for r in rendered {
+            match r {
+                Rendered::Unread(n) => out.extend((0..*n).map(|_| "unread".to_owned())),
+                Rendered::Event(e) => out.push(format!("{e:?}")),
+                Rendered::Reject { id, reason, .. } => out.push(format!("reject {id} {reason:?}")),
+                Rendered::Failed(e) => out.push(format!("failed {e}")),
+            }
         }
+        out
     }
 
     /// On every chunk of the real logs and the fixtures, the BinXML reader
@@ -1144,12 +1163,11 @@ mod tests {
             for chunk in parser.chunks() {
                 let Ok(chunk) = chunk else { continue };
                 let n = chunk.number.unwrap_or_default();
-                let rendered: Vec<String> =
-                    read_chunk_rendered(n, &chunk.data, &settings).iter().map(outcome).collect();
+                let rendered = outcomes(&read_chunk_rendered(n, &chunk.data, &settings));
                 match read_chunk_fast(&chunk.data, &chunk.header) {
                     Some(read) => {
                         fast += 1;
-                        let read: Vec<String> = read.iter().map(outcome).collect();
+                        let read = outcomes(&read);
                         assert_eq!(read, rendered, "{}: chunk {:?}", path.display(), chunk.number);
                         events += read.iter().filter(|o| o.starts_with("Event")).count();
                     }
@@ -1194,12 +1212,13 @@ mod tests {
                     // Only where no record failed in the crate: a damaged
                     // value the source does not read is no reject here.
                     let rendered = read_chunk_rendered(chunk.number.unwrap_or_default(), &damaged.data, &settings);
-                    if rendered.iter().all(|r| !matches!(r, Rendered::Failed(_) | Rendered::Reject { .. }))
-                        && fast.len() == rendered.len()
-                    {
+                    let (fast, clean) = (
+                        outcomes(&fast),
+                        rendered.iter().all(|r| !matches!(r, Rendered::Failed(_) | Rendered::Reject { .. })),
+                    );
+                    let rendered = outcomes(&rendered);
+                    if clean && fast.len() == rendered.len() {
                         compared += 1;
-                        let fast: Vec<String> = fast.iter().map(outcome).collect();
-                        let rendered: Vec<String> = rendered.iter().map(outcome).collect();
                         assert_eq!(fast, rendered, "{}", path.display());
                     }
                 }

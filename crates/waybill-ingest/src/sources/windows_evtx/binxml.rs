@@ -181,6 +181,19 @@ impl<'a> Cur<'a> {
 
 /// UTF-16LE up to the first NUL unit (as the crate renders strings).
 fn utf16_text(b: &[u8]) -> Option<String> {
+    // Most values are ASCII: one byte per unit, no decoding.
+    let mut ascii = String::with_capacity(b.len() / 2);
+    for c in b.chunks_exact(2) {
+        match c {
+            [0, 0] => return Some(ascii),
+            [a, 0] if a.is_ascii() => ascii.push(char::from(*a)),
+            _ => return utf16_decoded(b),
+        }
+    }
+    Some(ascii)
+}
+
+fn utf16_decoded(b: &[u8]) -> Option<String> {
     let units = b.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).take_while(|u| *u != 0);
     char::decode_utf16(units).collect::<Result<String, _>>().ok()
 }
@@ -672,4 +685,36 @@ pub(super) fn record(
         Data::Unsupported => return None,
     }
     Some(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utf16(s: &str) -> Vec<u8> {
+        s.encode_utf16().flat_map(u16::to_le_bytes).collect()
+    }
+
+    /// The ASCII shortcut reads as decoding does: up to the first NUL unit,
+    /// any other text decoded, an unpaired surrogate unreadable.
+    #[test]
+    fn utf16_text_reads_as_decoding_does() {
+        let cases: Vec<Vec<u8>> = vec![
+            utf16("EXAMPLE\\alice"),
+            utf16("WS-01\0garbage"),
+            utf16(""),
+            utf16("\0"),
+            utf16("Zoë-Ünïcode ✓"),
+            utf16("ascii then é"),
+            [utf16("bad "), vec![0x00, 0xd8], utf16("x")].concat(),
+            [utf16("odd"), vec![0x41]].concat(),
+            vec![0x80, 0x00],
+        ];
+        for b in cases {
+            assert_eq!(utf16_text(&b), utf16_decoded(&b), "{b:?}");
+        }
+        assert_eq!(utf16_text(&utf16("WS-01\0garbage")).as_deref(), Some("WS-01"));
+        assert_eq!(utf16_text(&utf16("Zoë")).as_deref(), Some("Zoë"));
+        assert_eq!(utf16_text(&[utf16("a"), vec![0x00, 0xd8]].concat()), None);
+    }
 }
