@@ -33,7 +33,10 @@
 //!   the message. `attrs`: `attachment_guid`, `mime_type`, `uti`,
 //!   `transfer_name` (the sender's file name), `transfer_state` (raw; not
 //!   documented by Apple), `is_sticker`, `message_rowid`, `message_missing`
-//!   (the joined message row is gone: deleted), `handle`, `service`, `chat_*`.
+//!   (the joined message row is gone: deleted), `handle`, `service`, `chat_*`,
+//!   and for an incoming attachment `chat_read` = the message's `is_read`
+//!   (false: the conversation was not shown, nor marked read, between the
+//!   message's arrival and the copy of the database).
 //!
 //! # What it cannot tell us
 //! Messages downloads incoming attachments on its own (there is no per-file
@@ -114,6 +117,7 @@ struct MsgInfo {
     handle: Option<i64>,
     account: Option<String>,
     service: Option<String>,
+    is_read: Option<i64>,
 }
 
 fn query_map<T>(
@@ -198,7 +202,7 @@ impl Source for ImessageChat {
     }
 
     fn version(&self) -> u32 {
-        1
+        2
     }
 
     fn input_kind(&self) -> InputKind {
@@ -329,12 +333,13 @@ fn parse_attachments(
     let messages: HashMap<i64, MsgInfo> = query_map(
         conn,
         &format!(
-            "SELECT rowid, {}, {}, {}, {}, {} FROM message",
+            "SELECT rowid, {}, {}, {}, {}, {}, {} FROM message",
             mcol("date", "INTEGER"),
             mcol("is_from_me", "INTEGER"),
             mcol("handle_id", "INTEGER"),
             mcol("account", "TEXT"),
-            mcol("service", "TEXT")
+            mcol("service", "TEXT"),
+            mcol("is_read", "INTEGER")
         ),
         |r| {
             Some((
@@ -345,6 +350,7 @@ fn parse_attachments(
                     handle: r.get(3).ok()?,
                     account: r.get(4).ok()?,
                     service: r.get(5).ok()?,
+                    is_read: r.get(6).ok()?,
                 },
             ))
         },
@@ -431,6 +437,11 @@ fn parse_attachments(
             e.attrs.push("handle", id.clone());
         }
         e.attrs.push_opt("service", msg.and_then(|m| m.service.clone()));
+        // Whether the message that brought an incoming attachment was read
+        // (its conversation shown) by the time the database was copied.
+        if !outgoing && let Some(read) = msg.and_then(|m| m.is_read) {
+            e.attrs.push("chat_read", read != 0);
+        }
         push_chat(&mut e, message_id.and_then(|m| chats.get(&m)));
         Ok(vec![e])
     })

@@ -72,6 +72,22 @@
 //! `played_device_timestamp` (legacy receipts), `has_text`, `starred`, and for
 //! legacy rows `media_data` (`decoded`, `unreadable`, `absent`).
 //!
+//! **Read state** (`chat_read`, `chat_last_read_message_id`), for a received
+//! message in a group or one-to-one chat whose chat row keeps a last-read mark
+//! (`chat.last_read_message_row_id`; legacy `chat_list.last_read_message_table_id`):
+//! `chat_read` = true when the message's `_id` is at or before the mark, false
+//! when after it — the chat was not opened (nor marked read) between the
+//! message's arrival and the copy of the database. Opening a chat moves the
+//! mark to its newest message, and fetching media that auto-download left
+//! behind is a tap on the message inside the opened chat, so a fetched file
+//! whose message is still unread was not fetched by such a tap. Where the chat
+//! also keeps `last_read_message_sort_id` and the message a non-zero `sort_id`,
+//! both orders must agree (a linked device's history sync inserts old messages
+//! with new `_id`s), else the state is left out. The mark is the state when
+//! the database was copied. **Not verified**: whether WhatsApp's "mark as
+//! unread" moves the mark back (a chat opened, a file tapped, then the chat
+//! marked unread would then read as unread here).
+//!
 //! Rows that are records but no event: the placeholder row WhatsApp inserts
 //! first (`key_id` / `key_remote_jid` = `-1`) and system messages
 //! (`message_type` 7; legacy `media_wa_type` 0 with `status` 6, as WhatsApp's
@@ -81,9 +97,11 @@
 //! # What it cannot tell us
 //! When media were downloaded (only a lower bound) and over which network; who
 //! tapped (a tap and an auto-download leave the same row); whether the file was
-//! ever opened — no column records that (`status` 13 / read receipts mean the
-//! chat was read, `first_viewed_timestamp` and `message_view_once_media.state`
-//! are unverified proxies). The message text is not copied into events (only
+//! ever opened — no column records that (the chat's last-read mark, `status`
+//! 13 and read receipts say the chat was read, not that the file was viewed;
+//! an auto-downloaded image can be opened from the phone's gallery without the
+//! chat; `first_viewed_timestamp` and `message_view_once_media.state` are
+//! unverified proxies). The message text is not copied into events (only
 //! `has_text`). System messages (joins, subject changes) are not decoded. Rows
 //! deleted by the user are gone unless SQLite free pages are carved elsewhere.
 //!
@@ -91,7 +109,9 @@
 //! WhatsApp DDL in decompiled builds (code search: `CREATE TABLE message_media
 //! (message_row_id INTEGER PRIMARY KEY, chat_row_id INTEGER,
 //! autotransfer_retry_enabled …`, `CREATE TABLE messages (_id INTEGER PRIMARY
-//! KEY AUTOINCREMENT, key_remote_jid …`, the `message_view` view and the
+//! KEY AUTOINCREMENT, key_remote_jid …`, `CREATE TABLE chat_list (… last_read_message_table_id
+//! …`, the `chat_view` view over `chat` with `last_read_message_row_id`,
+//! `last_read_message_sort_id` and `unseen_message_count`, the `message_view` view and the
 //! placeholder `INSERT … VALUES (1, '-1', …)`); `sepinf-inc/IPED`
 //! `iped-parsers/…/whatsapp/ExtractorAndroidNew.java` (joins, `message_type`
 //! codes 0/1/2/3/4/5/9/13/16/20); `LongRangeBehaviorModificationSpecialist/SQL_Queries`
@@ -128,6 +148,7 @@ const MESSAGE_COLS: &[&str] = &[
     "message_type",
     "text_data",
     "starred",
+    "sort_id",
 ];
 
 /// `message_media` columns read (current schema), selected as `mm_<name>`.
@@ -279,6 +300,27 @@ struct Msg {
     media: Media,
     /// Legacy only: what became of `thumb_image`.
     media_data: Option<&'static str>,
+    /// The message's `sort_id` (current schema).
+    sort_id: Option<i64>,
+    /// The chat's last-read mark: `last_read_message_row_id` (legacy
+    /// `chat_list.last_read_message_table_id`) and, where kept,
+    /// `last_read_message_sort_id`.
+    last_read: Option<i64>,
+    last_read_sort: Option<i64>,
+}
+
+impl Msg {
+    /// Whether the message lies at or before its chat's last-read mark: read
+    /// (`true`), still unread when the database was copied (`false`), or not
+    /// known (`None`: no mark, or the row id and the sort id disagree, as they
+    /// may for messages a linked device's history sync inserted late).
+    fn chat_read(&self) -> Option<bool> {
+        let by_id = self.message_id <= self.last_read?;
+        match (self.sort_id, self.last_read_sort) {
+            (Some(sort), Some(mark)) if sort > 0 && (sort <= mark) != by_id => None,
+            _ => Some(by_id),
+        }
+    }
 }
 
 /// The media part of a message.
@@ -362,6 +404,9 @@ fn current_row(row: &Row<'_>) -> Result<Msg, RejectReason> {
         starred: flag(int(row, "starred")?),
         media,
         media_data: None,
+        sort_id: int(row, "sort_id")?,
+        last_read: int(row, "chat_last_read")?,
+        last_read_sort: int(row, "chat_last_read_sort")?,
     })
 }
 
@@ -421,6 +466,9 @@ fn legacy_row(row: &Row<'_>) -> Result<Msg, RejectReason> {
         starred: flag(int(row, "starred")?),
         media,
         media_data: Some(media_data),
+        sort_id: None,
+        last_read: int(row, "chat_last_read")?,
+        last_read_sort: None,
     })
 }
 
@@ -456,6 +504,11 @@ fn events(m: Msg, record: RecordRef) -> Result<Vec<Event<'static>>, RejectReason
     let sha256 = m.media.file_hash.as_deref().and_then(hash_hex);
     let size = m.media.file_size.filter(|&n| n > 0).or(m.media.file_length.filter(|&n| n > 0));
     let voice_note = m.media.file_path.as_deref().is_some_and(|p| p.contains("WhatsApp Voice Notes/"));
+    // Read state only of received messages in a group or one-to-one chat (a
+    // status update or a broadcast list is not read in a chat).
+    let chat_read = m
+        .chat_read()
+        .filter(|_| received && m.chat_jid.as_deref().is_some_and(|j| matches!(chat_type(j), "group" | "person")));
 
     let base = |kind: EventKind, ts: Timestamp| {
         let mut e = Event::new(kind, ts, Precision::Millisecond, record);
@@ -514,6 +567,10 @@ fn events(m: Msg, record: RecordRef) -> Result<Vec<Event<'static>>, RejectReason
         a.push_opt("played_device_timestamp", ms_time(m.played_device_timestamp).map(Value::Time));
         a.push("has_text", m.has_text);
         a.push_opt("starred", m.starred);
+        if let Some(read) = chat_read {
+            a.push("chat_read", read);
+            a.push_opt("chat_last_read_message_id", m.last_read);
+        }
         a.push_opt("media_data", m.media_data);
         e
     };
@@ -542,7 +599,7 @@ impl Source for WhatsappMsgstore {
     }
 
     fn version(&self) -> u32 {
-        1
+        2
     }
 
     fn input_kind(&self) -> InputKind {
@@ -596,6 +653,15 @@ fn current_sql(s: &SqliteSchema) -> String {
     } else {
         ", NULL AS chat_jid, NULL AS chat_subject"
     });
+    for (col, alias) in
+        [("last_read_message_row_id", "chat_last_read"), ("last_read_message_sort_id", "chat_last_read_sort")]
+    {
+        sql.push_str(&if chat && s.has_column("chat", col) {
+            format!(", c.\"{col}\" AS {alias}")
+        } else {
+            format!(", NULL AS {alias}")
+        });
+    }
     sql.push_str(if sender { ", sj.raw_string AS sender_jid" } else { ", NULL AS sender_jid" });
     sql.push_str(", ");
     sql.push_str(&if media {
@@ -630,16 +696,32 @@ fn current_sql(s: &SqliteSchema) -> String {
 /// when both exist).
 fn legacy_sql(s: &SqliteSchema, current: bool) -> String {
     let cols = select_as(s, "messages", "m", "", LEGACY_COLS);
-    let (subject, join) = if s.has_column("chat_list", "subject") && s.has_column("chat_list", "key_remote_jid") {
-        ("cl.subject", " LEFT JOIN chat_list cl ON cl.key_remote_jid = m.key_remote_jid")
-    } else if s.has_column("chat", "subject") && s.has_column("jid", "raw_string") {
-        ("c.subject", " LEFT JOIN jid cj ON cj.raw_string = m.key_remote_jid LEFT JOIN chat c ON c.jid_row_id = cj._id")
-    } else {
-        ("NULL", "")
+    // The chat's last-read mark counts `_id`s of `messages` in `chat_list`;
+    // in `chat` (the migration kept the same `_id`s in both tables) it counts
+    // those of `message`.
+    let mark = |table: &str, alias: &str, col: &str| {
+        if s.has_column(table, col) { format!("{alias}.\"{col}\"") } else { "NULL".to_owned() }
     };
+    let (subject, last_read, join) =
+        if s.has_column("chat_list", "subject") && s.has_column("chat_list", "key_remote_jid") {
+            (
+                "cl.subject".to_owned(),
+                mark("chat_list", "cl", "last_read_message_table_id"),
+                " LEFT JOIN chat_list cl ON cl.key_remote_jid = m.key_remote_jid",
+            )
+        } else if s.has_column("chat", "subject") && s.has_column("jid", "raw_string") {
+            (
+                "c.subject".to_owned(),
+                mark("chat", "c", "last_read_message_row_id"),
+                " LEFT JOIN jid cj ON cj.raw_string = m.key_remote_jid LEFT JOIN chat c ON c.jid_row_id = cj._id",
+            )
+        } else {
+            ("NULL".to_owned(), "NULL".to_owned(), "")
+        };
     let only_legacy = if current { " WHERE m._id NOT IN (SELECT _id FROM message)" } else { "" };
     format!(
-        "SELECT m._id AS _rowid, {cols}, {subject} AS chat_subject FROM messages m{join}{only_legacy} ORDER BY m._id"
+        "SELECT m._id AS _rowid, {cols}, {subject} AS chat_subject, {last_read} AS chat_last_read \
+         FROM messages m{join}{only_legacy} ORDER BY m._id"
     )
 }
 

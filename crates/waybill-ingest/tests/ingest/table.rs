@@ -295,6 +295,20 @@ pub const CASES: &[Case] = &[
         rejects: &[],
     },
     Case {
+        source: "whatsapp.msgstore",
+        file: "current_last_read_mark_unread_media.sql",
+        opts: none,
+        counts: (9, 13, 0),
+        rejects: &[],
+    },
+    Case {
+        source: "whatsapp.msgstore",
+        file: "legacy_chat_list_last_read_mark.sql",
+        opts: none,
+        counts: (3, 2, 0),
+        rejects: &[],
+    },
+    Case {
         source: "whatsapp.prefs",
         file: "masks_all_on_preferences_light.xml",
         opts: none,
@@ -488,6 +502,8 @@ table_tests! {
     whatsapp_current_group_autofetch => "current_group_autofetch_document_sent_video.sql";
     whatsapp_legacy_mediadata_blobs => "legacy_messages_mediadata_blobs.sql";
     whatsapp_migrated_both_tables => "migrated_message_plus_legacy_rows.sql";
+    whatsapp_current_last_read_mark => "current_last_read_mark_unread_media.sql";
+    whatsapp_legacy_last_read_mark => "legacy_chat_list_last_read_mark.sql";
     whatsapp_prefs_all_on => "masks_all_on_preferences_light.xml";
     whatsapp_prefs_images_off_cellular => "images_off_cellular_no_roaming_key_preferences.xml";
     whatsapp_prefs_truncated => "truncated_preferences.xml";
