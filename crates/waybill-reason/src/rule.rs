@@ -304,6 +304,7 @@ embedded!(
     "transition/transition.typed.toml",
     "messaging/messaging.auto_download.toml",
     "messaging/messaging.manual_download.toml",
+    "read_state/read_state.message_unread.toml",
     "cloud/cloud.sync_download.toml",
     "cloud/cloud.browser_download.toml",
     "cloud/cloud.service_action.toml",

@@ -27,6 +27,7 @@ fn ev(ts: &str, source: &str, record: &str, cols: &[(&str, &str)]) -> Ev {
         "I0007" => ("windows.evtx", "desktop"),
         "I0008" => ("cloudflare.http", "host:I0008"),
         "I0009" => ("android.downloads", "phone"),
+        "I0010" => ("whatsapp.msgstore", "phone"),
         other => panic!("unknown test source {other}"),
     };
     let mut m: BTreeMap<String, String> = cols.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
@@ -558,4 +559,69 @@ fn a_cdn_log_with_fetch_metadata_decides_the_fetch_rules() {
     let f = run(&linked, &linked);
     let gap_rules: Vec<&str> = f.gaps.iter().flat_map(|g| g.rule.split(", ")).collect();
     assert!(gap_rules.contains(&"fetch.user_activation"), "{gap_rules:?}");
+}
+
+/// A received WhatsApp image on the phone as `whatsapp.msgstore` writes it:
+/// `msg.media_fetched` at `received_timestamp`, with the chat's read state when
+/// the chat keeps a last-read mark, and `auto` as the settings decided it.
+fn wa_fetch(chat_read: Option<&str>, auto: Option<&str>) -> Ev {
+    let mut cols = vec![
+        ("kind", "msg.media_fetched"),
+        ("path", "Media/WhatsApp Images/IMG-20260103-WA0012.jpg"),
+        ("sha256", SHA),
+        ("attrs.is_group", "true"),
+        ("attrs.media_type", "image"),
+    ];
+    if let Some(r) = chat_read {
+        cols.push(("attrs.chat_read", r));
+    }
+    if let Some(a) = auto {
+        cols.push(("auto", a));
+    }
+    ev("2026-01-03T02:40:00.250000Z", "I0010", "message rowid 4", &cols)
+}
+
+#[test]
+fn media_whose_message_is_still_unread_leans_automatic_beside_the_settings() {
+    // Unread alone: moderate support for automatic, not a verdict.
+    let f = run(&[wa_fetch(Some("false"), None)], &[wa_fetch(Some("false"), None)]);
+    assert_eq!(fired(&f), ["read_state.message_unread"]);
+    assert_eq!((f.log10_lr, f.log10_lr_range), (-1.3, [-2.0, -0.7]));
+
+    // Unread with auto-download on for the type and network: the two add
+    // (different groups), as the design's "auto-download on and never opened".
+    let both = [wa_fetch(Some("false"), Some("true"))];
+    let f = run(&both, &both);
+    assert_eq!(fired(&f), ["messaging.auto_download", "read_state.message_unread"]);
+    assert_eq!((f.log10_lr, f.log10_lr_range), (-2.8, [-4.0, -1.7]));
+    assert_eq!(f.verdict, "automatic");
+
+    // Read: the chat was opened after the arrival; that says nothing either way.
+    let read = [wa_fetch(Some("true"), Some("true"))];
+    let f = run(&read, &read);
+    assert_eq!(fired(&f), ["messaging.auto_download"]);
+    assert_eq!(f.log10_lr, -1.5);
+
+    // Auto-download off yet the message unread: the settings (current value
+    // only) and the read state pull apart, and nothing is decided.
+    let odd = [wa_fetch(Some("false"), Some("false"))];
+    let f = run(&odd, &odd);
+    assert_eq!(fired(&f), ["messaging.manual_download", "read_state.message_unread"]);
+    assert_eq!(f.verdict, "indeterminate");
+
+    // No read state (no mark in the chat row): no evidence, and no gap either,
+    // as the messaging database is there.
+    let unknown = [wa_fetch(None, Some("true"))];
+    let f = run(&unknown, &unknown);
+    assert_eq!(fired(&f), ["messaging.auto_download"]);
+    assert!(!f.gaps.iter().any(|g| g.rule.contains("read_state.message_unread")), "{:?}", f.gaps);
+}
+
+#[test]
+fn without_the_messaging_database_the_read_state_is_a_gap() {
+    let linked = vec![created("2026-01-03T02:10:05Z")];
+    let f = run(&linked, &linked);
+    let gap = f.gaps.iter().find(|g| g.rule.contains("read_state.message_unread")).expect("a gap");
+    assert_eq!(gap.needs, "the messaging app's database and settings on the subject's device");
+    assert!(gap.rule.contains("messaging.auto_download"), "{}", gap.rule);
 }
