@@ -88,7 +88,13 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
     ScenarioInfo {
         name: "messaging-group-auto",
         group: "automatic",
-        about: "a member of a WhatsApp group posts an image; the app fetches it by itself (auto-download), never opened",
+        about: "a member of a WhatsApp group posts an image; the app fetches it by itself (auto-download); the group opened later or not at all",
+        needs_cache: false,
+    },
+    ScenarioInfo {
+        name: "messaging-tap",
+        group: "deliberate",
+        about: "a WhatsApp document on a network whose auto-download leaves documents alone: the subject opens the chat and taps it",
         needs_cache: false,
     },
     ScenarioInfo {
@@ -553,6 +559,10 @@ impl Builder {
             self.messaging_group_auto(t0, k);
             return;
         }
+        if scenario == "messaging-tap" {
+            self.messaging_tap(t0, k);
+            return;
+        }
         if scenario == "shared-folder-sync" {
             self.shared_folder_sync(t0, k);
             return;
@@ -757,7 +767,11 @@ impl Builder {
         let mut t = t0;
         let chatter = self.rng.range(1, 6);
         let mut texts = Vec::new();
-        for _ in 0..chatter {
+        // Whether the subject opened the group after the image arrived (before
+        // the phone was copied); if not, how much of the chatter they had read.
+        let opened_after = self.rng.chance(1.0 / 3.0);
+        let read_texts = if opened_after { chatter } else { self.rng.range(1, chatter) };
+        for i in 0..chatter {
             t += self.rng.range(20_000_000, 600_000_000);
             let sender = self.rng.pick(&members).clone();
             texts.push(WaMessage {
@@ -769,6 +783,7 @@ impl Builder {
                 key_id: format!("3A{:018X}", self.rng.below(u64::MAX >> 8)),
                 message_type: 0,
                 media: None,
+                read: i < read_texts,
             });
         }
         let sent = t + self.rng.range(10_000_000, 300_000_000);
@@ -791,25 +806,113 @@ impl Builder {
             key_id,
             message_type: 1,
             media: Some((path.clone(), "image/jpeg", body.clone(), true)),
+            read: opened_after,
         });
         let tree_path = format!("WhatsApp/{path}");
         phone.files.push(TreeFile { path: tree_path.clone(), body: body.clone(), mtime: fetched });
         let all_on = phone.prefs_in_bundle && phone.masks.iter().all(|m| m & 1 == 1);
         let mut d = Vec::new();
+        // The read state alone is not decisive (moderate); it is listed beside
+        // the settings, which are.
         if all_on {
             d.push(
                 "the message's media row in msgstore.db and the app's settings: images auto-download on every network"
                     .into(),
             );
+            if !opened_after {
+                d.push("the chat's last-read mark in msgstore.db: the group was not opened after the image".into());
+            }
         }
+        let story = if opened_after {
+            "a group member posted an image; WhatsApp fetched it by itself; the subject opened the group later"
+        } else {
+            "a group member posted an image; WhatsApp fetched it by itself; the group not opened since"
+        };
         let p = Present { tree: true, ..Present::default() };
         self.record(
             "messaging-group-auto",
             Truth::Automatic,
             &body,
             (received, "messaging media fetched"),
-            (tree_path, "a group member posted an image; WhatsApp fetched it by itself; never opened".into()),
+            (tree_path, story.into()),
             (p, d),
+        );
+        self.extend_span(fetched);
+    }
+
+    /// A contact sends a document while the phone is on a network whose
+    /// auto-download leaves documents alone (cellular, else roaming); the
+    /// subject opens the chat and taps it, minutes to hours later. On a phone
+    /// that auto-downloads documents on every network a tap never happens: a
+    /// group auto-download is simulated in its place (and recorded as such).
+    fn messaging_tap(&mut self, t0: Micros, k: usize) {
+        const DOCUMENTS: u32 = 8;
+        let masks = self.phone().masks;
+        let Some(network) = [("cellular", masks[1]), ("roaming", masks[2])]
+            .into_iter()
+            .find(|(_, m)| m & DOCUMENTS == 0)
+            .map(|(n, _)| n)
+        else {
+            self.messaging_group_auto(t0, k);
+            return;
+        };
+        let contact = format!("1555{:07}@s.whatsapp.net", self.rng.below(10_000_000));
+        let mut t = t0;
+        let mut texts = Vec::new();
+        for _ in 0..self.rng.range(0, 3) {
+            t += self.rng.range(20_000_000, 300_000_000);
+            texts.push(WaMessage {
+                sent: t,
+                received: t + self.rng.range(300_000, 3_000_000),
+                chat_jid: contact.clone(),
+                subject: None,
+                sender_jid: contact.clone(),
+                key_id: format!("3EB0{:016X}", self.rng.below(u64::MAX >> 8)),
+                message_type: 0,
+                media: None,
+                read: true,
+            });
+        }
+        let sent = t + self.rng.range(10_000_000, 300_000_000);
+        let received = sent + self.rng.range(300_000, 4_000_000);
+        // The tap, once the subject opens the chat.
+        let tapped = received + self.rng.range(60_000_000, 3 * 3_600_000_000);
+        let fetched = tapped + self.rng.range(500_000, 8_000_000);
+        let body = self.body(false);
+        let name = format!("{}-{}.txt", content::word(&mut self.rng), self.rng.below(1000));
+        let path = format!("Media/WhatsApp Documents/{name}");
+        // Worst case for the read state: now and then the subject marks the
+        // chat unread afterwards, and the mark is taken to move back (whether
+        // WhatsApp does so is not verified).
+        let marked_unread = self.rng.chance(0.1);
+        let key_id = format!("3EB0{:016X}", self.rng.below(u64::MAX >> 8));
+        let phone = self.phone();
+        phone.messages.extend(texts);
+        phone.messages.push(WaMessage {
+            sent,
+            received,
+            chat_jid: contact.clone(),
+            subject: None,
+            sender_jid: contact,
+            key_id,
+            message_type: 9,
+            media: Some((path.clone(), "text/plain", body.clone(), true)),
+            read: !marked_unread,
+        });
+        let tree_path = format!("WhatsApp/{path}");
+        phone.files.push(TreeFile { path: tree_path.clone(), body: body.clone(), mtime: fetched });
+        let story = format!(
+            "a contact sent a document on {network}, where auto-download leaves documents alone; the subject opened \
+             the chat and tapped it{}",
+            if marked_unread { ", then marked the chat unread" } else { "" }
+        );
+        self.record(
+            "messaging-tap",
+            Truth::UserInitiated,
+            &body,
+            (fetched, "messaging media fetched"),
+            (tree_path, story),
+            (Present { tree: true, ..Present::default() }, Vec::new()),
         );
         self.extend_span(fetched);
     }

@@ -367,6 +367,9 @@ pub struct WaMessage {
     /// Media: path relative to the WhatsApp folder, MIME type and content; and
     /// whether it was fetched.
     pub media: Option<(String, &'static str, Arc<Vec<u8>>, bool)>,
+    /// The subject had the chat open at or after this message by the time the
+    /// phone was copied: the chat's last-read mark is at or after it.
+    pub read: bool,
 }
 
 /// One operation in a Microsoft 365 unified audit log (SharePoint/OneDrive).

@@ -586,6 +586,7 @@ fn simulate_lists_scenarios_and_is_deterministic() {
             "embedded-image",
             "redirect-landing",
             "messaging-group-auto",
+            "messaging-tap",
             "shared-folder-sync",
             "auto-then-opened",
             "auto-then-downloaded",
@@ -596,7 +597,7 @@ fn simulate_lists_scenarios_and_is_deterministic() {
     );
     let out = ok(t.path(), &["simulate", "a", "--seed", "42", "--noise", "500"]);
     assert!(out.starts_with("wrote a ("), "{out}");
-    assert_eq!(out.lines().filter(|l| l.starts_with("  ")).count(), 12, "{out}");
+    assert_eq!(out.lines().filter(|l| l.starts_with("  ")).count(), 13, "{out}");
     ok(t.path(), &["simulate", "b", "--seed", "42", "--noise", "500"]);
     let (a, b) = (files_under(&t.path().join("a")), files_under(&t.path().join("b")));
     assert_eq!(a.iter().map(|(p, _)| p).collect::<Vec<_>>(), b.iter().map(|(p, _)| p).collect::<Vec<_>>());
@@ -610,7 +611,7 @@ fn simulate_lists_scenarios_and_is_deterministic() {
     let truth: serde_json::Value =
         serde_json::from_slice(&std::fs::read(t.path().join("a/truth.json")).expect("truth")).expect("json");
     assert_eq!(truth["schema"], "waybill.truth/1");
-    assert_eq!(truth["files"].as_array().map(Vec::len), Some(12));
+    assert_eq!(truth["files"].as_array().map(Vec::len), Some(13));
     // Another seed, other bytes; a bundle folder is never written over.
     ok(t.path(), &["simulate", "c", "--seed", "43", "--noise", "500"]);
     assert!(files_under(&t.path().join("c")) != a);
@@ -627,17 +628,17 @@ fn demo_runs_the_whole_job_and_reruns_in_place() {
     let out = ok(t.path(), &["demo", "d", "--noise", "2000"]);
     assert!(out.starts_with("simulated d/bundle ("), "{out}");
     assert!(out.contains("waybill case new … created case d/case (4 subjects, zone UTC)"), "{out}");
-    assert!(out.contains("waybill match … files of interest: 12"), "{out}");
+    assert!(out.contains("waybill match … files of interest: 13"), "{out}");
     let table: Vec<&str> = out
         .lines()
         .skip_while(|l| !l.starts_with("findings (waybill analyze"))
         .skip(1)
         .take_while(|l| !l.is_empty())
         .collect();
-    assert_eq!(table.len(), 12, "{out}");
+    assert_eq!(table.len(), 13, "{out}");
     assert!(table.iter().all(|l| l.contains("log10 LR")), "{out}");
     let findings = std::fs::read_dir(t.path().join("d/case/findings")).expect("findings").count();
-    assert_eq!(findings, 12);
+    assert_eq!(findings, 13);
     let truth: serde_json::Value =
         serde_json::from_slice(&std::fs::read(t.path().join("d/bundle/truth.json")).expect("truth")).expect("json");
     // No decisive verdict contradicts the truth.
@@ -691,7 +692,7 @@ fn report_writes_html_json_case_and_timesketch() {
     }
     let out = ok(t.path(), &["report", "d/case", "--json"]);
     let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
-    assert_eq!(doc["findings"], 12);
+    assert_eq!(doc["findings"], 13);
     assert_eq!(doc["outputs"].as_array().map(Vec::len), Some(4));
     assert_eq!(doc["integrity_root"].as_str().map(str::len), Some(64));
 
@@ -700,7 +701,7 @@ fn report_writes_html_json_case_and_timesketch() {
         serde_json::from_slice(&std::fs::read(rep.join("report.json")).expect("read")).expect("json");
     assert_eq!(json["schema"], "waybill.report/1");
     let findings = json["findings"].as_array().expect("findings");
-    assert_eq!(findings.len(), 12);
+    assert_eq!(findings.len(), 13);
     assert!(findings.iter().all(|f| f["schema"] == "waybill.finding/1"));
     assert_eq!(json["case"]["subjects"].as_array().map(Vec::len), Some(4));
     let one = std::fs::read_to_string(
@@ -764,7 +765,7 @@ fn report_writes_html_json_case_and_timesketch() {
             .count()
     };
     assert_eq!(typed("case-investigation:Investigation"), 1);
-    assert_eq!(typed("uco-analysis:AnalyticResult"), 12);
+    assert_eq!(typed("uco-analysis:AnalyticResult"), 13);
     assert!(typed("uco-observable:ObservableAction") >= 10);
     let venv =
         std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/waybill-peers/case-venv/bin/case_validate"));
@@ -795,7 +796,7 @@ fn report_writes_html_json_case_and_timesketch() {
             .expect("run chromium");
         let dom = String::from_utf8_lossy(&o.stdout);
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(dom.contains("12 of 12 findings"), "the overview was drawn:\n{}", &dom[..dom.len().min(2000)]);
+        assert!(dom.contains("13 of 13 findings"), "the overview was drawn:\n{}", &dom[..dom.len().min(2000)]);
         for f in findings {
             let v = f["verdict"].as_str().expect("verdict");
             assert!(dom.contains(&format!("class=\"v-{v}\">{v}</td>")), "verdict {v} shown");

@@ -61,6 +61,38 @@ fn rules(f: &serde_json::Value) -> Vec<&str> {
     f["evidence"].as_array().expect("evidence").iter().map(|e| e["rule"].as_str().expect("rule")).collect()
 }
 
+/// A phone case: `msgstore.db` built from `sql`, the preferences file with the
+/// auto-download masks (Wi-Fi, cellular, roaming), the media files (path under
+/// `WhatsApp/Media`, bytes, mtime) as the phone's tree, every file in the
+/// reference set; ingested for PHONE-1, matched and analyzed.
+fn phone_case(
+    root: &Path,
+    sql: &str,
+    masks: [u32; 3],
+    media: &[(&str, &[u8], u64)],
+) -> std::collections::BTreeMap<String, serde_json::Value> {
+    let ev = root.join("evidence");
+    std::fs::create_dir_all(ev.join("db")).expect("mkdir");
+    std::fs::write(root.join("msgstore.sql"), sql).expect("sql");
+    waybill_testkit::build_sqlite(&root.join("msgstore.sql"), &ev.join("db/msgstore.db"));
+    let [wifi, cell, roam] = masks;
+    let prefs = format!(
+        "<?xml version='1.0' encoding='utf-8' standalone='yes' ?>\n<map>\n    <int name=\"autodownload_wifi_mask\" value=\"{wifi}\" />\n    <int name=\"autodownload_cellular_mask\" value=\"{cell}\" />\n    <int name=\"autodownload_roaming_mask\" value=\"{roam}\" />\n</map>\n"
+    );
+    write(&ev.join("prefs/com.whatsapp_preferences_light.xml"), prefs.as_bytes(), 1_767_300_000);
+    let mut set = String::new();
+    for (path, bytes, mtime) in media {
+        write(&root.join("tree/WhatsApp/Media").join(path), bytes, *mtime);
+        set.push_str(&format!("{}\n", hex(&sha256(bytes))));
+    }
+    std::fs::write(root.join("set.txt"), set).expect("set");
+    waybill(root, &["case", "new", "case", "--subject", "device=PHONE-1"]);
+    waybill(root, &["ingest", "case", "evidence/db/msgstore.db", "evidence/prefs", "--device", "PHONE-1"]);
+    waybill(root, &["ingest", "case", "--files", "tree", "--device", "PHONE-1"]);
+    waybill(root, &["match", "case", "--hashset", "set.txt"]);
+    findings(root, "case")
+}
+
 /// A group image fetched while image auto-download was on for every network is
 /// automatic; a one-to-one document fetched while document auto-download was off
 /// for every network was tapped (moderate support, not decisive on its own).
@@ -94,23 +126,16 @@ INSERT INTO message_media (message_row_id, chat_row_id, transferred, file_path, 
         ihash = b64(&image),
         dhash = b64(&doc),
     );
-    let ev = root.join("evidence");
-    std::fs::create_dir_all(ev.join("db")).expect("mkdir");
-    std::fs::write(root.join("msgstore.sql"), sql).expect("sql");
-    waybill_testkit::build_sqlite(&root.join("msgstore.sql"), &ev.join("db/msgstore.db"));
     // Images, audio and video on for every network (bits 1, 2, 4); documents (8) off.
-    let prefs = "<?xml version='1.0' encoding='utf-8' standalone='yes' ?>\n<map>\n    <int name=\"autodownload_wifi_mask\" value=\"7\" />\n    <int name=\"autodownload_cellular_mask\" value=\"7\" />\n    <int name=\"autodownload_roaming_mask\" value=\"7\" />\n</map>\n";
-    write(&ev.join("prefs/com.whatsapp_preferences_light.xml"), prefs.as_bytes(), 1_767_300_000);
-    let media = root.join("tree/WhatsApp/Media");
-    write(&media.join("WhatsApp Images/IMG-20260103-WA0001.jpg"), &image, 1_767_405_604);
-    write(&media.join("WhatsApp Documents/notes.pdf"), &doc, 1_767_409_204);
-    std::fs::write(root.join("set.txt"), format!("{}\n{}\n", hex(&sha256(&image)), hex(&sha256(&doc)))).expect("set");
-
-    waybill(root, &["case", "new", "case", "--subject", "device=PHONE-1"]);
-    waybill(root, &["ingest", "case", "evidence/db/msgstore.db", "evidence/prefs", "--device", "PHONE-1"]);
-    waybill(root, &["ingest", "case", "--files", "tree", "--device", "PHONE-1"]);
-    waybill(root, &["match", "case", "--hashset", "set.txt"]);
-    let f = findings(root, "case");
+    let f = phone_case(
+        root,
+        &sql,
+        [7, 7, 7],
+        &[
+            ("WhatsApp Images/IMG-20260103-WA0001.jpg", &image, 1_767_405_604),
+            ("WhatsApp Documents/notes.pdf", &doc, 1_767_409_204),
+        ],
+    );
     assert_eq!(f.len(), 2);
 
     let img = &f[&hex(&sha256(&image))];
@@ -133,6 +158,68 @@ INSERT INTO message_media (message_row_id, chat_row_id, transferred, file_path, 
     assert!(!rules(d).contains(&"messaging.auto_download"), "{d:#}");
     assert_eq!(d["verdict"], "indeterminate", "one moderate rule never decides alone: {d:#}");
     assert!(d["log10_lr"].as_f64().expect("lr") > 0.0);
+}
+
+/// Two group images fetched while image auto-download was on everywhere: the
+/// one whose message is after the chat's last-read mark (nobody opened the
+/// group since) has the read state added to the settings; the one the subject
+/// has since seen in its chat has the settings only.
+#[test]
+fn whatsapp_media_still_unread_in_its_chat_adds_to_the_settings() {
+    let t = tempfile::tempdir().expect("temp");
+    let root = t.path();
+    let seen = b"synthetic benign image bytes: a garden photo placeholder\n".repeat(40);
+    let unread = b"synthetic benign image bytes: a bicycle photo placeholder\n".repeat(40);
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(sha256(b));
+    // Chat 1 ("Garden club") was read up to its image (message 3); chat 2
+    // ("Cycling team") only up to the text before its image (message 4 read,
+    // message 5 not).
+    let sql = format!(
+        "{ddl}
+INSERT INTO jid VALUES (1, '120363000000000001', 'g.us', 0, 0, 1, '120363000000000001@g.us');
+INSERT INTO jid VALUES (2, '120363000000000002', 'g.us', 0, 0, 1, '120363000000000002@g.us');
+INSERT INTO jid VALUES (3, '15550002222', 's.whatsapp.net', 0, 0, 0, '15550002222@s.whatsapp.net');
+INSERT INTO chat (_id, jid_row_id, hidden, subject, last_read_message_row_id) VALUES (1, 1, 0, 'Garden club', 3), (2, 2, 0, 'Cycling team', 4);
+INSERT INTO message VALUES (1, -1, 0, '-1', NULL, -1, 0, 0, NULL, 0, 0, 0, 0, 0, 0, NULL, 0, 0, 0, 0);
+INSERT INTO message VALUES (2, 1, 0, '3A7F00C1D2E3F4A5B610', 3, 0, 0, 0, NULL, 0, 0, 1767405500000, 1767405500400, 0, 0, 'look', 0, 0, 0, 2);
+INSERT INTO message VALUES (3, 1, 0, '3A7F00C1D2E3F4A5B611', 3, 0, 0, 0, NULL, 0, 0, 1767405600000, 1767405603000, 0, 1, NULL, 0, 0, 0, 3);
+INSERT INTO message VALUES (4, 2, 0, '3A7F00C1D2E3F4A5B612', 3, 0, 0, 0, NULL, 0, 0, 1767409100000, 1767409100400, 0, 0, 'ride on sunday', 0, 0, 0, 4);
+INSERT INTO message VALUES (5, 2, 0, '3A7F00C1D2E3F4A5B613', 3, 0, 0, 0, NULL, 0, 0, 1767409200000, 1767409202000, 0, 1, NULL, 0, 0, 0, 5);
+INSERT INTO message_media (message_row_id, chat_row_id, transferred, file_path, file_size, mime_type, file_hash)
+  VALUES (3, 1, 1, 'Media/WhatsApp Images/IMG-20260103-WA0021.jpg', {ssize}, 'image/jpeg', '{shash}'),
+         (5, 2, 1, 'Media/WhatsApp Images/IMG-20260103-WA0022.jpg', {usize}, 'image/jpeg', '{uhash}');
+",
+        ddl = msgstore_ddl(),
+        ssize = seen.len(),
+        usize = unread.len(),
+        shash = b64(&seen),
+        uhash = b64(&unread),
+    );
+    // Images on for every network (bit 1).
+    let f = phone_case(
+        root,
+        &sql,
+        [15, 1, 1],
+        &[
+            ("WhatsApp Images/IMG-20260103-WA0021.jpg", &seen, 1_767_405_604),
+            ("WhatsApp Images/IMG-20260103-WA0022.jpg", &unread, 1_767_409_203),
+        ],
+    );
+    assert_eq!(f.len(), 2);
+
+    let u = &f[&hex(&sha256(&unread))];
+    assert_eq!(u["arrival"]["record"], "message rowid 5", "{u:#}");
+    assert_eq!(u["arrival"]["ts"], "2026-01-03T03:00:02.000000Z");
+    assert_eq!(rules(u), ["messaging.auto_download", "read_state.message_unread"], "{u:#}");
+    assert_eq!(u["log10_lr"], -2.8);
+    assert_eq!(u["log10_lr_range"], serde_json::json!([-4.0, -1.7]));
+    assert_eq!(u["verdict"], "automatic");
+    assert_eq!(u["verbal"], "moderately strong support for delivery without the subject's act");
+
+    let s = &f[&hex(&sha256(&seen))];
+    assert_eq!(s["arrival"]["record"], "message rowid 3", "{s:#}");
+    assert_eq!(rules(s), ["messaging.auto_download"], "{s:#}");
+    assert_eq!(s["log10_lr"], -1.5);
 }
 
 /// A file the OneDrive sync client downloaded from a shared library is linked

@@ -2,12 +2,12 @@
 //! whole job with the waybill binary, scored.
 //!
 //! ```text
-//! bench_accuracy --waybill target/release/waybill [--bundles 120] [--files 10] [--seed 1000] [--jobs 2] [--out DIR] [--json]
+//! bench_accuracy --waybill target/release/waybill [--bundles 130] [--files 10] [--seed 1000] [--jobs 2] [--out DIR] [--rulebook DIR] [--json]
 //! ```
 //!
-//! Bundle `i` is scenario `i mod 12` (see `waybill simulate --list`) with
-//! `--files` episodes, seed `--seed + i`; so 120 bundles of 10 files score
-//! 1,200 files of interest, 100 per scenario, over every device, browser and
+//! Bundle `i` is scenario `i mod 13` (the scenarios of `waybill simulate
+//! --list`) with `--files` episodes, seed `--seed + i`; so 130 bundles of 10
+//! files score 1,300 files of interest, 100 per scenario, over every device, browser and
 //! log-format variant the simulator draws. For every bundle it runs `case new
 //! --from`, each `ingest`, `match` and `analyze --json` exactly as a user
 //! would, then prints the confusion matrix of verdict against truth, the share
@@ -16,6 +16,8 @@
 //! verdict that contradicts the truth. With `--out DIR`, bundles with a
 //! contradiction, a miss (discriminating evidence but no correct decisive
 //! verdict) or a missing finding are kept there for review.
+//! With `--rulebook DIR`, `analyze` uses that rulebook in place of the built-in
+//! one (the same bundles scored with and without a rule).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -36,7 +38,13 @@ fn waybill(exe: &Path, args: &[String]) -> anyhow::Result<String> {
 }
 
 /// Runs one bundle; returns (truth file, verdict, log10 LR, label) per file of interest.
-fn one(exe: &Path, root: &Path, scenario: &str, seed: u64, files: usize, keep: bool) -> anyhow::Result<Score> {
+fn one(
+    exe: &Path,
+    root: &Path,
+    (scenario, seed, files): (&str, u64, usize),
+    rulebook: Option<&Path>,
+    keep: bool,
+) -> anyhow::Result<Score> {
     let dir = root.join(format!("{scenario}-{seed}"));
     if dir.exists() {
         std::fs::remove_dir_all(&dir)?;
@@ -48,7 +56,11 @@ fn one(exe: &Path, root: &Path, scenario: &str, seed: u64, files: usize, keep: b
     for args in summary.plan.commands(&bundle, &case) {
         waybill(exe, &args)?;
     }
-    let out = waybill(exe, &["analyze".into(), case.display().to_string(), "--json".into()])?;
+    let mut analyze = vec!["analyze".into(), case.display().to_string(), "--json".into()];
+    if let Some(r) = rulebook {
+        analyze.extend(["--rulebook".into(), r.display().to_string()]);
+    }
+    let out = waybill(exe, &analyze)?;
     let mut found: BTreeMap<String, (String, f64)> = BTreeMap::new();
     for line in out.lines().filter(|l| !l.trim().is_empty()) {
         let v: serde_json::Value = serde_json::from_str(line)?;
@@ -74,7 +86,7 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let get = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     let exe = PathBuf::from(get("--waybill").unwrap_or_else(|| "target/release/waybill".into()));
-    let bundles: usize = get("--bundles").map_or(Ok(120), |v| v.parse())?;
+    let bundles: usize = get("--bundles").map_or(Ok(130), |v| v.parse())?;
     let files: usize = get("--files").map_or(Ok(10), |v| v.parse())?;
     let seed0: u64 = get("--seed").map_or(Ok(1000), |v| v.parse())?;
     let jobs: usize = get("--jobs").map_or(Ok(2), |v| v.parse())?;
@@ -85,6 +97,7 @@ fn main() -> anyhow::Result<()> {
     let names: Vec<&str> = waybill_sim::scenario::SCENARIOS.iter().map(|s| s.name).collect();
     let temp = tempfile::tempdir()?;
     let keep = get("--out").map(PathBuf::from);
+    let rulebook = get("--rulebook").map(PathBuf::from);
     if let Some(k) = &keep {
         std::fs::create_dir_all(k)?;
     }
@@ -102,7 +115,8 @@ fn main() -> anyhow::Result<()> {
                         break;
                     }
                     let scenario = names[i % names.len()];
-                    match one(&exe, &root, scenario, seed0 + i as u64, files, keep.is_some()) {
+                    let bundle = (scenario, seed0 + i as u64, files);
+                    match one(&exe, &root, bundle, rulebook.as_deref(), keep.is_some()) {
                         Ok(sc) => all.lock().map(|mut a| a.files.extend(sc.files)).unwrap_or(()),
                         Err(e) => failures
                             .lock()

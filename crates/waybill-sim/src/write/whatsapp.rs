@@ -82,6 +82,17 @@ pub fn write_msgstore(path: &Path, phone: &Phone) -> rusqlite::Result<()> {
             )?;
         }
     }
+    // Each chat's last-read mark: its newest message the subject had open (the
+    // rows are written in time order within a chat); none when none was.
+    for (c, jid) in chats.iter().enumerate() {
+        let ids = phone.messages.iter().enumerate().filter(|(_, m)| m.chat_jid == *jid);
+        let last = ids.clone().map(|(i, _)| i as i64 + 2).max();
+        let read = ids.filter(|(_, m)| m.read).map(|(i, _)| i as i64 + 2).max();
+        tx.execute(
+            "UPDATE chat SET last_message_row_id = ?1, last_read_message_row_id = ?2 WHERE _id = ?3",
+            params![last, read, c as i64 + 1],
+        )?;
+    }
     tx.commit()
 }
 
@@ -99,4 +110,59 @@ pub fn write_prefs(path: &Path, phone: &Phone) -> std::io::Result<()> {
     let us = phone.clock(phone.prefs_written).max(0);
     let t = std::time::UNIX_EPOCH + std::time::Duration::from_micros(us as u64);
     std::fs::File::options().write(true).open(path)?.set_modified(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::world::WaMessage;
+
+    fn message(chat: &str, t: i64, read: bool, media: bool) -> WaMessage {
+        WaMessage {
+            sent: t,
+            received: t + 1_000_000,
+            chat_jid: chat.to_owned(),
+            subject: Some("Photo club".into()),
+            sender_jid: "15550002222@s.whatsapp.net".into(),
+            key_id: format!("3A{t:018X}"),
+            message_type: if media { 1 } else { 0 },
+            media: media.then(|| ("Media/WhatsApp Images/x.jpg".to_owned(), "image/jpeg", Arc::new(vec![1u8]), true)),
+            read,
+        }
+    }
+
+    /// Each chat's last-read mark is its newest message the subject had open:
+    /// the image after it reads as unread; a chat never opened has no mark.
+    #[test]
+    fn the_last_read_mark_is_the_newest_read_message_of_each_chat() {
+        let t = tempfile::tempdir().expect("temp");
+        let phone = Phone {
+            name: "PHONE-1".into(),
+            clock_offset: 0,
+            masks: [15, 1, 1],
+            prefs_in_bundle: true,
+            prefs_written: 0,
+            messages: vec![
+                message("120363000000000001@g.us", 1_000_000_000, true, false),
+                message("120363000000000002@g.us", 2_000_000_000, false, true),
+                message("120363000000000001@g.us", 3_000_000_000, true, false),
+                message("120363000000000001@g.us", 4_000_000_000, false, true),
+            ],
+            files: Vec::new(),
+        };
+        let db = t.path().join("msgstore.db");
+        write_msgstore(&db, &phone).expect("write");
+        let conn = Connection::open(&db).expect("open");
+        let marks: Vec<(i64, Option<i64>, Option<i64>)> = conn
+            .prepare("SELECT _id, last_message_row_id, last_read_message_row_id FROM chat ORDER BY _id")
+            .expect("prepare")
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        // Rows 2..=5 (1 is the placeholder): chat 1 holds 2, 4, 5; chat 2 holds 3.
+        assert_eq!(marks, [(1, Some(5), Some(4)), (2, Some(3), None)]);
+    }
 }
