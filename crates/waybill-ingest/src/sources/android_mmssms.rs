@@ -40,7 +40,10 @@
 //!   a sent one, at the message's `date`: `path` = `_data` (the stored media
 //!   file), `actor` = FROM of a received MMS. `attrs`: `content_type`, `name`,
 //!   `file_name` (`fn`), `content_location` (`cl`), `content_id` (`cid`),
-//!   `charset`, `part_seq`, `mms_id` (the `pdu` row), `pdu_type`, `box`.
+//!   `charset`, `part_seq`, `mms_id` (the `pdu` row), `pdu_type`, `box`, and
+//!   for a received MMS `chat_read` = the message's `read` (false: its
+//!   conversation was not shown, nor the message marked read, between its
+//!   arrival and the copy of the database).
 //!   Text and SMIL parts are accepted with no event (`text_len` only would say
 //!   nothing about delivery).
 //!
@@ -193,7 +196,7 @@ impl Source for AndroidMmsSms {
     }
 
     fn version(&self) -> u32 {
-        1
+        2
     }
 
     fn input_kind(&self) -> InputKind {
@@ -389,11 +392,12 @@ fn parse_parts(
         if schema.has_column("pdu", c) { format!("p.\"{c}\" AS {alias}") } else { format!("NULL AS {alias}") }
     };
     let sql = format!(
-        "SELECT pt.rowid AS _rowid, {cols}, p.rowid AS pdu_rowid, {}, {}, {} FROM part pt \
+        "SELECT pt.rowid AS _rowid, {cols}, p.rowid AS pdu_rowid, {}, {}, {}, {} FROM part pt \
          LEFT JOIN pdu p ON p._id = pt.mid ORDER BY pt.rowid",
         pcol("date", "pdu_date"),
         pcol("msg_box", "pdu_box"),
         pcol("m_type", "pdu_m_type"),
+        pcol("read", "pdu_read"),
     );
     each_row(conn, "part", &sql, out, |row, record| {
         let ct = text(row, "ct");
@@ -420,6 +424,11 @@ fn parse_parts(
         e.path = text(row, "_data").map(Cow::Owned);
         if kind == EventKind::MsgMediaFetched {
             e.actor = mid.and_then(|m| addrs.get(&m)).and_then(|a| a.from.clone()).map(Cow::Owned);
+            // Whether the MMS was read (its conversation shown, or marked read)
+            // by the time the database was copied.
+            if let Some(read) = int(row, "pdu_read")? {
+                e.attrs.push("chat_read", read != 0);
+            }
         }
         e.attrs.push_opt("content_type", ct);
         e.attrs.push_opt("name", text(row, "name"));
