@@ -83,7 +83,9 @@
 //! whose message is still unread was not fetched by such a tap. Where the chat
 //! also keeps `last_read_message_sort_id` and the message a non-zero `sort_id`,
 //! both orders must agree (a linked device's history sync inserts old messages
-//! with new `_id`s), else the state is left out. The mark is the state when
+//! with new `_id`s), else the state is left out; it is left out too for the
+//! legacy rows of a database that has both message tables (which chat table
+//! still held the current mark is not known). The mark is the state when
 //! the database was copied. **Not verified**: whether WhatsApp's "mark as
 //! unread" moves the mark back (a chat opened, a file tapped, then the chat
 //! marked unread would then read as unread here).
@@ -698,9 +700,11 @@ fn legacy_sql(s: &SqliteSchema, current: bool) -> String {
     let cols = select_as(s, "messages", "m", "", LEGACY_COLS);
     // The chat's last-read mark counts `_id`s of `messages` in `chat_list`;
     // in `chat` (the migration kept the same `_id`s in both tables) it counts
-    // those of `message`.
+    // those of `message`. In a database that has both message tables, which of
+    // `chat_list` and `chat` the app still kept up to date is not known, and
+    // a stale mark would make read messages look unread: no read state then.
     let mark = |table: &str, alias: &str, col: &str| {
-        if s.has_column(table, col) { format!("{alias}.\"{col}\"") } else { "NULL".to_owned() }
+        if s.has_column(table, col) && !current { format!("{alias}.\"{col}\"") } else { "NULL".to_owned() }
     };
     let (subject, last_read, join) =
         if s.has_column("chat_list", "subject") && s.has_column("chat_list", "key_remote_jid") {

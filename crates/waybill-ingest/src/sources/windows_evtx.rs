@@ -856,7 +856,7 @@ enum Rendered {
 }
 
 impl Rendered {
-    /// Appends `r` to `out`, counting a run of unread records as one entry.
+    /// Appends this outcome to `out`, a run of unread records counted in one entry.
     fn push_to(self, out: &mut Vec<Rendered>) {
         match (self, out.last_mut()) {
             (Rendered::Unread(n), Some(Rendered::Unread(run))) => *run += n,
