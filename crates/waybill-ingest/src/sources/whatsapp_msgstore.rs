@@ -74,21 +74,22 @@
 //!
 //! **Read state** (`chat_read`, `chat_last_read_message_id`), for a received
 //! message in a group or one-to-one chat whose chat row keeps a last-read mark
-//! (`chat.last_read_message_row_id`; legacy `chat_list.last_read_message_table_id`):
-//! `chat_read` = true when the message's `_id` is at or before the mark, false
-//! when after it — the chat was not opened (nor marked read) between the
-//! message's arrival and the copy of the database. Opening a chat moves the
-//! mark to its newest message, and fetching media that auto-download left
-//! behind is a tap on the message inside the opened chat, so a fetched file
-//! whose message is still unread was not fetched by such a tap. Where the chat
-//! also keeps `last_read_message_sort_id` and the message a non-zero `sort_id`,
-//! both orders must agree (a linked device's history sync inserts old messages
-//! with new `_id`s), else the state is left out; it is left out too for the
-//! legacy rows of a database that has both message tables (which chat table
-//! still held the current mark is not known). The mark is the state when
-//! the database was copied. **Not verified**: whether WhatsApp's "mark as
-//! unread" moves the mark back (a chat opened, a file tapped, then the chat
-//! marked unread would then read as unread here).
+//! (`chat.last_read_message_row_id`, and `last_read_message_sort_id` against
+//! the message's `sort_id` where both are non-zero; legacy
+//! `chat_list.last_read_message_table_id`): `chat_read` = true when the
+//! message is at or before the mark, false when after it — the chat was not
+//! opened (nor marked read) between the message's arrival and the copy of the
+//! database. Opening a chat moves the mark to its newest message, and fetching
+//! media that auto-download left behind is a tap on the message inside the
+//! opened chat, so a fetched file whose message is still unread was not
+//! fetched by such a tap. Where both marks are kept, both orders must agree (a
+//! linked device's history sync inserts old messages with new `_id`s), else
+//! the state is left out; it is left out too for the legacy rows of a database
+//! that has both message tables (which chat table still held the current mark
+//! is not known). The mark is the state when the database was copied. **Not
+//! verified**: whether WhatsApp's "mark as unread" moves the mark back (a chat
+//! opened, a file tapped, then the chat marked unread would then read as
+//! unread here).
 //!
 //! Rows that are records but no event: the placeholder row WhatsApp inserts
 //! first (`key_id` / `key_remote_jid` = `-1`) and system messages
@@ -315,12 +316,18 @@ impl Msg {
     /// Whether the message lies at or before its chat's last-read mark: read
     /// (`true`), still unread when the database was copied (`false`), or not
     /// known (`None`: no mark, or the row id and the sort id disagree, as they
-    /// may for messages a linked device's history sync inserted late).
+    /// may for messages a linked device's history sync inserted late). A sort
+    /// id of 0 is the column's default: not a position.
     fn chat_read(&self) -> Option<bool> {
-        let by_id = self.message_id <= self.last_read?;
-        match (self.sort_id, self.last_read_sort) {
-            (Some(sort), Some(mark)) if sort > 0 && (sort <= mark) != by_id => None,
-            _ => Some(by_id),
+        let by_id = self.last_read.map(|mark| self.message_id <= mark);
+        let by_sort = match (self.sort_id, self.last_read_sort) {
+            (Some(sort), Some(mark)) if sort > 0 && mark > 0 => Some(sort <= mark),
+            _ => None,
+        };
+        match (by_id, by_sort) {
+            (Some(a), Some(b)) if a != b => None,
+            (Some(a), _) | (None, Some(a)) => Some(a),
+            (None, None) => None,
         }
     }
 }
@@ -1117,6 +1124,29 @@ mod tests {
             javaser::media_data(&[0xAC, 0xED, 0x00, 0x05, 0x7C, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])
                 .is_none()
         );
+    }
+
+    #[test]
+    fn the_read_state_needs_a_mark_and_agreeing_orders() {
+        let m = |id: i64, sort: Option<i64>, mark: Option<i64>, mark_sort: Option<i64>| {
+            Msg { message_id: id, sort_id: sort, last_read: mark, last_read_sort: mark_sort, ..Msg::default() }
+                .chat_read()
+        };
+        // Row ids alone.
+        assert_eq!(m(3, None, Some(3), None), Some(true));
+        assert_eq!(m(4, None, Some(3), None), Some(false));
+        assert_eq!(m(4, None, None, None), None);
+        // Both orders agree, or disagree (a history-synced message).
+        assert_eq!(m(4, Some(4), Some(3), Some(3)), Some(false));
+        assert_eq!(m(2, Some(2), Some(3), Some(3)), Some(true));
+        assert_eq!(m(6, Some(1), Some(3), Some(3)), None);
+        // A sort id of 0 is no position: the row ids decide.
+        assert_eq!(m(4, Some(0), Some(3), Some(3)), Some(false));
+        assert_eq!(m(2, Some(2), Some(3), Some(0)), Some(true));
+        // The sort mark alone.
+        assert_eq!(m(9, Some(9), None, Some(8)), Some(false));
+        assert_eq!(m(9, Some(7), None, Some(8)), Some(true));
+        assert_eq!(m(9, Some(7), None, Some(0)), None);
     }
 
     #[test]
