@@ -617,6 +617,18 @@ fn media_whose_message_is_still_unread_leans_automatic_beside_the_settings() {
     assert!(!f.gaps.iter().any(|g| g.rule.contains("read_state.message_unread")), "{:?}", f.gaps);
 }
 
+/// The auto-download rules are decided by the app's settings file: a message
+/// database without it leaves them a gap (the read state is evaluated).
+#[test]
+fn without_the_settings_file_the_auto_download_rules_are_a_gap() {
+    let linked = [wa_fetch(Some("false"), None)];
+    let f = run(&linked, &linked);
+    let gap_rules: Vec<&str> = f.gaps.iter().flat_map(|g| g.rule.split(", ")).collect();
+    assert!(gap_rules.contains(&"messaging.auto_download"), "{gap_rules:?}");
+    assert!(gap_rules.contains(&"messaging.manual_download"), "{gap_rules:?}");
+    assert!(!gap_rules.contains(&"read_state.message_unread"), "{gap_rules:?}");
+}
+
 #[test]
 fn without_the_messaging_database_the_read_state_is_a_gap() {
     let linked = vec![created("2026-01-03T02:10:05Z")];
