@@ -105,6 +105,23 @@ pub fn build_sqlite(script: &Path, db: &Path) {
     conn.execute_batch(&sql).unwrap_or_else(|e| panic!("{}: {e}", script.display()));
 }
 
+/// Writes a temporary folder of a test (`<temp>/.tmpAbC123/`) as `$TMP/`.
+pub fn redact_temp(text: &str) -> String {
+    let temp = std::env::temp_dir().display().to_string();
+    let prefix = format!("{}/.tmp", temp.trim_end_matches('/'));
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(&prefix) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + prefix.len()..];
+        let end = after.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(after.len());
+        out.push_str("$TMP");
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Options of one test ingest.
 #[derive(Debug, Clone, Default)]
 pub struct Opts {
@@ -184,8 +201,11 @@ impl Collected {
             "format: {}\nrecords: {}  events: {}  rejects: {}\n",
             self.summary.format, c.records, c.events, c.rejects
         );
+        // Paths of the checkout (a marked file's exported path) are written
+        // relative to it, so snapshots hold on every machine.
+        let root = workspace_root().display().to_string();
         for e in &self.events {
-            s.push_str(&sorted_json(e));
+            s.push_str(&redact_temp(&sorted_json(e).replace(&root, "$WORKSPACE")));
             s.push('\n');
         }
         for r in &self.rejects {

@@ -18,7 +18,10 @@
 //! (`getInt("autodownload_wifi_mask", 15)`, `…cellular_mask", 1)`,
 //! `…roaming_mask", 0)` in decompiled code). A key missing from the file means
 //! the app uses that default; the event says which values came from the file
-//! (`*_mask_source` = `file`) and which are the default (`app_default`).
+//! (`*_mask_source` = `file`) and which are the default (`app_default`). A
+//! file with none of the three keys (a phone that never changed the settings)
+//! is not recognised by its content, but read with `--format whatsapp.prefs`
+//! it gives the three defaults (parser version 2; version 1 rejected it).
 //!
 //! # Events emitted
 //! One `app.setting` per file, at the file's modification time as the file
@@ -118,7 +121,7 @@ impl Source for WhatsappPrefs {
     }
 
     fn version(&self) -> u32 {
-        1
+        2
     }
 
     fn sniff(&self, probe: &Probe<'_>) -> Sniff {
@@ -199,18 +202,18 @@ impl Source for WhatsappPrefs {
 }
 
 /// The three masks, in `NETWORKS` order: (value, read from the file?). A mask
-/// stored with a type other than `int`/`long`, or not a number, is a reject;
-/// a file with none of the three keys is one too.
+/// stored with a type other than `int`/`long`, or not a number, is a reject.
+/// A missing key means the app's default (a phone that never changed the
+/// settings holds none of them); such a file is read only when named with
+/// `--format whatsapp.prefs`, since nothing in it says it is WhatsApp's.
 fn read_masks(entries: &[xml::Entry]) -> Result<[(i64, bool); 3], RejectReason> {
     let mut out = [(0, false); 3];
-    let mut any = false;
     for (slot, (_, key, _, default)) in out.iter_mut().zip(NETWORKS) {
         // Android keeps the last of duplicate keys.
         let Some(entry) = entries.iter().rev().find(|e| e.name.as_deref() == Some(key)) else {
             *slot = (default, false);
             continue;
         };
-        any = true;
         if entry.tag != "int" && entry.tag != "long" {
             return Err(RejectReason::Value {
                 field: key.to_owned(),
@@ -224,14 +227,7 @@ fn read_masks(entries: &[xml::Entry]) -> Result<[(i64, bool); 3], RejectReason> 
             .map_err(|_| RejectReason::Value { field: key.to_owned(), detail: format!("{raw:?} is not an integer") })?;
         *slot = (v, true);
     }
-    if any {
-        Ok(out)
-    } else {
-        Err(RejectReason::Value {
-            field: "autodownload_*_mask".into(),
-            detail: "none of the auto-download keys is in the file".into(),
-        })
-    }
+    Ok(out)
 }
 
 /// A strict reader of the small XML subset Android writes for shared
@@ -567,7 +563,8 @@ mod tests {
         assert_eq!(read_masks(&e).expect("masks"), [(15, false), (0, true), (0, false)]);
         let e = xml::parse_map("<map><string name=\"autodownload_wifi_mask\">15</string></map>").expect("xml");
         assert!(read_masks(&e).is_err());
+        // No mask key at all: every mask is the app's default.
         let e = xml::parse_map("<map><int name=\"other\" value=\"1\" /></map>").expect("xml");
-        assert!(read_masks(&e).is_err());
+        assert_eq!(read_masks(&e).expect("masks"), [(15, false), (1, false), (0, false)]);
     }
 }

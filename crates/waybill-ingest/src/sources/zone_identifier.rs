@@ -13,9 +13,11 @@
 //! (`ReferrerUrl` = the local archive path), and minimal ones (`ZoneId` only).
 //!
 //! # Events emitted
-//! One `fs.origin_marker` per stream: `path` = the marked file's name (the
-//! stream file's name without the `:Zone.Identifier` / `.Zone.Identifier`
-//! suffix), `url` = `HostUrl`, `referrer` = `ReferrerUrl`. `attrs`: `zone_id`,
+//! One `fs.origin_marker` per stream: `path` = the marked file's path as
+//! exported (the stream file's path as ingested, without the
+//! `:Zone.Identifier` / `.Zone.Identifier` suffix: its folder is what ties
+//! the mark to one copy of a file, since a name alone may be any file's),
+//! `url` = `HostUrl`, `referrer` = `ReferrerUrl`. `attrs`: `zone_id`,
 //! `zone` (`local_machine`, `intranet`, `trusted`, `internet`, `restricted`),
 //! `last_writer_package`, `app_defined_zone_id`, and `ts_from` = `stream file
 //! mtime`: the stream holds no time, so the event is placed at the modification
@@ -90,7 +92,7 @@ impl Source for ZoneIdentifier {
     }
 
     fn version(&self) -> u32 {
-        1
+        2
     }
 
     fn sniff(&self, probe: &Probe<'_>) -> Sniff {
@@ -155,8 +157,8 @@ impl Source for ZoneIdentifier {
             return Ok(());
         }
         let mut e = Event::new(EventKind::FsOriginMarker, ts, Precision::Microsecond, record);
-        let name = input.path().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        e.path = Some(Cow::Owned(marked_file(&name).unwrap_or(&name).to_owned()));
+        let exported = input.path().to_string_lossy().into_owned();
+        e.path = Some(Cow::Owned(marked_file(&exported).unwrap_or(&exported).to_owned()));
         if let Some(z) = zone {
             e.attrs.push("zone_id", z);
             e.attrs.push("zone", zone_name(z));
