@@ -7,6 +7,10 @@
 //! error. [`schema::event_schema`] is the Arrow schema of the event table, and
 //! [`schema::EventBatchBuilder`] turns events into record batches.
 //!
+//! [`StoredEvent`] is a row of the event table read back from the case, and
+//! [`evidence::CaseEvidence`] is what the candidate selection hands the
+//! reasoning. [`url`] holds the URL and path comparisons both use.
+//!
 //! This crate does no I/O.
 //!
 //! # The event table
@@ -31,16 +35,20 @@
 //! | `attrs` | text (JSON object) | format-specific extras |
 
 mod event;
+pub mod evidence;
 mod kind;
 mod record;
 mod reject;
 pub mod schema;
+mod stored;
 mod subject;
 pub mod time;
+pub mod url;
 
 pub use event::{Attrs, Event, EventSink, Value, close_record, write_json_str};
 pub use kind::EventKind;
 pub use record::RecordRef;
 pub use reject::{EXCERPT_LIMIT, Excerpt, Reject, RejectReason};
+pub use stored::StoredEvent;
 pub use subject::{Subject, SubjectError, SubjectKind};
 pub use time::{NaiveDateTime, Precision, TimeError, Timestamp};

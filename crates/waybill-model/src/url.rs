@@ -1,5 +1,6 @@
-//! URL normalisation for linking: the same resource written differently by a
-//! browser and a server log must compare equal.
+//! URLs and paths as linking compares them: the same resource written
+//! differently by a browser and a server log must compare equal, and a path
+//! recorded by a download row must meet the same file in an exported tree.
 
 /// Normalises a URL: lower-case scheme and host, default port dropped, fragment
 /// dropped, percent-escapes of unreserved characters decoded and other escapes
@@ -61,6 +62,47 @@ pub fn same_resource(a: &str, b: &str) -> bool {
     }
 }
 
+/// The registrable domain (eTLD+1, from the public suffix list) of a URL's or
+/// a bare host's host, lower-case; the host itself when it has none (an IP
+/// address, `localhost`, a single label).
+pub fn registrable_domain(url_or_host: &str) -> String {
+    let n = normalize(url_or_host);
+    let host = host_of(&n).unwrap_or(url_or_host);
+    let host = host.rsplit('@').next().unwrap_or(host);
+    let host = match host.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !h.contains(':') => h,
+        _ => host,
+    }
+    .trim_end_matches('.')
+    .to_ascii_lowercase();
+    if host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok() {
+        return host;
+    }
+    psl::domain_str(&host).map_or(host.clone(), str::to_owned)
+}
+
+/// A path as linking compares it: `file://` dropped, percent-escapes decoded,
+/// `\` as `/`, no leading `/`, lower-case (Windows and macOS paths are
+/// case-insensitive; a case-sensitive file system rarely holds two names that
+/// differ only in case).
+pub fn path_key(p: &str) -> String {
+    let p = p.strip_prefix("file://").unwrap_or(p);
+    let decoded = percent_encoding::percent_decode_str(p).decode_utf8_lossy();
+    decoded.replace('\\', "/").trim_start_matches('/').to_lowercase()
+}
+
+/// Does one path key end with the other at a folder boundary (`a/b/c.txt` and
+/// `b/c.txt`, not `xb/c.txt`)? Returns the number of path components the
+/// shorter one has (1 = the name alone), or `None`.
+pub fn ends_at_folder(a: &str, b: &str) -> Option<usize> {
+    let (long, short) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+    if short.is_empty() || !long.ends_with(short) {
+        return None;
+    }
+    let boundary = long.len() == short.len() || long.as_bytes()[long.len() - short.len() - 1] == b'/';
+    boundary.then(|| short.split('/').filter(|s| !s.is_empty()).count())
+}
+
 fn decode_unreserved(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = String::with_capacity(s.len());
@@ -104,5 +146,25 @@ mod tests {
         assert!(same_resource(&normalize("https://example.com/f.zip"), "/f.zip"));
         assert!(!same_resource(&normalize("https://example.com/"), "/"));
         assert!(!same_resource(&normalize("https://example.com/f.zip"), &normalize("https://example.net/f.zip")));
+    }
+
+    #[test]
+    fn registrable_domains() {
+        assert_eq!(registrable_domain("https://cdn.files.example.co.uk:8443/x"), "example.co.uk");
+        assert_eq!(registrable_domain("https://ads7.example.org/r?id=1"), "example.org");
+        assert_eq!(registrable_domain("www.example.com"), "example.com");
+        assert_eq!(registrable_domain("http://203.0.113.7/x"), "203.0.113.7");
+        assert_eq!(registrable_domain("localhost"), "localhost");
+    }
+
+    #[test]
+    fn paths_meet_at_folder_boundaries() {
+        assert_eq!(path_key("file:///C:/Users/Al%20ice/Downloads/A.pdf"), "c:/users/al ice/downloads/a.pdf");
+        assert_eq!(path_key("C:\\Users\\alice\\x.txt"), "c:/users/alice/x.txt");
+        assert_eq!(ends_at_folder("c:/users/alice/downloads/a.pdf", "users/alice/downloads/a.pdf"), Some(4));
+        assert_eq!(ends_at_folder("downloads/a.pdf", "c:/users/alice/downloads/a.pdf"), Some(2));
+        assert_eq!(ends_at_folder("x/a.pdf", "a.pdf"), Some(1));
+        assert_eq!(ends_at_folder("x/ba.pdf", "a.pdf"), None);
+        assert_eq!(ends_at_folder("a.pdf", ""), None);
     }
 }

@@ -1,53 +1,151 @@
-//! From the events linked to one file of interest to its finding.
+//! From the candidate events of a case to one finding per copy.
 //!
-//! The caller (the `analyze` command) selects the events with queries over the
-//! store; this module is pure: the same events, coverage and rulebook give the
-//! same finding, byte for byte.
+//! A **copy** is one place a file of interest is on a device: a file of an
+//! extracted tree (`ingest --files`), a browser cache entry whose body is the
+//! content, or a delivery record (a download row, a messaging media row)
+//! naming a path no tree holds. Each copy gets its own finding, keyed by
+//! (SHA-256, device, path), evaluated from:
+//!
+//! 1. the copy's **own records**: the records of its device tied to it (its
+//!    file-system times, the download or media row naming its path, the Mark
+//!    of the Web in its folder, the visits of its URL), and the pages around it;
+//! 2. the **server and cloud records** tied to the content, each **attributed**
+//!    ([`crate::attribution`]) to the subject or to someone else, with the
+//!    reason;
+//! 3. the **clocks** aligned from pairs of the two ([`crate::clock`]);
+//! 4. the **arrival** (the first delivery record of the copy), the start of
+//!    the retrieval, and the **delivery window**: evidence of how the copy came
+//!    is taken from that window only — nothing certainly after the arrival
+//!    (later acts are listed after it, never weighed), nothing at or before an
+//!    earlier separate delivery of the content on the device, and, on a clock
+//!    that cannot be aligned, nothing beyond five minutes of it;
+//! 5. the **facts** derived per copy (`ctx.*`: a page-triggered download, a
+//!    page's load burst, the delay from a message to its media);
+//! 6. the **rules** and their combination ([`crate::evaluate`]), the gaps and
+//!    the open questions.
+//!
+//! Pure: the same evidence, subjects, context and rulebook give the same
+//! findings, byte for byte.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
-use waybill_model::Timestamp;
+use sha2::{Digest, Sha256};
+use waybill_model::evidence::{CaseEvidence, FileEvidence, InputInfo, Matched};
+use waybill_model::url::{ends_at_folder, path_key};
+use waybill_model::{EventKind, StoredEvent, Subject, Timestamp};
 
-use crate::evaluate::{EvidenceItem, combine};
-use crate::rule::{Rule, Rulebook, Scope};
-use crate::url::{normalize, same_resource};
+use crate::attribution::{Attribution, Profile, RecordFacts, Subjects, Who, attribute};
+use crate::clock::{Alignment, ClockEstimate, align, applied_offsets};
+use crate::evaluate::{Combined, EvidenceItem, combine};
+use crate::rule::{Actor, Rule, Rulebook, Scope};
 
-/// One event as the reasoning sees it: its time (UTC µs, on its own clock) and
-/// every non-empty column as text, with `attrs.<key>` for the keys of `attrs`
-/// (booleans as `true`/`false`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Ev {
-    /// Microseconds since the Unix epoch, as the source wrote it (converted to UTC).
-    pub ts: i64,
-    /// Columns.
-    pub cols: BTreeMap<String, String>,
+/// The finding's schema id.
+pub const SCHEMA: &str = "waybill.finding/2";
+
+/// Hp, as every finding states it.
+pub const HP: &str = "the subject, by their own act on this device, caused this copy to be retrieved (their own upload into storage that this device syncs counts: the copy is then a copy of their own file)";
+
+/// Hd, as every finding states it.
+pub const HD: &str = "this copy reached the device without the subject's act: automatic delivery by an app, a sync client or the browser; a page's script or an ad; or another person using the same address, account or device";
+
+/// What the propositions leave out.
+pub const SCOPE_NOTE: &str = "The propositions concern how this copy came to be on the device, at activity level (ENFSI guideline for evaluative reporting). Whether the subject knew what the file contained is outside them, and nothing here speaks to it.";
+
+/// The window, in seconds, of a rule that names none (the gaps of rules over
+/// the linked events are reported for it).
+pub const WINDOW_S: i64 = 600;
+
+/// How far an unaligned device clock (no offset estimated against a server)
+/// may plausibly be from the arrival's clock: an event on it counts for the
+/// delivery only within this far of the arrival, and state events must hold
+/// this far on both sides of the retrieval's start.
+pub const UNALIGNED_CLOCK_US: i64 = 300_000_000;
+
+/// Slack (µs) between a delivery's last request and its arrival record, beyond
+/// the clocks' own uncertainty (server logs keep whole seconds).
+const DELIVERY_SLACK_US: i64 = 2_000_000;
+
+/// A sync client's downloads of one account with gaps up to this (µs) are one
+/// sync: its start is the retrieval's start for every file of it.
+const SYNC_BATCH_GAP_US: i64 = 120_000_000;
+
+/// What a case adds to the evidence.
+#[derive(Debug, Clone, Copy)]
+pub struct Setup<'a> {
+    /// The case's subjects.
+    pub subjects: &'a [Subject],
+    /// What the examiner established (`case new --context KEY=VALUE`), e.g.
+    /// `roaming = no`.
+    pub context: &'a BTreeMap<String, String>,
+    /// The rules.
+    pub book: &'a Rulebook,
+    /// SHA-256 of the manifest the findings cite.
+    pub inputs_sha256: &'a str,
 }
 
-impl Ev {
-    /// A column, `None` when absent or empty.
-    pub fn get(&self, column: &str) -> Option<&str> {
-        self.cols.get(column).map(String::as_str).filter(|v| !v.is_empty())
-    }
-
-    fn col(&self, column: &str) -> &str {
-        self.get(column).unwrap_or("")
-    }
-
-    fn key(&self) -> (&str, &str) {
-        (self.col("source"), self.col("record"))
-    }
+/// What a copy is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CopyKind {
+    /// A file of an extracted tree.
+    File,
+    /// A browser cache entry whose body is the content.
+    CacheEntry,
+    /// A delivery record naming a path no tree holds.
+    Record,
+    /// Known only from server or cloud records.
+    RemoteOnly,
 }
 
-/// One reference-set match of the file.
+/// The copy a finding is about.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Matched {
-    /// The set's name.
-    pub set: String,
-    /// `sha256`, `md5`, `sha1` or `pdq`.
-    pub by: String,
-    /// Hamming distance (0 for exact hashes).
-    pub distance: i64,
+pub struct Copy {
+    /// What it is.
+    pub kind: CopyKind,
+    /// Its device (`--device`), when known.
+    pub device: Option<String>,
+    /// Its path: below the tree root, the record's path, or the cache key
+    /// (`cache:<top-frame site> <url>`).
+    pub path: String,
+    /// The URL it was fetched from, when a record says.
+    pub url: Option<String>,
+    /// The input and record that hold it.
+    pub source: Option<String>,
+    /// Its record.
+    pub record: Option<String>,
+}
+
+impl Copy {
+    /// The finding id: the content's SHA-256, `-`, the first 16 hex digits of
+    /// the SHA-256 of `device \0 path`.
+    pub fn id(&self, sha256: &str) -> String {
+        let h = Sha256::digest(format!("{}\0{}", self.device.as_deref().unwrap_or(""), self.path).as_bytes());
+        let h: String = h.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        format!("{sha256}-{h}")
+    }
+
+    fn device_name(&self) -> &str {
+        self.device.as_deref().unwrap_or("the device")
+    }
+}
+
+/// The propositions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Propositions {
+    /// Hp.
+    pub hp: String,
+    /// Hd.
+    pub hd: String,
+    /// What they leave out.
+    pub scope: String,
+}
+
+impl Default for Propositions {
+    fn default() -> Self {
+        Self { hp: HP.into(), hd: HD.into(), scope: SCOPE_NOTE.into() }
+    }
 }
 
 /// The file of interest.
@@ -55,39 +153,10 @@ pub struct Matched {
 pub struct FileOfInterest {
     /// Its SHA-256.
     pub sha256: String,
-    /// Its paths in the case.
+    /// The paths of all its copies in file trees.
     pub paths: Vec<String>,
     /// The sets it matched.
     pub matched: Vec<Matched>,
-}
-
-/// What one ingested input covers: its format, clock, time span and the
-/// columns it was seen to fill.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Coverage {
-    /// Manifest id.
-    pub source: String,
-    /// Format id.
-    pub format: String,
-    /// First and last event time (µs).
-    pub from: i64,
-    /// Last event time.
-    pub to: i64,
-    /// Columns with at least one non-empty value.
-    pub columns: BTreeSet<String>,
-}
-
-/// A clock's estimated offset from the reference (server) clocks.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ClockEstimate {
-    /// The clock's name.
-    pub clock: String,
-    /// Seconds to subtract from its times.
-    pub offset_s: f64,
-    /// Robust spread (seconds).
-    pub uncertainty_s: f64,
-    /// How many simultaneous pairs it rests on.
-    pub pairs: usize,
 }
 
 /// An event reference.
@@ -112,6 +181,8 @@ pub struct Arrival {
     pub record: String,
     /// Which moment this is.
     pub what: String,
+    /// When the retrieval started, and from which record, when known.
+    pub retrieval_start: Option<String>,
 }
 
 /// One link of the chain.
@@ -121,7 +192,10 @@ pub struct ChainLink {
     pub ts: String,
     /// Event kind.
     pub kind: String,
-    /// origin, transit, arrival or after.
+    /// `origin` (a server or cloud record of the delivery, before the
+    /// arrival), `transit`, `arrival`, `after` (certainly after the arrival:
+    /// never weighed), `earlier` (before the delivery: an earlier separate
+    /// delivery, or beyond the window an unaligned clock allows).
     pub role: String,
     /// Manifest id.
     pub source: String,
@@ -138,16 +212,37 @@ pub struct Evidence {
     pub rule: String,
     /// log10 LR.
     pub log10_lr: f64,
-    /// Low–high.
+    /// Low–high (widened when it rests on records attributed by address alone).
     pub range: [f64; 2],
-    /// Dependency group.
+    /// Dependency group (the fact it measures).
     pub group: String,
-    /// The strongest of its group.
+    /// It counted.
     pub counted: bool,
+    /// It rests on the arrival's own event.
+    pub attached: bool,
+    /// It rests only on records attributed to the subject by address alone.
+    pub weak: bool,
+    /// Why it did not count, or how it counted with opposite evidence.
+    pub note: Option<String>,
     /// Why it fired.
     pub explanation: String,
     /// The events it rests on.
     pub events: Vec<EvRef>,
+}
+
+/// One group's contribution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupOut {
+    /// The group.
+    pub group: String,
+    /// Its log10 LR.
+    pub log10_lr: f64,
+    /// Its range.
+    pub range: [f64; 2],
+    /// `hp`, `hd` or `neither`.
+    pub direction: String,
+    /// Rests only on records attributed by address alone.
+    pub weak: bool,
 }
 
 /// Evidence that could not be looked for.
@@ -157,37 +252,58 @@ pub struct Gap {
     pub rule: String,
     /// The source that would decide them.
     pub needs: String,
-    /// Window start, or null without an arrival.
+    /// Window start, or null without an arrival or when the window reaches
+    /// back without bound (an origin rule with no `window_s`).
     pub from: Option<String>,
     /// Window end.
     pub to: Option<String>,
 }
 
-/// A finding: `waybill.finding/1`.
+/// A finding: `waybill.finding/2`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
-    /// Always `waybill.finding/1`.
+    /// Always `waybill.finding/2`.
     pub schema: String,
-    /// The file.
+    /// The copy id (`<sha256>-<16 hex>`).
+    pub id: String,
+    /// Hp and Hd.
+    pub propositions: Propositions,
+    /// The content.
     pub file: FileOfInterest,
-    /// When and how it reached the subject.
+    /// The copy.
+    pub copy: Copy,
+    /// When and how it reached the device.
     pub arrival: Option<Arrival>,
     /// Everything linked, in corrected time order.
     pub chain: Vec<ChainLink>,
-    /// user_initiated, automatic or indeterminate.
+    /// Whose act each server or cloud record of the chain is, and why.
+    pub attribution: Vec<Attribution>,
+    /// The decision band: `user_initiated`, `automatic` or `indeterminate`.
     pub verdict: String,
+    /// Why the band is what it is.
+    pub decision: String,
     /// Combined log10 LR.
     pub log10_lr: f64,
     /// Its sensitivity range.
     pub log10_lr_range: [f64; 2],
     /// ENFSI words.
     pub verbal: String,
+    /// The ENFSI sentence.
+    pub statement: String,
+    /// Each group's contribution.
+    pub groups: Vec<GroupOut>,
     /// Rules that fired.
     pub evidence: Vec<Evidence>,
     /// Rules that could not be evaluated.
     pub gaps: Vec<Gap>,
+    /// Questions the evidence leaves open that the examiner may answer.
+    pub open_questions: Vec<String>,
     /// What happened after the arrival (facts, not weighed).
     pub after_arrival: Vec<ChainLink>,
+    /// Server requests for the content by other clients, more than an hour
+    /// from the arrival, left out of the chain (counted, not listed: a popular
+    /// URL is requested by thousands).
+    pub others_left_out: usize,
     /// Clock estimates used.
     pub clocks: Vec<ClockEstimate>,
     /// SHA-256 of the rulebook.
@@ -196,588 +312,1163 @@ pub struct Finding {
     pub inputs: String,
 }
 
-/// The finding's schema id.
-pub const SCHEMA: &str = "waybill.finding/1";
+/// Per-copy derived facts (`ctx.*`) and settings-derived `auto`, by event.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Overlay(BTreeMap<usize, BTreeMap<&'static str, String>>);
 
-/// The window, in seconds, of a rule that names none (the gaps of rules over
-/// the linked events are reported for it).
-pub const WINDOW_S: i64 = 600;
+impl Overlay {
+    pub(crate) fn set(&mut self, i: usize, fact: &'static str, value: impl ToString) {
+        self.0.entry(i).or_default().insert(fact, value.to_string());
+    }
 
-/// Window, in seconds, of the subject's events the command selects around an
-/// arrival for the windowed rules: the largest rule window (a rule may not
-/// exceed it) plus room for a state's end after the arrival.
-pub const NEARBY_S: i64 = 3_600 + UNALIGNED_CLOCK_US / 1_000_000;
+    pub(crate) fn get(&self, i: usize, fact: &str) -> Option<&str> {
+        self.0.get(&i).and_then(|m| m.get(fact)).map(String::as_str)
+    }
+}
 
-/// Analyses one file. `linked` are the events tied to it by a key; `nearby`
-/// the subject's events within [`NEARBY_S`] of its arrival (may overlap
-/// `linked`); `coverage` describes every input of the case.
-pub fn analyze(
-    file: FileOfInterest,
-    linked: &[Ev],
-    nearby: &[Ev],
-    coverage: &[Coverage],
-    book: &Rulebook,
-    inputs_sha256: &str,
-) -> Finding {
-    let clocks = align_clocks(linked);
-    let offset_us = applied_offsets(&clocks);
-    let corrected = |e: &Ev| e.ts - offset_us.get(e.col("clock")).copied().unwrap_or(0);
-    let uncertainty_us: BTreeMap<&str, i64> =
-        clocks.iter().map(|c| (c.clock.as_str(), (c.uncertainty_s * 1e6).round() as i64)).collect();
-    let uncertainty = |e: &Ev| uncertainty_us.get(e.col("clock")).copied().unwrap_or(0);
-    let arrival = pick_arrival(linked, &corrected);
-    let arrival_ts = arrival.map(|(e, _)| corrected(e));
-    let estimated: BTreeSet<&str> = clocks.iter().map(|c| c.clock.as_str()).collect();
-    let ordered = |x: &Ev, y: &Ev| {
-        let known = |e: &Ev| is_server(e) || estimated.contains(e.col("clock"));
-        x.col("clock") == y.col("clock") || known(x) && known(y)
-    };
-    let own_delivery = delivery_bounds(linked, arrival, &corrected, &uncertainty, &ordered);
+/// Everything known of one copy while it is evaluated.
+pub(crate) struct Ctx<'a> {
+    pub(crate) ev: &'a CaseEvidence,
+    pub(crate) inputs: BTreeMap<&'a str, &'a InputInfo>,
+    pub(crate) file: &'a FileEvidence,
+    pub(crate) copy: Copy,
+    /// The copy's own device records tied to it by a key.
+    pub(crate) own: Vec<usize>,
+    /// The device's records of the pages around it.
+    pub(crate) own_context: Vec<usize>,
+    /// Every delivery record of the content on the device (any copy).
+    pub(crate) device_deliveries: Vec<usize>,
+    /// Server and cloud records tied to the content.
+    pub(crate) remote: Vec<usize>,
+    /// Server records of the pages around it.
+    pub(crate) remote_context: Vec<usize>,
+    pub(crate) alignment: Alignment,
+    pub(crate) offsets: BTreeMap<String, i64>,
+    pub(crate) uncertainty: BTreeMap<String, i64>,
+    pub(crate) who: BTreeMap<usize, (Who, bool, String)>,
+    pub(crate) overlay: Overlay,
+    pub(crate) arrival: Option<(usize, &'static str)>,
+    pub(crate) start: Option<(i64, usize, &'static str)>,
+    /// The receiving device's events around the arrival that the windowed
+    /// rules and the facts read.
+    pub(crate) near: Vec<usize>,
+}
 
-    let mut items = Vec::new();
-    let mut evidence_meta: Vec<(String, Vec<EvRef>)> = Vec::new();
-    let mut gaps: BTreeMap<(String, Option<i64>, Option<i64>), Vec<String>> = BTreeMap::new();
-    for rule in &book.rules {
-        let window = window_of(rule, arrival_ts);
-        let candidates: Vec<&Ev> = match rule.condition.scope {
-            Scope::Linked => linked.iter().filter(|e| own_delivery(e)).collect(),
-            Scope::Ever => linked.iter().collect(),
-            Scope::Arrival => arrival.map(|(e, _)| e).into_iter().collect(),
-            Scope::Before | Scope::Around | Scope::After => match window {
-                Some((from, to)) => nearby
-                    .iter()
-                    .filter(|e| {
-                        let t = corrected(e);
-                        // "Before" and "after" are orderings: they must hold
-                        // across both clocks' uncertainty.
-                        let slack = uncertainty(e) + arrival.map_or(0, |(a, _)| uncertainty(a));
-                        let ordered = match rule.condition.scope {
-                            Scope::Before => t + slack <= to,
-                            Scope::After => t - slack >= from,
-                            _ => true,
-                        };
-                        from <= t && t <= to && ordered && arrival.is_none_or(|(a, _)| a.key() != e.key())
-                    })
-                    .collect(),
-                None => Vec::new(),
-            },
-            Scope::State => match (window, arrival) {
-                (Some((from, to)), Some((a, _))) => {
-                    // How far an event's time may be from the arrival's on the
-                    // arrival's clock: both clocks' uncertainty when they can be
-                    // ordered, else an unaligned device clock's plausible error.
-                    let margin = |e: &Ev| {
-                        if ordered(e, a) { uncertainty(e) + uncertainty(a) } else { UNALIGNED_CLOCK_US }
-                    };
-                    // Only the state of the device that received the file: the
-                    // client clocks (input devices) of the file's own events.
-                    let receiving: BTreeSet<&str> =
-                        linked.iter().filter(|e| !is_server(e)).map(|e| e.col("clock")).collect();
-                    let own: Vec<&Ev> = nearby.iter().filter(|e| receiving.contains(e.col("clock"))).collect();
-                    state_at(&own, rule, from, to, &corrected, margin).into_iter().collect()
-                }
-                _ => Vec::new(),
-            },
-        };
-        let has_with = rule.condition.with.is_empty()
-            || candidates.iter().any(|e| rule.condition.with.iter().any(|k| k == e.col("kind")));
-        let hits: Vec<&Ev> =
-            candidates.into_iter().filter(|e| rule.condition.matches(e.col("kind"), |c| e.get(c))).collect();
-        let covered = is_covered(rule, window, coverage);
-        let needs_window = rule.condition.scope.is_windowed();
-        let fired = if rule.condition.absent {
-            covered && hits.is_empty() && arrival.is_some() && has_with
-        } else {
-            hits.len() >= rule.condition.min_count as usize && (!needs_window || window.is_some())
-        };
-        if fired {
-            items.push(EvidenceItem {
-                rule: rule.id.clone(),
-                group: rule.group.clone(),
-                log10_lr: rule.log10_lr,
-                range: rule.range,
-                counted: false,
-            });
-            let mut refs: Vec<EvRef> =
-                hits.iter().map(|e| EvRef { source: e.col("source").into(), record: e.col("record").into() }).collect();
-            refs.sort();
-            refs.dedup();
-            let explanation = explain(rule, hits.len(), window, coverage);
-            evidence_meta.push((explanation, refs));
-        } else if !covered {
-            let (from, to) = window.map_or((None, None), |(f, t)| (Some(f), Some(t)));
-            gaps.entry((rule.decides.needs.clone(), from, to)).or_default().push(rule.id.clone());
+impl<'a> Ctx<'a> {
+    pub(crate) fn e(&self, i: usize) -> &'a StoredEvent {
+        &self.ev.events[i]
+    }
+
+    pub(crate) fn is_remote(&self, i: usize) -> bool {
+        is_remote(self.ev, &self.inputs, i)
+    }
+
+    pub(crate) fn corr(&self, i: usize) -> i64 {
+        let e = self.e(i);
+        e.ts - self.offsets.get(&e.clock).copied().unwrap_or(0)
+    }
+
+    pub(crate) fn unc(&self, i: usize) -> i64 {
+        self.uncertainty.get(&self.e(i).clock).copied().unwrap_or(0)
+    }
+
+    /// Can two events' times be compared: the same clock, or both server
+    /// clocks or clocks with an estimate.
+    pub(crate) fn ordered(&self, i: usize, j: usize) -> bool {
+        let known = |k: usize| self.is_remote(k) || self.uncertainty.contains_key(&self.e(k).clock);
+        self.e(i).clock == self.e(j).clock || known(i) && known(j)
+    }
+
+    /// A column of an event as a rule reads it: derived facts and the
+    /// settings-derived `auto` first.
+    pub(crate) fn get(&self, i: usize, col: &str) -> Option<Cow<'a, str>> {
+        if let Some(fact) = col.strip_prefix("ctx.") {
+            return self.overlay.get(i, fact).map(|s| Cow::Owned(s.to_owned()));
         }
-    }
-    drop(own_delivery);
-    let combined = combine(&mut items);
-    let evidence = items
-        .into_iter()
-        .zip(evidence_meta)
-        .map(|(it, (explanation, events))| Evidence {
-            rule: it.rule,
-            log10_lr: it.log10_lr,
-            range: it.range,
-            group: it.group,
-            counted: it.counted,
-            explanation,
-            events,
-        })
-        .collect();
-    let gaps = gaps
-        .into_iter()
-        .map(|((needs, from, to), rules)| Gap {
-            rule: rules.join(", "),
-            needs,
-            from: from.map(fmt_ts),
-            to: to.map(fmt_ts),
-        })
-        .collect();
-
-    let (chain, after_arrival) = build_chain(linked, arrival.map(|(e, _)| e), &corrected);
-    Finding {
-        schema: SCHEMA.to_owned(),
-        file,
-        arrival: arrival.map(|(e, what)| Arrival {
-            ts: fmt_ts(corrected(e)),
-            kind: e.col("kind").into(),
-            source: e.col("source").into(),
-            record: e.col("record").into(),
-            what: what.into(),
-        }),
-        chain,
-        verdict: combined.verdict.as_str().to_owned(),
-        log10_lr: combined.log10_lr,
-        log10_lr_range: combined.range,
-        verbal: combined.verbal,
-        evidence,
-        gaps,
-        after_arrival,
-        clocks,
-        rulebook: book.sha256.clone(),
-        inputs: inputs_sha256.to_owned(),
-    }
-}
-
-/// Moments a content can reach a device, other than file-system times.
-const DELIVERIES: &[(&str, Option<&str>)] = &[
-    ("browser.download", Some("end")),
-    ("msg.media_fetched", None),
-    ("cloud.sync_download", None),
-    ("cloud.download", None),
-    ("browser.cache_entry", None),
-];
-
-/// How far (µs) two pairs of one clock may differ and still agree on its
-/// offset: server logs keep whole seconds, and a response takes time.
-const PAIR_TOLERANCE_US: i64 = 2_500_000;
-
-/// Slack (µs) between a delivery's last request and its arrival record, beyond
-/// the clocks' own uncertainty (server logs keep whole seconds).
-const DELIVERY_SLACK_US: i64 = 2_000_000;
-
-/// Which linked events belong to the delivery that brought the file: not
-/// after the arrival (later acts are after-arrival acts, not evidence of how it
-/// came), and not at or before an earlier, separate delivery of the same
-/// content (that one is another delivery with its own requests).
-fn delivery_bounds<'a>(
-    linked: &'a [Ev],
-    arrival: Option<(&'a Ev, &'static str)>,
-    corrected: &'a impl Fn(&Ev) -> i64,
-    uncertainty: &'a impl Fn(&Ev) -> i64,
-    ordered: &'a impl Fn(&Ev, &Ev) -> bool,
-) -> impl Fn(&Ev) -> bool + 'a {
-    let bounds = arrival.map(|(a, _)| {
-        let ta = corrected(a);
-        let earlier = linked
-            .iter()
-            .filter(|e| {
-                ordered(e, a)
-                    && DELIVERIES
-                        .iter()
-                        .any(|(k, phase)| e.col("kind") == *k && phase.is_none_or(|p| e.get("attrs.phase") == Some(p)))
-            })
-            .map(corrected)
-            .filter(|t| *t < ta - DELIVERY_SLACK_US)
-            .max();
-        (a, ta + uncertainty(a), earlier)
-    });
-    move |e: &Ev| match bounds {
-        None => true,
-        // A record without a time of its own (a Zone.Identifier stream is
-        // placed at its export file's mtime) cannot be ordered, nor can two
-        // clocks whose offset is unknown (no pair tied them together).
-        Some((a, _, _)) if is_timeless(e) || !ordered(e, a) => true,
-        Some((_, upper, earlier)) => {
-            let t = corrected(e);
-            t - uncertainty(e) <= upper + DELIVERY_SLACK_US && earlier.is_none_or(|p| t > p + DELIVERY_SLACK_US)
+        if col == "auto"
+            && let Some(v) = self.overlay.get(i, "auto")
+        {
+            return Some(Cow::Owned(v.to_owned()));
         }
+        self.e(i).column(col)
     }
-}
 
-/// Does the event's time come from the evidence file rather than the record?
-fn is_timeless(e: &Ev) -> bool {
-    e.get("attrs.ts_from").is_some_and(|f| f.ends_with("file mtime"))
-}
-
-/// The corrections applied per clock (µs). An offset within its own
-/// uncertainty is not distinguishable from zero and is not applied (it is still
-/// reported).
-fn applied_offsets(clocks: &[ClockEstimate]) -> BTreeMap<&str, i64> {
-    clocks
-        .iter()
-        .filter(|c| c.offset_s.abs() > c.uncertainty_s)
-        .map(|c| (c.clock.as_str(), (c.offset_s * 1e6).round() as i64))
-        .collect()
-}
-
-/// The corrected arrival time of a file from its linked events, and the
-/// largest clock correction applied (µs): what the caller needs to select the
-/// subject's events around the arrival.
-pub fn arrival_estimate(linked: &[Ev]) -> Option<(i64, i64)> {
-    let clocks = align_clocks(linked);
-    let offsets = applied_offsets(&clocks);
-    let corrected = |e: &Ev| e.ts - offsets.get(e.col("clock")).copied().unwrap_or(0);
-    let (e, _) = pick_arrival(linked, &corrected)?;
-    Some((corrected(e), offsets.values().map(|o| o.abs()).max().unwrap_or(0)))
-}
-
-/// How far an unaligned device clock (no offset estimated against a server)
-/// may plausibly be from the arrival's clock: state events on it must hold
-/// this far on both sides of the arrival.
-pub const UNALIGNED_CLOCK_US: i64 = 300_000_000;
-
-/// The event that shows the state a `state` rule tracks at the arrival `to`
-/// (among `nearby`, the receiving device's events):
-/// the last of its `kinds` (passing its predicates) certainly before the
-/// arrival (by `margin`), within `from..`, with none of its `ends` from then
-/// until certainly after the arrival (by that event's `margin`). `None` when
-/// the state is not shown. The `none` predicates exclude ending events too (a
-/// network logon neither starts nor ends the user's presence).
-fn state_at<'e>(
-    nearby: &[&'e Ev],
-    rule: &Rule,
-    from: i64,
-    to: i64,
-    corrected: &dyn Fn(&Ev) -> i64,
-    margin: impl Fn(&Ev) -> i64,
-) -> Option<&'e Ev> {
-    let c = &rule.condition;
-    let starts = *nearby
-        .iter()
-        .filter(|e| c.matches(e.col("kind"), |col| e.get(col)))
-        .filter(|e| from <= corrected(e) && corrected(e) + margin(e) <= to)
-        .max_by(|x, y| corrected(x).cmp(&corrected(y)).then(x.key().cmp(&y.key())))?;
-    let since = corrected(starts);
-    let ended = nearby.iter().any(|e| {
-        c.ends.iter().any(|k| k == e.col("kind"))
-            && !c.none.iter().any(|p| p.test(e.get(&p.column)))
-            && corrected(e) >= since
-            && corrected(e) <= to + margin(e)
-    });
-    (!ended).then_some(starts)
-}
-
-fn window_of(rule: &Rule, arrival: Option<i64>) -> Option<(i64, i64)> {
-    let a = arrival?;
-    let w = (rule.condition.window_s.unwrap_or(WINDOW_S as f64) * 1e6) as i64;
-    Some(match rule.condition.scope {
-        Scope::Before | Scope::State => (a - w, a),
-        Scope::After => (a, a + w),
-        _ => (a - w, a + w),
-    })
-}
-
-/// Is there an input of a deciding format that covers the window (and fills
-/// the deciding column)?
-fn is_covered(rule: &Rule, window: Option<(i64, i64)>, coverage: &[Coverage]) -> bool {
-    coverage.iter().any(|c| {
-        rule.decides.formats.iter().any(|f| f == &c.format)
-            && rule.decides.column.as_ref().is_none_or(|col| c.columns.contains(col))
-            && window.is_none_or(|(from, to)| c.from <= to && c.to >= from)
-    })
-}
-
-fn explain(rule: &Rule, hits: usize, window: Option<(i64, i64)>, coverage: &[Coverage]) -> String {
-    if rule.condition.absent {
-        let sources: BTreeSet<&str> = coverage
-            .iter()
-            .filter(|c| rule.decides.formats.iter().any(|f| f == &c.format))
-            .map(|c| c.source.as_str())
-            .collect();
-        let span = window.map_or_else(String::new, |(f, t)| format!(" between {} and {}", fmt_ts(f), fmt_ts(t)));
-        return format!(
-            "{}. No {} for the file in {}{span}; that source is present and covers the window, so the absence counts.",
-            rule.description,
-            rule.condition.kinds.join(" or "),
-            sources.into_iter().collect::<Vec<_>>().join(", "),
-        );
-    }
-    let n = if hits == 1 { "1 event".to_owned() } else { format!("{hits} events") };
-    format!("{} ({n}).", rule.description)
-}
-
-/// Arrival kinds in order of preference, with what the moment is.
-const ARRIVALS: &[(&str, Option<&str>, &str)] = &[
-    ("browser.download", Some("end"), "download complete"),
-    ("msg.media_fetched", None, "messaging media fetched"),
-    ("cloud.sync_download", None, "sync client download"),
-    ("cloud.download", None, "cloud download"),
-    ("browser.cache_entry", None, "cache write"),
-    ("browser.download", Some("start"), "download started (no completion recorded)"),
-    // A file's creation and modification times are one category: a copied or
-    // extracted file has a creation time later than its modification time, and
-    // then the modification time is the better bound on its arrival.
-    ("fs.created|fs.modified", None, "file created or last modified, whichever is earlier"),
-];
-
-fn pick_arrival<'e>(linked: &'e [Ev], corrected: &impl Fn(&Ev) -> i64) -> Option<(&'e Ev, &'static str)> {
-    for (kind, phase, what) in ARRIVALS {
-        let best = linked
-            .iter()
-            .filter(|e| {
-                kind.split('|').any(|k| k == e.col("kind")) && phase.is_none_or(|p| e.get("attrs.phase") == Some(p))
-            })
-            .min_by(|a, b| (corrected(a), a.key()).cmp(&(corrected(b), b.key())));
-        if let Some(e) = best {
-            return Some((e, what));
+    pub(crate) fn attributed(&self, i: usize) -> Who {
+        if !self.is_remote(i) {
+            return Who::Subject;
         }
+        self.who.get(&i).map_or(Who::Unknown, |w| w.0)
+    }
+
+    pub(crate) fn weak(&self, i: usize) -> bool {
+        self.is_remote(i) && self.who.get(&i).is_some_and(|w| w.1)
+    }
+}
+
+/// Is an event a server, CDN or cloud record?
+fn is_remote(ev: &CaseEvidence, inputs: &BTreeMap<&str, &InputInfo>, i: usize) -> bool {
+    let e = &ev.events[i];
+    inputs.get(e.source.as_str()).map_or(e.clock.starts_with("host:"), |x| x.remote)
+}
+
+/// The device an event belongs to: its input's `--device` (the examiner's
+/// attribution, which the copies of file trees carry too), else the device
+/// the record names (an event log's computer name).
+pub(crate) fn device_of(ev: &CaseEvidence, inputs: &BTreeMap<&str, &InputInfo>, i: usize) -> Option<String> {
+    let e = &ev.events[i];
+    inputs.get(e.source.as_str()).and_then(|x| x.device.clone()).or_else(|| e.device.clone())
+}
+
+/// Why a visit is not this device user's act, if it is not: synced from
+/// another device, made by an extension, imported.
+pub fn visit_elsewhere(e: &StoredEvent) -> Option<String> {
+    if e.kind != EventKind::BrowserVisit {
+        return None;
+    }
+    if let Some(s) = e.attr_str("visit_source").filter(|s| !matches!(*s, "browsed" | "0" | "1" | "2" | "3")) {
+        return Some(match s {
+            "synced" => "synced from another device (visit_source synced): not an act on this device".into(),
+            "extension" => "made by a browser extension (visit_source extension): not the person's navigation".into(),
+            other => format!("not browsed on this device (visit_source {other})"),
+        });
+    }
+    if let Some(g) = e.attr_str("originator_cache_guid") {
+        return Some(format!("synced from another device (originator_cache_guid {g}): not an act on this device"));
+    }
+    if e.attr_str("origin") == Some("synced") {
+        return Some("synced from another device (Safari origin synced): not an act on this device".into());
     }
     None
 }
 
-fn is_server(e: &Ev) -> bool {
-    e.col("clock").starts_with("host:") || e.col("kind") == "http.request"
+fn hash_matches(e: &StoredEvent, f: &FileEvidence) -> bool {
+    e.sha256.as_deref().is_some_and(|h| h.eq_ignore_ascii_case(&f.sha256))
+        || e.md5.as_deref().zip(f.md5.as_deref()).is_some_and(|(a, b)| a.eq_ignore_ascii_case(b))
+        || e.sha1.as_deref().zip(f.sha1.as_deref()).is_some_and(|(a, b)| a.eq_ignore_ascii_case(b))
 }
 
-/// Offsets of client clocks against server clocks, from one resource seen by
-/// both: each client visit or download start is paired with the server request
-/// for the same URL nearest in time; the offset is the median of the
-/// differences, its uncertainty the larger of 1.4826 × MAD and 1 s (server logs
-/// keep whole seconds).
-pub fn align_clocks(linked: &[Ev]) -> Vec<ClockEstimate> {
-    let servers: Vec<(&Ev, String)> =
-        linked.iter().filter(|e| is_server(e)).filter_map(|e| Some((e, normalize(e.get("url")?)))).collect();
-    // Client events that are one moment with a server request: a page visit or
-    // download start with the navigation request, a cache write with the
-    // request that filled it (its recorded request time when there is one).
-    let clients: Vec<(&Ev, String, i64, bool)> = linked
+const DELIVERY_RECORDS: &[EventKind] =
+    &[EventKind::BrowserDownload, EventKind::MsgMediaFetched, EventKind::CloudDownload, EventKind::CloudSyncDownload];
+
+/// The copies of a content: tree files, cache entries, delivery records
+/// naming paths no tree holds on that device; or one known only remotely.
+fn copies_of(ev: &CaseEvidence, inputs: &BTreeMap<&str, &InputInfo>, f: &FileEvidence) -> Vec<Copy> {
+    let mut out: BTreeMap<(Option<String>, String), Copy> = BTreeMap::new();
+    for c in &f.copies {
+        out.entry((c.device.clone(), c.path.clone())).or_insert_with(|| Copy {
+            kind: CopyKind::File,
+            device: c.device.clone(),
+            path: c.path.clone(),
+            url: None,
+            source: Some(c.source.clone()),
+            record: Some(c.record.clone()),
+        });
+    }
+    let tree_devices: BTreeSet<Option<String>> = f.copies.iter().map(|c| c.device.clone()).collect();
+    for &i in &f.linked {
+        let e = &ev.events[i];
+        if is_remote(ev, inputs, i) || !hash_matches(e, f) {
+            continue;
+        }
+        let device = device_of(ev, inputs, i);
+        if e.kind == EventKind::BrowserCacheEntry {
+            let site = e.attr_str("top_frame_site").unwrap_or("");
+            let path = format!("cache:{site} {}", e.url.as_deref().unwrap_or(""));
+            out.entry((device.clone(), path.clone())).or_insert_with(|| Copy {
+                kind: CopyKind::CacheEntry,
+                device,
+                path,
+                url: e.url.clone(),
+                source: Some(e.source.clone()),
+                record: Some(e.record.clone()),
+            });
+        } else if DELIVERY_RECORDS.contains(&e.kind)
+            && !tree_devices.contains(&device)
+            && let Some(p) = e.path.clone()
+        {
+            out.entry((device.clone(), p.clone())).or_insert_with(|| Copy {
+                kind: CopyKind::Record,
+                device,
+                path: p,
+                url: e.url.clone(),
+                source: Some(e.source.clone()),
+                record: Some(e.record.clone()),
+            });
+        }
+    }
+    if out.is_empty() {
+        return vec![Copy {
+            kind: CopyKind::RemoteOnly,
+            device: None,
+            path: String::new(),
+            url: f.linked.iter().find_map(|&i| ev.events[i].url.clone()),
+            source: None,
+            record: None,
+        }];
+    }
+    out.into_values().collect()
+}
+
+/// Does a record's path name this copy's file? `Some(true)` when it does,
+/// `Some(false)` when it names another path, `None` when it names none.
+fn names_copy(e: &StoredEvent, copy_key: &str) -> Option<bool> {
+    let p = path_key(e.path.as_deref()?);
+    Some(match ends_at_folder(&p, copy_key) {
+        Some(n) => n >= 2 || (n == 1 && (p == copy_key || e.kind == EventKind::BrowserDownload)),
+        None => false,
+    })
+}
+
+/// Splits the events of a file between this copy's own records, the device's
+/// records of the pages around it, every delivery of the content on the
+/// device, and the server and cloud records.
+fn prepare<'a>(
+    ev: &'a CaseEvidence,
+    inputs: &BTreeMap<&'a str, &'a InputInfo>,
+    f: &'a FileEvidence,
+    copy: Copy,
+    all_copies: &[Copy],
+) -> Ctx<'a> {
+    let key = path_key(&copy.path);
+    let dev = copy.device.clone();
+    let other_paths: Vec<String> = all_copies
         .iter()
-        .filter(|e| !is_server(e))
-        .filter_map(|e| {
-            let navigation = match e.col("kind") {
-                "browser.visit" => true,
-                "browser.download" if e.get("attrs.phase") == Some("start") => true,
-                "browser.cache_entry" => false,
-                _ => return None,
-            };
-            let t = e
-                .get("attrs.request_time")
-                .and_then(|t| Timestamp::parse_rfc3339(t).ok())
-                .map_or(e.ts, Timestamp::unix_micros);
-            Some((e, normalize(e.get("url")?), t, navigation))
-        })
+        .filter(|c| c.kind == CopyKind::File && c.device == dev && c.path != copy.path)
+        .map(|c| path_key(&c.path))
         .collect();
-    // Candidate pairs per client clock: (difference, client, server).
-    let mut pairs: BTreeMap<&str, Vec<(i64, usize, usize)>> = BTreeMap::new();
-    for (i, (e, url, t, navigation)) in clients.iter().enumerate() {
-        for (j, (s, u)) in servers.iter().enumerate() {
-            // A navigation is not the same moment as a subresource or
-            // speculative request, when the log says which it was.
-            let mode = s.get("fetch_mode");
-            let compatible = !*navigation || mode.is_none_or(|m| m == "navigate") && s.get("purpose").is_none();
-            if compatible && same_resource(url, u) {
-                pairs.entry(e.col("clock")).or_default().push((t - s.ts, i, j));
-            }
+    let (mut own, mut own_context, mut device_deliveries, mut remote, mut remote_context) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for &i in &f.linked {
+        if is_remote(ev, inputs, i) {
+            remote.push(i);
+            continue;
         }
-    }
-    // One offset explains every true pair of a clock: take the candidate
-    // offset that the most events agree with (one server request per client
-    // event), then the median of those pairs. A request nearest in time to the
-    // wrong client event (a cached image and, minutes later, its download)
-    // cannot outvote the pairs that agree.
-    let mut samples: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
-    for (clock, mut cands) in pairs {
-        cands.sort_unstable();
-        // Windows of width 2 × tolerance over the sorted differences (two
-        // pointers, O(n log n)): the best holds the most distinct client
-        // events and server requests, then the narrowest, then the nearest 0.
-        let (mut in_c, mut in_s): (BTreeMap<usize, usize>, BTreeMap<usize, usize>) = (BTreeMap::new(), BTreeMap::new());
-        let mut lo = 0;
-        let mut best: Option<((usize, i64, i64), usize, usize)> = None;
-        for hi in 0..cands.len() {
-            *in_c.entry(cands[hi].1).or_default() += 1;
-            *in_s.entry(cands[hi].2).or_default() += 1;
-            while cands[hi].0 - cands[lo].0 > 2 * PAIR_TOLERANCE_US {
-                for (m, k) in [(&mut in_c, cands[lo].1), (&mut in_s, cands[lo].2)] {
-                    if let Some(n) = m.get_mut(&k) {
-                        *n -= 1;
-                        if *n == 0 {
-                            m.remove(&k);
-                        }
-                    }
+        let e = &ev.events[i];
+        if device_of(ev, inputs, i) != dev {
+            continue;
+        }
+        let is_delivery = DELIVERY_RECORDS.contains(&e.kind) || e.kind == EventKind::BrowserCacheEntry;
+        if is_delivery && (hash_matches(e, f) || e.path.is_some()) {
+            device_deliveries.push(i);
+        }
+        let mine = match (copy.kind, e.kind) {
+            (CopyKind::RemoteOnly, _) => false,
+            (CopyKind::CacheEntry, EventKind::BrowserCacheEntry) => {
+                copy.source.as_deref() == Some(e.source.as_str()) && copy.record.as_deref() == Some(e.record.as_str())
+            }
+            (_, EventKind::BrowserCacheEntry) => false,
+            (CopyKind::CacheEntry, k) => matches!(k, EventKind::BrowserVisit),
+            (
+                CopyKind::File,
+                EventKind::FsCreated | EventKind::FsModified | EventKind::FsAccessed | EventKind::FsChanged,
+            ) => e
+                .path
+                .as_deref()
+                .map(path_key)
+                .is_some_and(|p| p == key || ends_at_folder(&p, &key).is_some_and(|n| n >= 2)),
+            (CopyKind::File, EventKind::FsOriginMarker) => {
+                // By name only together with a matching folder: the marker's
+                // path as exported must end with the copy's folder and name.
+                e.path.as_deref().map(path_key).is_some_and(|p| ends_at_folder(&p, &key).is_some_and(|n| n >= 2))
+            }
+            (CopyKind::File, k) if DELIVERY_RECORDS.contains(&k) || k == EventKind::CloudUpload => {
+                match names_copy(e, &key) {
+                    Some(true) => true,
+                    // A record naming another copy's path is that copy's.
+                    Some(false) => hash_matches(e, f) && !other_paths.iter().any(|o| names_copy(e, o) == Some(true)),
+                    None => hash_matches(e, f),
                 }
-                lo += 1;
             }
-            let spread = cands[hi].0 - cands[lo].0;
-            let centre = (cands[hi].0 + cands[lo].0) / 2;
-            let key = (in_c.len().min(in_s.len()), -spread, -centre.abs());
-            if best.as_ref().is_none_or(|(k, _, _)| key > *k) {
-                best = Some((key, lo, hi));
+            (CopyKind::Record, k) if DELIVERY_RECORDS.contains(&k) => {
+                e.path.as_deref().map(path_key).is_some_and(|p| p == key)
             }
+            (CopyKind::Record, EventKind::FsOriginMarker) => false,
+            (_, _) => true,
+        };
+        if mine {
+            own.push(i);
         }
-        let Some((_, lo, hi)) = best else { continue };
-        // One server request per client event within the window, nearest its centre first.
-        let centre = (cands[lo].0 + cands[hi].0) / 2;
-        let mut near: Vec<(i64, usize, usize)> = cands[lo..=hi].to_vec();
-        near.sort_unstable_by_key(|(x, i, j)| ((x - centre).abs(), *i, *j));
-        let (mut used_c, mut used_s) = (BTreeSet::new(), BTreeSet::new());
-        let mut diffs = Vec::new();
-        for (x, i, j) in near {
-            if !used_c.contains(&i) && !used_s.contains(&j) {
-                used_c.insert(i);
-                used_s.insert(j);
-                diffs.push(x);
-            }
-        }
-        samples.insert(clock, diffs);
     }
-    samples
-        .into_iter()
-        .map(|(clock, mut v)| {
-            v.sort_unstable();
-            let med = median(&v);
-            let mut dev: Vec<i64> = v.iter().map(|x| (x - med).abs()).collect();
-            dev.sort_unstable();
-            let mad = median(&dev) as f64 * 1.4826 / 1e6;
-            ClockEstimate {
-                clock: clock.to_owned(),
-                offset_s: round3(med as f64 / 1e6),
-                uncertainty_s: round3(mad.max(1.0)),
-                pairs: v.len(),
+    for &i in &f.context {
+        if is_remote(ev, inputs, i) {
+            remote_context.push(i);
+        } else if device_of(ev, inputs, i) == dev {
+            own_context.push(i);
+        }
+    }
+    Ctx {
+        ev,
+        inputs: inputs.clone(),
+        file: f,
+        copy,
+        own,
+        own_context,
+        device_deliveries,
+        remote,
+        remote_context,
+        alignment: Alignment::default(),
+        offsets: BTreeMap::new(),
+        uncertainty: BTreeMap::new(),
+        who: BTreeMap::new(),
+        overlay: Overlay::default(),
+        arrival: None,
+        start: None,
+        near: Vec::new(),
+    }
+}
+
+impl Ctx<'_> {
+    /// Aligns the device clock from the copy's own records and the pages
+    /// around it (visits made elsewhere are not this device's moments), with
+    /// the server requests from the subject's addresses (every request when
+    /// the case names none): another client's request for the same URL a few
+    /// seconds from the device's record must not set its clock.
+    fn align(&mut self, subjects: &Subjects) {
+        let clients: Vec<usize> = self
+            .own
+            .iter()
+            .chain(&self.own_context)
+            .copied()
+            .filter(|&i| visit_elsewhere(self.e(i)).is_none())
+            .collect();
+        let servers: Vec<usize> = self
+            .remote
+            .iter()
+            .chain(&self.remote_context)
+            .copied()
+            .filter(|&i| {
+                let e = self.e(i);
+                e.kind == EventKind::HttpRequest
+                    && e.client_ip.as_deref().is_none_or(|ip| subjects.address(ip, e.ts) != Some(false))
+            })
+            .collect();
+        self.alignment = align(&self.ev.events, &clients, &servers);
+        self.offsets = applied_offsets(&self.alignment.estimates);
+        self.uncertainty = self
+            .alignment
+            .estimates
+            .iter()
+            .map(|c| (c.clock.clone(), (c.uncertainty_s * 1e6).round() as i64))
+            .collect();
+    }
+
+    fn paired(&self, server: usize) -> bool {
+        self.alignment.pairs.iter().any(|(_, s)| *s == server)
+    }
+}
+
+/// Learns the browsers of every device from the pairs of every copy: the
+/// requests the alignment tied to the device's own records, from the subject's
+/// addresses (or any address when the case names none).
+fn learn_profiles(ctxs: &[Ctx<'_>], subjects: &Subjects) -> BTreeMap<Option<String>, Profile> {
+    let mut seen: BTreeMap<Option<String>, BTreeSet<usize>> = BTreeMap::new();
+    for c in ctxs {
+        for (_, s) in &c.alignment.pairs {
+            let e = c.e(*s);
+            let ok =
+                e.client_ip.as_deref().map_or(subjects.ips.is_empty(), |ip| subjects.address(ip, e.ts) != Some(false));
+            if ok && e.user_agent.is_some() {
+                seen.entry(c.copy.device.clone()).or_default().insert(*s);
             }
+        }
+    }
+    seen.into_iter()
+        .map(|(dev, reqs)| {
+            let mut p = Profile::default();
+            for i in reqs {
+                if let Some(ua) = ctxs.first().and_then(|c| c.ev.events[i].user_agent.as_deref()) {
+                    p.learn(ua);
+                }
+            }
+            (dev, p)
         })
         .collect()
 }
 
-fn median(v: &[i64]) -> i64 {
-    match v.len() {
-        0 => 0,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2,
+/// One finding per copy of every file of the evidence, in copy-id order.
+pub fn analyze_case(ev: &CaseEvidence, setup: &Setup<'_>) -> Vec<Finding> {
+    let inputs = ev.inputs_by_id();
+    let subjects = Subjects::new(setup.subjects);
+    let mut ctxs = Vec::new();
+    for f in &ev.files {
+        let copies = copies_of(ev, &inputs, f);
+        for copy in &copies {
+            let mut c = prepare(ev, &inputs, f, copy.clone(), &copies);
+            c.align(&subjects);
+            ctxs.push(c);
+        }
+    }
+    let profiles = learn_profiles(&ctxs, &subjects);
+    let empty = Profile::default();
+    let mut out: Vec<Finding> = ctxs
+        .into_iter()
+        .map(|mut c| {
+            let profile = profiles.get(&c.copy.device).unwrap_or(&empty);
+            c.attribute(&subjects, profile);
+            c.evaluate(setup)
+        })
+        .collect();
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out
+}
+
+impl<'a> Ctx<'a> {
+    fn attribute(&mut self, subjects: &Subjects, profile: &Profile) {
+        let device = self.copy.device_name().to_owned();
+        for &i in self.remote.iter().chain(&self.remote_context) {
+            let e = self.e(i);
+            let facts = RecordFacts {
+                ts: e.ts,
+                actor: e.actor.as_deref().filter(|_| e.kind != EventKind::HttpRequest),
+                client_ip: e.client_ip.as_deref(),
+                user_agent: e.user_agent.as_deref(),
+                paired: self.paired(i),
+            };
+            let (who, weak, why) = attribute(facts, subjects, &device, profile);
+            if weak && who == Who::Subject {
+                self.overlay.set(i, "weak", "true");
+            }
+            self.who.insert(i, (who, weak, why));
+        }
+    }
+
+    /// The copy's arrival: its first delivery record, in this order of
+    /// preference, then the earlier of its creation and modification times.
+    /// A server or cloud delivery record counts only when it is the subject's
+    /// and not certainly after the copy already existed (its creation or
+    /// change time on the device, which cannot be carried over from a source).
+    fn pick_arrival(&self) -> Option<(usize, &'static str)> {
+        const ARRIVALS: &[(&[EventKind], Option<&str>, &str)] = &[
+            (&[EventKind::BrowserDownload], Some("end"), "download complete"),
+            (&[EventKind::MsgMediaFetched], None, "messaging media fetched"),
+            (&[EventKind::CloudSyncDownload], None, "sync client download"),
+            (&[EventKind::CloudDownload], None, "cloud download"),
+            (&[EventKind::BrowserCacheEntry], None, "cache write"),
+            (&[EventKind::BrowserDownload], Some("start"), "download started (no completion recorded)"),
+            // A file's creation and modification times are one category: a
+            // copied or extracted file has a creation time later than its
+            // modification time, and then the modification time is the better
+            // bound on its arrival.
+            (
+                &[EventKind::FsCreated, EventKind::FsModified],
+                None,
+                "file created or last modified, whichever is earlier",
+            ),
+        ];
+        let existed: Option<usize> = self
+            .own
+            .iter()
+            .copied()
+            .filter(|&i| matches!(self.e(i).kind, EventKind::FsCreated | EventKind::FsChanged))
+            .min_by_key(|&i| (self.corr(i), i));
+        let remote_ok = |i: usize| {
+            self.attributed(i) == Who::Subject
+                && !self.weak(i)
+                && matches!(self.copy.kind, CopyKind::File | CopyKind::Record)
+                && existed.is_none_or(|x| {
+                    let margin = if self.ordered(i, x) { self.unc(i) + self.unc(x) } else { UNALIGNED_CLOCK_US };
+                    self.corr(i) <= self.corr(x) + margin + DELIVERY_SLACK_US
+                })
+        };
+        for (kinds, phase, what) in ARRIVALS {
+            let best = self
+                .own
+                .iter()
+                .copied()
+                .chain(self.remote.iter().copied().filter(|&i| remote_ok(i)))
+                .filter(|&i| {
+                    let e = self.e(i);
+                    kinds.contains(&e.kind) && phase.is_none_or(|p| e.attr_str("phase") == Some(p))
+                })
+                .min_by_key(|&i| (self.corr(i), self.e(i).source.as_str(), self.e(i).seq));
+            if let Some(i) = best {
+                return Some((i, what));
+            }
+        }
+        None
+    }
+
+    /// When the retrieval started: the download's start row, the cache
+    /// entry's request time, the start of the sync the file came with, the
+    /// message's receipt. `None` when only file times are known (they may be
+    /// carried over from the source).
+    fn retrieval_start(&self) -> Option<(i64, usize, &'static str)> {
+        let (a, _) = self.arrival?;
+        let e = self.e(a);
+        match e.kind {
+            EventKind::BrowserDownload => {
+                let start = self
+                    .own
+                    .iter()
+                    .copied()
+                    .filter(|&i| {
+                        let x = self.e(i);
+                        x.kind == EventKind::BrowserDownload
+                            && x.source == e.source
+                            && x.record == e.record
+                            && x.attr_str("phase") == Some("start")
+                    })
+                    .min_by_key(|&i| self.corr(i));
+                Some(match start {
+                    Some(s) => (self.corr(s), s, "the download's start"),
+                    None => (self.corr(a), a, "the download record"),
+                })
+            }
+            EventKind::BrowserCacheEntry => {
+                let t = e
+                    .attr_str("request_time")
+                    .and_then(|t| Timestamp::parse_rfc3339(t).ok())
+                    .map(Timestamp::unix_micros)
+                    .map_or(self.corr(a), |t| t - self.offsets.get(&e.clock).copied().unwrap_or(0));
+                Some((t, a, "the cache entry's request"))
+            }
+            EventKind::CloudSyncDownload => {
+                // The sync this download belongs to: the same account's sync
+                // downloads with gaps up to two minutes, back from this one.
+                let mut batch: Vec<&StoredEvent> = self
+                    .device_events_between(e.ts - 6 * 3_600_000_000, e.ts)
+                    .iter()
+                    .map(|&i| self.e(i))
+                    .filter(|x| x.kind == EventKind::CloudSyncDownload && x.actor == e.actor && x.source == e.source)
+                    .collect();
+                batch.sort_by_key(|x| x.ts);
+                let mut first = e.ts;
+                for x in batch.iter().rev() {
+                    if x.ts < first && first - x.ts <= SYNC_BATCH_GAP_US {
+                        first = x.ts;
+                    }
+                }
+                Some((first - (e.ts - self.corr(a)), a, "the start of the sync it came with"))
+            }
+            EventKind::MsgMediaFetched | EventKind::CloudDownload => Some((self.corr(a), a, "the arrival record")),
+            _ => None,
+        }
     }
 }
 
-fn round3(x: f64) -> f64 {
-    (x * 1e3).round() / 1e3
+/// Formats that hold a state as last saved (settings): they cover every
+/// moment after their last write.
+const SNAPSHOT_FORMATS: &[&str] = &["whatsapp.prefs"];
+
+/// Moments a content can reach a device, other than file-system times.
+const EARLIER_DELIVERIES: &[(EventKind, Option<&str>)] = &[
+    (EventKind::BrowserDownload, Some("end")),
+    (EventKind::MsgMediaFetched, None),
+    (EventKind::CloudSyncDownload, None),
+    (EventKind::CloudDownload, None),
+    (EventKind::BrowserCacheEntry, None),
+];
+
+/// Where an event stands against the copy's delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// Before an earlier separate delivery, or before what an unaligned clock allows.
+    Earlier,
+    /// Part of the delivery.
+    Delivery,
+    /// The arrival itself.
+    Arrival,
+    /// Certainly after the arrival.
+    After,
 }
 
-fn fmt_ts(us: i64) -> String {
+impl Ctx<'_> {
+    /// The latest earlier, separate delivery of the content on the device.
+    fn earlier_delivery(&self) -> Option<usize> {
+        let (a, _) = self.arrival?;
+        let ta = self.corr(a);
+        self.device_deliveries
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let e = self.e(i);
+                i != a
+                    && self.ordered(i, a)
+                    && EARLIER_DELIVERIES
+                        .iter()
+                        .any(|(k, phase)| e.kind == *k && phase.is_none_or(|p| e.attr_str("phase") == Some(p)))
+                    && !(e.source == self.e(a).source && e.record == self.e(a).record)
+            })
+            .filter(|&i| self.corr(i) < ta - DELIVERY_SLACK_US)
+            .max_by_key(|&i| (self.corr(i), i))
+    }
+
+    /// Where event `i` stands against the delivery.
+    fn place(&self, i: usize, earlier: Option<usize>) -> Place {
+        let Some((a, _)) = self.arrival else { return Place::Delivery };
+        if i == a {
+            return Place::Arrival;
+        }
+        let (t, ta) = (self.corr(i), self.corr(a));
+        let e = self.e(i);
+        // A record without a time of its own (a Zone.Identifier stream is
+        // placed at its export file's mtime) cannot be placed in time.
+        if e.attr_str("ts_from").is_some_and(|f| f.ends_with("file mtime")) {
+            return Place::Delivery;
+        }
+        if self.ordered(i, a) {
+            if t - self.unc(i) > ta + self.unc(a) + DELIVERY_SLACK_US {
+                return Place::After;
+            }
+            match earlier {
+                Some(p) if self.ordered(i, p) && t <= self.corr(p) + DELIVERY_SLACK_US => Place::Earlier,
+                _ => Place::Delivery,
+            }
+        } else {
+            // An event on a clock that cannot be ordered against the arrival
+            // counts only within five minutes of it (plus the retrieval's
+            // own duration and ten minutes before it).
+            if t > ta + UNALIGNED_CLOCK_US {
+                return Place::After;
+            }
+            let lead = self.start.map_or(0, |(s, _, _)| (ta - s).max(0)) + WINDOW_S * 1_000_000;
+            let too_early = t < ta - UNALIGNED_CLOCK_US - lead;
+            let before_earlier = earlier.is_some_and(|p| t <= self.corr(p) + UNALIGNED_CLOCK_US);
+            if too_early || before_earlier { Place::Earlier } else { Place::Delivery }
+        }
+    }
+}
+
+/// What a rule considered and matched, for one copy.
+struct Fired {
+    hits: Vec<usize>,
+}
+
+impl<'a> Ctx<'a> {
+    fn evaluate(mut self, setup: &Setup<'_>) -> Finding {
+        self.arrival = self.pick_arrival();
+        self.start = self.retrieval_start();
+        self.near = self.compute_near();
+        let mut open_questions = Vec::new();
+        let mut extra_gaps: Vec<Gap> = Vec::new();
+        self.derive_facts(setup, &mut open_questions, &mut extra_gaps);
+        let earlier = self.earlier_delivery();
+        let places: BTreeMap<usize, Place> =
+            self.own.iter().chain(&self.remote).map(|&i| (i, self.place(i, earlier))).collect();
+        let arrival_ts = self.arrival.map(|(a, _)| self.corr(a));
+        let attached = self.attached_events();
+
+        let mut items: Vec<EvidenceItem> = Vec::new();
+        let mut meta: Vec<(String, Vec<EvRef>)> = Vec::new();
+        let mut gaps: BTreeMap<(String, Option<i64>, Option<i64>), Vec<String>> = BTreeMap::new();
+        let mut fired_ids: BTreeSet<String> = BTreeSet::new();
+        for rule in &setup.book.rules {
+            let window = self.window_of(rule, arrival_ts);
+            let (candidates, applies) = self.candidates(rule, window, &places);
+            let hits: Vec<usize> = candidates
+                .iter()
+                .copied()
+                .filter(|&i| rule.condition.matches(self.e(i).kind.as_str(), |c| self.get(i, c)))
+                .collect();
+            let has_with = rule.condition.with.is_empty()
+                || candidates.iter().any(|&i| rule.condition.with.iter().any(|k| k == self.e(i).kind.as_str()));
+            let covered = self.is_covered(rule, window);
+            let fired = if rule.condition.absent {
+                applies && covered && hits.is_empty() && self.arrival.is_some() && has_with
+            } else {
+                applies
+                    && hits.len() >= rule.condition.min_count as usize
+                    && (!rule.condition.scope.is_windowed() || window.is_some())
+            };
+            if fired {
+                let f = Fired { hits };
+                let weak = !f.hits.is_empty() && f.hits.iter().all(|&i| self.weak(i));
+                let mut range = rule.range;
+                if weak {
+                    // Another device at the address cannot be excluded: the
+                    // end of the range nearest zero is halved.
+                    if rule.log10_lr >= 0.0 {
+                        range[0] = round6(range[0] / 2.0);
+                    } else {
+                        range[1] = round6(range[1] / 2.0);
+                    }
+                }
+                items.push(EvidenceItem {
+                    rule: rule.id.clone(),
+                    group: rule.group.clone(),
+                    log10_lr: rule.log10_lr,
+                    range,
+                    attached: f.hits.iter().any(|i| attached.contains(i)),
+                    weak,
+                    conclusive: rule.conclusive.is_some(),
+                    counted: false,
+                    note: None,
+                });
+                let mut refs: Vec<EvRef> = f
+                    .hits
+                    .iter()
+                    .map(|&i| EvRef { source: self.e(i).source.clone(), record: self.e(i).record.clone() })
+                    .collect();
+                refs.sort();
+                refs.dedup();
+                meta.push((self.explain(rule, f.hits.len(), window), refs));
+                fired_ids.insert(rule.id.clone());
+            } else if !covered && applies {
+                let (from, to) = window.map_or((None, None), |(f, t)| (Some(f), Some(t)));
+                gaps.entry((rule.decides.needs.clone(), from, to)).or_default().push(rule.id.clone());
+            }
+        }
+        // Rules whose evidence another fired rule explains do not apply.
+        let mut excluded: Vec<(EvidenceItem, (String, Vec<EvRef>), String)> = Vec::new();
+        let mut kept_items = Vec::new();
+        let mut kept_meta = Vec::new();
+        for (it, m) in items.into_iter().zip(meta) {
+            let rule = setup.book.rules.iter().find(|r| r.id == it.rule);
+            match rule.and_then(|r| r.unless.iter().find(|u| fired_ids.contains(*u))) {
+                Some(by) => {
+                    let note = format!("does not apply: {by} explains its evidence");
+                    excluded.push((it, m, note));
+                }
+                None => {
+                    kept_items.push(it);
+                    kept_meta.push(m);
+                }
+            }
+        }
+        let combined = combine(&mut kept_items);
+        let mut evidence: Vec<Evidence> = kept_items
+            .into_iter()
+            .zip(kept_meta)
+            .map(|(it, (explanation, events))| to_evidence(it, explanation, events))
+            .collect();
+        for (it, (explanation, events), note) in excluded {
+            let mut e = to_evidence(it, explanation, events);
+            e.counted = false;
+            e.note = Some(note);
+            evidence.push(e);
+        }
+        evidence.sort_by(|a, b| a.rule.cmp(&b.rule));
+        let mut gaps: Vec<Gap> = gaps
+            .into_iter()
+            .map(|((needs, from, to), rules)| Gap {
+                rule: rules.join(", "),
+                needs,
+                // An origin window reaching back without bound has no start.
+                from: from.filter(|&f| Timestamp::from_unix_micros(f).is_ok()).map(fmt_ts),
+                to: to.map(fmt_ts),
+            })
+            .collect();
+        gaps.extend(extra_gaps);
+        gaps.sort_by(|a, b| (&a.needs, &a.rule).cmp(&(&b.needs, &b.rule)));
+        gaps.dedup();
+        self.finish(setup, combined, evidence, gaps, open_questions, &places)
+    }
+
+    /// Events the arrival rests on: the arrival record (both rows of a
+    /// download), the start of the retrieval, and the server requests paired
+    /// with them.
+    fn attached_events(&self) -> BTreeSet<usize> {
+        let mut out = BTreeSet::new();
+        let Some((a, _)) = self.arrival else { return out };
+        let key = self.e(a).record_key();
+        for &i in &self.own {
+            if self.e(i).record_key() == key {
+                out.insert(i);
+            }
+        }
+        out.insert(a);
+        if let Some((_, s, _)) = self.start {
+            out.insert(s);
+        }
+        let own: BTreeSet<usize> = out.clone();
+        for (c, s) in &self.alignment.pairs {
+            if own.contains(c) {
+                out.insert(*s);
+            }
+        }
+        out
+    }
+
+    fn window_of(&self, rule: &Rule, arrival: Option<i64>) -> Option<(i64, i64)> {
+        let a = arrival?;
+        let w = (rule.condition.window_s.unwrap_or(WINDOW_S as f64) * 1e6) as i64;
+        Some(match rule.condition.scope {
+            Scope::State => {
+                let s = self.start.map(|(t, _, _)| t)?;
+                (s - w, s)
+            }
+            Scope::Before => {
+                let s = self.start.map_or(a, |(t, _, _)| t.min(a));
+                (s - w, s)
+            }
+            Scope::Origin => (a - rule.condition.window_s.map_or(i64::MAX / 4, |w| (w * 1e6) as i64), a),
+            Scope::After => (a, a + w),
+            _ => (a - w, a + w),
+        })
+    }
+
+    fn actor_ok(&self, rule: &Rule, i: usize) -> bool {
+        let who = self.attributed(i);
+        match rule.condition.actor {
+            Actor::Subject => who == Who::Subject,
+            Actor::Other => who == Who::Other,
+            Actor::Any => true,
+        }
+    }
+
+    /// The events a rule looks at, and whether it applies to the copy at all.
+    fn candidates(
+        &self,
+        rule: &Rule,
+        window: Option<(i64, i64)>,
+        places: &BTreeMap<usize, Place>,
+    ) -> (Vec<usize>, bool) {
+        let c = &rule.condition;
+        let arrival_ok = c.arrival_kinds.is_empty()
+            || self.arrival.is_some_and(|(a, _)| c.arrival_kinds.iter().any(|k| k == self.e(a).kind.as_str()));
+        if !arrival_ok {
+            return (Vec::new(), false);
+        }
+        let local = |i: &usize| visit_elsewhere(self.e(*i)).is_none();
+        let linked = || self.own.iter().chain(&self.remote).copied().filter(local).filter(|&i| self.actor_ok(rule, i));
+        let v: Vec<usize> = match c.scope {
+            Scope::Linked => {
+                linked().filter(|i| matches!(places.get(i), Some(Place::Delivery | Place::Arrival) | None)).collect()
+            }
+            Scope::Ever => {
+                let mut v: BTreeSet<usize> = linked().collect();
+                v.extend(self.device_deliveries.iter().copied().filter(local));
+                v.into_iter().collect()
+            }
+            Scope::Arrival => self.arrival.map(|(a, _)| a).into_iter().collect(),
+            Scope::Origin => match (self.arrival, window) {
+                (Some((a, _)), Some((from, _))) => self
+                    .remote
+                    .iter()
+                    .copied()
+                    .filter(|&i| self.actor_ok(rule, i) && i != a)
+                    .filter(|&i| {
+                        let (t, ta) = (self.corr(i), self.corr(a));
+                        let margin = if self.ordered(i, a) { self.unc(i) + self.unc(a) } else { UNALIGNED_CLOCK_US };
+                        t + margin < ta && t >= from
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            },
+            Scope::Before | Scope::Around | Scope::After => match (window, self.arrival) {
+                (Some((from, to)), Some((a, _))) => self
+                    .device_window()
+                    .into_iter()
+                    .filter(local)
+                    .filter(|&i| {
+                        let t = self.corr(i);
+                        let slack = self.unc(i) + self.unc(a);
+                        let ordered = match c.scope {
+                            Scope::Before => t + slack <= to,
+                            Scope::After => t - slack >= from,
+                            _ => true,
+                        };
+                        from <= t && t <= to && ordered && self.e(i).record_key() != self.e(a).record_key()
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            },
+            Scope::State => match (window, self.start) {
+                (Some((from, to)), Some((_, s, _))) => {
+                    let own = self.device_window();
+                    self.state_at(&own, rule, from, to, s).into_iter().collect()
+                }
+                _ => Vec::new(),
+            },
+        };
+        let applies = !(c.scope == Scope::State && self.start.is_none());
+        (v, applies)
+    }
+
+    /// The receiving device's events the windowed rules read.
+    fn device_window(&self) -> Vec<usize> {
+        self.near.clone()
+    }
+
+    /// The receiving device's events within the widest window of the arrival
+    /// (two hours and ten minutes either side, plus the largest clock
+    /// correction), from the case's device events.
+    fn compute_near(&self) -> Vec<usize> {
+        let Some((a, _)) = self.arrival else { return Vec::new() };
+        let span = (2 * 3_600 + 600) * 1_000_000 + self.offsets.values().map(|o| o.abs()).max().unwrap_or(0);
+        let t = self.e(a).ts;
+        self.device_events_between(t - span, t + span)
+            .iter()
+            .copied()
+            .filter(|&i| !self.is_remote(i) && device_of(self.ev, &self.inputs, i) == self.copy.device)
+            .collect()
+    }
+
+    /// The case's device events with a recorded time in `lo..=hi`.
+    pub(crate) fn device_events_between(&self, lo: i64, hi: i64) -> &[usize] {
+        let d = &self.ev.device_events;
+        let from = d.partition_point(|&i| self.ev.events[i].ts < lo);
+        let to = d.partition_point(|&i| self.ev.events[i].ts <= hi);
+        &d[from..to.max(from)]
+    }
+
+    /// The event that shows the state a `state` rule tracks at the
+    /// retrieval's start `to` (event `s`): the last of its `kinds` (passing
+    /// its predicates) certainly before it (by both clocks' uncertainty, or
+    /// five minutes when the clocks cannot be ordered), within `from..`, with
+    /// none of its `ends` from then until certainly after the start.
+    fn state_at(&self, own: &[usize], rule: &Rule, from: i64, to: i64, s: usize) -> Option<usize> {
+        let c = &rule.condition;
+        let margin = |i: usize| if self.ordered(i, s) { self.unc(i) + self.unc(s) } else { UNALIGNED_CLOCK_US };
+        let starts = own
+            .iter()
+            .copied()
+            .filter(|&i| c.matches(self.e(i).kind.as_str(), |col| self.get(i, col)))
+            .filter(|&i| from <= self.corr(i) && self.corr(i) + margin(i) <= to)
+            .max_by_key(|&i| (self.corr(i), self.e(i).source.as_str(), self.e(i).seq))?;
+        let since = self.corr(starts);
+        let ended = own.iter().copied().any(|i| {
+            let e = self.e(i);
+            c.ends.iter().any(|k| k == e.kind.as_str())
+                && !c.none.iter().any(|p| p.test(self.get(i, &p.column).as_deref()))
+                && self.corr(i) >= since
+                && self.corr(i) <= to + margin(i)
+        });
+        (!ended).then_some(starts)
+    }
+
+    /// Is there, for every requirement of the rule, an input of its formats
+    /// that covers the window (and fills the column)? Records kept on a device
+    /// count only from the copy's own device.
+    fn is_covered(&self, rule: &Rule, window: Option<(i64, i64)>) -> bool {
+        rule.decides.requirements().iter().all(|q| {
+            self.ev.inputs.iter().any(|c| {
+                // A settings file holds its values from its last write on.
+                let covers = |(from, to): (i64, i64)| {
+                    if SNAPSHOT_FORMATS.contains(&c.format.as_str()) {
+                        c.from <= to
+                    } else {
+                        c.from <= to && c.to >= from
+                    }
+                };
+                q.formats.iter().any(|f| f == &c.format)
+                    && q.column.as_ref().is_none_or(|col| c.columns.contains(col))
+                    && window.is_none_or(covers)
+                    && (c.remote || c.device == self.copy.device)
+            })
+        })
+    }
+
+    fn explain(&self, rule: &Rule, hits: usize, window: Option<(i64, i64)>) -> String {
+        if rule.condition.absent {
+            let sources: BTreeSet<&str> = self
+                .ev
+                .inputs
+                .iter()
+                .filter(|c| rule.decides.requirements().iter().any(|q| q.formats.iter().any(|f| f == &c.format)))
+                .filter(|c| c.remote || c.device == self.copy.device)
+                .map(|c| c.source.as_str())
+                .collect();
+            let span = window.map_or_else(String::new, |(f, t)| format!(" between {} and {}", fmt_ts(f), fmt_ts(t)));
+            return format!(
+                "{}. No {} for the file in {}{span}; those sources are present and cover the window, so the absence counts.",
+                rule.description,
+                rule.condition.kinds.join(" or "),
+                sources.into_iter().collect::<Vec<_>>().join(", "),
+            );
+        }
+        let n = if hits == 1 { "1 event".to_owned() } else { format!("{hits} events") };
+        format!("{} ({n}).", rule.description)
+    }
+
+    fn finish(
+        &self,
+        setup: &Setup<'_>,
+        combined: Combined,
+        evidence: Vec<Evidence>,
+        gaps: Vec<Gap>,
+        open_questions: Vec<String>,
+        places: &BTreeMap<usize, Place>,
+    ) -> Finding {
+        let (chain, after_arrival, attribution, others_left_out) = self.chain(places);
+        let arrival = self.arrival.map(|(a, what)| {
+            let e = self.e(a);
+            Arrival {
+                ts: fmt_ts(self.corr(a)),
+                kind: e.kind.as_str().into(),
+                source: e.source.clone(),
+                record: e.record.clone(),
+                what: what.into(),
+                retrieval_start: self
+                    .start
+                    .map(|(t, s, what)| format!("{} ({what}: {} {})", fmt_ts(t), self.e(s).source, self.e(s).record)),
+            }
+        });
+        let mut paths: Vec<String> = self.file.copies.iter().map(|c| c.path.clone()).collect();
+        paths.sort();
+        paths.dedup();
+        Finding {
+            schema: SCHEMA.to_owned(),
+            id: self.copy.id(&self.file.sha256),
+            propositions: Propositions::default(),
+            file: FileOfInterest { sha256: self.file.sha256.clone(), paths, matched: self.file.matched.clone() },
+            copy: self.copy.clone(),
+            arrival,
+            chain,
+            attribution,
+            verdict: combined.verdict.as_str().to_owned(),
+            decision: combined.decision,
+            log10_lr: combined.log10_lr,
+            log10_lr_range: combined.range,
+            verbal: combined.verbal,
+            statement: combined.statement,
+            groups: combined
+                .groups
+                .into_iter()
+                .map(|g| GroupOut {
+                    group: g.group,
+                    log10_lr: g.log10_lr,
+                    range: g.range,
+                    direction: g.direction.as_str().into(),
+                    weak: g.weak,
+                })
+                .collect(),
+            evidence,
+            gaps,
+            open_questions,
+            after_arrival,
+            others_left_out,
+            clocks: self.alignment.estimates.clone(),
+            rulebook: setup.book.sha256.clone(),
+            inputs: setup.inputs_sha256.to_owned(),
+        }
+    }
+
+    fn chain(&self, places: &BTreeMap<usize, Place>) -> (Vec<ChainLink>, Vec<ChainLink>, Vec<Attribution>, usize) {
+        let mut evs: Vec<usize> = self.own.iter().chain(&self.remote).copied().collect();
+        evs.sort_by_key(|&i| (self.corr(i), self.e(i).source.as_str(), self.e(i).seq));
+        evs.dedup();
+        // Other clients' requests far from the arrival say nothing of this
+        // copy: counted, not listed. Other accounts' cloud records are kept
+        // (an upload is the origin of a delivery).
+        let ta = self.arrival.map(|(a, _)| self.corr(a));
+        let far = |i: usize| {
+            self.e(i).kind == EventKind::HttpRequest
+                && self.attributed(i) != Who::Subject
+                && ta.is_none_or(|t| (self.corr(i) - t).abs() > 3_600_000_000)
+        };
+        let before = evs.len();
+        evs.retain(|&i| !far(i));
+        let left_out = before - evs.len();
+        let mut chain = Vec::new();
+        let mut after = Vec::new();
+        let mut attribution = Vec::new();
+        for i in evs {
+            let e = self.e(i);
+            let place = places.get(&i).copied().unwrap_or(Place::Delivery);
+            let remote = self.is_remote(i);
+            // Someone else's request near the delivery is shown, never as its
+            // origin (another account's upload is: it put the content there).
+            let others_request = e.kind == EventKind::HttpRequest && self.attributed(i) == Who::Other;
+            let role = match place {
+                Place::Arrival => "arrival",
+                Place::After => "after",
+                Place::Earlier => "earlier",
+                Place::Delivery if remote && others_request => "context",
+                Place::Delivery if remote => "origin",
+                Place::Delivery => "transit",
+            };
+            let mut summary = summary(e);
+            if let Some(why) = visit_elsewhere(e) {
+                summary.push_str(&format!(" [{why}]"));
+            }
+            if let Some((who, weak, why)) = self.who.get(&i) {
+                let who_s = match who {
+                    Who::Subject if *weak => "subject (by address only)",
+                    Who::Subject => "subject",
+                    Who::Other => "someone else",
+                    Who::Unknown => "unattributed",
+                };
+                summary.push_str(&format!(" [{who_s}]"));
+                attribution.push(Attribution {
+                    source: e.source.clone(),
+                    record: e.record.clone(),
+                    kind: e.kind.as_str().into(),
+                    who: *who,
+                    weak: *weak,
+                    why: why.clone(),
+                });
+            }
+            let link = ChainLink {
+                ts: fmt_ts(self.corr(i)),
+                kind: e.kind.as_str().into(),
+                role: role.into(),
+                source: e.source.clone(),
+                record: e.record.clone(),
+                summary,
+            };
+            if role == "after" {
+                after.push(link.clone());
+            } else if e.kind == EventKind::BrowserDownload
+                && e.attr_bool("opened") == Some(true)
+                && !after.iter().any(|a: &ChainLink| a.source == e.source && a.record == e.record)
+            {
+                // One entry per download row, at its last access when the
+                // browser kept it.
+                after.push(ChainLink {
+                    ts: e
+                        .attr_str("last_access_time")
+                        .and_then(|t| Timestamp::parse_rfc3339(t).ok())
+                        .map_or_else(|| link.ts.clone(), |t| fmt_ts(self.corr(i) + (t.unix_micros() - e.ts))),
+                    role: "after".into(),
+                    summary: "opened from the browser's download list".into(),
+                    ..link.clone()
+                });
+            }
+            chain.push(link);
+        }
+        after.sort_by(|a, b| (&a.ts, &a.source, &a.record, &a.kind).cmp(&(&b.ts, &b.source, &b.record, &b.kind)));
+        after.dedup();
+        (chain, after, attribution, left_out)
+    }
+}
+
+fn to_evidence(it: EvidenceItem, explanation: String, events: Vec<EvRef>) -> Evidence {
+    Evidence {
+        rule: it.rule,
+        log10_lr: it.log10_lr,
+        range: it.range,
+        group: it.group,
+        counted: it.counted,
+        attached: it.attached,
+        weak: it.weak,
+        note: it.note,
+        explanation,
+        events,
+    }
+}
+
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+/// An instant as RFC 3339 UTC with microseconds.
+pub fn fmt_ts(us: i64) -> String {
     Timestamp::from_unix_micros(us).map_or_else(|_| us.to_string(), |t| t.to_string())
 }
 
-fn summary(e: &Ev) -> String {
+fn summary(e: &StoredEvent) -> String {
     let mut parts = Vec::new();
-    for c in ["url", "path", "transition", "fetch_user", "fetch_dest", "purpose", "attrs.phase", "attrs.state"] {
-        if let Some(v) = e.get(c) {
+    for c in [
+        "url",
+        "path",
+        "actor",
+        "client_ip",
+        "transition",
+        "fetch_site",
+        "fetch_user",
+        "fetch_dest",
+        "purpose",
+        "attrs.phase",
+        "attrs.state",
+        "attrs.operation",
+    ] {
+        if let Some(v) = e.column(c) {
             parts.push(format!("{}={v}", c.trim_start_matches("attrs.")));
         }
     }
-    if e.get("attrs.opened") == Some("true") {
+    if e.attr_bool("opened") == Some(true) {
         parts.push("opened from the browser".into());
     }
     parts.join(" ")
-}
-
-const AFTER_KINDS: &[&str] = &["fs.accessed", "msg.opened", "cloud.share", "msg.sent", "cloud.upload"];
-
-fn build_chain(
-    linked: &[Ev],
-    arrival: Option<&Ev>,
-    corrected: &impl Fn(&Ev) -> i64,
-) -> (Vec<ChainLink>, Vec<ChainLink>) {
-    let mut evs: Vec<&Ev> = linked.iter().collect();
-    evs.sort_by(|a, b| (corrected(a), a.key(), a.col("kind")).cmp(&(corrected(b), b.key(), b.col("kind"))));
-    evs.dedup_by(|a, b| a.key() == b.key() && a.col("kind") == b.col("kind") && a.ts == b.ts);
-    let arrival_ts = arrival.map(corrected);
-    let mut chain = Vec::new();
-    let mut after = Vec::new();
-    for e in evs {
-        let t = corrected(e);
-        let role = if arrival.is_some_and(|a| std::ptr::eq(a, e)) {
-            "arrival"
-        } else if is_server(e) {
-            "origin"
-        } else if arrival_ts.is_some_and(|a| t > a) && AFTER_KINDS.contains(&e.col("kind")) {
-            "after"
-        } else {
-            "transit"
-        };
-        let link = ChainLink {
-            ts: fmt_ts(t),
-            kind: e.col("kind").into(),
-            role: role.into(),
-            source: e.col("source").into(),
-            record: e.col("record").into(),
-            summary: summary(e),
-        };
-        if role == "after" || (e.get("attrs.opened") == Some("true") && e.col("kind") == "browser.download") {
-            let mut a = link.clone();
-            if role != "after" {
-                a.summary = "opened from the browser's download list".into();
-            }
-            after.push(a);
-        }
-        chain.push(link);
-    }
-    after.dedup();
-    (chain, after)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ev(ts_s: f64, kind: &str, clock: &str, url: &str, extra: &[(&str, &str)]) -> Ev {
-        let mut cols: BTreeMap<String, String> = [("kind", kind), ("clock", clock), ("url", url), ("source", clock)]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-        cols.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-        Ev { ts: (ts_s * 1e6) as i64, cols }
-    }
-
-    const IMG: &str = "https://a.example.net/img/x.png";
-
-    #[test]
-    fn the_offset_most_pairs_agree_on_wins_over_the_nearest_wrong_pair() {
-        // Device clock 286 s fast. The image was cached at t=0 and downloaded
-        // at t=490 s; the cache entry is nearer in time to the download's
-        // request (204 s) than to its own (286 s).
-        let linked = vec![
-            ev(0.0, "http.request", "host:I0001", IMG, &[("fetch_mode", "no-cors"), ("fetch_dest", "image")]),
-            ev(490.0, "http.request", "host:I0001", IMG, &[("fetch_mode", "navigate"), ("fetch_user", "?1")]),
-            ev(286.3, "browser.cache_entry", "dev", IMG, &[]),
-            ev(776.0, "browser.download", "dev", IMG, &[("attrs.phase", "start")]),
-        ];
-        let c = align_clocks(&linked);
-        assert_eq!(c.len(), 1);
-        assert_eq!((c[0].clock.as_str(), c[0].pairs), ("dev", 2));
-        assert!((c[0].offset_s - 286.15).abs() < 0.01, "{c:?}");
-    }
-
-    #[test]
-    fn many_candidate_pairs_agree_on_one_offset() {
-        // 400 visits and 400 requests of one URL, a request every 10 s, the
-        // device 60 s slow: 160,000 candidate pairs.
-        let mut linked = Vec::new();
-        for i in 0..400 {
-            let t = f64::from(i) * 10.0;
-            linked.push(ev(t, "http.request", "host:I0001", IMG, &[("fetch_mode", "navigate")]));
-            linked.push(ev(t - 60.0, "browser.visit", "dev", IMG, &[]));
-        }
-        let c = align_clocks(&linked);
-        assert_eq!(c[0].pairs, 400);
-        assert_eq!(c[0].offset_s, -60.0);
-    }
 }

@@ -1,36 +1,58 @@
-//! The rulebook: one TOML file per rule, `rulebook/<group>/<id>.toml`.
+//! The rulebook: one TOML file per rule, `rulebook/<family>/<id>.toml`, where
+//! the family is the id up to its first dot.
 //!
 //! ```toml
 //! id = "fetch.user_activation"
 //! description = "The request for the file carried Sec-Fetch-User: ?1 on a navigation"
-//! group = "fetch"                 # dependency group: only its strongest item counts
-//! log10_lr = 1.3                  # positive favours user-initiated retrieval
-//! range = [0.7, 1.7]              # low and high log10 LR (sensitivity)
-//! rationale = "…"
+//! group = "navigation"            # the fact it measures: within a group one item counts
+//! log10_lr = 1.3                  # positive favours Hp (the subject's own act)
+//! range = [0.5, 1.8]              # low and high log10 LR (sensitivity)
+//! rationale = "…"                 # why this value
+//! alternatives = "…"              # how the evidence arises under Hd, and why the range covers it
 //! references = ["https://www.w3.org/TR/fetch-metadata/"]
+//! unless = ["navigation.page_triggered"]   # optional: does not apply when one of these fired
+//! # conclusive = "…literature…"   # optional: may decide alone (none of the built-in rules)
 //!
 //! [condition]
-//! scope = "linked"                # linked | arrival | before | around | after
+//! scope = "linked"                # linked | ever | arrival | origin | before | around | after | state
+//! actor = "subject"               # subject (default) | other | any
 //! kinds = ["http.request"]
-//! all = [{ column = "fetch_user", eq = "?1" }, { column = "fetch_mode", eq = "navigate" }]
+//! all = [{ column = "fetch_user", eq = "?1" }, { column = "ctx.page_triggered", present = false }]
 //!
 //! [decides]                       # what would decide the rule when it cannot be evaluated
 //! needs = "web server log of the file's host with Sec-Fetch-* fields"
 //! formats = ["apache.access", "nginx.access", "caddy.access"]
 //! column = "fetch_user"           # the source must be seen to log this column
+//! also = [{ formats = ["chrome.history"] }]   # further sources that must cover the window too
 //! ```
 //!
-//! Columns are the event table's, or `attrs.<key>` for a key of `attrs`.
-//! `scope` says which events the condition looks at: `linked` — events tied to
-//! the file by a shared key (hash, URL, path) that belong to the delivery that
-//! brought it (not after the arrival, not before an earlier separate delivery);
-//! `ever` — linked events at any time; `arrival` — the arrival event only;
-//! `before` / `around` / `after` — the subject's events within `window_s` seconds
-//! before, on either side of, or after the arrival. `min_count` (default 1) is how
-//! many events must match; `absent = true` inverts the condition (it holds when
-//! no event matches; `with = [kinds]` limits it to files with an event of one
-//! of those kinds in scope), and such a rule is evaluated only where a source in
-//! `decides.formats` covers the window — absence is never read as evidence
+//! Columns are the event table's, `attrs.<key>` for a key of `attrs`, or
+//! `ctx.<fact>` for a fact the engine derives per copy ([`CTX_FACTS`]).
+//! `scope` says which events the condition looks at:
+//! - `linked`: events tied to the copy by a key that belong to the delivery
+//!   that brought it (not after its arrival, not at or before an earlier,
+//!   separate delivery of the same content on the device, and within five
+//!   minutes of it on a clock that cannot be aligned), the copy's own device
+//!   records and the server and cloud records attributed to the subject;
+//! - `ever`: those records at any time (repetition);
+//! - `arrival`: the arrival event;
+//! - `origin`: server and cloud records tied to the file before its arrival
+//!   (within `window_s` when given): who put it where it came from;
+//! - `before` / `around` / `after`: the receiving device's own events within
+//!   `window_s` seconds before, on either side of, or after the arrival;
+//! - `state`: the receiving device's state when the retrieval started.
+//!
+//! `actor` picks whose records: `subject` — the copy's own device records and
+//! server or cloud records attributed to the subject (their account, or their
+//! address with a User-Agent that fits the device); `other` — server or cloud
+//! records attributed to someone else (another account, another device behind
+//! the subject's address); `any`.
+//!
+//! `min_count` (default 1) is how many events must match; `absent = true`
+//! inverts the condition (it holds when no event matches; `with = [kinds]`
+//! limits it to copies with an event of one of those kinds in scope), and such
+//! a rule is evaluated only where a source of `decides` (and every
+//! `decides.also`) covers the window — absence is never read as evidence
 //! otherwise.
 
 use std::collections::BTreeSet;
@@ -43,43 +65,58 @@ use sha2::{Digest, Sha256};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
-    /// Events tied to the file by a shared key that belong to the delivery
-    /// that brought it: not after its arrival, and not before an earlier,
-    /// separate delivery of the same content.
+    /// The copy's delivery: its own records and the attributed server and
+    /// cloud records, not after its arrival nor before an earlier separate
+    /// delivery.
     Linked,
-    /// Events tied to the file by a shared key, at any time (repetition).
+    /// Those records at any time (repetition).
     Ever,
     /// The arrival event.
     Arrival,
-    /// The subject's events within `window_s` before the arrival.
+    /// Server and cloud records tied to the file before the arrival (within
+    /// `window_s` when given).
+    Origin,
+    /// The receiving device's events within `window_s` before the arrival.
     Before,
-    /// The subject's events within `window_s` on either side.
+    /// The receiving device's events within `window_s` on either side.
     Around,
-    /// The subject's events within `window_s` after the arrival.
+    /// The receiving device's events within `window_s` after the arrival.
     After,
-    /// The state the subject's device was in at the arrival: the last event
-    /// of `kinds` (passing the predicates) within `window_s` certainly before
-    /// the arrival, with none of `ends` from then until certainly after it
-    /// (across both clocks' uncertainty, or five minutes either side when the
-    /// event's clock cannot be ordered against the arrival's). Only events of
-    /// the receiving device count (the clocks of the file's client-side
-    /// events). A screen locked after a download says nothing of the download.
+    /// The receiving device's state when the retrieval started: the last
+    /// event of `kinds` (passing the predicates) within `window_s` certainly
+    /// before the start, with none of `ends` from then until certainly after
+    /// it (across both clocks' uncertainty, or five minutes either side when
+    /// the event's clock cannot be ordered against the start's). A screen
+    /// locked after a retrieval started says nothing of it.
     State,
 }
 
 impl Scope {
-    /// Whether the scope looks at the subject's events in a window around the
-    /// arrival (rather than at the events tied to the file).
+    /// Whether the scope looks at the receiving device's events in a window
+    /// around the arrival (rather than at the events tied to the file).
     pub fn is_windowed(self) -> bool {
         matches!(self, Self::Before | Self::Around | Self::After | Self::State)
     }
 }
 
+/// Whose records a condition looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Actor {
+    /// The copy's device records and the records attributed to the subject.
+    #[default]
+    Subject,
+    /// Server and cloud records attributed to someone else.
+    Other,
+    /// Both.
+    Any,
+}
+
 /// One test on one column. Exactly one of the tests is given.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Predicate {
-    /// An event column, or `attrs.<key>`.
+    /// An event column, `attrs.<key>` or `ctx.<fact>`.
     pub column: String,
     /// The value equals this (case-sensitive).
     pub eq: Option<String>,
@@ -91,6 +128,10 @@ pub struct Predicate {
     pub contains: Option<String>,
     /// The value is present (true) or absent/empty (false).
     pub present: Option<bool>,
+    /// The value is a number at most this.
+    pub lte: Option<f64>,
+    /// The value is a number at least this.
+    pub gte: Option<f64>,
 }
 
 impl Predicate {
@@ -113,6 +154,13 @@ impl Predicate {
         if let Some(c) = &self.contains {
             return v.contains(c.as_str());
         }
+        let number = v.parse::<f64>().ok().filter(|n| n.is_finite());
+        if let Some(max) = self.lte {
+            return number.is_some_and(|n| n <= max);
+        }
+        if let Some(min) = self.gte {
+            return number.is_some_and(|n| n >= min);
+        }
         false
     }
 
@@ -122,6 +170,8 @@ impl Predicate {
             + usize::from(self.prefix.is_some())
             + usize::from(self.contains.is_some())
             + usize::from(self.present.is_some())
+            + usize::from(self.lte.is_some())
+            + usize::from(self.gte.is_some())
     }
 }
 
@@ -131,6 +181,9 @@ impl Predicate {
 pub struct Condition {
     /// Which events.
     pub scope: Scope,
+    /// Whose records.
+    #[serde(default)]
+    pub actor: Actor,
     /// Event kinds considered.
     pub kinds: Vec<String>,
     /// Every predicate holds.
@@ -142,7 +195,7 @@ pub struct Condition {
     /// None holds.
     #[serde(default)]
     pub none: Vec<Predicate>,
-    /// Window in seconds for `before`, `around`, `after` (and for counting).
+    /// Window in seconds for `before`, `around`, `after`, `state` (and `origin`).
     pub window_s: Option<f64>,
     /// How many events must match.
     #[serde(default = "one")]
@@ -151,13 +204,17 @@ pub struct Condition {
     #[serde(default)]
     pub absent: bool,
     /// With `absent`: the condition only applies when an event in scope has
-    /// one of these kinds (no visit for a file *that has a cache entry*).
+    /// one of these kinds (no visit for a copy *that is a cache entry*).
     #[serde(default)]
     pub with: Vec<String>,
     /// With scope `state`: the kinds that end the state (unlock, logon, wake);
     /// the `none` predicates exclude events of these kinds too.
     #[serde(default)]
     pub ends: Vec<String>,
+    /// The rule applies only to copies whose arrival is one of these kinds
+    /// (another account's upload says something only of a file a sync brought).
+    #[serde(default)]
+    pub arrival_kinds: Vec<String>,
 }
 
 fn one() -> u32 {
@@ -166,13 +223,24 @@ fn one() -> u32 {
 
 impl Condition {
     /// Does one event pass the predicates? `get` reads a column (or
-    /// `attrs.<key>`) of the event.
-    pub fn matches<'a>(&self, kind: &str, get: impl Fn(&str) -> Option<&'a str>) -> bool {
+    /// `attrs.<key>`, `ctx.<fact>`) of the event.
+    pub fn matches<'a>(&self, kind: &str, get: impl Fn(&str) -> Option<std::borrow::Cow<'a, str>>) -> bool {
+        let test = |p: &Predicate| p.test(get(&p.column).as_deref());
         self.kinds.iter().any(|k| k == kind)
-            && self.all.iter().all(|p| p.test(get(&p.column)))
-            && (self.any.is_empty() || self.any.iter().any(|p| p.test(get(&p.column))))
-            && !self.none.iter().any(|p| p.test(get(&p.column)))
+            && self.all.iter().all(test)
+            && (self.any.is_empty() || self.any.iter().any(test))
+            && !self.none.iter().any(test)
     }
+}
+
+/// One more source a rule's absence (or its gap) needs.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requirement {
+    /// Source formats, any of which will do.
+    pub formats: Vec<String>,
+    /// A column such a source must be seen to fill.
+    pub column: Option<String>,
 }
 
 /// The source that would decide a rule.
@@ -185,30 +253,142 @@ pub struct Decides {
     pub formats: Vec<String>,
     /// A column such a source must be seen to fill (a log format may not log it).
     pub column: Option<String>,
+    /// Further sources that must also cover the window (an absence in the
+    /// cache means something only where the history is there too).
+    #[serde(default)]
+    pub also: Vec<Requirement>,
+}
+
+impl Decides {
+    /// Every requirement: the main one first.
+    pub fn requirements(&self) -> Vec<Requirement> {
+        let mut v = vec![Requirement { formats: self.formats.clone(), column: self.column.clone() }];
+        v.extend(self.also.iter().cloned());
+        v
+    }
 }
 
 /// One rule.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
-    /// `group.name`; also the file name.
+    /// `family.name`; also the file name.
     pub id: String,
     /// One line.
     pub description: String,
-    /// Dependency group; also the folder name.
+    /// Dependency group: the fact the rule measures ([`GROUPS`]).
     pub group: String,
-    /// log10 LR, positive favouring user-initiated retrieval.
+    /// log10 LR, positive favouring Hp.
     pub log10_lr: f64,
     /// Low and high log10 LR.
     pub range: [f64; 2],
     /// Why this value.
     pub rationale: String,
+    /// How the evidence arises under the other proposition (a click that
+    /// starts an ad, a script, a synced visit, another person on the same
+    /// address), and why the range covers it.
+    pub alternatives: String,
     /// Where the facts come from.
     pub references: Vec<String>,
+    /// Rules whose firing makes this one not apply (its evidence is then
+    /// explained by theirs).
+    #[serde(default)]
+    pub unless: Vec<String>,
+    /// The literature that makes this rule conclusive on its own: it may then
+    /// decide without a second independent group.
+    pub conclusive: Option<String>,
     /// What it looks for.
     pub condition: Condition,
     /// What would decide it.
     pub decides: Decides,
+}
+
+/// The dependency groups: each names one fact, and rules that measure the
+/// same fact share it (within a group only one item counts).
+pub const GROUPS: &[(&str, &str)] = &[
+    (
+        "download_record",
+        "the browser or the operating system recorded a download of the file: the download row with its tab, the Mark of the Web, a quarantine record, repeated rows from the same page, and the kind of row (transient, by an extension, an app's hidden download)",
+    ),
+    ("download_danger", "the person answered the browser's danger warning for this very file"),
+    (
+        "navigation",
+        "how the navigation to the file started: its history transition and the Fetch Metadata of the same navigation, and whether a page started it",
+    ),
+    (
+        "embedded",
+        "the file was loaded as part of a page or on a page's hint: a subresource destination, presence in the cache only, embed and subframe transitions, prefetch, prerender and preview requests",
+    ),
+    (
+        "timing",
+        "when the file was fetched relative to its page or its message: in the page's first burst of subresources, after its own thumbnail, seconds or hours after the message arrived",
+    ),
+    (
+        "sync",
+        "a sync client brought the file with many others at once (a burst); the sync download alone is weighed by no rule: with Files On-Demand it is also what opening a placeholder leaves",
+    ),
+    ("cloud_origin", "who put the content where it came from: another account's upload, or the subject's own"),
+    (
+        "cloud",
+        "how the cloud or CDN service says it transferred the file: a browser or app download, or the service's own machinery",
+    ),
+    ("messaging", "the messaging app's auto-download settings for the file's type, as they stood at the fetch"),
+    ("read_state", "whether the message that brought the file was read after it arrived"),
+    ("state", "whether the receiving device was locked, asleep or logged off when the retrieval started"),
+    ("context", "what the subject did on the device around the arrival: a search before it"),
+];
+
+/// Facts the engine derives per copy, readable as `ctx.<fact>` columns.
+pub const CTX_FACTS: &[(&str, &str)] = &[
+    (
+        "download_request",
+        "http.request: the request is a browser download's own (its Sec-Fetch-Dest is empty, or it is paired with the download row)",
+    ),
+    (
+        "cross_site_chain",
+        "browser.download, http.request: the download's redirect chain passed through a registrable domain that is neither its tab's nor its final URL's (an ad or tracker hop; without a tab, two such domains)",
+    ),
+    (
+        "opened_by_page",
+        "browser.download, http.request: the download's tab was opened by another page (Chrome opener_visit)",
+    ),
+    (
+        "quick_start",
+        "browser.download, http.request: the download began within 3 s of its tab's page loading, with no earlier visit to the host of its first URL",
+    ),
+    (
+        "download_page",
+        "browser.download: the page the download was started on (Chrome's tab URL, or the referrer of Firefox's DOWNLOAD visit)",
+    ),
+    ("page_triggered", "browser.download, http.request: at least one of cross_site_chain, opened_by_page, quick_start"),
+    (
+        "started_after_reading",
+        "browser.download: it began 10 s or more after its tab's page was loaded by a navigation made on the device, with none of the page-triggered signs",
+    ),
+    (
+        "in_page_burst",
+        "http.request, browser.cache_entry: fetched within 3 s of its page's load, among the page's first subresources",
+    ),
+    (
+        "after_own_thumbnail",
+        "http.request, browser.cache_entry: fetched 3 s or more after its page loaded, after an image of the same name from that page (a thumbnail opened in a lightbox)",
+    ),
+    ("fetch_delay_s", "msg.media_fetched: seconds from the message's receipt to the media file's last write"),
+    (
+        "settings_order",
+        "msg.media_fetched: `before` or `after`: the auto-download settings file's last write against the fetch",
+    ),
+    (
+        "auto_unless_roaming",
+        "msg.media_fetched: auto-download on for the file's type on Wi-Fi and cellular but not roaming, and whether the phone was roaming is not known",
+    ),
+    ("weak", "a server record attributed to the subject only by address: no User-Agent of the device is known"),
+];
+
+/// A rule names only known columns; rules with `present = false` on a fact
+/// the engine never derives would silently always hold.
+pub fn is_ctx_fact(name: &str) -> bool {
+    CTX_FACTS.iter().any(|(f, _)| *f == name)
 }
 
 /// A rulebook could not be loaded.
@@ -273,11 +453,19 @@ macro_rules! embedded {
 }
 
 embedded!(
+    "burst/burst.many_files.toml",
+    "cloud/cloud.browser_download.toml",
+    "cloud/cloud.machinery_only.toml",
+    "cloud/cloud.other_party_upload.toml",
+    "cloud/cloud.own_upload.toml",
+    "cloud/cloud.service_action.toml",
     "context/context.search_before.toml",
-    "download/download.extension.toml",
-    "download/download.record_with_tab.toml",
-    "download/download.transient.toml",
     "download/download.background_request.toml",
+    "download/download.extension.toml",
+    "download/download.record.toml",
+    "download/download.record_with_tab.toml",
+    "download/download.started_after_reading.toml",
+    "download/download.transient.toml",
     "download/download.visible_request.toml",
     "download_danger/download_danger.user_validated.toml",
     "fetch/fetch.navigation_without_activation.toml",
@@ -285,6 +473,10 @@ embedded!(
     "fetch/fetch.site_none_user_activation.toml",
     "fetch/fetch.subresource_destination.toml",
     "fetch/fetch.user_activation.toml",
+    "messaging/messaging.auto_download.toml",
+    "messaging/messaging.auto_download_unless_roaming.toml",
+    "messaging/messaging.manual_download.toml",
+    "navigation/navigation.page_triggered.toml",
     "origin/origin.quarantine_messaging.toml",
     "origin/origin.quarantine_web_download.toml",
     "origin/origin.zone_identifier_referrer.toml",
@@ -292,9 +484,13 @@ embedded!(
     "purpose/purpose.prefetch.toml",
     "purpose/purpose.prerender.toml",
     "purpose/purpose.preview.toml",
+    "read_state/read_state.message_unread.toml",
     "repetition/repetition.repeated_retrieval.toml",
     "state/state.locked_or_asleep.toml",
-    "burst/burst.many_files.toml",
+    "timing/timing.after_own_thumbnail.toml",
+    "timing/timing.media_fetched_at_receipt.toml",
+    "timing/timing.media_fetched_late.toml",
+    "timing/timing.page_load_burst.toml",
     "transition/transition.auto_subframe.toml",
     "transition/transition.auto_toplevel.toml",
     "transition/transition.embed.toml",
@@ -302,13 +498,6 @@ embedded!(
     "transition/transition.link.toml",
     "transition/transition.reload.toml",
     "transition/transition.typed.toml",
-    "messaging/messaging.auto_download.toml",
-    "messaging/messaging.manual_download.toml",
-    "read_state/read_state.message_unread.toml",
-    "cloud/cloud.sync_download.toml",
-    "cloud/cloud.browser_download.toml",
-    "cloud/cloud.service_action.toml",
-    "cloud/cloud.machinery_only.toml",
 );
 
 impl Rulebook {
@@ -317,7 +506,7 @@ impl Rulebook {
         Self::from_files(EMBEDDED.iter().map(|(p, t)| ((*p).to_owned(), (*t).to_owned())).collect(), "(embedded)")
     }
 
-    /// Every `*.toml` below `dir` (`<group>/<id>.toml`).
+    /// Every `*.toml` below `dir` (`<family>/<id>.toml`).
     pub fn load_dir(dir: &Path) -> Result<Self, RulebookError> {
         let mut files = Vec::new();
         let read = |p: &Path| std::fs::read_dir(p).map_err(|source| RulebookError::Read { path: p.to_owned(), source });
@@ -363,18 +552,48 @@ impl Rulebook {
             rules.push(rule);
         }
         rules.sort_by(|a, b| a.id.cmp(&b.id));
+        for r in &rules {
+            if let Some(missing) = r.unless.iter().find(|u| !ids.contains(*u)) {
+                return Err(RulebookError::Invalid {
+                    path: format!("{}/{}.toml", family(&r.id), r.id),
+                    message: format!("unless names {missing}, which is not a rule of this rulebook"),
+                });
+            }
+        }
         let sha256 = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
         Ok(Self { rules, sha256 })
     }
+
+    /// The event kinds the windowed rules read on the receiving device (with
+    /// the kinds that end a state).
+    pub fn window_kinds(&self) -> BTreeSet<String> {
+        self.rules
+            .iter()
+            .filter(|r| r.condition.scope.is_windowed())
+            .flat_map(|r| r.condition.kinds.iter().chain(&r.condition.ends).cloned())
+            .collect()
+    }
+
+    /// The columns the gap checks ask whether an input fills.
+    pub fn decide_columns(&self) -> BTreeSet<String> {
+        self.rules.iter().flat_map(|r| r.decides.requirements().into_iter().filter_map(|q| q.column)).collect()
+    }
+}
+
+/// The family of a rule id: the part before the first dot.
+fn family(id: &str) -> &str {
+    id.split('.').next().unwrap_or(id)
 }
 
 fn validate(path: &str, r: &Rule) -> Result<(), String> {
-    let want = format!("{}/{}.toml", r.group, r.id);
-    if path != want {
-        return Err(format!("a rule with id {} and group {} belongs in {want}", r.id, r.group));
+    let fam = family(&r.id);
+    let want = format!("{fam}/{}.toml", r.id);
+    if path != want || !r.id.contains('.') {
+        return Err(format!("a rule with id {} belongs in {want} (its family, the id before the first dot)", r.id));
     }
-    if !r.id.starts_with(&format!("{}.", r.group)) {
-        return Err(format!("id {} must start with its group {}.", r.id, r.group));
+    if !GROUPS.iter().any(|(g, _)| *g == r.group) {
+        let known: Vec<&str> = GROUPS.iter().map(|(g, _)| *g).collect();
+        return Err(format!("group {} is not one of the dependency groups ({})", r.group, known.join(", ")));
     }
     let [lo, hi] = r.range;
     if !(r.log10_lr.is_finite() && lo.is_finite() && hi.is_finite()) {
@@ -392,21 +611,43 @@ fn validate(path: &str, r: &Rule) -> Result<(), String> {
     if r.description.trim().is_empty() || r.rationale.trim().is_empty() {
         return Err("description and rationale are required".into());
     }
+    if r.alternatives.trim().is_empty() {
+        return Err("alternatives is required: how the evidence arises under the other proposition, and why the range covers it".into());
+    }
     if r.references.is_empty() {
         return Err("at least one reference is required".into());
+    }
+    if r.conclusive.as_ref().is_some_and(|c| c.trim().is_empty()) {
+        return Err("conclusive must cite the literature that makes the rule conclusive on its own".into());
+    }
+    if r.unless.iter().any(|u| u == &r.id) {
+        return Err("a rule cannot be unless itself".into());
     }
     let c = &r.condition;
     if c.kinds.is_empty() {
         return Err("condition.kinds must name at least one event kind".into());
     }
+    if let Some(k) = c
+        .kinds
+        .iter()
+        .chain(&c.ends)
+        .chain(&c.with)
+        .chain(&c.arrival_kinds)
+        .find(|k| waybill_model::EventKind::parse(k).is_none())
+    {
+        return Err(format!("unknown event kind {k}"));
+    }
     if c.scope.is_windowed() && c.window_s.is_none_or(|w| w <= 0.0) {
         return Err("scopes before/around/after/state need a positive window_s".into());
     }
-    if c.window_s.is_some_and(|w| w > 3_600.0) {
-        return Err("window_s may not exceed 3600 seconds (the events analyze selects around an arrival)".into());
+    if c.window_s.is_some_and(|w| w <= 0.0 || (c.scope != Scope::Origin && w > 3_600.0) || w > 86_400.0 * 366.0) {
+        return Err("window_s must be positive and at most 3600 seconds (the events analyze selects around an arrival); an origin window at most a year".into());
     }
     if (c.scope == Scope::State) == c.ends.is_empty() {
         return Err("scope state needs the kinds that end the state (ends), and only it takes them".into());
+    }
+    if c.actor != Actor::Subject && !matches!(c.scope, Scope::Linked | Scope::Ever | Scope::Origin) {
+        return Err("actor other or any applies only to the records tied to the file (linked, ever, origin)".into());
     }
     if c.min_count == 0 {
         return Err("min_count must be at least 1".into());
@@ -414,16 +655,24 @@ fn validate(path: &str, r: &Rule) -> Result<(), String> {
     for p in c.all.iter().chain(&c.any).chain(&c.none) {
         if p.tests_given() != 1 {
             return Err(format!(
-                "predicate on {} must give exactly one of eq, one_of, prefix, contains, present",
+                "predicate on {} must give exactly one of eq, one_of, prefix, contains, present, lte, gte",
                 p.column
             ));
         }
-        if !(is_event_column(&p.column) || p.column.strip_prefix("attrs.").is_some_and(|k| !k.is_empty())) {
+        let known = is_event_column(&p.column)
+            || p.column.strip_prefix("attrs.").is_some_and(|k| !k.is_empty())
+            || p.column.strip_prefix("ctx.").is_some_and(is_ctx_fact);
+        if !known {
             return Err(format!("unknown column {}", p.column));
         }
     }
-    if r.decides.needs.trim().is_empty() || r.decides.formats.is_empty() {
-        return Err("decides.needs and decides.formats are required (they name the gap)".into());
+    for q in r.decides.requirements() {
+        if q.formats.is_empty() {
+            return Err("decides.formats (and every decides.also) must name at least one format".into());
+        }
+    }
+    if r.decides.needs.trim().is_empty() {
+        return Err("decides.needs is required (it names the gap)".into());
     }
     Ok(())
 }
@@ -441,5 +690,17 @@ mod tests {
         assert!(p("column='purpose'\nprefix='prefetch'").test(Some("prefetch;prerender")));
         assert!(p("column='transition'\ncontains='SERVER_REDIRECT'").test(Some("LINK|SERVER_REDIRECT")));
         assert!(p("column='fetch_dest'\none_of=['image','video']").test(Some("video")));
+        assert!(p("column='ctx.fetch_delay_s'\nlte=30.0").test(Some("12.5")));
+        assert!(!p("column='ctx.fetch_delay_s'\nlte=30.0").test(Some("31")));
+        assert!(!p("column='ctx.fetch_delay_s'\ngte=600.0").test(Some("n/a")));
+        assert!(p("column='ctx.fetch_delay_s'\ngte=600.0").test(Some("10800")));
+    }
+
+    #[test]
+    fn every_group_and_fact_is_documented_once() {
+        let g: BTreeSet<&str> = GROUPS.iter().map(|(g, _)| *g).collect();
+        assert_eq!(g.len(), GROUPS.len());
+        let f: BTreeSet<&str> = CTX_FACTS.iter().map(|(f, _)| *f).collect();
+        assert_eq!(f.len(), CTX_FACTS.len());
     }
 }

@@ -13,7 +13,7 @@
 //! - each finding as `uco-analysis:AnalyticResult` + `uco-core:Annotation`,
 //!   with the evaluation in the extension namespace `waybill:`
 //!   (`https://waybill.example/ontology/`): `log10LikelihoodRatio` and its
-//!   `…Low`/`…High`, `verdict`, `verbalScale`, `propositionHu`/`propositionHa`,
+//!   `…Low`/`…High`, `verdict`, `verbalScale`, `propositionHp`/`propositionHd`, `copyId`,
 //!   `evidenceRule`, `gap`, `arrivalTime`. CASE has no class for an evaluation
 //!   yet; these follow the shape proposed in casework/CASE issue 190
 //!   (a hypothesis and its alternative, an evaluation result with value, scale
@@ -139,6 +139,9 @@ pub fn document(rep: &Report) -> Value {
     // Files of interest.
     let mut foi: BTreeMap<&str, String> = BTreeMap::new();
     for f in &rep.findings {
+        if foi.contains_key(f.file.sha256.as_str()) {
+            continue;
+        }
         let path = f.file.paths.first().map_or("", String::as_str);
         let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
         let sets: Vec<String> = f.file.matched.iter().map(|m| format!("{} by {}", m.set, m.by)).collect();
@@ -154,12 +157,12 @@ pub fn document(rep: &Report) -> Value {
         foi.insert(&f.file.sha256, fid);
     }
     // The propositions.
-    let hu = id("assertion", "Hu");
-    let ha = id("assertion", "Ha");
-    graph.push(json!({"@id": hu, "@type": "uco-core:Assertion", "uco-core:name": "Hu",
-        "uco-core:statement": "The subject initiated the retrieval of the file of interest."}));
-    graph.push(json!({"@id": ha, "@type": "uco-core:Assertion", "uco-core:name": "Ha",
-        "uco-core:statement": "The file of interest reached the subject's device or account without the subject's act (automatic delivery)."}));
+    let hu = id("assertion", "Hp");
+    let ha = id("assertion", "Hd");
+    graph.push(json!({"@id": hu, "@type": "uco-core:Assertion", "uco-core:name": "Hp",
+        "uco-core:statement": format!("Hp: {}.", waybill_reason::engine::HP)}));
+    graph.push(json!({"@id": ha, "@type": "uco-core:Assertion", "uco-core:name": "Hd",
+        "uco-core:statement": format!("Hd: {}. {}", waybill_reason::engine::HD, waybill_reason::engine::SCOPE_NOTE)}));
     // Decisive events and findings.
     let analyze_action = c.actions.iter().rposition(|a| a.action == "analyze");
     let analyze_id = analyze_action.map(|i| id("investigative-action", &format!("{i}:analyze")));
@@ -198,20 +201,22 @@ pub fn document(rep: &Report) -> Value {
         }
         mine.sort();
         mine.dedup();
-        let res = id("analytic-result", &f.file.sha256);
-        let path = f.file.paths.first().map_or(f.file.sha256.as_str(), String::as_str);
+        let res = id("analytic-result", &f.id);
+        let path =
+            if f.copy.path.is_empty() { f.copy.url.as_deref().unwrap_or(&f.file.sha256) } else { f.copy.path.as_str() };
         let mut objects = vec![r(&foi[f.file.sha256.as_str()])];
         objects.extend(mine.iter().map(|e| r(e)));
         let mut doc = json!({
             "@id": res, "@type": ["uco-analysis:AnalyticResult", "uco-core:Annotation"],
-            "uco-core:name": format!("evaluation of {path}"),
+            "uco-core:name": format!("evaluation of the copy {path} on {}", f.copy.device.as_deref().unwrap_or("an unnamed device")),
             "uco-core:statement": format!(
-                "{}: the observations are reported with log10 LR {:+.2} (range {:+.2} to {:+.2}) for Hu against Ha; {}.",
-                f.verdict, f.log10_lr, f.log10_lr_range[0], f.log10_lr_range[1], f.verbal
+                "{} log10 LR {:+.2} (range {:+.2} to {:+.2}). Decision band {}: {}.",
+                f.statement, f.log10_lr, f.log10_lr_range[0], f.log10_lr_range[1], f.verdict, f.decision
             ),
             "uco-core:object": objects,
-            "waybill:propositionHu": r(&hu),
-            "waybill:propositionHa": r(&ha),
+            "waybill:propositionHp": r(&hu),
+            "waybill:propositionHd": r(&ha),
+            "waybill:copyId": f.id,
             "waybill:log10LikelihoodRatio": dec(f.log10_lr),
             "waybill:log10LikelihoodRatioLow": dec(f.log10_lr_range[0]),
             "waybill:log10LikelihoodRatioHigh": dec(f.log10_lr_range[1]),

@@ -116,10 +116,19 @@ fn data(r: &Report) -> Value {
                 .map(|c| json!([c.ts, st.id(&c.kind), st.id(&c.role), st.id(&c.source), c.record, c.summary]))
                 .collect();
             json!({
+                "id": f.id,
                 "sha": f.file.sha256,
-                // A content known only from records is shown by the URL of its arrival.
-                "path": f.file.paths.first().cloned().or_else(|| arrival_url(f)).unwrap_or_default(),
+                // A copy without a path (a cache entry, a content known only
+                // from server records) is shown by its URL.
+                "path": if f.copy.path.is_empty() || f.copy.path.starts_with("cache:") { f.copy.url.clone().or_else(|| arrival_url(f)).unwrap_or_default() } else { f.copy.path.clone() },
+                "device": f.copy.device,
+                "copy": serde_json::to_value(f.copy.kind).unwrap_or(Value::Null),
                 "paths": f.file.paths,
+                "statement": st.id(&f.statement),
+                "decision": st.id(&f.decision),
+                "groups": f.groups.iter().map(|g| json!([st.id(&g.group), g.log10_lr, g.range, st.id(&g.direction), g.weak])).collect::<Vec<_>>(),
+                "attribution": f.attribution.iter().take(if large { 12 } else { CHAIN_LIMIT }).map(|a| json!([st.id(&a.source), a.record, st.id(&a.kind), st.id(match a.who { waybill_reason::attribution::Who::Subject if a.weak => "subject (address only)", waybill_reason::attribution::Who::Subject => "subject", waybill_reason::attribution::Who::Other => "someone else", waybill_reason::attribution::Who::Unknown => "not attributed" }), st.id(&a.why)])).collect::<Vec<_>>(),
+                "open": f.open_questions,
                 "matched": f.file.matched.iter().map(|m| json!([st.id(&m.set), st.id(&m.by), m.distance])).collect::<Vec<_>>(),
                 "arrival": f.arrival.as_ref().map(|a| json!([a.ts, st.id(&a.what), st.id(&a.source), a.record])),
                 "verdict": f.verdict,
@@ -128,7 +137,8 @@ fn data(r: &Report) -> Value {
                 "verbal": st.id(&f.verbal),
                 "evidence": f.evidence.iter().map(|e| json!([
                     st.id(&e.rule), e.log10_lr, e.range, st.id(&e.group), e.counted, st.id(&e.explanation),
-                    e.events.iter().map(|x| json!([st.id(&x.source), x.record])).collect::<Vec<_>>()
+                    e.events.iter().map(|x| json!([st.id(&x.source), x.record])).collect::<Vec<_>>(),
+                    e.note.as_deref().map(|n| st.id(n)), e.attached, e.weak
                 ])).collect::<Vec<_>>(),
                 "gaps": f.gaps.iter().map(|g| json!([
                     st.id(&g.needs), g.from.as_deref().map(|x| st.id(x)), g.to.as_deref().map(|x| st.id(x)), st.id(&g.rule)
@@ -172,8 +182,15 @@ pub fn render(r: &Report) -> String {
     );
     let _ = writeln!(
         o,
-        "<header><h1>{}</h1><p class=\"sub\">Did the person retrieve each file of interest, or did infrastructure deliver it without their act? This report shows hashes, paths and metadata only; it never embeds or links to the content of a file of interest.</p></header>",
+        "<header><h1>{}</h1><p class=\"sub\">For each copy of each file of interest: how much more probable are the findings if the subject's own act brought the copy than if it arrived without their act? This report shows hashes, paths and metadata only; it never embeds or links to the content of a file of interest.</p></header>",
         esc(&title)
+    );
+    let _ = writeln!(
+        o,
+        "<section id=\"propositions\"><h2>Propositions</h2><p><b>Hp</b>: {}.</p><p><b>Hd</b>: {}.</p><p class=\"muted\">{}</p><p class=\"muted\">Each finding states a likelihood ratio in the form the ENFSI guideline asks for (\"the findings are about N times more probable if Hp than if Hd\"). Its <i>decision band</i> (<code>user_initiated</code>, <code>automatic</code>, <code>indeterminate</code>) says only whether that ratio, with its range, is decisive by the rules below; it is not a finding that anyone did or did not do anything.</p></section>",
+        esc(waybill_reason::engine::HP),
+        esc(waybill_reason::engine::HD),
+        esc(waybill_reason::engine::SCOPE_NOTE)
     );
 
     // Case summary.
@@ -195,13 +212,15 @@ pub fn render(r: &Report) -> String {
     );
     row(&mut o, &["Rulebook SHA-256".into(), format!("<code>{}</code>", esc(&r.rulebook.sha256))]);
     let counts = |v: &str| r.findings.iter().filter(|f| f.verdict == v).count();
+    let contents: std::collections::BTreeSet<&str> = r.findings.iter().map(|f| f.file.sha256.as_str()).collect();
     row(
         &mut o,
         &[
             "Findings".into(),
             format!(
-                "{} files of interest: {} user-initiated, {} automatic, {} indeterminate",
+                "{} copies of {} files of interest; decision bands: {} user_initiated, {} automatic, {} indeterminate",
                 r.findings.len(),
+                contents.len(),
                 counts("user_initiated"),
                 counts("automatic"),
                 counts("indeterminate")
@@ -211,7 +230,7 @@ pub fn render(r: &Report) -> String {
     o.push_str("</table></section>\n");
 
     // Findings (drawn by the script).
-    o.push_str("<section id=\"findings\"><h2>Findings</h2>\n<noscript><p>The findings table and timelines are drawn by the page's inline script; every finding is also in <code>report.json</code> and <code>findings/&lt;sha256&gt;.json</code>.</p></noscript>\n<div class=\"controls\"><label>Filter <input id=\"q\" type=\"search\" placeholder=\"path, SHA-256, verbal…\"></label> <label>Verdict <select id=\"v\"><option value=\"\">all</option><option>user_initiated</option><option>automatic</option><option>indeterminate</option></select></label> <span id=\"count\"></span> <button id=\"prev\" type=\"button\">◀</button> <span id=\"page\"></span> <button id=\"next\" type=\"button\">▶</button></div>\n<table class=\"grid\" id=\"overview\"><thead><tr><th data-k=\"path\">file</th><th data-k=\"arrival\">arrival (UTC)</th><th data-k=\"verdict\">verdict</th><th data-k=\"lr\">log10 LR [range]</th><th data-k=\"verbal\">verbal scale</th></tr></thead><tbody></tbody></table>\n<div id=\"details\"></div></section>\n");
+    o.push_str("<section id=\"findings\"><h2>Findings</h2>\n<noscript><p>The findings table and timelines are drawn by the page's inline script; every finding is also in <code>report.json</code> and <code>findings/&lt;sha256&gt;-&lt;copy&gt;.json</code>.</p></noscript>\n<div class=\"controls\"><label>Filter <input id=\"q\" type=\"search\" placeholder=\"path, SHA-256, verbal…\"></label> <label>Decision band <select id=\"v\"><option value=\"\">all</option><option>user_initiated</option><option>automatic</option><option>indeterminate</option></select></label> <span id=\"count\"></span> <button id=\"prev\" type=\"button\">◀</button> <span id=\"page\"></span> <button id=\"next\" type=\"button\">▶</button></div>\n<table class=\"grid\" id=\"overview\"><thead><tr><th data-k=\"sha\">content</th><th data-k=\"path\">copy</th><th data-k=\"device\">device</th><th data-k=\"arrival\">arrival (UTC)</th><th data-k=\"verdict\">decision band</th><th data-k=\"lr\">log10 LR [range]</th><th data-k=\"verbal\">verbal scale</th></tr></thead><tbody></tbody></table>\n<div id=\"details\"></div></section>\n");
 
     let open = if c.inputs.len() <= 25 { " open" } else { "" };
     let _ = write!(
@@ -260,6 +279,7 @@ pub fn render(r: &Report) -> String {
         );
     }
     o.push_str("</tbody></table></div></details></section>\n");
+    validation(&mut o, r);
     methodology(&mut o, r);
     let _ = write!(
         o,
@@ -271,10 +291,68 @@ pub fn render(r: &Report) -> String {
     o
 }
 
+/// The running version's validation table: its known error rates.
+fn validation(o: &mut String, r: &Report) {
+    o.push_str("<section id=\"validation\"><h2>Known error rates (validation)</h2>\n");
+    let Some(v) = &r.validation else {
+        o.push_str("<p>This build carries no validation table: its error rates are not known.</p></section>\n");
+        return;
+    };
+    if v.scenarios.is_empty() {
+        o.push_str("<p>This build's validation table is empty: its error rates are not known.</p></section>\n");
+        return;
+    }
+    if !r.validation_applies() {
+        let _ = writeln!(
+            o,
+            "<p><b>These rates do not apply to this report:</b> they were measured with rulebook <code>{}</code>, and the findings cite another. Their error rates are not known.</p>",
+            esc(&v.rulebook)
+        );
+    }
+    let _ = writeln!(
+        o,
+        "<p>Measured by <code>{}</code> on simulated cases with known truth ({}; the values of the rules were chosen on {} only), {} ({}), rulebook <code>{}</code>. A decisive band is wrong when it contradicts the truth; <i>discriminating</i> copies are those whose bundle held the evidence that scenario's truth says decides it. Cllr is the log-likelihood-ratio cost in bits (0 perfect, 1 uninformative); a copy whose bundle holds no discriminating evidence can at best be uninformative (LR 1, 1 bit), so the Cllr of the discriminating copies is also shown.</p>",
+        esc(&v.command),
+        esc(&v.seeds),
+        esc(&v.tuning_seeds),
+        esc(&v.date),
+        esc(&v.tool),
+        esc(&v.rulebook)
+    );
+    o.push_str("<div class=\"scroll\"><table class=\"grid\"><thead><tr><th>scenario</th><th>truth</th><th>copies</th><th>decisive correct</th><th>decisive wrong</th><th>indeterminate</th><th>discriminating: decisive correct</th><th>Cllr</th><th>Cllr (discriminating)</th></tr></thead><tbody>\n");
+    for s in v.scenarios.iter().chain(std::iter::once(&v.overall)) {
+        row(
+            o,
+            &[
+                esc(&s.scenario),
+                esc(&s.truth),
+                s.files.to_string(),
+                s.decisive_correct.to_string(),
+                s.decisive_wrong.to_string(),
+                s.indeterminate.to_string(),
+                format!("{} of {}", s.decisive_correct_with_discriminating, s.with_discriminating),
+                format!("{:.3}", s.cllr),
+                if s.with_discriminating > 0 { format!("{:.3}", s.cllr_with_discriminating) } else { "–".into() },
+            ],
+        );
+    }
+    o.push_str("</tbody></table></div></section>\n");
+}
+
 fn methodology(o: &mut String, r: &Report) {
     o.push_str("<section id=\"method\"><h2>Methodology</h2>\n");
-    o.push_str("<h3>Propositions</h3><p><b>Hu</b>: the subject initiated the retrieval of the file (searched, clicked, typed, downloaded, synced or opened it by their own act). <b>Ha</b>: the file reached the subject's device or account without their act (a messaging app's auto-download, a shared folder syncing, a browser prefetch, an embedded resource cached, a CDN or storage replication). Each finding reports the likelihood ratio LR = P(evidence | Hu) / P(evidence | Ha) as log10 LR: positive values support Hu, negative values support Ha. It is not a probability that either proposition is true.</p>\n");
-    o.push_str("<h3>Evaluation</h3><p>Every rule of the rulebook that fired contributes a log10 LR with a low–high range. Within one dependency group only the strongest item counts (rules in a group read the same underlying fact); groups add in log10. The sensitivity range adds the rules' low and high values. The verdict is <i>user_initiated</i> only when the whole range is at or above +1, <i>automatic</i> only when it is at or below −1, and <i>indeterminate</i> otherwise; one rule below LR 10 can never decide alone.</p>\n");
+    let _ = writeln!(
+        o,
+        "<h3>Propositions</h3><p><b>Hp</b>: {}. <b>Hd</b>: {}. {} Each finding reports the likelihood ratio LR = P(findings | Hp) / P(findings | Hd) as log10 LR: positive values support Hp, negative values support Hd. It is not a probability that either proposition is true.</p>",
+        esc(waybill_reason::engine::HP),
+        esc(waybill_reason::engine::HD),
+        esc(waybill_reason::engine::SCOPE_NOTE)
+    );
+    o.push_str("<h3>Evaluation</h3><p>Every rule that fired contributes a log10 LR with a low–high range. Rules are grouped by the fact they measure (below); within a group one item counts, the strongest. When items of one group point opposite ways, the item resting on the arrival's own event (the download's own request, the arrival record) wins; otherwise the group's range spans both and it points nowhere. Groups add in log10, and so do their low and high ends. The decision band is <i>user_initiated</i> (or <i>automatic</i>) only when the whole range is strictly beyond +1 (−1) <i>and</i> at least two independent groups point that way with their whole range (or one group rests on a rule documented as conclusive on its own; none of the built-in rules is): no verdict rests on a single source. A server record attributed to the subject by address alone (no User-Agent of the device known) is widened and is never one of those groups.</p>\n<table class=\"grid\"><thead><tr><th>group</th><th>the fact it measures</th></tr></thead><tbody>\n");
+    for (g, fact) in waybill_reason::rule::GROUPS {
+        row(o, &[format!("<code>{}</code>", esc(g)), esc(fact)]);
+    }
+    o.push_str("</tbody></table>\n");
     o.push_str("<table class=\"grid\"><thead><tr><th>|log10 LR|</th><th>LR</th><th>verbal (ENFSI guideline for evaluative reporting)</th></tr></thead><tbody>\n");
     for (a, b, w) in [
         ("< 0.3", "1–2", "no meaningful support for either proposition"),
@@ -288,9 +366,9 @@ fn methodology(o: &mut String, r: &Report) {
         row(o, &[a.into(), b.into(), w.into()]);
     }
     o.push_str("</tbody></table>\n");
-    o.push_str("<h3>Linking, arrival and clocks</h3><p>Events are tied to a file by any content hash, by download records and origin markers naming its path, by server responses of exactly its size for a URL ending in its name, and then by every event naming the same resource (URLs normalised). When the case names the subject's IP addresses, server records of other clients are set aside. The arrival is the first download completion, messaging media fetch, sync or cloud download, cache write, or else the earlier of the file's creation and modification times. Each device clock is aligned to the server logs from events that must be the same moment (a visit or download start and the server's navigation request; a cache write and the request that filled it): the offset most pairs agree on, then their median, with 1.4826 × MAD (at least 1 s) as uncertainty. Orderings the evaluation relies on must hold across that uncertainty; events on clocks that could not be aligned are not ordered against each other. Evidence of how the file arrived is taken from its own delivery only: later acts (opening it, a second download) are listed after the arrival and not weighed.</p>\n");
+    o.push_str("<h3>Copies, linking, attribution, arrival and clocks</h3><p>One finding per copy (content, device, path): a file of a tree, a cache entry, a delivery record. Events are tied to a content by any hash, by download records naming a copy's path, by origin markers in a copy's folder, by server responses of exactly its size for a URL ending in its name, and then by every event naming the same resource (URLs normalised). Each server or cloud record is attributed: to the subject by their account (from any address), or by their address at that time with a User-Agent that fits the device's browser (learned from requests paired with the device's own visits); anything else is someone else's act, kept in the chain (another account's upload is the delivery's origin). Visits synced from another device, made by an extension or imported are not the device user's acts. The arrival is the copy's first download completion, messaging media fetch, sync or cloud download, cache write, or else the earlier of its creation and modification times; the retrieval's start (a download's start, a cache entry's request, the start of the sync it came with) is where the device's state is judged. Each device clock is aligned to the server logs from events that must be the same moment (a visit or download start and the server's navigation request; a cache write and the request that filled it): the offset most pairs agree on, then their median, with 1.4826 × MAD (at least 1 s) as uncertainty. Orderings the evaluation relies on must hold across that uncertainty; events on clocks that could not be aligned are not ordered against each other. Evidence of how the copy arrived is taken from its own delivery only: later acts (opening it, a request from another device days later) are listed after the arrival and never weighed, and on a clock that cannot be aligned an event counts only within five minutes of the arrival.</p>\n");
     o.push_str("<h3>Gaps</h3><p>A rule that could not be evaluated because its deciding source is absent, does not cover the window, or does not record the deciding field becomes a gap naming that source and the window. The absence of an event counts as evidence only where the source that would show it is present and covers the window.</p>\n");
-    o.push_str("<h3>Rules</h3><div class=\"scroll\"><table class=\"grid\"><thead><tr><th>rule</th><th>log10 LR [range]</th><th>group</th><th>rationale</th><th>references</th></tr></thead><tbody>\n");
+    o.push_str("<h3>Rules</h3><div class=\"scroll\"><table class=\"grid\"><thead><tr><th>rule</th><th>log10 LR [range]</th><th>group</th><th>rationale</th><th>alternatives (how the evidence arises under the other proposition)</th><th>references</th></tr></thead><tbody>\n");
     for rule in &r.rulebook.rules {
         let refs: Vec<String> = rule.references.iter().map(|x| esc(x)).collect();
         row(
@@ -300,12 +378,13 @@ fn methodology(o: &mut String, r: &Report) {
                 format!("{:+.1} [{:+.1}, {:+.1}]", rule.log10_lr, rule.range[0], rule.range[1]),
                 esc(&rule.group),
                 esc(&rule.rationale),
+                esc(&rule.alternatives),
                 refs.join("<br>"),
             ],
         );
     }
     o.push_str("</tbody></table></div>\n");
-    o.push_str("<h3>Limits</h3><ul><li>The values of the rules are expert estimates, checked against simulated cases (see the README's accuracy benchmark), not frequencies measured in casework.</li><li>Rules within different groups are treated as independent; where they are not, the combined LR overstates the evidence, which is why ranges and the ±1 decision threshold are wide.</li><li>Only the sources listed above were read; evidence that was never collected cannot be weighed (see each finding's gaps).</li><li>Times are in UTC; device times are corrected only where a clock could be aligned.</li><li>A verdict concerns how the content arrived, not what the person knew about it.</li></ul></section>\n");
+    o.push_str("<h3>Limits</h3><ul><li>The values of the rules are expert estimates, checked against simulated cases (the validation table above: error rates on seeds not used while choosing the values), not frequencies measured in casework. The simulator is not the world: situations it lacks are not covered by its rates.</li><li>Rules within different groups are treated as independent; where they are not, the combined LR overstates the evidence, which is why ranges and the ±1 decision threshold are wide.</li><li>Only the sources listed above were read; evidence that was never collected cannot be weighed (see each finding's gaps).</li><li>Times are in UTC; device times are corrected only where a clock could be aligned.</li><li>A finding concerns how the copy arrived, not what the person knew about it.</li></ul></section>\n");
 }
 
 const CSS: &str = r##"
@@ -318,6 +397,7 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}td.path{word-break:break
 .controls{margin:6px 0}.controls input{width:260px}
 .v-user_initiated{color:#8a1c1c;font-weight:600}.v-automatic{color:#1d5a2c;font-weight:600}.v-indeterminate{color:#555;font-weight:600}
 #overview tbody tr:hover{background:#f6f8fb;cursor:pointer}
+.muted{color:#666}
 .finding{border:1px solid #99a;border-radius:4px;padding:8px 12px;margin:14px 0;break-inside:avoid-page}
 .finding h3{margin-top:4px;word-break:break-all}.muted{color:#666}.small{font-size:12px}
 svg text{font:11px system-ui,sans-serif}
@@ -334,10 +414,14 @@ const SCRIPT: &str = r##"
   // Resolve the shared string table.
   F.forEach(function (f) {
     f.verbal = str(f.verbal);
+    f.statement = str(f.statement);
+    f.decision = str(f.decision);
+    f.groups = f.groups.map(function (g) { return [str(g[0]), g[1], g[2], str(g[3]), g[4]]; });
+    f.attribution = f.attribution.map(function (a) { return [str(a[0]), a[1], str(a[2]), str(a[3]), str(a[4])]; });
     f.matched = f.matched.map(function (m) { return [str(m[0]), str(m[1]), m[2]]; });
     if (f.arrival) { f.arrival = [f.arrival[0], str(f.arrival[1]), str(f.arrival[2]), f.arrival[3]]; }
     f.evidence = f.evidence.map(function (e) {
-      return [str(e[0]), e[1], e[2], str(e[3]), e[4], str(e[5]), e[6].map(function (x) { return [str(x[0]), x[1]]; })];
+      return [str(e[0]), e[1], e[2], str(e[3]), e[4], str(e[5]), e[6].map(function (x) { return [str(x[0]), x[1]]; }), str(e[7]), e[8], e[9]];
     });
     f.gaps = f.gaps.map(function (g) { return [str(g[0]), str(g[1]), str(g[2]), str(g[3])]; });
     f.after = f.after.map(function (a) { return [a[0], str(a[1]), str(a[2]), a[3], a[4]]; });
@@ -358,11 +442,11 @@ const SCRIPT: &str = r##"
   }
   function fmt(x) { return (x >= 0 ? "+" : "") + x.toFixed(2); }
   function lrText(f) { return fmt(f.lr) + " [" + fmt(f.range[0]) + ", " + fmt(f.range[1]) + "]"; }
-  function key(f, k) { return k === "arrival" ? (f.arrival ? f.arrival[0] : "") : k === "lr" ? f.lr : k === "path" ? (f.path || f.sha) : f[k]; }
+  function key(f, k) { return k === "arrival" ? (f.arrival ? f.arrival[0] : "") : k === "lr" ? f.lr : k === "path" ? (f.path || f.sha) : k === "device" ? (f.device || "") : f[k]; }
   function matches(f, q, v) {
     if (v && f.verdict !== v) { return false; }
     if (!q) { return true; }
-    var hay = (f.path + " " + f.sha + " " + f.verbal + " " + f.verdict).toLowerCase();
+    var hay = (f.path + " " + f.sha + " " + (f.device || "") + " " + f.verbal + " " + f.verdict).toLowerCase();
     return hay.indexOf(q) >= 0;
   }
   function ref(src, rec) {
@@ -457,34 +541,54 @@ const SCRIPT: &str = r##"
     return s;
   }
   function detail(f) {
-    var d = el("div", { "class": "finding", id: "f-" + f.sha });
-    d.appendChild(el("h3", null, f.path || f.sha));
+    var d = el("div", { "class": "finding", id: "f-" + f.id });
+    d.appendChild(el("h3", null, (f.path || f.sha) + (f.device ? " on " + f.device : "")));
+    d.appendChild(el("p", null, f.statement));
     var p = el("p");
     var v = el("span", { "class": "v-" + f.verdict }, f.verdict);
+    p.appendChild(document.createTextNode("Decision band: "));
     p.appendChild(v);
-    p.appendChild(document.createTextNode("  log10 LR " + lrText(f) + " — " + f.verbal));
+    p.appendChild(document.createTextNode("  log10 LR " + lrText(f) + " — " + f.decision));
     d.appendChild(p);
     var meta = el("p", { "class": "small muted" });
-    meta.textContent = "SHA-256 " + f.sha + (f.paths.length > 1 ? " · paths: " + f.paths.join(", ") : "") +
+    var siblings = F.filter(function (g) { return g.sha === f.sha && g.id !== f.id; });
+    meta.textContent = "finding " + f.id + " · copy: " + f.copy + " · SHA-256 " + f.sha +
+      (siblings.length ? " · other copies of this content: " + siblings.map(function (g) { return (g.path || g.sha) + (g.device ? " on " + g.device : "") + " (" + g.verdict + ")"; }).join(", ") : "") +
       " · matched: " + f.matched.map(function (m) { return m[0] + " by " + m[1] + (m[2] ? " (distance " + m[2] + ")" : ""); }).join(", ") +
       (f.arrival ? " · arrival " + f.arrival[0] + " (" + f.arrival[1] + ", " + f.arrival[2] + " " + f.arrival[3] + ")" : " · no arrival found");
     d.appendChild(meta);
     d.appendChild(el("h4", null, "Sensitivity range on the verbal scale"));
     d.appendChild(scaleBar(f));
-    d.appendChild(el("h4", null, "Delivery chain" + (f.chain_total > f.chain.length ? " (" + f.chain.length + " of " + f.chain_total + " events shown; all in findings/" + f.sha + ".json)" : "")));
+    d.appendChild(el("h4", null, "Delivery chain" + (f.chain_total > f.chain.length ? " (" + f.chain.length + " of " + f.chain_total + " events shown; all in findings/" + f.id + ".json)" : "")));
     d.appendChild(timeline(f));
     if (f.clocks.length) {
       d.appendChild(table(["clock", "offset (s)", "uncertainty (s)", "pairs"], f.clocks.map(function (c) { return [c[0], c[1], c[2], c[3]]; })));
     }
     d.appendChild(el("h4", null, "Evidence"));
     if (f.evidence.length) {
-      d.appendChild(table(["rule", "log10 LR [range]", "group", "counted", "explanation", "events"], f.evidence.map(function (e) {
+      d.appendChild(table(["rule", "log10 LR [range]", "group (fact)", "counted", "explanation", "events"], f.evidence.map(function (e) {
         var evs = el("span");
         e[6].forEach(function (x, i) { if (i) { evs.appendChild(el("br")); } evs.appendChild(ref(x[0], x[1])); });
-        return [el("a", { href: "#rule-" + e[0] }, e[0]), fmt(e[1]) + " [" + fmt(e[2][0]) + ", " + fmt(e[2][1]) + "]", e[3], e[4] ? "yes" : "no (a stronger item of its group counts)", e[5], evs];
+        var counted = (e[4] ? "yes" : "no") + (e[8] ? " · on the arrival's own event" : "") + (e[9] ? " · by address alone (widened)" : "") + (e[7] ? " — " + e[7] : "");
+        return [el("a", { href: "#rule-" + e[0] }, e[0]), fmt(e[1]) + " [" + fmt(e[2][0]) + ", " + fmt(e[2][1]) + "]", e[3], counted, e[5], evs];
+      })));
+      d.appendChild(table(["group", "log10 LR [range]", "points towards", "by address alone"], f.groups.map(function (g) {
+        return [g[0], fmt(g[1]) + " [" + fmt(g[2][0]) + ", " + fmt(g[2][1]) + "]", g[3], g[4] ? "yes" : "no"];
       })));
     } else {
       d.appendChild(el("p", { "class": "muted" }, "No rule fired."));
+    }
+    d.appendChild(el("h4", null, "Attribution: whose act each server or cloud record is"));
+    if (f.attribution.length) {
+      d.appendChild(table(["record", "kind", "whose act", "why"], f.attribution.map(function (a) { return [ref(a[0], a[1]), a[2], a[3], a[4]]; })));
+    } else {
+      d.appendChild(el("p", { "class": "muted" }, "No server or cloud record is tied to this copy."));
+    }
+    if (f.open.length) {
+      d.appendChild(el("h4", null, "Open questions"));
+      var ul = el("ul");
+      f.open.forEach(function (q) { ul.appendChild(el("li", null, q)); });
+      d.appendChild(ul);
     }
     d.appendChild(el("h4", null, "Gaps: evidence that would decide it"));
     if (f.gaps.length) {
@@ -506,20 +610,22 @@ const SCRIPT: &str = r##"
   }
   var body = document.querySelector("#overview tbody"), details = document.getElementById("details");
   function show(f) {
-    var old = document.getElementById("f-" + f.sha);
-    if (!old) { details.insertBefore(detail(f), details.firstChild); old = document.getElementById("f-" + f.sha); }
+    var old = document.getElementById("f-" + f.id);
+    if (!old) { details.insertBefore(detail(f), details.firstChild); old = document.getElementById("f-" + f.id); }
     if (old && old.scrollIntoView) { old.scrollIntoView(); }
   }
   function draw() {
     var q = document.getElementById("q").value.toLowerCase(), v = document.getElementById("v").value;
     var rows = F.filter(function (f) { return matches(f, q, v); });
-    rows.sort(function (a, b) { var x = key(a, sortKey), y = key(b, sortKey); return (x < y ? -1 : x > y ? 1 : 0) * sortDir || (a.sha < b.sha ? -1 : 1); });
+    rows.sort(function (a, b) { var x = key(a, sortKey), y = key(b, sortKey); return (x < y ? -1 : x > y ? 1 : 0) * sortDir || (a.id < b.id ? -1 : 1); });
     var pages = Math.max(1, Math.ceil(rows.length / PAGE));
     page = Math.min(page, pages - 1);
     body.textContent = "";
     rows.slice(page * PAGE, page * PAGE + PAGE).forEach(function (f) {
       var tr = el("tr");
+      tr.appendChild(el("td", null, f.sha.slice(0, 12) + "…"));
       tr.appendChild(el("td", { "class": "path" }, f.path || f.sha));
+      tr.appendChild(el("td", null, f.device || "—"));
       tr.appendChild(el("td", null, f.arrival ? f.arrival[0] : "—"));
       tr.appendChild(el("td", { "class": "v-" + f.verdict }, f.verdict));
       tr.appendChild(el("td", null, lrText(f)));
@@ -527,7 +633,7 @@ const SCRIPT: &str = r##"
       tr.addEventListener("click", function () { show(f); });
       body.appendChild(tr);
     });
-    document.getElementById("count").textContent = rows.length + " of " + F.length + " findings";
+    document.getElementById("count").textContent = rows.length + " of " + F.length + " findings (copies)";
     document.getElementById("page").textContent = "page " + (page + 1) + " / " + pages;
   }
   document.getElementById("q").addEventListener("input", function () { page = 0; draw(); });

@@ -1,6 +1,8 @@
-//! Reports of a case: `report.json` (the case summary and every finding in
-//! `waybill.finding/1`), a self-contained HTML report, the case as CASE/UCO
-//! JSON-LD, and the timeline as Timesketch JSONL.
+//! Reports of a case: `report.json` (the case summary, the propositions, the
+//! tool's validation table and every finding in `waybill.finding/2`), a
+//! self-contained HTML report, the case as CASE/UCO JSON-LD, and the timeline
+//! as Timesketch JSONL. Findings are per copy; reports group the copies of one
+//! content.
 //!
 //! Pure functions from a [`Report`] (gathered by the command from the case
 //! folder) to bytes. No report embeds, links or renders the content of a file
@@ -12,7 +14,8 @@ pub mod timesketch;
 
 use serde::Serialize;
 use waybill_reason::Rulebook;
-use waybill_reason::engine::Finding;
+use waybill_reason::engine::{Finding, Propositions};
+use waybill_reason::validation::Validation;
 
 /// One evidence input of the case (a manifest line).
 #[derive(Debug, Clone, Serialize)]
@@ -90,6 +93,17 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// The rulebook the findings cite.
     pub rulebook: Rulebook,
+    /// The running version's validation table (its known error rates).
+    pub validation: Option<Validation>,
+}
+
+impl Report {
+    /// Whether the validation table was measured with the rulebook the
+    /// findings cite (else their error rates are not known).
+    pub fn validation_applies(&self) -> bool {
+        self.validation.as_ref().is_some_and(|v| v.rulebook == self.rulebook.sha256)
+            && self.findings.iter().all(|f| f.rulebook == self.rulebook.sha256)
+    }
 }
 
 /// The integrity root: SHA-256 over `manifest <sha256>\ncustody <sha256>\n`.
@@ -99,19 +113,32 @@ pub fn integrity_root(manifest_sha256: &str, custody_sha256: &str) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// `report.json`: `{"schema": "waybill.report/1", "case": …, "findings": […]}`.
+/// `report.json`: `{"schema": "waybill.report/2", "case": …, "propositions":
+/// …, "rulebook": …, "validation": {…, "applies": bool}, "findings": […]}`.
 pub fn report_json(r: &Report) -> Result<Vec<u8>, serde_json::Error> {
     #[derive(Serialize)]
     struct Doc<'a> {
         schema: &'static str,
         case: &'a CaseSummary,
+        propositions: Propositions,
         rulebook: &'a str,
+        validation: serde_json::Value,
         findings: &'a [Finding],
     }
+    let validation = match &r.validation {
+        Some(v) => {
+            let mut j = serde_json::to_value(v)?;
+            j["applies"] = serde_json::Value::Bool(r.validation_applies());
+            j
+        }
+        None => serde_json::Value::Null,
+    };
     let mut v = serde_json::to_vec_pretty(&Doc {
-        schema: "waybill.report/1",
+        schema: "waybill.report/2",
         case: &r.case,
+        propositions: Propositions::default(),
         rulebook: &r.rulebook.sha256,
+        validation,
         findings: &r.findings,
     })?;
     v.push(b'\n');

@@ -11,6 +11,11 @@ pub struct CaseConfig {
     /// The subjects: accounts, devices, IP addresses, phone numbers.
     #[serde(default, rename = "subject")]
     pub subjects: Vec<Subject>,
+    /// What the examiner established beyond the evidence, as `key = value`
+    /// (`roaming = "no"`: the subject's phone was not roaming); the reasoning
+    /// reads the keys it knows (see `waybill_reason`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub context: std::collections::BTreeMap<String, String>,
 }
 
 /// Case settings.

@@ -9,7 +9,7 @@
 //!   rejects/<id>.jsonl    records that could not be parsed
 //!   content/source=<id>/part-NNNNN.parquet  hashes of files read by `ingest --files`
 //!   files/interest.parquet                  files of interest found by `match`
-//!   findings/<sha256>.json                  one finding per file of interest (`analyze`)
+//!   findings/<sha256>-<copy>.json           one finding per copy of a file of interest (`analyze`)
 //!   seals.jsonl           Ed25519 seals over the chain heads (`case seal`)
 //! ```
 //!
@@ -27,6 +27,7 @@ pub mod chain;
 mod config;
 mod manifest;
 pub mod query;
+pub mod read;
 pub mod seal;
 mod staging;
 mod step;
@@ -572,15 +573,21 @@ impl Case {
         Ok(added)
     }
 
-    /// Where the finding of a file of interest is written.
-    pub fn finding_path(&self, sha256: &str) -> PathBuf {
-        self.root.join("findings").join(format!("{sha256}.json"))
+    /// Where a finding is written: `findings/<id>.json`, where `id` is the
+    /// finding's copy id (the content's SHA-256, `-`, a hash of the copy's
+    /// device and path).
+    pub fn finding_path(&self, id: &str) -> PathBuf {
+        self.root.join("findings").join(format!("{id}.json"))
     }
 
     /// Stages one finding in `step`; returns where it will be once committed.
-    pub fn write_finding(&self, sha256: &str, json: &[u8], step: &mut Step) -> Result<PathBuf, StoreError> {
-        step.write(&format!("findings/{sha256}.json"), json)?;
-        Ok(self.finding_path(sha256))
+    /// The id must be a plain file name (hex digits and `-`).
+    pub fn write_finding(&self, id: &str, json: &[u8], step: &mut Step) -> Result<PathBuf, StoreError> {
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+            return Err(StoreError::layout(&self.root.join("findings"), &format!("{id:?} is not a finding id")));
+        }
+        step.write(&format!("findings/{id}.json"), json)?;
+        Ok(self.finding_path(id))
     }
 
     /// SHA-256 (hex) of `manifest.jsonl` as it stands: what findings cite as

@@ -23,6 +23,8 @@ pub enum Command {
     Ingest(IngestArgs),
     /// List every evidence format waybill reads.
     Formats(FormatsArgs),
+    /// List the rules of the rulebook (built-in or --rulebook), their values, groups and SHA-256.
+    Rules(RulesArgs),
     /// Run SQL over a case (tables: events, rejects, inputs).
     Sql(SqlArgs),
     /// Print the merged UTC timeline of a case.
@@ -31,7 +33,7 @@ pub enum Command {
     Hash(HashArgs),
     /// Match the case's files against reference hash sets: the matches become files of interest.
     Match(MatchArgs),
-    /// Decide for every file of interest whether the subject retrieved it or it was delivered without their act.
+    /// Evaluate every copy of every file of interest: how much more probable are the findings if the subject's own act brought it (Hp) than if it arrived without their act (Hd)?
     Analyze(AnalyzeArgs),
     /// Check a case: hash chains, evidence hashes, and every derived table re-derived from the evidence.
     Verify(VerifyArgs),
@@ -78,7 +80,9 @@ pub struct CaseKeygenArgs {
 pub struct CaseNewArgs {
     /// The case folder to create (must not exist or be empty).
     pub case: PathBuf,
-    /// A subject of the case, KIND=VALUE with KIND one of account, device, ip, phone (repeatable).
+    /// A subject of the case, KIND=VALUE with KIND one of account, device, ip, phone (repeatable);
+    /// VALUE@FROM..TO bounds it in time (RFC 3339, either end open), e.g.
+    /// ip=203.0.113.7@2026-01-01T00:00:00Z..2026-02-01T00:00:00Z for a dynamic address.
     #[arg(long = "subject", value_name = "KIND=VALUE")]
     pub subjects: Vec<String>,
     /// Default zone for evidence that writes local time without an offset (IANA name, UTC, or ±HH:MM) [default: UTC].
@@ -91,6 +95,10 @@ pub struct CaseNewArgs {
     /// The examiner's name.
     #[arg(long, value_name = "NAME")]
     pub examiner: Option<String>,
+    /// What the examiner established beyond the evidence, KEY=VALUE (repeatable):
+    /// `roaming=no` (or `yes`) answers whether the subject's phone was roaming.
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    pub context: Vec<String>,
 }
 
 /// `waybill ingest`
@@ -129,6 +137,17 @@ pub struct IngestArgs {
 #[derive(Debug, Args)]
 pub struct FormatsArgs {
     /// Print JSON lines instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `waybill rules`
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// A rulebook folder (`<family>/<id>.toml`) instead of the built-in one.
+    #[arg(long, value_name = "DIR")]
+    pub rulebook: Option<PathBuf>,
+    /// Print one JSON document (`sha256`, `groups`, `rules`) instead of text.
     #[arg(long)]
     pub json: bool,
 }
@@ -220,10 +239,10 @@ pub struct AnalyzeArgs {
     /// Only this file of interest (its SHA-256).
     #[arg(long = "file", value_name = "SHA256")]
     pub file: Option<String>,
-    /// A rulebook folder (`<group>/<id>.toml`) instead of the built-in one.
+    /// A rulebook folder (`<family>/<id>.toml`) instead of the built-in one.
     #[arg(long, value_name = "DIR")]
     pub rulebook: Option<PathBuf>,
-    /// Print one JSON object per file instead of a table.
+    /// Print one JSON object per copy instead of a table.
     #[arg(long)]
     pub json: bool,
 }

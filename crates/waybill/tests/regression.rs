@@ -53,19 +53,32 @@ fn restore_mtimes(fixture: &Path, tree: &Path) {
     }
 }
 
-/// The findings as reviewed text: one block per file of interest, sorted.
+/// The findings as reviewed text: one block per copy, sorted. The checked-in
+/// bundles' truth (`waybill.truth/1`) has one entry per content; a copy is
+/// matched to the entry of its content at its location, else its content's.
 fn findings(case: &Path, truth: &serde_json::Value) -> String {
+    let truths = truth["files"].as_array().expect("files");
+    let mut paths: Vec<_> =
+        std::fs::read_dir(case.join("findings")).expect("findings").map(|e| e.expect("entry").path()).collect();
+    paths.sort();
     let mut blocks = Vec::new();
-    for t in truth["files"].as_array().expect("files") {
-        let sha = t["sha256"].as_str().expect("sha256");
-        let text = std::fs::read_to_string(case.join(format!("findings/{sha}.json"))).expect("finding");
+    for p in paths {
+        let text = std::fs::read_to_string(&p).expect("finding");
         let f: serde_json::Value = serde_json::from_str(&text).expect("finding json");
+        let copy = &f["copy"];
+        let at = if copy["kind"] == "cache_entry" { copy["url"].as_str() } else { copy["path"].as_str() };
+        let of_content: Vec<&serde_json::Value> =
+            truths.iter().filter(|t| t["sha256"] == f["file"]["sha256"]).collect();
+        let here = of_content.iter().find(|t| t["location"].as_str() == at);
+        let t = here.or(of_content.first()).expect("every finding is of a file of interest in the truth");
         let mut b = String::new();
-        let shown = f["file"]["paths"][0].as_str().unwrap_or(t["location"].as_str().unwrap_or(sha));
         let _ = writeln!(
             b,
-            "{shown}  ({}, truth {})",
+            "{} on {}  ({}, {} {})",
+            at.unwrap_or(""),
+            copy["device"].as_str().unwrap_or(""),
             t["scenario"].as_str().unwrap_or(""),
+            if here.is_some() { "truth" } else { "another copy's truth" },
             t["truth"].as_str().unwrap_or("")
         );
         let _ = writeln!(

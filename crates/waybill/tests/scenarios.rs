@@ -83,13 +83,8 @@ fn nav(site: &'static str, user: bool) -> Fetch {
 
 fn visit(ts: Micros, url: &str, how: VisitHow, from: Option<usize>) -> Visit {
     Visit {
-        ts,
-        url: url.into(),
-        title: "page".into(),
-        how,
-        from,
         search_term: (how == VisitHow::Search).then(|| "annual report".to_owned()),
-        cleared: false,
+        ..Visit::local(ts, url, "page", how, from)
     }
 }
 
@@ -129,7 +124,7 @@ fn click_download(w: &mut World, body: &Arc<Vec<u8>>, name: &str) {
     });
     w.files.push(TreeFile { path: d.tree_path(name), body: body.clone(), mtime: T0 + 607 * S });
     if d.os == Os::Windows {
-        w.markers.push(Marker { file_name: name.into(), referrer: Some(PAGE.into()), host_url: url });
+        w.markers.push(Marker { file_name: d.tree_path(name), referrer: Some(PAGE.into()), host_url: url });
     }
 }
 
@@ -173,12 +168,29 @@ fn run(w: &World, content: &[u8]) -> serde_json::Value {
         waybill(t.path(), &args);
     }
     waybill(t.path(), &["analyze".into(), case.display().to_string()]);
-    let text = std::fs::read_to_string(case.join(format!("findings/{sha}.json"))).expect("finding written");
+    // One copy of the content: one finding, `findings/<sha256>-<copy>.json`.
+    let mut found: Vec<std::path::PathBuf> = std::fs::read_dir(case.join("findings"))
+        .expect("findings")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&format!("{sha}-"))))
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    let text = std::fs::read_to_string(found.remove(0)).expect("finding written");
     serde_json::from_str(&text).expect("json")
 }
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn counted(f: &serde_json::Value) -> Vec<String> {
+    f["evidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .filter(|e| e["counted"] == true)
+        .filter_map(|e| e["rule"].as_str().map(str::to_owned))
+        .collect()
 }
 
 fn rules(f: &serde_json::Value) -> Vec<String> {
@@ -202,11 +214,24 @@ fn click_download_with_user_activation_and_chrome_row() {
         [
             "context.search_before",
             "download.record_with_tab",
+            "download.started_after_reading",
             "fetch.user_activation",
             "origin.zone_identifier_referrer"
         ]
     );
-    assert_eq!(lr(&f), (3.4, [1.8, 4.8]));
+    // The row and its Mark of the Web are one fact, counted once.
+    assert_eq!(
+        counted(&f),
+        [
+            "context.search_before",
+            "download.record_with_tab",
+            "download.started_after_reading",
+            "fetch.user_activation"
+        ]
+    );
+    assert_eq!(lr(&f), (3.0, [1.2, 4.4]));
+    assert_eq!(f["schema"], "waybill.finding/2");
+    assert_eq!(f["copy"]["device"], "LAPTOP-1");
     assert_eq!(f["arrival"]["what"], "download complete");
     assert_eq!(f["arrival"]["ts"], "2026-01-03T02:10:07.000000Z");
     assert_eq!(f["file"]["paths"], serde_json::json!(["Users/alice/Downloads/annual.txt"]));
@@ -226,8 +251,11 @@ fn link_prefetch_never_navigated() {
     cached_resource(&mut w, &b, "/reports/next.png", prefetch);
     let f = run(&w, &b);
     assert_eq!(f["verdict"], "automatic");
-    assert_eq!(rules(&f), ["context.search_before", "presence.cache_only", "purpose.prefetch"]);
-    assert_eq!(lr(&f), (-2.5, [-3.7, -1.4]));
+    assert_eq!(
+        rules(&f),
+        ["context.search_before", "presence.cache_only", "purpose.prefetch", "timing.page_load_burst"]
+    );
+    assert_eq!(lr(&f), (-2.5, [-3.6, -1.7]));
     assert_eq!(f["arrival"]["what"], "cache write");
     assert_eq!(f["arrival"]["ts"], "2026-01-03T02:09:41.250000Z");
 }
@@ -240,8 +268,11 @@ fn image_embedded_in_a_page_visited_by_link_cache_only() {
     cached_resource(&mut w, &b, "/reports/chart.png", sub);
     let f = run(&w, &b);
     assert_eq!(f["verdict"], "automatic");
-    assert_eq!(rules(&f), ["context.search_before", "fetch.subresource_destination", "presence.cache_only"]);
-    assert_eq!(lr(&f), (-2.1, [-3.2, -1.0]));
+    assert_eq!(
+        rules(&f),
+        ["context.search_before", "fetch.subresource_destination", "presence.cache_only", "timing.page_load_burst"]
+    );
+    assert_eq!(lr(&f), (-2.1, [-3.1, -1.3]));
 }
 
 #[test]
@@ -251,14 +282,24 @@ fn typed_search_then_download_on_linux() {
     click_download(&mut w, &b, "report-2025.txt");
     let f = run(&w, &b);
     assert_eq!(f["verdict"], "user_initiated");
-    assert_eq!(rules(&f), ["context.search_before", "download.record_with_tab", "fetch.user_activation"]);
-    assert_eq!(lr(&f), (2.7, [1.5, 3.8]));
+    assert_eq!(
+        rules(&f),
+        [
+            "context.search_before",
+            "download.record_with_tab",
+            "download.started_after_reading",
+            "fetch.user_activation"
+        ]
+    );
+    assert_eq!(lr(&f), (3.0, [1.2, 4.4]));
 }
 
 #[test]
-fn conflicting_evidence_download_row_but_no_user_activation() {
-    // A download recorded with its page, but the server saw the navigation
-    // to the file without user activation (a page-triggered download).
+fn a_downloads_own_request_without_user_activation_is_not_evidence_of_automatic_delivery() {
+    // A download recorded with its page, and the server saw the navigation to
+    // the file without user activation: a script's download, or a person's
+    // click on an `<a download>` link (which sends none). The download's own
+    // request says nothing either way.
     let mut w = world(Os::Linux, 0);
     let b = body("conflict");
     click_download(&mut w, &b, "offer.txt");
@@ -269,8 +310,8 @@ fn conflicting_evidence_download_row_but_no_user_activation() {
     w.visits[0].from = None;
     let f = run(&w, &b);
     assert_eq!(f["verdict"], "indeterminate");
-    assert_eq!(rules(&f), ["download.record_with_tab", "fetch.navigation_without_activation"]);
-    assert_eq!(lr(&f), (0.5, [-0.3, 1.3]));
+    assert_eq!(rules(&f), ["download.record_with_tab", "download.started_after_reading"]);
+    assert_eq!(lr(&f), (1.5, [0.7, 2.3]));
 }
 
 #[test]

@@ -30,8 +30,20 @@ pub fn new(a: &CaseNewArgs) -> Result<ExitStatus> {
     let tz: Zone = tz.parse().context("--tz")?;
     let examiner = a.examiner.clone().or_else(|| from.as_ref().and_then(|c| c.case.examiner.clone()));
     let name = a.case.file_name().map_or_else(|| a.case.display().to_string(), |n| n.to_string_lossy().into_owned());
-    let config =
-        CaseConfig { case: CaseMeta { name, examiner, tz: tz.to_string(), created_by: super::tool() }, subjects };
+    let mut context = from.as_ref().map(|c| c.context.clone()).unwrap_or_default();
+    for kv in &a.context {
+        let (k, v) = kv.split_once('=').with_context(|| format!("--context {kv:?} is not KEY=VALUE"))?;
+        let (k, v) = (k.trim().to_ascii_lowercase(), v.trim().to_ascii_lowercase());
+        if k == "roaming" && !matches!(v.as_str(), "yes" | "no") {
+            anyhow::bail!("--context roaming takes yes or no, not {v:?}");
+        }
+        context.insert(k, v);
+    }
+    let config = CaseConfig {
+        case: CaseMeta { name, examiner, tz: tz.to_string(), created_by: super::tool() },
+        subjects,
+        context,
+    };
     let mut case = Case::create(&a.case, &config)?;
     case.append_custody(&serde_json::json!({
         "command": super::argv(),

@@ -25,11 +25,12 @@ pub fn run(a: &DemoArgs) -> Result<ExitStatus> {
     let summary = simulate(&bundle, &spec)?;
     writeln!(
         out,
-        "simulated {} ({} inputs, {} server log lines, {} files of interest; ground truth in truth.json)",
+        "simulated {} ({} inputs, {} server log lines, {} copies of {} files of interest; ground truth in truth.json)",
         bundle.display(),
         summary.plan.inputs.len(),
         summary.log_lines,
-        summary.truth.files.len()
+        summary.truth.files.len(),
+        summary.truth.files.iter().map(|f| f.sha256.as_str()).collect::<std::collections::BTreeSet<_>>().len()
     )?;
     let exe = std::env::current_exe().context("locating the waybill executable")?;
     let plan: Plan = summary.plan;
@@ -49,11 +50,18 @@ pub fn run(a: &DemoArgs) -> Result<ExitStatus> {
         }
     }
     let table = super::run_self(&exe, &["analyze".into(), s(&case)])?;
-    writeln!(out, "\nfindings (waybill analyze {}):", case.display())?;
+    writeln!(out, "\nfindings, one per copy (waybill analyze {}):", case.display())?;
     out.write_all(table.as_bytes())?;
-    writeln!(out, "\nground truth ({}):", bundle.join("truth.json").display())?;
+    writeln!(out, "\nground truth, one per copy ({}):", bundle.join("truth.json").display())?;
     for f in &summary.truth.files {
-        writeln!(out, "  {:<40}  {:<20}  {}", shorten(&f.location, 40), f.scenario, f.truth.as_str())?;
+        writeln!(
+            out,
+            "  {:<40}  {:<14}  {:<24}  {}",
+            shorten(&f.location, 40),
+            f.device,
+            f.scenario,
+            f.truth.as_str()
+        )?;
     }
     super::run_self(&exe, &["report".into(), s(&case)])?;
     writeln!(

@@ -8,6 +8,7 @@ mod hash;
 mod ingest;
 mod matching;
 mod report;
+mod rules;
 mod simulate;
 mod sql;
 mod timeline;
@@ -26,6 +27,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Case(CaseCommand::Keygen(a)) => case::keygen(&a),
         Command::Ingest(a) => ingest::run(&a),
         Command::Formats(a) => formats::run(&a),
+        Command::Rules(a) => rules::run(&a),
         Command::Sql(a) => sql::run(&a),
         Command::Timeline(a) => timeline::run(&a),
         Command::Hash(a) => hash::run(&a),

@@ -42,7 +42,7 @@ pub fn run(a: &ReportArgs) -> Result<ExitStatus> {
         )?;
     }
     let summary = summary(&case)?;
-    let report = Report { case: summary, findings, rulebook: book };
+    let report = Report { case: summary, findings, rulebook: book, validation: waybill_reason::validation::embedded() };
 
     let mut written: Vec<(PathBuf, u64, String)> = Vec::new();
     let put = |name: &str, bytes: &[u8]| -> Result<(PathBuf, u64, String)> {
@@ -118,7 +118,7 @@ fn dedup(v: &[ReportFormat]) -> Vec<ReportFormat> {
     out
 }
 
-/// Every `findings/<sha256>.json`, in name order.
+/// Every `findings/<id>.json`, in name order (content, then copy).
 fn read_findings(case: &Case) -> Result<Vec<Finding>> {
     let dir = case.root().join("findings");
     let mut paths: Vec<PathBuf> = match std::fs::read_dir(&dir) {
@@ -134,7 +134,7 @@ fn read_findings(case: &Case) -> Result<Vec<Finding>> {
         .map(|p| {
             let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
             serde_json::from_slice::<Finding>(&bytes)
-                .with_context(|| format!("{} is not a waybill.finding/1", p.display()))
+                .with_context(|| format!("{} is not a waybill.finding/2 (re-run `waybill analyze`)", p.display()))
         })
         .collect()
 }
@@ -211,6 +211,7 @@ fn timesketch(case: &Case, r: &Report, dir: &Path, only_linked: bool) -> Result<
                 format!("waybill:role:{}", c.role),
                 format!("waybill:verdict:{}", f.verdict),
                 format!("waybill:file:{}", &f.file.sha256[..16]),
+                format!("waybill:copy:{}", f.id.rsplit('-').next().unwrap_or("")),
             ] {
                 if !t.contains(&tag) {
                     t.push(tag);

@@ -26,16 +26,26 @@ pub fn run(a: &SimulateArgs) -> Result<ExitStatus> {
         writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
         return Ok(ExitStatus::Success);
     }
+    let contents: std::collections::BTreeSet<&str> = summary.truth.files.iter().map(|f| f.sha256.as_str()).collect();
     writeln!(
         out,
-        "wrote {} ({} inputs, {} server log lines, {} files of interest)",
+        "wrote {} ({} inputs, {} server log lines, {} copies of {} files of interest)",
         dir.display(),
         summary.plan.inputs.len(),
         summary.log_lines,
-        summary.truth.files.len()
+        summary.truth.files.len(),
+        contents.len()
     )?;
     for f in &summary.truth.files {
-        writeln!(out, "  {}  {:<20}  {:<14}  {}", &f.sha256[..12], f.scenario, f.truth.as_str(), f.location)?;
+        writeln!(
+            out,
+            "  {}  {:<22}  {:<14}  {:<12}  {}",
+            &f.sha256[..12],
+            f.scenario,
+            f.truth.as_str(),
+            f.device,
+            f.location
+        )?;
     }
     writeln!(out, "truth: {}", dir.join("truth.json").display())?;
     Ok(ExitStatus::Success)

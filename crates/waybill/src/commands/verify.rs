@@ -82,6 +82,8 @@ pub fn run(a: &VerifyArgs) -> Result<ExitStatus> {
                 && n.device == m.device
                 && n.tz == m.tz
                 && n.log_format == m.log_format
+                && n.chosen_by == m.chosen_by
+                && (n.chosen_by != "--format" || n.format == m.format)
                 && clock_is_default(n) == clock_is_default(m)
                 && (clock_is_default(m) || n.clock == m.clock)
         };
@@ -106,6 +108,11 @@ pub fn run(a: &VerifyArgs) -> Result<ExitStatus> {
         args.extend(["--tz".into(), m.tz.clone()]);
         if let Some(f) = &m.log_format {
             args.extend(["--log-format".into(), f.clone()]);
+        }
+        // An input read with `--format` (a settings file nothing in it names)
+        // is read so again.
+        if m.chosen_by == "--format" {
+            args.extend(["--format".into(), m.format.clone()]);
         }
         super::run_self(&exe, &args)?;
         i = j;
