@@ -12,6 +12,7 @@
 //! Everything is drawn from the seed: the same seed and options give the same
 //! bytes.
 
+mod alternatives;
 pub mod content;
 pub mod rng;
 pub mod scenario;
@@ -86,6 +87,10 @@ pub struct PlanInput {
     /// `--log-format`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_format: Option<String>,
+    /// `--format` (the examiner knows what the file is by where it was found:
+    /// a settings file that holds none of the keys a sniffer looks for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
 }
 
 /// `bundle.json`: how to build the case from the bundle.
@@ -122,6 +127,9 @@ impl Plan {
             if let Some(f) = &input.log_format {
                 args.extend(["--log-format".into(), f.clone()]);
             }
+            if let Some(f) = &input.format {
+                args.extend(["--format".into(), f.clone()]);
+            }
             out.push(args);
         }
         let mut m = vec!["match".into(), s(case)];
@@ -136,7 +144,7 @@ impl Plan {
 /// `truth.json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct TruthDoc {
-    /// `waybill.truth/1`.
+    /// `waybill.truth/2`.
     pub schema: &'static str,
     /// Scenario.
     pub scenario: String,
@@ -219,7 +227,7 @@ fn write_bundle(
         Browser::Firefox(v) => format!("Firefox {v}"),
     };
     let truth = TruthDoc {
-        schema: "waybill.truth/1",
+        schema: "waybill.truth/2",
         scenario: spec.scenario.clone(),
         seed: spec.seed,
         subject: serde_json::json!({
@@ -273,6 +281,7 @@ pub fn write_world(
             files: false,
             device: None,
             log_format: Some(host.style.spec().to_owned()),
+            format: None,
         });
     }
     let d = &w.device;
@@ -295,6 +304,7 @@ pub fn write_world(
                 files: false,
                 device: Some(d.name.clone()),
                 log_format: None,
+                format: None,
             });
         }
         Browser::Firefox(v) => {
@@ -308,6 +318,7 @@ pub fn write_world(
                 files: false,
                 device: Some(d.name.clone()),
                 log_format: None,
+                format: None,
             });
         }
     }
@@ -319,6 +330,7 @@ pub fn write_world(
             files: false,
             device: Some(d.name.clone()),
             log_format: None,
+            format: None,
         });
     }
     if !w.presence.is_empty() {
@@ -340,6 +352,7 @@ pub fn write_world(
             files: false,
             device: Some(d.name.clone()),
             log_format: None,
+            format: None,
         });
     }
     let tree = dev.join("tree");
@@ -350,6 +363,7 @@ pub fn write_world(
         files: true,
         device: Some(d.name.clone()),
         log_format: None,
+        format: None,
     });
 
     if let Some(phone) = &w.phone {
@@ -363,6 +377,7 @@ pub fn write_world(
             files: false,
             device: Some(phone.name.clone()),
             log_format: None,
+            format: None,
         });
         if phone.prefs_in_bundle {
             let p = dir.join("shared_prefs").join("com.whatsapp_preferences_light.xml");
@@ -372,6 +387,7 @@ pub fn write_world(
                 files: false,
                 device: Some(phone.name.clone()),
                 log_format: None,
+                format: Some("whatsapp.prefs".into()),
             });
         }
         let tree = dir.join("storage");
@@ -383,6 +399,7 @@ pub fn write_world(
             files: true,
             device: Some(phone.name.clone()),
             log_format: None,
+            format: None,
         });
     }
     if !w.cloud_ops.is_empty() {
@@ -390,7 +407,13 @@ pub fn write_world(
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
         let p = dir.join("m365-audit.jsonl");
         write::m365::write(&p, &w.cloud_ops).map_err(io(&p))?;
-        inputs.push(PlanInput { path: "evidence/cloud".into(), files: false, device: None, log_format: None });
+        inputs.push(PlanInput {
+            path: "evidence/cloud".into(),
+            files: false,
+            device: None,
+            log_format: None,
+            format: None,
+        });
     }
 
     let mut set = String::from("# reference hash set (synthetic, benign files of interest), SHA-256\n");
@@ -404,8 +427,10 @@ pub fn write_world(
     let set_path = out.join("reference-hashes.txt");
     std::fs::write(&set_path, set).map_err(io(&set_path))?;
 
-    let case_toml = format!(
-        "[case]\nname = \"sim-{}-{}\"\ntz = \"UTC\"\ncreated_by = \"waybill-sim {}\"\n\n[[subject]]\nkind = \"ip\"\nvalue = \"{}\"\n\n[[subject]]\nkind = \"device\"\nvalue = \"{}\"\n\n[[subject]]\nkind = \"account\"\nvalue = \"{}\"\n",
+    // The subject's address, devices and account (the UPN the cloud audit
+    // log names); the context the examiner established.
+    let mut case_toml = format!(
+        "[case]\nname = \"sim-{}-{}\"\ntz = \"UTC\"\ncreated_by = \"waybill-sim {}\"\n\n[[subject]]\nkind = \"ip\"\nvalue = \"{}\"\n\n[[subject]]\nkind = \"device\"\nvalue = \"{}\"\n\n[[subject]]\nkind = \"account\"\nvalue = \"{}@example.com\"\n",
         spec.scenario,
         spec.seed,
         env!("CARGO_PKG_VERSION"),
@@ -413,10 +438,12 @@ pub fn write_world(
         d.name,
         d.user
     );
-    let case_toml = match &w.phone {
-        Some(p) => format!("{case_toml}\n[[subject]]\nkind = \"device\"\nvalue = \"{}\"\n", p.name),
-        None => case_toml,
-    };
+    if let Some(p) = &w.phone {
+        case_toml.push_str(&format!("\n[[subject]]\nkind = \"device\"\nvalue = \"{}\"\n", p.name));
+        if p.roaming_known_no {
+            case_toml.push_str("\n[context]\nroaming = \"no\"\n");
+        }
+    }
     let case_path = out.join("case.toml");
     std::fs::write(&case_path, case_toml).map_err(io(&case_path))?;
 

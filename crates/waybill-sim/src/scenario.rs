@@ -104,6 +104,60 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
         needs_cache: false,
     },
     ScenarioInfo {
+        name: "housemate-same-address",
+        group: "automatic",
+        about: "a housemate's shared folder syncs a photo to the laptop (sync log not obtained), or the laptop caches it from a page; a housemate's phone behind the same address requests the photo itself",
+        needs_cache: true,
+    },
+    ScenarioInfo {
+        name: "synced-visit",
+        group: "automatic",
+        about: "an image embedded in a page lands in the laptop's cache; the spouse typed its URL on her phone and Chrome sync writes that visit into the laptop's history",
+        needs_cache: true,
+    },
+    ScenarioInfo {
+        name: "own-upload-sync",
+        group: "deliberate",
+        about: "the subject uploads a file from his phone into his own OneDrive; the laptop's sync client brings it down",
+        needs_cache: false,
+    },
+    ScenarioInfo {
+        name: "popunder-download",
+        group: "automatic",
+        about: "a click on Play opens an ad tab that redirects to a file download (the click's activation carries over), or a page starts a download by script as it loads",
+        needs_cache: false,
+    },
+    ScenarioInfo {
+        name: "lightbox-click",
+        group: "deliberate",
+        about: "a gallery page loads thumbnails; the subject clicks one and the page's script loads the full image (cache only)",
+        needs_cache: true,
+    },
+    ScenarioInfo {
+        name: "pinned-folder-sync",
+        group: "deliberate",
+        about: "the subject pins a shared folder (files uploaded by colleagues weeks before) to sync and locks the screen while its files come down",
+        needs_cache: false,
+    },
+    ScenarioInfo {
+        name: "placeholder-opened",
+        group: "deliberate",
+        about: "a colleague adds a file to a shared library that syncs as an online-only placeholder; the subject opens it minutes later, which downloads it",
+        needs_cache: false,
+    },
+    ScenarioInfo {
+        name: "settings-after-fetch",
+        group: "mixed",
+        about: "a WhatsApp image auto-downloaded, or a document tapped, and the auto-download settings changed afterwards (the settings file shows values not in force at the fetch)",
+        needs_cache: false,
+    },
+    ScenarioInfo {
+        name: "whatsapp-default",
+        group: "automatic",
+        about: "a WhatsApp group image under the app's default settings (images on Wi-Fi and mobile data, off roaming), fetched by the app",
+        needs_cache: false,
+    },
+    ScenarioInfo {
         name: "auto-then-opened",
         group: "mixed",
         about: "an embedded image (automatic arrival) later opened in its own tab",
@@ -155,10 +209,15 @@ pub struct FileTruth {
     pub scenario: &'static str,
     /// The true answer.
     pub truth: Truth,
-    /// When the content first reached the device (true UTC).
+    /// When this copy first reached the device (true UTC).
     pub arrival: String,
     /// How (download complete, cache write).
     pub arrival_kind: &'static str,
+    /// The device that holds the copy (`--device`).
+    pub device: String,
+    /// `file` (a file of the device's tree) or `cache_entry` (a browser cache
+    /// entry, located by its URL).
+    pub copy: &'static str,
     /// Where it is: tree path or cache URL.
     pub location: String,
     /// What happened, in words.
@@ -166,7 +225,10 @@ pub struct FileTruth {
     /// Evidence the bundle holds.
     pub present: Present,
     /// The discriminating evidence in the bundle (empty when none): the
-    /// subject's request for the file in a server log with Fetch Metadata.
+    /// records that, by this scenario's truth, decide it — at least two
+    /// independent facts, since no single source may decide (see
+    /// `discriminating` in the README's simulator section). Empty when the
+    /// scenario leaves no such evidence (a pinned folder, a lightbox click).
     pub discriminating: Vec<String>,
 }
 
@@ -235,7 +297,7 @@ fn target(url: &str) -> String {
 
 /// How a request was initiated (decides its Fetch Metadata and `Referer`).
 #[derive(Debug, Clone, Copy)]
-enum Init<'a> {
+pub(crate) enum Init<'a> {
     /// Address bar, bookmark: `Sec-Fetch-Site: none`, user activation.
     Browser,
     /// A click on a link in `from`.
@@ -246,23 +308,40 @@ enum Init<'a> {
     Sub(&'a str, &'static str),
     /// `<link rel=prefetch>` in `from`.
     Prefetch(&'a str),
+    /// A person's click on an `<a download>` link in `from`: a navigation
+    /// with destination `empty` and no `Sec-Fetch-User` (web-platform-tests
+    /// `fetch/metadata/download.https.sub.html`).
+    DownloadAttr(&'a str),
+    /// A navigation by a page from `from` that carries the activation of a
+    /// click on something else (a pop-under opened by a click on Play, then
+    /// redirected): `Sec-Fetch-User: ?1`, cross-site.
+    Carried(&'a str),
 }
 
 /// One bundle under construction.
 pub struct Builder {
     /// The world.
     pub w: World,
-    rng: Rng,
-    files: Vec<FileTruth>,
+    pub(crate) rng: Rng,
+    pub(crate) files: Vec<FileTruth>,
     /// Benign content already used (never twice).
     bodies: u64,
+    /// Whether the last download's request carried a user activation (not an
+    /// `<a download>` link).
+    pub(crate) last_download_activation: bool,
 }
 
 impl Builder {
     /// A builder for a device.
     pub fn new(rng: &mut Rng, device: Device, epoch: Micros) -> Self {
         let subject_ip = format!("203.0.113.{}", rng.range(10, 250));
-        Self { w: World::new(subject_ip, device, epoch), rng: rng.fork(1), files: Vec::new(), bodies: 0 }
+        Self {
+            w: World::new(subject_ip, device, epoch),
+            rng: rng.fork(1),
+            files: Vec::new(),
+            bodies: 0,
+            last_download_activation: true,
+        }
     }
 
     /// The files of interest so far.
@@ -270,7 +349,7 @@ impl Builder {
         (self.w, self.files)
     }
 
-    fn add_host(&mut self, host: &str, in_bundle: bool) {
+    pub(crate) fn add_host(&mut self, host: &str, in_bundle: bool) {
         let style = style(&mut self.rng);
         let clock_offset = self.rng.range(-900_000, 900_000);
         let tz_minutes = *self.rng.pick(&[0, 0, 60, -300, 330]);
@@ -280,7 +359,7 @@ impl Builder {
         );
     }
 
-    fn noise_path(&mut self, url: &str) {
+    pub(crate) fn noise_path(&mut self, url: &str) {
         let t = target(url);
         if let Some(h) = self.w.hosts.get_mut(host_of(url))
             && !h.noise_paths.contains(&t)
@@ -328,6 +407,20 @@ impl Builder {
                 Fetch { site: Some(rel(from)), mode: Some("navigate"), dest: Some("document"), ..Fetch::default() },
                 Some(referrer(from)),
             ),
+            Init::DownloadAttr(from) => (
+                Fetch { site: Some(rel(from)), mode: Some("navigate"), dest: Some("empty"), ..Fetch::default() },
+                Some(referrer(from)),
+            ),
+            Init::Carried(from) => (
+                Fetch {
+                    site: Some(rel(from)),
+                    mode: Some("navigate"),
+                    dest: Some("document"),
+                    user: Some("?1"),
+                    ..Fetch::default()
+                },
+                Some(referrer(from)),
+            ),
             Init::Sub(from, dest) => (
                 Fetch { site: Some(rel(from)), mode: Some("no-cors"), dest: Some(dest), ..Fetch::default() },
                 Some(referrer(from)),
@@ -352,7 +445,15 @@ impl Builder {
     }
 
     /// The subject's request, if the host is one whose log exists in the world.
-    fn request(&mut self, ts: Micros, url: &str, init: Init<'_>, bytes: u64) {
+    pub(crate) fn request(&mut self, ts: Micros, url: &str, init: Init<'_>, bytes: u64) {
+        let ua = self.w.device.browser.user_agent(self.w.device.os);
+        let ip = self.w.subject_ip.clone();
+        self.request_from(ts, url, init, bytes, &ip, &ua);
+    }
+
+    /// A request by any client (another device behind the subject's address:
+    /// its own address and User-Agent).
+    pub(crate) fn request_from(&mut self, ts: Micros, url: &str, init: Init<'_>, bytes: u64, client: &str, ua: &str) {
         if !self.w.hosts.contains_key(host_of(url)) {
             return;
         }
@@ -360,24 +461,24 @@ impl Builder {
         let latency = self.rng.range(30_000, 250_000);
         self.w.requests.push(Request {
             ts: ts + latency,
-            client: self.w.subject_ip.clone(),
+            client: client.to_owned(),
             host: host_of(url).to_owned(),
             target: target(url),
             status: 200,
             bytes,
             referrer,
-            user_agent: self.w.device.browser.user_agent(self.w.device.os),
+            user_agent: ua.to_owned(),
             fetch,
         });
         self.extend_span(ts + latency);
     }
 
-    fn extend_span(&mut self, t: Micros) {
+    pub(crate) fn extend_span(&mut self, t: Micros) {
         self.w.span.0 = self.w.span.0.min(t);
         self.w.span.1 = self.w.span.1.max(t);
     }
 
-    fn visit(&mut self, ts: Micros, url: &str, how: VisitHow, from: Option<usize>) -> usize {
+    pub(crate) fn visit(&mut self, ts: Micros, url: &str, how: VisitHow, from: Option<usize>) -> usize {
         let from_url = from.map(|i| self.w.visits[i].url.clone());
         let init = match (how, from_url.as_deref()) {
             (VisitHow::Typed | VisitHow::Search | VisitHow::Bookmark, _) | (_, None) => Init::Browser,
@@ -395,12 +496,20 @@ impl Builder {
             let w = t.trim_matches('/').rsplit('/').next().unwrap_or("Home").to_owned();
             if w.is_empty() { "Home".to_owned() } else { w }
         };
-        self.w.visits.push(Visit { ts, url: url.to_owned(), title, how, from, search_term, cleared: false });
+        self.w.visits.push(Visit { search_term, ..Visit::local(ts, url, &title, how, from) });
         self.extend_span(ts);
         self.w.visits.len() - 1
     }
 
-    fn cached(&mut self, ts: Micros, page: &str, url: &str, init: Init<'_>, mime: &'static str, body: Arc<Vec<u8>>) {
+    pub(crate) fn cached(
+        &mut self,
+        ts: Micros,
+        page: &str,
+        url: &str,
+        init: Init<'_>,
+        mime: &'static str,
+        body: Arc<Vec<u8>>,
+    ) {
         self.request(ts, url, init, body.len() as u64);
         let response = ts + self.rng.range(40_000, 900_000);
         self.w.cache.push(CacheEntry {
@@ -414,8 +523,10 @@ impl Builder {
         self.extend_span(response);
     }
 
-    /// A download; returns the end time and the tree path.
-    fn download(
+    /// A download by the person; returns the end time and the tree path.
+    /// From a page, 30 % of links are `<a download>` (no user activation on
+    /// the request); the rest plain links to the file.
+    pub(crate) fn download(
         &mut self,
         ts: Micros,
         page: Option<&str>,
@@ -423,8 +534,28 @@ impl Builder {
         name: &str,
         body: Arc<Vec<u8>>,
     ) -> (Micros, String) {
-        let init = page.map_or(Init::Browser, Init::Click);
+        let attr = page.is_some() && self.rng.chance(0.3);
+        let init = match page {
+            Some(p) if attr => Init::DownloadAttr(p),
+            Some(p) => Init::Click(p),
+            None => Init::Browser,
+        };
+        self.last_download_activation = !attr;
+        // File hosts often answer the link with a redirect to a CDN on another
+        // site: the chain then crosses sites though the person chose the file.
+        let cdn = (page.is_some() && self.rng.chance(0.25))
+            .then(|| format!("https://dl{}.cdn.test/{}/{name}", self.rng.below(100), self.rng.below(1_000_000)));
+        let logged = self.w.requests.len();
         self.request(ts, url, init, body.len() as u64);
+        if cdn.is_some() {
+            for r in &mut self.w.requests[logged..] {
+                r.status = 302;
+                r.bytes = 0;
+            }
+        }
+        let final_url = cdn.clone().unwrap_or_else(|| url.to_owned());
+        let mut chain = vec![url.to_owned()];
+        chain.extend(cdn);
         let end = ts + self.rng.range(200_000, 4_000_000);
         let page_url = page.unwrap_or("").to_owned();
         let d = &self.w.device;
@@ -435,7 +566,7 @@ impl Builder {
         self.w.downloads.push(Download {
             start: ts,
             end,
-            chain: vec![url.to_owned()],
+            chain,
             tab_url: page_url.clone(),
             referrer: page_url,
             target_path,
@@ -448,16 +579,16 @@ impl Builder {
         self.w.files.push(TreeFile { path: tree_path.clone(), body, mtime: end });
         if self.w.device.os == Os::Windows {
             self.w.markers.push(Marker {
-                file_name: name.to_owned(),
+                file_name: tree_path.clone(),
                 referrer: page.map(str::to_owned),
-                host_url: url.to_owned(),
+                host_url: final_url,
             });
         }
         self.extend_span(end + 1_000_000);
         (end, tree_path)
     }
 
-    fn body(&mut self, image: bool) -> Arc<Vec<u8>> {
+    pub(crate) fn body(&mut self, image: bool) -> Arc<Vec<u8>> {
         self.bodies += 1;
         let mut r = self.rng.fork(self.bodies);
         Arc::new(if image {
@@ -495,21 +626,70 @@ impl Builder {
         }
     }
 
-    fn present(&self, file_url: &str, tree: bool, zone: bool, history: bool, cache: bool) -> (Present, Vec<String>) {
+    pub(crate) fn present(
+        &self,
+        file_url: &str,
+        tree: bool,
+        zone: bool,
+        history: bool,
+        cache: bool,
+    ) -> (Present, Vec<String>) {
         let host = self.w.hosts.get(host_of(file_url));
         let server_log = host.is_some_and(|h| h.in_bundle);
         let fetch_metadata = server_log
             && host.is_some_and(|h| h.style.logs_fetch_metadata())
             && self.w.device.browser.sends_fetch_metadata();
-        let p = Present { server_log, fetch_metadata, history, cache, zone_identifier: zone, tree };
-        let mut d = Vec::new();
-        if fetch_metadata {
-            d.push(format!("Fetch Metadata of the subject's request for {file_url} in the server log"));
-        }
-        (p, d)
+        (Present { server_log, fetch_metadata, history, cache, zone_identifier: zone, tree }, Vec::new())
     }
 
-    fn record(
+    /// A deliberate download is decided by two independent facts: how its
+    /// navigation started (the request with a user activation or from the
+    /// browser's own UI, in a log with Fetch Metadata, attributable to the
+    /// device because the download row pairs with it) and the browser's record
+    /// of the download (its row).
+    pub(crate) fn decided_download(p: &Present, activation: bool, row: bool) -> Vec<String> {
+        let mut d = Vec::new();
+        if p.fetch_metadata && activation && row {
+            d.push(
+                "the subject's navigation to the file with a user activation, in a server log with Fetch Metadata"
+                    .into(),
+            );
+            d.push("the browser's download row, paired with that request".into());
+        }
+        d
+    }
+
+    /// An embedded (or prefetched) resource is decided by two independent
+    /// facts: that a page loaded it (the request's destination or purpose in a
+    /// log with Fetch Metadata, or the cache holding it with the history
+    /// showing no visit) and that it came in the page's first burst (the
+    /// request against the page's own in the server log, or the cache entry's
+    /// request against the page's visit).
+    pub(crate) fn decided_embedded(p: &Present) -> Vec<String> {
+        let client = p.cache && p.history;
+        let mut d = Vec::new();
+        if client || (p.fetch_metadata && p.server_log) {
+            d.push(
+                if p.fetch_metadata {
+                    "the request's Sec-Fetch-Dest or Sec-Purpose"
+                } else {
+                    "the cache entry with no visit in the history"
+                }
+                .into(),
+            );
+            d.push(
+                if p.server_log {
+                    "the request within the page's first burst in the server log"
+                } else {
+                    "the cache entry's request within seconds of the page's visit"
+                }
+                .into(),
+            );
+        }
+        d
+    }
+
+    pub(crate) fn record(
         &mut self,
         scenario: &'static str,
         truth: Truth,
@@ -518,12 +698,15 @@ impl Builder {
         (location, story): (String, String),
         present: (Present, Vec<String>),
     ) {
+        let copy = if location.starts_with("http") { "cache_entry" } else { "file" };
         self.files.push(FileTruth {
             sha256: hex(&Sha256::digest(body)),
             scenario,
             truth,
             arrival: rfc3339(arrival),
             arrival_kind: kind,
+            device: self.w.device.name.clone(),
+            copy,
             location,
             story,
             present: present.0,
@@ -551,8 +734,12 @@ impl Builder {
                 f.scenario = "no-server-log";
                 f.present.server_log = false;
                 f.present.fetch_metadata = false;
-                f.discriminating.clear();
+                f.discriminating =
+                    if f.copy == "cache_entry" { Self::decided_embedded(&f.present) } else { Vec::new() };
             }
+            return;
+        }
+        if self.alternative(scenario, t0, k) {
             return;
         }
         if scenario == "messaging-group-auto" {
@@ -605,7 +792,9 @@ impl Builder {
                 } else {
                     "searched, clicked a result and downloaded the file"
                 };
-                let pr = self.present(&url, true, windows, history && !cleared, false);
+                let (p, _) = self.present(&url, true, windows, history && !cleared, false);
+                let d = Self::decided_download(&p, self.last_download_activation, history && !cleared);
+                let pr = (p, d);
                 self.record(
                     scenario,
                     Truth::UserInitiated,
@@ -621,7 +810,9 @@ impl Builder {
                 let body = self.body(false);
                 let (end, path) = self.download(t0, None, &url, &name, body.clone());
                 self.noise_path(&url);
-                let pr = self.present(&url, true, windows, history, false);
+                let (p, _) = self.present(&url, true, windows, history, false);
+                let d = Self::decided_download(&p, true, history);
+                let pr = (p, d);
                 self.record(
                     scenario,
                     Truth::UserInitiated,
@@ -638,20 +829,31 @@ impl Builder {
                 let body = self.body(false);
                 let t1 = t0 + self.rng.range(5_000_000, 60_000_000);
                 let (end, path) = self.download(t1, Some(&page), &url, &name, body.clone());
+                let first_activation = self.last_download_activation;
                 let t2 = end + self.rng.range(600_000_000, 5_400_000_000);
                 self.visit(t2, &page, VisitHow::Typed, None);
                 let again = name.replacen('.', " (1).", 1);
                 let delay = self.rng.range(5_000_000, 60_000_000);
-                self.download(t2 + delay, Some(&page), &url, &again, body.clone());
+                let (end2, path2) = self.download(t2 + delay, Some(&page), &url, &again, body.clone());
                 self.noise_path(&url);
-                let pr = self.present(&url, true, windows, history, false);
+                let (p, _) = self.present(&url, true, windows, history, false);
+                let d1 = Self::decided_download(&p, first_activation, history);
+                let d2 = Self::decided_download(&p, self.last_download_activation, history);
                 self.record(
                     scenario,
                     Truth::UserInitiated,
                     &body,
                     (end, "download complete"),
                     (path, "opened the page and downloaded the file, then again later".into()),
-                    pr,
+                    (p.clone(), d1),
+                );
+                self.record(
+                    scenario,
+                    Truth::UserInitiated,
+                    &body,
+                    (end2, "download complete"),
+                    (path2, "downloaded the same file again from the same page".into()),
+                    (p, d2),
                 );
             }
             "link-prefetch" | "embedded-image" | "redirect-landing" | "auto-then-opened" | "auto-then-downloaded" => {
@@ -694,11 +896,6 @@ impl Builder {
                     }
                     _ => "embedded in a page the subject visited; present only in the cache",
                 };
-                let mut truth = Truth::Automatic;
-                let mut location = url.clone();
-                let mut arrival_at = arrival;
-                let mut kind = "cache write";
-                let mut tree = false;
                 if scenario == "auto-then-opened" {
                     let pv = self.w.visits.len() - 1;
                     let delay = self.rng.range(60_000_000, 1_200_000_000);
@@ -706,18 +903,35 @@ impl Builder {
                     // Served from the cache: no new request (the visit's request is dropped).
                     self.w.requests.retain(|r| !(r.target == target(&url) && r.fetch.dest == Some("document")));
                 }
+                // The cache entry is one copy, arrived automatically.
+                let (p, _) = self.present(&url, false, false, history, cache);
+                let d = Self::decided_embedded(&p);
+                if cache {
+                    self.record(
+                        scenario,
+                        Truth::Automatic,
+                        &body,
+                        (arrival, "cache write"),
+                        (url.clone(), how.into()),
+                        (p, d),
+                    );
+                }
                 if scenario == "auto-then-downloaded" {
+                    // The download is another copy: the subject's own act.
                     let t2 = arrival + self.rng.range(120_000_000, 1_800_000_000);
                     let dl_name = format!("saved-{name}");
                     let (end, path) = self.download(t2, Some(&landing), &url, &dl_name, body.clone());
-                    truth = Truth::UserInitiated;
-                    location = path;
-                    arrival_at = end;
-                    kind = "download complete";
-                    tree = true;
+                    let (p, _) = self.present(&url, true, windows, history, cache);
+                    let d = Self::decided_download(&p, self.last_download_activation, history);
+                    self.record(
+                        scenario,
+                        Truth::UserInitiated,
+                        &body,
+                        (end, "download complete"),
+                        (path, "cached from a page earlier; later downloaded deliberately (this copy)".into()),
+                        (p, d),
+                    );
                 }
-                let pr = self.present(&url, tree, windows && tree, history, cache);
-                self.record(scenario, truth, &body, (arrival_at, kind), (location, how.into()), pr);
             }
             _ => {}
         }
@@ -730,7 +944,7 @@ impl Builder {
     /// cellular, a common change for roaming), images on Wi-Fi and cellular only
     /// (the default: which network was used is then unknown), or the settings
     /// file not obtained.
-    fn phone(&mut self) -> &mut Phone {
+    pub(crate) fn phone(&mut self) -> &mut Phone {
         let phone = match self.w.phone.take() {
             Some(p) => p,
             None => self.new_phone(),
@@ -738,17 +952,27 @@ impl Builder {
         self.w.phone.insert(phone)
     }
 
-    fn new_phone(&mut self) -> Phone {
+    pub(crate) fn new_phone(&mut self) -> Phone {
         let variant = self.rng.below(20);
         let masks = match variant {
-            0..=11 => [15, *self.rng.pick(&[1, 5, 15]), *self.rng.pick(&[1, 15])],
-            12..=16 => [15, 1, 0],
+            0..=8 => [15, *self.rng.pick(&[1, 5, 15]), *self.rng.pick(&[1, 15])],
+            // The app's defaults: images on Wi-Fi and mobile data, nothing roaming.
+            9..=13 => [15, 1, 0],
+            // Images only, on Wi-Fi and mobile data: documents, audio and video
+            // never download by themselves.
+            14..=16 => [1, 1, 0],
             _ => [15, 1, 1],
         };
         Phone {
             name: format!("PHONE-{}", self.rng.range(10, 99)),
             clock_offset: self.rng.range(-120_000_000, 120_000_000),
             masks,
+            earlier: None,
+            // A phone on the defaults often has no mask keys written at all.
+            keys_missing: masks == [15, 1, 0] && self.rng.chance(0.5),
+            // The examiner established from the carrier that the phone was
+            // not roaming (in half the cases).
+            roaming_known_no: self.rng.chance(0.5),
             prefs_in_bundle: variant < 17,
             prefs_written: self.w.span.0 - self.rng.range(86_400_000_000, 40 * 86_400_000_000),
             messages: Vec::new(),
@@ -756,8 +980,42 @@ impl Builder {
         }
     }
 
+    /// Whether the phone's settings file, as the bundle holds it, shows the
+    /// auto-download state of `class_bit` at `t` (obtained, written before
+    /// `t`), and that state on the network the phone was on (Wi-Fi or
+    /// mobile data at home): `Some(true)` on, `Some(false)` off on every
+    /// network, `None` not shown.
+    pub(crate) fn settings_show(&self, class_bit: u32, t: Micros) -> Option<bool> {
+        let p = self.w.phone.as_ref()?;
+        if !p.prefs_in_bundle || p.prefs_written > t {
+            return None;
+        }
+        let m = p.masks_at(t);
+        let on = |i: usize| m[i] & class_bit != 0;
+        if on(0) && on(1) {
+            Some(true)
+        } else if !on(0) && !on(1) && !on(2) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    /// Marks the last recorded copy as the phone's.
+    pub(crate) fn on_phone(&mut self) {
+        let name = self.w.phone.as_ref().map(|p| p.name.clone());
+        if let (Some(f), Some(n)) = (self.files.last_mut(), name) {
+            f.device = n;
+        }
+    }
+
     /// A group member posts an image; WhatsApp fetches it within seconds.
-    fn messaging_group_auto(&mut self, t0: Micros, k: usize) {
+    pub(crate) fn messaging_group_auto(&mut self, t0: Micros, k: usize) {
+        self.messaging_group_auto_as("messaging-group-auto", t0, k);
+    }
+
+    /// [`Self::messaging_group_auto`] recorded under another scenario's name.
+    pub(crate) fn messaging_group_auto_as(&mut self, scenario: &'static str, t0: Micros, k: usize) {
         let subject =
             format!("{} {}", content::word(&mut self.rng), *self.rng.pick(&["club", "team", "family", "group"]));
         let group = format!("1203630000000{:05}@g.us", self.rng.below(100_000));
@@ -810,18 +1068,20 @@ impl Builder {
         });
         let tree_path = format!("WhatsApp/{path}");
         phone.files.push(TreeFile { path: tree_path.clone(), body: body.clone(), mtime: fetched });
-        let all_on = phone.prefs_in_bundle && phone.masks.iter().all(|m| m & 1 == 1);
+        // Two independent facts decide it: the media file written within
+        // seconds of the message's receipt (always in the phone's storage), and
+        // the settings that show images on (written before the message) or the
+        // chat's last-read mark before the message.
+        let settings = self.settings_show(1, received) == Some(true);
         let mut d = Vec::new();
-        // The read state alone is not decisive (moderate); it is listed beside
-        // the settings, which are.
-        if all_on {
-            d.push(
-                "the message's media row in msgstore.db and the app's settings: images auto-download on every network"
-                    .into(),
-            );
-            if !opened_after {
-                d.push("the chat's last-read mark in msgstore.db: the group was not opened after the image".into());
-            }
+        if settings || !opened_after {
+            d.push("the media file written within seconds of the message's receipt".into());
+        }
+        if settings {
+            d.push("the app's auto-download settings (written before the message): images on".into());
+        }
+        if !opened_after {
+            d.push("the chat's last-read mark in msgstore.db: the group was not opened after the image".into());
         }
         let story = if opened_after {
             "a group member posted an image; WhatsApp fetched it by itself; the subject opened the group later"
@@ -830,13 +1090,14 @@ impl Builder {
         };
         let p = Present { tree: true, ..Present::default() };
         self.record(
-            "messaging-group-auto",
+            scenario,
             Truth::Automatic,
             &body,
             (received, "messaging media fetched"),
             (tree_path, story.into()),
             (p, d),
         );
+        self.on_phone();
         self.extend_span(fetched);
     }
 
@@ -845,10 +1106,10 @@ impl Builder {
     /// subject opens the chat and taps it, minutes to hours later. On a phone
     /// that auto-downloads documents on every network a tap never happens: a
     /// group auto-download is simulated in its place (and recorded as such).
-    fn messaging_tap(&mut self, t0: Micros, k: usize) {
+    pub(crate) fn messaging_tap(&mut self, t0: Micros, k: usize) {
         const DOCUMENTS: u32 = 8;
-        let masks = self.phone().masks;
-        let Some(network) = [("cellular", masks[1]), ("roaming", masks[2])]
+        let masks = self.phone().masks_at(t0);
+        let Some(network) = [("Wi-Fi", masks[0]), ("cellular", masks[1]), ("roaming", masks[2])]
             .into_iter()
             .find(|(_, m)| m & DOCUMENTS == 0)
             .map(|(n, _)| n)
@@ -906,25 +1167,40 @@ impl Builder {
              the chat and tapped it{}",
             if marked_unread { ", then marked the chat unread" } else { "" }
         );
+        // Decided by the settings showing documents off on every network
+        // (written before the message) and the file written long after the
+        // message's receipt.
+        let d = if self.settings_show(DOCUMENTS, received) == Some(false) && fetched - received >= 600_000_000 {
+            vec![
+                "the app's auto-download settings (written before the message): documents off on every network".into(),
+                "the media file written minutes to hours after the message's receipt".into(),
+            ]
+        } else {
+            Vec::new()
+        };
         self.record(
             "messaging-tap",
             Truth::UserInitiated,
             &body,
             (fetched, "messaging media fetched"),
             (tree_path, story),
-            (Present { tree: true, ..Present::default() }, Vec::new()),
+            (Present { tree: true, ..Present::default() }, d),
         );
+        self.on_phone();
         self.extend_span(fetched);
     }
 
-    /// A colleague uploads a file to a shared library; the subject's sync client downloads it.
-    fn shared_folder_sync(&mut self, t0: Micros, k: usize) {
+    /// A colleague uploads a file to a shared library; the subject's sync
+    /// client downloads it. The synced copy keeps the modification time the
+    /// file had in the cloud (the colleague's last edit), as OneDrive and
+    /// Dropbox keep it.
+    pub(crate) fn shared_folder_sync(&mut self, t0: Micros, k: usize) {
         let team = content::word(&mut self.rng);
         let site = format!("https://contoso.example.com/sites/{team}{k}/");
         let folder = "Shared Documents".to_owned();
         let name = format!("{}-{}-{}.txt", content::word(&mut self.rng), team, self.rng.below(1000));
         let body = self.body(false);
-        let colleague = format!("{}@example.com", *self.rng.pick(&["bob", "carol", "dave", "frank"]));
+        let colleague = format!("{}@example.com", *self.rng.pick(&["dave", "frank", "grace", "heidi"]));
         let subject_user = format!("{}@example.com", self.w.device.user);
         let ua_browser = Browser::Chrome(131).user_agent(Os::Windows);
         let uploaded = t0 + self.rng.range(1_000_000, 60_000_000);
@@ -973,9 +1249,16 @@ impl Builder {
             Os::Windows => format!("Users/{}/Contoso/{team}{k} - Documents/{name}", self.w.device.user),
             Os::Linux => format!("home/{}/OneDrive/{team}{k} - Documents/{name}", self.w.device.user),
         };
-        self.w.files.push(TreeFile { path: local.clone(), body: body.clone(), mtime: synced + 1_000_000 });
+        let edited = uploaded - self.rng.range(60_000_000, 5 * 86_400_000_000);
+        self.w.files.push(TreeFile { path: local.clone(), body: body.clone(), mtime: edited });
         let p = Present { tree: true, ..Present::default() };
-        let (presence, end, discriminating) = self.sync_presence(synced);
+        // Decided by the device's state at the sync (the session locked) beside
+        // the colleague's upload shortly before: a placeholder the person
+        // opens is downloaded the same way, so upload and sync alone are not.
+        let (presence, end, mut discriminating) = self.sync_presence(synced);
+        if !discriminating.is_empty() {
+            discriminating.insert(0, format!("{colleague}'s upload shortly before, in the audit log"));
+        }
         let story = match presence {
             "away" => "; the subject's session was locked",
             "present" => "; the subject was at the unlocked laptop",

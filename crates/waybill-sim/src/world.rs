@@ -164,6 +164,29 @@ pub struct Visit {
     pub search_term: Option<String>,
     /// Deleted by a "clear history" (not written).
     pub cleared: bool,
+    /// The visit of the tab that opened this one's tab (`window.open`, a
+    /// pop-under): Chrome's `opener_visit`.
+    pub opener: Option<usize>,
+    /// Made on another device of the same browser account and synced here
+    /// (Chrome: a `visit_source` row SYNCED and an `originator_cache_guid`).
+    pub synced: bool,
+}
+
+impl Visit {
+    /// A visit made on the device.
+    pub fn local(ts: Micros, url: &str, title: &str, how: VisitHow, from: Option<usize>) -> Self {
+        Self {
+            ts,
+            url: url.to_owned(),
+            title: title.to_owned(),
+            how,
+            from,
+            search_term: None,
+            cleared: false,
+            opener: None,
+            synced: false,
+        }
+    }
 }
 
 /// One download in the subject's browser.
@@ -213,7 +236,8 @@ pub struct CacheEntry {
 /// A Mark of the Web written beside a downloaded file.
 #[derive(Debug, Clone)]
 pub struct Marker {
-    /// File name the stream belongs to.
+    /// The marked file's path below the tree root (its folder is exported
+    /// with the stream).
     pub file_name: String,
     /// `ReferrerUrl` (absent for a typed URL).
     pub referrer: Option<String>,
@@ -300,7 +324,10 @@ pub struct Device {
 impl Device {
     /// True time as the device's clock reads it.
     pub fn clock(&self, t: Micros) -> Micros {
-        t + self.clock_offset + (t - self.epoch) * self.drift_per_hour / 3_600_000_000
+        // In i128: a file edited weeks before the bundle's start times a
+        // drift of seconds per hour overflows i64.
+        let drift = i128::from(t - self.epoch) * i128::from(self.drift_per_hour) / 3_600_000_000;
+        t + self.clock_offset + drift as Micros
     }
 
     /// A path in the user's Downloads folder, as the browser records it.
@@ -328,8 +355,16 @@ pub struct Phone {
     /// Clock offset from true time (µs).
     pub clock_offset: Micros,
     /// Auto-download masks for Wi-Fi, cellular and roaming (bits: 1 images,
-    /// 2 audio, 4 video, 8 documents).
+    /// 2 audio, 4 video, 8 documents), as the settings file holds them.
     pub masks: [u32; 3],
+    /// The masks in force before the settings file's last write, and that
+    /// write's time (the subject changed the settings after some fetches).
+    pub earlier: Option<([u32; 3], Micros)>,
+    /// The settings file holds no mask keys: the app uses its defaults.
+    pub keys_missing: bool,
+    /// The examiner established that the phone was not roaming (case context
+    /// `roaming = no`).
+    pub roaming_known_no: bool,
     /// The settings file was obtained.
     pub prefs_in_bundle: bool,
     /// Last write of the settings file (true time).
@@ -344,6 +379,14 @@ impl Phone {
     /// True time as the phone's clock reads it.
     pub fn clock(&self, t: Micros) -> Micros {
         t + self.clock_offset
+    }
+
+    /// The masks in force at `t`.
+    pub fn masks_at(&self, t: Micros) -> [u32; 3] {
+        match self.earlier {
+            Some((m, until)) if t < until => m,
+            _ => self.masks,
+        }
     }
 }
 

@@ -1,33 +1,44 @@
 //! The accuracy benchmark: simulated bundles with known truth, run through the
-//! whole job with the waybill binary, scored.
+//! whole job with the waybill binary, scored copy by copy.
 //!
 //! ```text
-//! bench_accuracy --waybill target/release/waybill [--bundles 130] [--files 10] [--seed 1000] [--jobs 2] [--out DIR] [--rulebook DIR] [--json]
+//! bench_accuracy --waybill target/release/waybill --set tuning|heldout [--bundles N] [--files 10]
+//!                [--seed S] [--jobs 2] [--out DIR] [--rulebook DIR] [--json]
+//!                [--tippett FILE.svg] [--write-validation FILE.json]
 //! ```
 //!
-//! Bundle `i` is scenario `i mod 13` (the scenarios of `waybill simulate
-//! --list`) with `--files` episodes, seed `--seed + i`; so 130 bundles of 10
-//! files score 1,300 files of interest, 100 per scenario, over every device, browser and
-//! log-format variant the simulator draws. For every bundle it runs `case new
-//! --from`, each `ingest`, `match` and `analyze --json` exactly as a user
-//! would, then prints the confusion matrix of verdict against truth, the share
-//! of indeterminate verdicts, decisive-and-correct where the bundle holds the
-//! discriminating evidence, Cllr, a per-scenario table, and every decisive
-//! verdict that contradicts the truth. With `--out DIR`, bundles with a
-//! contradiction, a miss (discriminating evidence but no correct decisive
-//! verdict) or a missing finding are kept there for review.
-//! With `--rulebook DIR`, `analyze` uses that rulebook in place of the built-in
-//! one (the same bundles scored with and without a rule).
+//! **Seeds.** Rule values are chosen on the *tuning* seeds (1000 and up) and
+//! the error rates are reported on the *held-out* seeds (50000 and up), which
+//! are never used while choosing values. `--set` picks one; `--seed` overrides
+//! the start.
+//!
+//! Bundle `i` is scenario `i mod N` (the scenarios of `waybill simulate
+//! --list`) with `--files` episodes, seed `start + i`; the default is ten
+//! bundles per scenario. For every bundle it runs `case new --from`, each
+//! `ingest`, `match` and `analyze --json` exactly as a user would, matches each
+//! finding to the copy of the truth it is about (content, device, path or URL),
+//! then prints the confusion matrix, per scenario decisive-correct,
+//! decisive-wrong, indeterminate, discriminating and Cllr, every decisive
+//! verdict that contradicts the truth, and writes a Tippett plot. With
+//! `--out DIR`, bundles with a contradiction, a miss or a missing finding are
+//! kept for review. `--write-validation` writes the validation table that the
+//! reports carry (`crates/waybill-reason/validation.json`). Findings of a
+//! binary older than per-copy findings (one per content) are applied to every
+//! copy of their content, so the same bundles can score an old build (A/B).
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, bail};
-use waybill_sim::score::Score;
+use waybill_sim::score::{Rates, Score};
 use waybill_sim::{Spec, simulate};
+
+/// First seed of the tuning set (rule values are chosen on it).
+const TUNING_SEED: u64 = 1000;
+/// First seed of the held-out set (error rates are reported on it).
+const HELDOUT_SEED: u64 = 50_000;
 
 fn waybill(exe: &Path, args: &[String]) -> anyhow::Result<String> {
     let o = Command::new(exe).args(args).output().with_context(|| format!("running {}", exe.display()))?;
@@ -37,7 +48,18 @@ fn waybill(exe: &Path, args: &[String]) -> anyhow::Result<String> {
     Ok(String::from_utf8_lossy(&o.stdout).into_owned())
 }
 
-/// Runs one bundle; returns (truth file, verdict, log10 LR, label) per file of interest.
+/// One finding as `analyze --json` prints it.
+#[derive(Debug, Clone)]
+struct Found {
+    sha: String,
+    device: Option<String>,
+    path: String,
+    verdict: String,
+    lr: f64,
+    per_copy: bool,
+}
+
+/// Runs one bundle; returns the scored copies.
 fn one(
     exe: &Path,
     root: &Path,
@@ -61,18 +83,29 @@ fn one(
         analyze.extend(["--rulebook".into(), r.display().to_string()]);
     }
     let out = waybill(exe, &analyze)?;
-    let mut found: BTreeMap<String, (String, f64)> = BTreeMap::new();
+    let mut found: Vec<Found> = Vec::new();
     for line in out.lines().filter(|l| !l.trim().is_empty()) {
         let v: serde_json::Value = serde_json::from_str(line)?;
-        let sha = v["sha256"].as_str().unwrap_or("").to_owned();
-        found.insert(sha, (v["verdict"].as_str().unwrap_or("").to_owned(), v["log10_lr"].as_f64().unwrap_or(0.0)));
+        found.push(Found {
+            sha: v["sha256"].as_str().unwrap_or("").to_owned(),
+            device: v["device"].as_str().map(str::to_owned),
+            path: v["path"].as_str().unwrap_or("").to_owned(),
+            verdict: v["verdict"].as_str().unwrap_or("").to_owned(),
+            lr: v["log10_lr"].as_f64().unwrap_or(0.0),
+            per_copy: v.get("id").is_some(),
+        });
     }
     let mut score = Score::default();
     for t in &summary.truth.files {
-        let (verdict, lr) = found.get(&t.sha256).cloned().unwrap_or_else(|| ("missing".into(), 0.0));
-        score.add(t, &verdict, lr, format!("{} {}", dir.display(), &t.sha256[..16]));
+        let hit = found.iter().find(|f| {
+            f.sha == t.sha256
+                && (!f.per_copy
+                    || (f.device.as_deref() == Some(t.device.as_str())
+                        && (f.path == t.location || f.path.ends_with(&format!("/{}", t.location)))))
+        });
+        let (verdict, lr) = hit.map_or_else(|| ("missing".to_owned(), 0.0), |f| (f.verdict.clone(), f.lr));
+        score.add(t, &verdict, lr, format!("{} {} {}", dir.display(), &t.sha256[..16], t.location));
     }
-    // With --out, bundles with a contradiction or a missing finding stay for review.
     let suspect = !score.contradictions().is_empty()
         || !score.misses().is_empty()
         || score.files.iter().any(|f| f.verdict == "missing");
@@ -86,15 +119,21 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let get = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     let exe = PathBuf::from(get("--waybill").unwrap_or_else(|| "target/release/waybill".into()));
-    let bundles: usize = get("--bundles").map_or(Ok(130), |v| v.parse())?;
+    let names: Vec<&str> = waybill_sim::scenario::SCENARIOS.iter().map(|s| s.name).collect();
+    let bundles: usize = get("--bundles").map_or(Ok(names.len() * 10), |v| v.parse())?;
     let files: usize = get("--files").map_or(Ok(10), |v| v.parse())?;
-    let seed0: u64 = get("--seed").map_or(Ok(1000), |v| v.parse())?;
+    let set = get("--set").unwrap_or_else(|| "tuning".into());
+    let base = match set.as_str() {
+        "tuning" => TUNING_SEED,
+        "heldout" => HELDOUT_SEED,
+        other => bail!("--set takes tuning or heldout, not {other:?}"),
+    };
+    let seed0: u64 = get("--seed").map_or(Ok(base), |v| v.parse())?;
     let jobs: usize = get("--jobs").map_or(Ok(2), |v| v.parse())?;
     let json = args.iter().any(|a| a == "--json");
     if !exe.exists() {
         bail!("{} not found (build it: cargo build --release -p waybill)", exe.display());
     }
-    let names: Vec<&str> = waybill_sim::scenario::SCENARIOS.iter().map(|s| s.name).collect();
     let temp = tempfile::tempdir()?;
     let keep = get("--out").map(PathBuf::from);
     let rulebook = get("--rulebook").map(PathBuf::from);
@@ -132,21 +171,54 @@ fn main() -> anyhow::Result<()> {
     let mut score = all.into_inner().unwrap_or_default();
     score.files.sort_by(|a, b| a.label.cmp(&b.label));
     let sum = score.summary();
+    let seeds = format!("{set} seeds {seed0}..{}", seed0 + bundles as u64 - 1);
+    if let Some(p) = get("--tippett") {
+        let title = format!("Tippett plot: {} copies, {seeds}", sum.overall.files);
+        std::fs::write(&p, score.tippett_svg(&title)).with_context(|| format!("writing {p}"))?;
+    }
+    if let Some(p) = get("--write-validation") {
+        if set != "heldout" {
+            bail!(
+                "--write-validation reports error rates: run it on --set heldout (the values were chosen on the tuning seeds)"
+            );
+        }
+        let version = waybill(&exe, &["--version".into()])?.trim().to_owned();
+        let rulebook_sha = rulebook_sha(&exe)?;
+        let rate = |name: &str, r: &Rates| {
+            serde_json::json!({
+                "scenario": name, "truth": r.truth, "files": r.files,
+                "decisive_correct": r.decisive_correct, "decisive_wrong": r.decisive_wrong,
+                "indeterminate": r.indeterminate, "with_discriminating": r.with_discriminating,
+                "decisive_correct_with_discriminating": r.decisive_correct_with_discriminating,
+                "cllr": (r.cllr * 1000.0).round() / 1000.0,
+                "cllr_with_discriminating": (r.cllr_with_discriminating * 1000.0).round() / 1000.0,
+            })
+        };
+        let doc = serde_json::json!({
+            "schema": "waybill.validation/1",
+            "tool": version,
+            "rulebook": rulebook_sha,
+            "command": format!("bench_accuracy --set heldout --bundles {bundles} --files {files}"),
+            "seeds": seeds,
+            "tuning_seeds": format!("tuning seeds {TUNING_SEED} and up"),
+            "date": date_today(),
+            "scenarios": sum.per_scenario.iter().map(|(n, r)| rate(n, r)).collect::<Vec<_>>(),
+            "overall": rate("all", &sum.overall),
+        });
+        let mut bytes = serde_json::to_vec_pretty(&doc)?;
+        bytes.push(b'\n');
+        std::fs::write(&p, bytes).with_context(|| format!("writing {p}"))?;
+    }
     if json {
-        let doc = serde_json::json!({"summary": sum, "contradictions": score.contradictions(), "misses": score.misses(), "failures": failures, "seconds": elapsed});
+        let doc = serde_json::json!({"seeds": seeds, "summary": sum, "contradictions": score.contradictions(), "misses": score.misses(), "failures": failures, "seconds": elapsed});
         println!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(());
     }
-    println!(
-        "bundles {bundles} × files {files} (seeds {seed0}..{}), {:.0} s, {} failures",
-        seed0 + bundles as u64 - 1,
-        elapsed,
-        failures.len()
-    );
+    println!("bundles {bundles} × files {files} ({seeds}), {:.0} s, {} failures", elapsed, failures.len());
     for f in &failures {
         println!("  FAILED {f}");
     }
-    println!("\nconfusion (truth → verdict):");
+    println!("\nconfusion (truth → decision band):");
     let verdicts = ["user_initiated", "automatic", "indeterminate", "missing"];
     println!("  {:<16}{:>16}{:>12}{:>15}{:>9}", "truth", verdicts[0], verdicts[1], verdicts[2], verdicts[3]);
     for (t, row) in &sum.confusion {
@@ -156,25 +228,35 @@ fn main() -> anyhow::Result<()> {
         }
         println!();
     }
+    let o = &sum.overall;
     println!(
-        "\nfiles {}  indeterminate {:.1} %  contradicting decisive {}  Cllr {:.3}",
-        sum.files,
+        "\ncopies {}  decisive-wrong {}  indeterminate {:.1} %  Cllr {:.3}\nwith discriminating evidence: {}  decisive and correct {} ({:.1} %)  Cllr {:.3}",
+        o.files,
+        o.decisive_wrong,
         sum.indeterminate_share * 100.0,
-        sum.contradicting,
-        sum.cllr
+        o.cllr,
+        o.with_discriminating,
+        o.decisive_correct_with_discriminating,
+        100.0 * o.decisive_correct_with_discriminating as f64 / o.with_discriminating.max(1) as f64,
+        o.cllr_with_discriminating
     );
     println!(
-        "with discriminating evidence: {}  decisive and correct {} ({:.1} %)",
-        sum.with_discriminating,
-        sum.decisive_correct_with_discriminating,
-        100.0 * sum.decisive_correct_with_discriminating as f64 / sum.with_discriminating.max(1) as f64
+        "\n  {:<24}{:>7}{:>10}{:>10}{:>8}{:>16}{:>8}{:>14}",
+        "scenario", "copies", "correct", "wrong", "indet.", "discr.: correct", "Cllr", "Cllr (discr.)"
     );
-    println!(
-        "\n  {:<22}{:>7}{:>18}{:>15}{:>15}",
-        "scenario", "files", "decisive correct", "indeterminate", "contradicting"
-    );
-    for (name, [n, c, i, x]) in &sum.per_scenario {
-        println!("  {name:<22}{n:>7}{c:>18}{i:>15}{x:>15}");
+    for (name, r) in &sum.per_scenario {
+        let discr_cllr =
+            if r.with_discriminating > 0 { format!("{:.3}", r.cllr_with_discriminating) } else { "-".to_owned() };
+        println!(
+            "  {name:<24}{:>7}{:>10}{:>10}{:>8}{:>16}{:>8.3}{:>14}",
+            r.files,
+            r.decisive_correct,
+            r.decisive_wrong,
+            r.indeterminate,
+            format!("{}/{}", r.decisive_correct_with_discriminating, r.with_discriminating),
+            r.cllr,
+            discr_cllr
+        );
     }
     for c in score.contradictions() {
         println!(
@@ -187,4 +269,19 @@ fn main() -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The SHA-256 of the binary's built-in rulebook (`waybill rules --sha256`).
+fn rulebook_sha(exe: &Path) -> anyhow::Result<String> {
+    let out = waybill(exe, &["rules".into(), "--json".into()])?;
+    let v: serde_json::Value = serde_json::from_str(&out).context("reading `waybill rules --json`")?;
+    Ok(v["sha256"].as_str().unwrap_or("").to_owned())
+}
+
+/// Today's date (UTC), for the validation table's record of when it was measured.
+fn date_today() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let days = (secs / 86_400) as i64;
+    let (y, m, d) = waybill_model::time::civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
 }

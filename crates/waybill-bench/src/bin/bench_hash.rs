@@ -97,6 +97,7 @@ fn bench_tree(dir: &Path) -> anyhow::Result<()> {
     let config = CaseConfig {
         case: CaseMeta { name: "bench".into(), examiner: None, tz: "UTC".into(), created_by: "bench".into() },
         subjects: Vec::new(),
+        context: Default::default(),
     };
     let case = Case::create(&tmp.path().join("case"), &config)?;
     let staging = case.begin_input()?;

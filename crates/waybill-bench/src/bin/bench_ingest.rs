@@ -43,6 +43,7 @@ fn main() -> anyhow::Result<()> {
     let config = CaseConfig {
         case: CaseMeta { name: "bench".into(), examiner: None, tz: "UTC".into(), created_by: "bench".into() },
         subjects: Vec::new(),
+        context: Default::default(),
     };
     let start = Instant::now();
     let mut case = Case::create(&root, &config)?;

@@ -71,6 +71,7 @@ fn write_case(root: &std::path::Path, n: u64) -> anyhow::Result<()> {
     let config = CaseConfig {
         case: CaseMeta { name: "bench".into(), examiner: None, tz: "UTC".into(), created_by: "bench".into() },
         subjects: Vec::new(),
+        context: Default::default(),
     };
     let mut case = Case::create(root, &config)?;
     let staging = case.begin_input()?;

@@ -86,8 +86,16 @@ pub fn write(path: &Path, device: &Device, visits: &[Visit], downloads: &[Downlo
         }
         for (i, v) in &kept {
             let from = v.from.and_then(|f| visit_id.get(&f)).copied().unwrap_or(0);
+            let opener = v.opener.and_then(|f| visit_id.get(&f)).copied().unwrap_or(0);
+            // A visit synced from another device carries that device's sync
+            // client id and a visit_source row SYNCED (0).
+            let guid = if v.synced {
+                format!("{:032x}", (v.ts as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            } else {
+                String::new()
+            };
             tx.execute(
-                "INSERT INTO visits VALUES(?1,?2,?3,?4,'',?5,NULL,?6,?7,0,'',0,0,0,0,1,0,'')",
+                "INSERT INTO visits VALUES(?1,?2,?3,?4,'',?5,NULL,?6,?7,?8,?9,?10,0,0,?11,1,0,'')",
                 params![
                     visit_id[i],
                     ids[v.url.as_str()],
@@ -96,8 +104,15 @@ pub fn write(path: &Path, device: &Device, visits: &[Visit], downloads: &[Downlo
                     i64::from(transition(v.how)),
                     if v.how == VisitHow::AutoSubframe { 0 } else { 4_000_000 + (v.ts % 30_000_000).abs() },
                     i64::from(matches!(v.how, VisitHow::Typed)),
+                    opener,
+                    guid,
+                    if v.synced { 1000 + visit_id[i] } else { 0 },
+                    i64::from(v.synced),
                 ],
             )?;
+            if v.synced {
+                tx.execute("INSERT INTO visit_source VALUES(?1, 0)", params![visit_id[i]])?;
+            }
             if let Some(term) = &v.search_term {
                 tx.execute(
                     "INSERT INTO keyword_search_terms VALUES(2,?1,?2,?3)",

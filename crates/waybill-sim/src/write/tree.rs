@@ -32,11 +32,16 @@ pub fn zone_identifier(m: &Marker) -> String {
     s
 }
 
-/// Writes the streams into `dir`; returns how many.
+/// Writes the streams into `dir`, each in the folder of its file below the
+/// tree root (as an export that keeps alternate data streams beside their
+/// files lays them out); returns how many.
 pub fn write_markers(dir: &Path, markers: &[Marker]) -> std::io::Result<usize> {
-    std::fs::create_dir_all(dir)?;
     for m in markers {
-        std::fs::write(dir.join(format!("{}:Zone.Identifier", m.file_name)), zone_identifier(m))?;
+        let path = dir.join(format!("{}:Zone.Identifier", m.file_name));
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, zone_identifier(m))?;
     }
     Ok(markers.len())
 }

@@ -100,8 +100,17 @@ pub fn write_msgstore(path: &Path, phone: &Phone) -> rusqlite::Result<()> {
 /// (the phone's clock) to when it was last written.
 pub fn write_prefs(path: &Path, phone: &Phone) -> std::io::Result<()> {
     let [wifi, cell, roam] = phone.masks;
+    // A phone that never changed the settings may hold no mask keys at all
+    // (the app then uses its defaults, Wi-Fi 15, cellular 1, roaming 0).
+    let masks = if phone.keys_missing {
+        String::new()
+    } else {
+        format!(
+            "    <int name=\"autodownload_wifi_mask\" value=\"{wifi}\" />\n    <int name=\"autodownload_cellular_mask\" value=\"{cell}\" />\n    <int name=\"autodownload_roaming_mask\" value=\"{roam}\" />\n"
+        )
+    };
     let xml = format!(
-        "<?xml version='1.0' encoding='utf-8' standalone='yes' ?>\n<map>\n    <boolean name=\"settings_verification_success\" value=\"true\" />\n    <int name=\"autodownload_wifi_mask\" value=\"{wifi}\" />\n    <int name=\"autodownload_cellular_mask\" value=\"{cell}\" />\n    <int name=\"autodownload_roaming_mask\" value=\"{roam}\" />\n    <string name=\"interface_gdrive_backup_network_setting\">0</string>\n</map>\n"
+        "<?xml version='1.0' encoding='utf-8' standalone='yes' ?>\n<map>\n    <boolean name=\"settings_verification_success\" value=\"true\" />\n{masks}    <string name=\"interface_gdrive_backup_network_setting\">0</string>\n</map>\n"
     );
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
@@ -142,6 +151,9 @@ mod tests {
             name: "PHONE-1".into(),
             clock_offset: 0,
             masks: [15, 1, 1],
+            earlier: None,
+            keys_missing: false,
+            roaming_known_no: false,
             prefs_in_bundle: true,
             prefs_written: 0,
             messages: vec![
