@@ -1119,6 +1119,13 @@ impl<'a> Ctx<'a> {
         if !arrival_ok {
             return (Vec::new(), false);
         }
+        let excluded = c
+            .copy_none
+            .iter()
+            .any(|p| self.own.iter().chain(&self.remote).any(|&i| p.test(self.get(i, &p.column).as_deref())));
+        if excluded {
+            return (Vec::new(), false);
+        }
         let local = |i: &usize| visit_elsewhere(self.e(*i)).is_none();
         let linked = || self.own.iter().chain(&self.remote).copied().filter(local).filter(|&i| self.actor_ok(rule, i));
         let v: Vec<usize> = match c.scope {

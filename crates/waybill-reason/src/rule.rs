@@ -53,7 +53,9 @@
 //! limits it to copies with an event of one of those kinds in scope), and such
 //! a rule is evaluated only where a source of `decides` (and every
 //! `decides.also`) covers the window — absence is never read as evidence
-//! otherwise.
+//! otherwise. `arrival_kinds` limits a rule to copies that arrived one of
+//! those ways; `copy_none` to copies none of whose delivery records passes one
+//! of its predicates (a search before says nothing of a file a page chose).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -215,6 +217,11 @@ pub struct Condition {
     /// (another account's upload says something only of a file a sync brought).
     #[serde(default)]
     pub arrival_kinds: Vec<String>,
+    /// The rule applies only to copies none of whose delivery records passes
+    /// one of these (a search before says nothing of a file a page chose:
+    /// `ctx.page_triggered`).
+    #[serde(default)]
+    pub copy_none: Vec<Predicate>,
 }
 
 fn one() -> u32 {
@@ -652,7 +659,7 @@ fn validate(path: &str, r: &Rule) -> Result<(), String> {
     if c.min_count == 0 {
         return Err("min_count must be at least 1".into());
     }
-    for p in c.all.iter().chain(&c.any).chain(&c.none) {
+    for p in c.all.iter().chain(&c.any).chain(&c.none).chain(&c.copy_none) {
         if p.tests_given() != 1 {
             return Err(format!(
                 "predicate on {} must give exactly one of eq, one_of, prefix, contains, present, lte, gte",

@@ -8,7 +8,7 @@
 //! ```
 //!
 //! **Seeds.** Rule values are chosen on the *tuning* seeds (1000 and up) and
-//! the error rates are reported on the *held-out* seeds (50000 and up), which
+//! the error rates are reported on the *held-out* seeds (70000 and up), which
 //! are never used while choosing values. `--set` picks one; `--seed` overrides
 //! the start.
 //!
@@ -37,8 +37,11 @@ use waybill_sim::{Spec, simulate};
 
 /// First seed of the tuning set (rule values are chosen on it).
 const TUNING_SEED: u64 = 1000;
-/// First seed of the held-out set (error rates are reported on it).
-const HELDOUT_SEED: u64 = 50_000;
+/// First seed of the held-out set (error rates are reported on it). Seeds
+/// 50000–50219 were looked at while the grouped rulebook was built (a
+/// held-out run prompted one rule change), so the reported set starts at a
+/// range nobody has seen.
+const HELDOUT_SEED: u64 = 70_000;
 
 fn waybill(exe: &Path, args: &[String]) -> anyhow::Result<String> {
     let o = Command::new(exe).args(args).output().with_context(|| format!("running {}", exe.display()))?;
