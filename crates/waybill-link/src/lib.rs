@@ -68,6 +68,11 @@ pub struct Request {
     pub window_kinds: BTreeSet<String>,
     /// Columns the gap checks ask whether an input fills.
     pub decide_columns: BTreeSet<String>,
+    /// The subject's addresses, when the case names any: the requests of the
+    /// pages around a file are then selected from these addresses only (the
+    /// page-timing facts and the clock pairs read only the subject's; a
+    /// popular page is requested by thousands of others). Empty: all.
+    pub subject_ips: BTreeSet<String>,
 }
 
 /// How far (µs) beyond a file's linked events the receiving devices' events
@@ -152,9 +157,9 @@ pub fn gather(case: &Case, q: &Query, request: &Request) -> Result<CaseEvidence,
     let mut arena = Arena::default();
     let mut linked: BTreeMap<String, BTreeSet<usize>> = files.keys().map(|k| (k.clone(), BTreeSet::new())).collect();
     link_by_keys(q, &files, &mut arena, &mut linked)?;
-    let mut context = pages_around(q, &files, &mut arena, &linked)?;
+    let mut context = pages_around(q, request, &files, &mut arena, &linked)?;
     cache_neighbours(q, &mut arena, &linked, &mut context)?;
-    let device_events = device_events(q, request, &mut arena, &linked, &context)?;
+    let device_events = device_events(q, request, &mut arena, (&files, &devices), (&linked, &context))?;
     let settings: Vec<usize> = q
         .events("kind = 'app.setting'")
         .map_err(ctx("selecting app settings"))?
@@ -407,6 +412,16 @@ fn events_by_url(
     by_url: &BTreeMap<String, BTreeSet<String>>,
     what: &str,
 ) -> Result<Vec<(StoredEvent, BTreeSet<String>)>, LinkError> {
+    events_by_url_within(q, by_url, None, what)
+}
+
+/// [`events_by_url`], only events that also pass `and` (an SQL condition).
+fn events_by_url_within(
+    q: &Query,
+    by_url: &BTreeMap<String, BTreeSet<String>>,
+    and: Option<&str>,
+    what: &str,
+) -> Result<Vec<(StoredEvent, BTreeSet<String>)>, LinkError> {
     let mut by_path: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     let mut forms = BTreeSet::new();
     for u in by_url.keys() {
@@ -431,7 +446,11 @@ fn events_by_url(
     let forms: Vec<&str> = forms.iter().map(String::as_str).collect();
     let mut out = Vec::new();
     for chunk in forms.chunks(IN_CHUNK) {
-        for e in q.events(&format!("url IN ({})", in_list(chunk.iter().copied()))).map_err(ctx(what))? {
+        let mut cond = format!("url IN ({})", in_list(chunk.iter().copied()));
+        if let Some(a) = and {
+            cond.push_str(&format!(" AND {a}"));
+        }
+        for e in q.events(&cond).map_err(ctx(what))? {
             let Some(n) = e.url.as_deref().map(normalize) else { continue };
             let mut to = BTreeSet::new();
             for key in by_path.get(path_of(&n)).into_iter().flatten() {
@@ -452,6 +471,7 @@ fn events_by_url(
 /// server requests those pages referred (their subresources).
 fn pages_around(
     q: &Query,
+    request: &Request,
     files: &BTreeMap<String, FileEvidence>,
     arena: &mut Arena,
     linked: &BTreeMap<String, BTreeSet<usize>>,
@@ -476,7 +496,11 @@ fn pages_around(
     if by_page.is_empty() {
         return Ok(context);
     }
-    for (e, to) in events_by_url(q, &by_page, "selecting the pages around the files")? {
+    // Device records carry no address; server requests only the subject's.
+    let clients = (!request.subject_ips.is_empty()).then(|| {
+        format!("(client_ip IS NULL OR client_ip IN ({}))", in_list(request.subject_ips.iter().map(String::as_str)))
+    });
+    for (e, to) in events_by_url_within(q, &by_page, clients.as_deref(), "selecting the pages around the files")? {
         let i = arena.add(e);
         for sha in to {
             context.entry(sha).or_default().insert(i);
@@ -486,7 +510,10 @@ fn pages_around(
     // page's load burst and a thumbnail of the file.
     let referrers: Vec<&str> = by_page.keys().map(String::as_str).collect();
     for chunk in referrers.chunks(IN_CHUNK) {
-        let cond = format!("kind = 'http.request' AND referrer IN ({})", in_list(chunk.iter().copied()));
+        let mut cond = format!("kind = 'http.request' AND referrer IN ({})", in_list(chunk.iter().copied()));
+        if let Some(c) = &clients {
+            cond.push_str(&format!(" AND {c}"));
+        }
         for e in q.events(&cond).map_err(ctx("selecting the pages' subresource requests"))? {
             let Some(to) = e.referrer.as_deref().map(normalize).and_then(|r| by_page.get(&r)).cloned() else {
                 continue;
@@ -528,15 +555,17 @@ fn cache_neighbours(
     if anchors.is_empty() {
         return Ok(());
     }
-    let spans =
-        merge_spans(anchors.iter().map(|(_, _, t)| (t - CACHE_NEIGHBOURS_US, t + CACHE_NEIGHBOURS_US)).collect(), 256);
-    let within: Vec<String> = spans
-        .iter()
-        .map(|(a, b)| format!("ts BETWEEN to_timestamp_micros({a}) AND to_timestamp_micros({b})"))
-        .collect();
-    let cond = format!("kind = 'browser.cache_entry' AND ({})", within.join(" OR "));
+    let spans = merge_spans(
+        anchors.iter().map(|(_, _, t)| (t - CACHE_NEIGHBOURS_US, t + CACHE_NEIGHBOURS_US)).collect(),
+        usize::MAX,
+    );
+    let mut found = Vec::new();
+    for within in span_conditions(&spans) {
+        let cond = format!("kind = 'browser.cache_entry' AND ({within})");
+        found.extend(q.events(&cond).map_err(ctx("selecting the cache entries around the files"))?);
+    }
     let mut picked: Vec<(StoredEvent, BTreeSet<String>)> = Vec::new();
-    for e in q.events(&cond).map_err(ctx("selecting the cache entries around the files"))? {
+    for e in found {
         let Some(site) = e.attr_str("top_frame_site") else { continue };
         let to: BTreeSet<String> = anchors
             .iter()
@@ -558,40 +587,67 @@ fn cache_neighbours(
     Ok(())
 }
 
+/// Event indices per file (SHA-256).
+type ByFile = BTreeMap<String, BTreeSet<usize>>;
+
 /// The events of the windowed rules' kinds within [`DEVICE_MARGIN_US`] of any
-/// file's linked or context events (merged into at most 256 spans).
+/// of the files' linked or context records made on a device.
 fn device_events(
     q: &Query,
     request: &Request,
     arena: &mut Arena,
-    linked: &BTreeMap<String, BTreeSet<usize>>,
-    context: &BTreeMap<String, BTreeSet<usize>>,
+    (files, devices): (&BTreeMap<String, FileEvidence>, &BTreeMap<&str, Option<&str>>),
+    (linked, context): (&ByFile, &ByFile),
 ) -> Result<BTreeSet<usize>, LinkError> {
     let mut out = BTreeSet::new();
     if request.window_kinds.is_empty() {
         return Ok(out);
     }
+    // Around each record made on a device (an input ingested with --device),
+    // and each cloud sync or download of a file with a copy on a device (the
+    // arrival of a synced copy). Server requests by other clients spread over
+    // weeks say nothing of a device's state (a copy known only from server
+    // records has no presence evidence), and a span from a file's first to
+    // its last record would take in every presence event of the case.
     let mut spans: Vec<(i64, i64)> = Vec::new();
-    for set in linked.values().chain(context.values()) {
-        let ts = set.iter().map(|&i| arena.events[i].ts);
-        if let (Some(lo), Some(hi)) = (ts.clone().min(), ts.max()) {
-            spans.push((lo - DEVICE_MARGIN_US, hi + DEVICE_MARGIN_US));
+    for (sha, set) in linked.iter().chain(context.iter()) {
+        let on_device = files.get(sha).is_some_and(|f| f.copies.iter().any(|c| c.device.is_some()));
+        for &i in set {
+            let e = &arena.events[i];
+            let from_device = devices.get(e.source.as_str()).is_some_and(Option::is_some);
+            let cloud_arrival = matches!(e.kind, EventKind::CloudSyncDownload | EventKind::CloudDownload);
+            if from_device || (on_device && cloud_arrival) {
+                spans.push((e.ts - DEVICE_MARGIN_US, e.ts + DEVICE_MARGIN_US));
+            }
         }
     }
-    let spans = merge_spans(spans, 256);
-    if spans.is_empty() {
-        return Ok(out);
-    }
+    let spans = merge_spans(spans, usize::MAX);
     let kinds = in_list(request.window_kinds.iter().map(String::as_str));
-    let within: Vec<String> = spans
-        .iter()
-        .map(|(a, b)| format!("ts BETWEEN to_timestamp_micros({a}) AND to_timestamp_micros({b})"))
-        .collect();
-    let cond = format!("kind IN ({kinds}) AND ({})", within.join(" OR "));
-    for e in q.events(&cond).map_err(ctx("selecting the devices' events around the arrivals"))? {
-        out.insert(arena.add(e));
+    for within in span_conditions(&spans) {
+        let cond = format!("kind IN ({kinds}) AND ({within})");
+        for e in q.events(&cond).map_err(ctx("selecting the devices' events around the arrivals"))? {
+            out.insert(arena.add(e));
+        }
     }
     Ok(out)
+}
+
+/// Spans per query: each query is one scan (pruned by the row groups' time
+/// statistics), so spans are grouped rather than merged into wider ones.
+const SPANS_PER_QUERY: usize = 128;
+
+/// `ts BETWEEN …` conditions, [`SPANS_PER_QUERY`] spans OR'ed per condition.
+fn span_conditions(spans: &[(i64, i64)]) -> Vec<String> {
+    spans
+        .chunks(SPANS_PER_QUERY)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .map(|(a, b)| format!("ts BETWEEN to_timestamp_micros({a}) AND to_timestamp_micros({b})"))
+                .collect::<Vec<_>>()
+                .join(" OR ")
+        })
+        .collect()
 }
 
 /// Sorts and merges overlapping spans, then merges the closest neighbours

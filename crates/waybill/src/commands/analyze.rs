@@ -8,6 +8,7 @@
 use std::io::Write as _;
 
 use anyhow::{Result, bail};
+use waybill_model::SubjectKind;
 use waybill_reason::engine::Setup;
 use waybill_reason::{Rulebook, analyze_case};
 use waybill_store::Case;
@@ -33,19 +34,29 @@ pub fn run(a: &AnalyzeArgs) -> Result<ExitStatus> {
         bail!("--file takes a SHA-256 (64 hex digits), not {f:?}");
     }
     let q = Query::open(&case)?;
+    let config = case.config().clone();
+    for s in &config.subjects {
+        s.bounds()?;
+    }
     let mut window_kinds = book.window_kinds();
     window_kinds.extend(ALWAYS_NEAR.iter().map(|k| (*k).to_owned()));
     let request = waybill_link::Request {
         file: a.file.as_ref().map(|f| f.to_ascii_lowercase()),
         window_kinds,
         decide_columns: book.decide_columns(),
+        // As given and in canonical form (a log writes the canonical one).
+        subject_ips: config
+            .subjects
+            .iter()
+            .filter(|s| s.kind == SubjectKind::Ip)
+            .flat_map(|s| {
+                let canonical = s.value.parse::<std::net::IpAddr>().ok().map(|ip| ip.to_string());
+                std::iter::once(s.value.clone()).chain(canonical)
+            })
+            .collect(),
     };
     let evidence = waybill_link::gather(&case, &q, &request)?;
     let inputs = case.manifest_sha256()?;
-    let config = case.config().clone();
-    for s in &config.subjects {
-        s.bounds()?;
-    }
     let setup = Setup { subjects: &config.subjects, context: &config.context, book: &book, inputs_sha256: &inputs };
     let findings = analyze_case(&evidence, &setup);
 
