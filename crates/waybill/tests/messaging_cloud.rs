@@ -363,6 +363,109 @@ fn m365_sync_download_links_by_library_path_and_weighs_toward_automatic() {
     assert!(rules(b).is_empty(), "{b:#}");
 }
 
+/// The two SharePoint/OneDrive cases in the unified audit log's own
+/// JSON Lines: a colleague's upload 38 s before the subject's sync client
+/// fetched the file is the delivery's origin (someone else chose to put it
+/// there), and the subject's own upload from a phone, then the laptop's sync,
+/// is a copy of the subject's own file. Neither decides alone.
+#[test]
+fn a_colleagues_upload_before_the_sync_is_its_origin_and_an_own_upload_is_the_subjects_file() {
+    let t = tempfile::tempdir().expect("temp");
+    let root = t.path();
+    let record = |at: &str, op: &str, user: &str, ip: &str, ua: &str, name: &str, size: usize, n: u32| {
+        serde_json::json!({
+            "CreationTime": at, "Id": format!("7b3c0c01-0000-4000-8000-{n:012}"),
+            "Operation": op, "RecordType": 6, "UserType": 0, "Version": 1,
+            "Workload": "SharePoint", "ClientIP": ip, "UserId": user,
+            "ObjectId": format!("https://contoso.example.com/sites/team/Shared Documents/{name}"),
+            "SiteUrl": "https://contoso.example.com/sites/team/", "SourceRelativeUrl": "Shared Documents",
+            "SourceFileName": name, "ItemType": "File", "FileSizeBytes": size, "UserAgent": ua
+        })
+    };
+    let sync_ua = "Microsoft SkyDriveSync 25.001.0105.0002 ship; Windows NT 10.0 (19045)";
+    let budget = b"synthetic benign spreadsheet placeholder, quarterly figures\n".repeat(30);
+    let photo = b"synthetic benign photo placeholder bytes from a phone\n".repeat(30);
+    let lines = [
+        record(
+            "2026-01-03T12:49:22",
+            "FileUploaded",
+            "bob@example.com",
+            "198.51.100.20",
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+            "budget.xlsx",
+            budget.len(),
+            1,
+        ),
+        record(
+            "2026-01-03T12:50:00",
+            "FileSyncDownloadedFull",
+            "alice@example.com",
+            "203.0.113.7",
+            sync_ua,
+            "budget.xlsx",
+            budget.len(),
+            2,
+        ),
+        record(
+            "2026-01-03T11:00:00",
+            "FileUploaded",
+            "Alice@Example.com",
+            "198.51.100.9",
+            "OneDrive-iOS/16.4 (iPhone; iOS 17.4)",
+            "photo.jpg",
+            photo.len(),
+            3,
+        ),
+        record(
+            "2026-01-03T11:02:00",
+            "FileSyncDownloadedFull",
+            "alice@example.com",
+            "203.0.113.7",
+            sync_ua,
+            "photo.jpg",
+            photo.len(),
+            4,
+        ),
+    ];
+    std::fs::create_dir_all(root.join("evidence")).expect("mkdir");
+    std::fs::write(root.join("evidence/audit.jsonl"), lines.iter().map(|l| format!("{l}\n")).collect::<String>())
+        .expect("audit");
+    // The synced copies keep the files' times in the cloud (weeks before).
+    write(&root.join("tree/Users/alice/Contoso/Shared Documents/budget.xlsx"), &budget, 1_765_000_000);
+    write(&root.join("tree/Users/alice/Contoso/Shared Documents/photo.jpg"), &photo, 1_765_100_000);
+    std::fs::write(root.join("set.txt"), format!("{}\n{}\n", hex(&sha256(&budget)), hex(&sha256(&photo))))
+        .expect("set");
+    waybill(root, &["case", "new", "case", "--subject", "account=alice@example.com", "--subject", "ip=203.0.113.7"]);
+    waybill(root, &["ingest", "case", "evidence/audit.jsonl"]);
+    waybill(root, &["ingest", "case", "--files", "tree", "--device", "LAPTOP-1"]);
+    waybill(root, &["match", "case", "--hashset", "set.txt"]);
+    let f = findings(root, "case");
+
+    let b = &f[&hex(&sha256(&budget))];
+    assert_eq!(b["arrival"]["kind"], "cloud.sync_download", "{b:#}");
+    assert_eq!(rules(b), ["cloud.other_party_upload"], "{b:#}");
+    assert_eq!((b["log10_lr"].as_f64(), b["verdict"].as_str()), (Some(-0.5), Some("indeterminate")), "{b:#}");
+    let upload = b["chain"].as_array().expect("chain").iter().find(|c| c["kind"] == "cloud.upload").expect("upload");
+    assert_eq!(upload["role"], "origin", "{b:#}");
+    let who: Vec<(&str, &str)> = b["attribution"]
+        .as_array()
+        .expect("attribution")
+        .iter()
+        .map(|a| (a["kind"].as_str().unwrap_or(""), a["who"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(who, [("cloud.upload", "other"), ("cloud.sync_download", "subject")], "{b:#}");
+
+    let p = &f[&hex(&sha256(&photo))];
+    assert_eq!(rules(p), ["cloud.own_upload"], "{p:#}");
+    assert_eq!((p["log10_lr"].as_f64(), p["verdict"].as_str()), (Some(0.8), Some("indeterminate")), "{p:#}");
+    let upload = p["attribution"].as_array().expect("attribution").iter().find(|a| a["kind"] == "cloud.upload");
+    assert_eq!(
+        upload.map(|a| a["why"].clone()),
+        Some(serde_json::json!("the subject's account Alice@Example.com, from any address")),
+        "{p:#}"
+    );
+}
+
 /// The same sync while the laptop's Security log shows the session locked
 /// (the windows.evtx fixture: locked 12:30, screen saver 12:40–13:05, unlocked
 /// 13:05:09, on the laptop's clock, which nothing aligns with the service's):
