@@ -35,6 +35,10 @@ pub struct ScenarioRate {
     /// Cllr over the copies whose discriminating evidence was in the bundle.
     #[serde(default)]
     pub cllr_with_discriminating: f64,
+    /// Cllr_min: the Cllr left after the best monotone recalibration (PAV),
+    /// the part no choice of rule values removes. 0 for one truth alone.
+    #[serde(default)]
+    pub cllr_min: f64,
 }
 
 /// The validation table.

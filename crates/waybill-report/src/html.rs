@@ -336,7 +336,16 @@ fn validation(o: &mut String, r: &Report) {
             ],
         );
     }
-    o.push_str("</tbody></table></div></section>\n");
+    o.push_str("</tbody></table></div>\n");
+    if v.overall.cllr_min > 0.0 {
+        let _ = writeln!(
+            o,
+            "<p>Cllr<sub>min</sub> over all copies is {:.3}: the cost left after the best monotone recalibration of these log10 LRs (pool-adjacent-violators), which no choice of rule values removes, since copies whose evidence is the same under both propositions cost it whatever the values. The calibration loss is Cllr − Cllr<sub>min</sub> = {:.3}.</p>",
+            v.overall.cllr_min,
+            v.overall.cllr - v.overall.cllr_min
+        );
+    }
+    o.push_str("</section>\n");
 }
 
 fn methodology(o: &mut String, r: &Report) {

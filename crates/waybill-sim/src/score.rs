@@ -56,6 +56,14 @@ pub struct Rates {
     /// exists. A copy without such evidence can at best get LR 1, which
     /// costs 1 bit whatever the rules.
     pub cllr_with_discriminating: f64,
+    /// Cllr_min: the cost of the same log10 LRs after the best monotone
+    /// recalibration (pool-adjacent-violators), that is, of a perfectly
+    /// calibrated system that ranks the copies as this one does. It is the
+    /// part of Cllr that better values for the rules cannot remove: copies
+    /// whose evidence is the same under both truths cost it whatever the
+    /// values. Cllr − Cllr_min is the calibration loss. 0 when only one truth
+    /// is present.
+    pub cllr_min: f64,
     /// The true answers seen (`user_initiated`, `automatic`, or `mixed`).
     pub truth: String,
 }
@@ -225,6 +233,7 @@ fn rates(fs: &[&Scored]) -> Rates {
     }
     r.cllr = cllr(fs.iter().map(|f| (f.truth, f.log10_lr)));
     r.cllr_with_discriminating = cllr(fs.iter().filter(|f| f.discriminating).map(|f| (f.truth, f.log10_lr)));
+    r.cllr_min = cllr_min(fs.iter().map(|f| (f.truth, f.log10_lr)));
     r
 }
 
@@ -258,6 +267,62 @@ pub fn cllr(items: impl Iterator<Item = (Truth, f64)>) -> f64 {
     }
 }
 
+/// Cllr_min (Brümmer and du Preez 2006): sort by score, fit P(Hp | score)
+/// by pool-adjacent-violators (monotone, ties pooled), turn each posterior
+/// into an LR with the set's own prior odds, and take the Cllr of those LRs.
+/// 0 when only one truth is present.
+pub fn cllr_min(items: impl Iterator<Item = (Truth, f64)>) -> f64 {
+    let mut v: Vec<(f64, bool)> = items.map(|(t, l)| (l, t == Truth::UserInitiated)).collect();
+    let np = v.iter().filter(|x| x.1).count();
+    let nd = v.len() - np;
+    if np == 0 || nd == 0 {
+        return 0.0;
+    }
+    v.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    // Blocks of (Hp count, total); equal scores start pooled.
+    let mut blocks: Vec<(f64, f64, f64)> = Vec::new(); // (score, hp, n)
+    for &(l, hp) in &v {
+        let h = if hp { 1.0 } else { 0.0 };
+        match blocks.last_mut() {
+            Some(b) if b.0 == l => {
+                b.1 += h;
+                b.2 += 1.0;
+            }
+            _ => blocks.push((l, h, 1.0)),
+        }
+    }
+    let mut pooled: Vec<(f64, f64)> = Vec::new(); // (hp, n), non-decreasing hp/n
+    for &(_, h, n) in &blocks {
+        pooled.push((h, n));
+        while pooled.len() > 1 {
+            let (h2, n2) = pooled[pooled.len() - 1];
+            let (h1, n1) = pooled[pooled.len() - 2];
+            if h1 / n1 < h2 / n2 {
+                break;
+            }
+            pooled.pop();
+            if let Some(last) = pooled.last_mut() {
+                *last = (h1 + h2, n1 + n2);
+            }
+        }
+    }
+    let prior = np as f64 / nd as f64;
+    let (mut cp, mut cd) = (0.0, 0.0);
+    for (h, n) in pooled {
+        let d = n - h;
+        // Posterior odds h/d over prior odds: the calibrated LR.
+        if h > 0.0 {
+            let inv = if d == 0.0 { 0.0 } else { (d / h) * prior };
+            cp += h * (1.0 + inv).log2();
+        }
+        if d > 0.0 {
+            let lr = if h == 0.0 { 0.0 } else { (h / d) / prior };
+            cd += d * (1.0 + lr).log2();
+        }
+    }
+    0.5 * (cp / np as f64 + cd / nd as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,6 +337,32 @@ mod tests {
         assert!(cllr(good.into_iter()) < 0.002);
         let bad = [(Truth::UserInitiated, -2.0), (Truth::Automatic, 2.0)];
         assert!((cllr(bad.into_iter()) - (101f64).log2()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn cllr_min_of_known_sets() {
+        // Perfectly separated scores, whatever their values: 0.
+        let sep = [(Truth::UserInitiated, 0.1), (Truth::UserInitiated, 0.2), (Truth::Automatic, 0.0)];
+        assert_eq!(cllr_min(sep.into_iter()), 0.0);
+        // Scores that cannot tell the truths apart: 1 bit, however confident.
+        let same = [(Truth::UserInitiated, 2.0), (Truth::Automatic, 2.0)];
+        assert!((cllr_min(same.into_iter()) - 1.0).abs() < 1e-12);
+        // Reversed ranking pools into one block: 1 bit; Cllr itself is far worse.
+        let rev = [(Truth::UserInitiated, -1.0), (Truth::Automatic, 1.0)];
+        assert!((cllr_min(rev.into_iter()) - 1.0).abs() < 1e-12);
+        // Half the Hp copies share their score with every Hd copy (1 of 3
+        // there: calibrated LR ½), the other half are separated:
+        // Hp side ½·log2(1 + 2) = 0.792; Hd side log2(1 + ½) = 0.585; mean 0.689.
+        let half = [
+            (Truth::UserInitiated, 3.0),
+            (Truth::UserInitiated, 0.0),
+            (Truth::Automatic, 0.0),
+            (Truth::Automatic, 0.0),
+        ];
+        let want = 0.5 * (0.5 * 3f64.log2() + 1.5f64.log2());
+        assert!((cllr_min(half.into_iter()) - want).abs() < 1e-12);
+        // One truth only: nothing to calibrate.
+        assert_eq!(cllr_min([(Truth::Automatic, -2.0)].into_iter()), 0.0);
     }
 
     #[test]

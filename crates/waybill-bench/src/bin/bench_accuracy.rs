@@ -195,6 +195,7 @@ fn main() -> anyhow::Result<()> {
                 "decisive_correct_with_discriminating": r.decisive_correct_with_discriminating,
                 "cllr": (r.cllr * 1000.0).round() / 1000.0,
                 "cllr_with_discriminating": (r.cllr_with_discriminating * 1000.0).round() / 1000.0,
+                "cllr_min": (r.cllr_min * 1000.0).round() / 1000.0,
             })
         };
         let doc = serde_json::json!({
@@ -233,11 +234,12 @@ fn main() -> anyhow::Result<()> {
     }
     let o = &sum.overall;
     println!(
-        "\ncopies {}  decisive-wrong {}  indeterminate {:.1} %  Cllr {:.3}\nwith discriminating evidence: {}  decisive and correct {} ({:.1} %)  Cllr {:.3}",
+        "\ncopies {}  decisive-wrong {}  indeterminate {:.1} %  Cllr {:.3}  Cllr_min {:.3}\nwith discriminating evidence: {}  decisive and correct {} ({:.1} %)  Cllr {:.3}",
         o.files,
         o.decisive_wrong,
         sum.indeterminate_share * 100.0,
         o.cllr,
+        o.cllr_min,
         o.with_discriminating,
         o.decisive_correct_with_discriminating,
         100.0 * o.decisive_correct_with_discriminating as f64 / o.with_discriminating.max(1) as f64,
