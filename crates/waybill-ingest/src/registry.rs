@@ -22,7 +22,7 @@ use crate::sources::{
 use crate::sources::{aws_cloudtrail::AwsCloudtrail, aws_s3_access::AwsS3Access, cloudflare_http::CloudflareHttp};
 use crate::sources::{dropbox_events::DropboxEvents, gdrive_audit::GdriveAudit, m365_audit::M365Audit};
 use crate::sources::{plaso_json_line::PlasoJsonLine, timesketch_jsonl::TimesketchJsonl};
-use crate::sources::{whatsapp_msgstore::WhatsappMsgstore, whatsapp_prefs::WhatsappPrefs};
+use crate::sources::{whatsapp_log::WhatsappLog, whatsapp_msgstore::WhatsappMsgstore, whatsapp_prefs::WhatsappPrefs};
 
 /// Every source, in sniffing priority order.
 pub static SOURCES: &[&dyn Source] = &[
@@ -56,6 +56,8 @@ pub static SOURCES: &[&dyn Source] = &[
     &AndroidMmsSms,
     &ImessageChat,
     &WhatsappMsgstore,
+    // Messaging apps' own logs (download decisions).
+    &WhatsappLog,
     // Messaging apps' settings (auto-download masks).
     &WhatsappPrefs,
     // Download managers and sync clients.

@@ -51,6 +51,10 @@ kinds! {
     MsgSent => "msg.sent",
     /// Message media fetched to the device (automatically or on request).
     MsgMediaFetched => "msg.media_fetched",
+    /// A messaging app's own record that it started downloading a message's
+    /// media, automatically (`auto` = true) or because the person asked
+    /// (`auto` = false): the decision, not the completed fetch.
+    MsgMediaDownload => "msg.media_download",
     /// A message or its media opened/read.
     MsgOpened => "msg.opened",
     /// A file uploaded to a cloud service.

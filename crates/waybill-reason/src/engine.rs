@@ -1114,8 +1114,12 @@ impl<'a> Ctx<'a> {
         places: &BTreeMap<usize, Place>,
     ) -> (Vec<usize>, bool) {
         let c = &rule.condition;
-        let arrival_ok = c.arrival_kinds.is_empty()
-            || self.arrival.is_some_and(|(a, _)| c.arrival_kinds.iter().any(|k| k == self.e(a).kind.as_str()));
+        let arrival_ok = (c.arrival_kinds.is_empty()
+            || self.arrival.is_some_and(|(a, _)| c.arrival_kinds.iter().any(|k| k == self.e(a).kind.as_str())))
+            && (c.arrival_all.is_empty()
+                || self
+                    .arrival
+                    .is_some_and(|(a, _)| c.arrival_all.iter().all(|p| p.test(self.get(a, &p.column).as_deref()))));
         if !arrival_ok {
             return (Vec::new(), false);
         }
@@ -1367,6 +1371,10 @@ impl<'a> Ctx<'a> {
             // Someone else's request near the delivery is shown, never as its
             // origin (another account's upload is: it put the content there).
             let others_request = e.kind == EventKind::HttpRequest && self.attributed(i) == Who::Other;
+            // The app's own line for this message's download is part of the
+            // delivery, even when it comes after the message's receipt (the
+            // arrival's recorded time is only a lower bound).
+            let place = if self.overlay.get(i, "download_line") == Some("true") { Place::Delivery } else { place };
             let role = match place {
                 Place::Arrival => "arrival",
                 Place::After => "after",
@@ -1469,6 +1477,9 @@ fn summary(e: &StoredEvent) -> String {
         "attrs.phase",
         "attrs.state",
         "attrs.operation",
+        "attrs.decision",
+        "attrs.key_id",
+        "attrs.network",
     ] {
         if let Some(v) = e.column(c) {
             parts.push(format!("{}={v}", c.trim_start_matches("attrs.")));

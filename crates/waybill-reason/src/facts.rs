@@ -340,6 +340,7 @@ impl Ctx<'_> {
                 let delay = (self.corr(w) - self.corr(m)) as f64 / 1e6;
                 self.overlay.set(m, "fetch_delay_s", format!("{delay:.3}"));
             }
+            let network = self.app_log_facts(m, fetched, open, gaps);
             if e.auto.is_some() {
                 continue;
             }
@@ -385,9 +386,14 @@ impl Ctx<'_> {
             let on = |net: &str| settings.attr_bool(&format!("autodownload_{class}_{net}"));
             let (wifi, cell, roam) = (on("wifi"), on("cellular"), on("roaming"));
             let voice = e.attr_bool("voice_note") == Some(true);
-            let nets: Vec<Option<bool>> = match roaming.as_deref() {
-                Some("no") => vec![wifi, cell],
-                Some("yes") => vec![roam],
+            // The app's log line for the download names the network it was on
+            // (Wi-Fi, or mobile data: home or roaming).
+            let nets: Vec<Option<bool>> = match (network, roaming.as_deref()) {
+                (Some("wifi"), _) => vec![wifi],
+                (Some("mobile"), Some("no")) => vec![cell],
+                (Some("mobile"), Some("yes")) | (_, Some("yes")) => vec![roam],
+                (Some("mobile"), _) => vec![cell, roam],
+                (_, Some("no")) => vec![wifi, cell],
                 _ => vec![wifi, cell, roam],
             };
             let from = format!(
@@ -421,6 +427,102 @@ impl Ctx<'_> {
                 ));
             }
         }
+    }
+}
+
+/// An automatic download line counts for the file only when the file was
+/// written within this (µs) of it.
+const AUTO_LINE_TO_FILE_US: i64 = 30 * 60 * 1_000_000;
+
+impl Ctx<'_> {
+    /// The app's own log lines for messaging media `m` (`msg.media_download`
+    /// on the copy's device, the same message by key id; a line without a
+    /// key id by the media's hash or URL): sets `ctx.app_logged` to `manual`
+    /// (any manual line) or `auto` (an automatic line, the file written
+    /// within 30 minutes of it, or no file time known). Returns the network
+    /// an automatic line names (`wifi`, `mobile`): queued as the message
+    /// arrived, it is the network auto-download acted on (a manual line's is
+    /// the network at the tap, later). A log of the device that covers the
+    /// arrival but has no line for the media is a gap, never evidence.
+    fn app_log_facts(
+        &mut self,
+        m: usize,
+        fetched: Option<usize>,
+        open: &mut Vec<String>,
+        gaps: &mut Vec<Gap>,
+    ) -> Option<&'static str> {
+        let e = self.e(m);
+        let key = e.attr_str("key_id");
+        let lines: Vec<usize> = self
+            .own
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let x = self.e(i);
+                x.kind == EventKind::MsgMediaDownload
+                    && match (x.attr_str("key_id"), key) {
+                        (Some(a), Some(b)) => a == b,
+                        (Some(_), None) => x.sha256.is_some() && x.sha256 == e.sha256,
+                        (None, _) => {
+                            (x.sha256.is_some() && x.sha256 == e.sha256) || (x.url.is_some() && x.url == e.url)
+                        }
+                    }
+            })
+            .collect();
+        let manual = lines.iter().copied().find(|&i| self.e(i).auto == Some(false));
+        let auto = lines.iter().copied().filter(|&i| self.e(i).auto == Some(true)).max_by_key(|&i| (self.corr(i), i));
+        let ev = self.ev;
+        let network = move |i: usize| match ev.events[i].attr_str("network") {
+            Some("wifi") => Some("wifi"),
+            Some("mobile") => Some("mobile"),
+            _ => None,
+        };
+        if let Some(i) = manual {
+            self.overlay.set(m, "app_logged", "manual");
+            self.overlay.set(i, "download_line", "true");
+            // The network at the tap, not at the message's arrival, when
+            // auto-download would have acted: it says nothing of the settings.
+            return None;
+        }
+        if let Some(i) = auto {
+            let late = fetched.filter(|&w| self.ordered(w, i) && self.corr(w) - self.corr(i) > AUTO_LINE_TO_FILE_US);
+            if let Some(w) = late {
+                open.push(format!(
+                    "WhatsApp logged an automatic download of the media of message {} at {} ({} {}), but the file was written at {}: did that download fail and someone tap the media later? A manual line would be in a log rotation not obtained.",
+                    key.unwrap_or("(no key id)"),
+                    fmt_ts(self.corr(i)),
+                    self.e(i).source,
+                    self.e(i).record,
+                    fmt_ts(self.corr(w))
+                ));
+                return None;
+            }
+            self.overlay.set(m, "app_logged", "auto");
+            self.overlay.set(i, "download_line", "true");
+            return network(i);
+        }
+        // No line: a gap when a log of this device covers the arrival.
+        let t = e.ts;
+        let covering: Vec<&str> = self
+            .ev
+            .inputs
+            .iter()
+            .filter(|c| c.format == "whatsapp.log" && c.device == self.copy.device && c.from <= t && t <= c.to)
+            .map(|c| c.source.as_str())
+            .collect();
+        if !covering.is_empty() {
+            gaps.push(Gap {
+                rule: "messaging.app_logged_auto, messaging.app_logged_manual".into(),
+                needs: format!(
+                    "a download line for message {} in WhatsApp's log: {} covers its arrival but holds none (the log may hold only some entries); the absence is not evidence",
+                    key.unwrap_or("(no key id)"),
+                    covering.join(", ")
+                ),
+                from: Some(fmt_ts(self.corr(m))),
+                to: fetched.map(|w| fmt_ts(self.corr(w))),
+            });
+        }
+        None
     }
 }
 

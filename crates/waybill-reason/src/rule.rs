@@ -54,8 +54,10 @@
 //! a rule is evaluated only where a source of `decides` (and every
 //! `decides.also`) covers the window — absence is never read as evidence
 //! otherwise. `arrival_kinds` limits a rule to copies that arrived one of
-//! those ways; `copy_none` to copies none of whose delivery records passes one
-//! of its predicates (a search before says nothing of a file a page chose).
+//! those ways, and `arrival_all` to copies whose arrival record passes all its
+//! predicates (WhatsApp's log speaks only of media WhatsApp fetched);
+//! `copy_none` to copies none of whose delivery records passes one of its
+//! predicates (a search before says nothing of a file a page chose).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -222,6 +224,11 @@ pub struct Condition {
     /// `ctx.page_triggered`).
     #[serde(default)]
     pub copy_none: Vec<Predicate>,
+    /// The rule applies only to copies whose arrival passes all of these
+    /// (WhatsApp's own log says something only of media WhatsApp fetched:
+    /// `format` = `whatsapp.msgstore`).
+    #[serde(default)]
+    pub arrival_all: Vec<Predicate>,
 }
 
 fn one() -> u32 {
@@ -340,6 +347,10 @@ pub const GROUPS: &[(&str, &str)] = &[
         "how the cloud or CDN service says it transferred the file: a browser or app download, or the service's own machinery",
     ),
     ("messaging", "the messaging app's auto-download settings for the file's type, as they stood at the fetch"),
+    (
+        "app_log",
+        "the messaging app's own log line for this media's download: queued as automatic, or started as manual (a tap)",
+    ),
     ("read_state", "whether the message that brought the file was read after it arrived"),
     ("state", "whether the receiving device was locked, asleep or logged off when the retrieval started"),
     ("context", "what the subject did on the device around the arrival: a search before it"),
@@ -388,6 +399,14 @@ pub const CTX_FACTS: &[(&str, &str)] = &[
     (
         "auto_unless_roaming",
         "msg.media_fetched: auto-download on for the file's type on Wi-Fi and cellular but not roaming, and whether the phone was roaming is not known",
+    ),
+    (
+        "app_logged",
+        "msg.media_fetched: `auto` or `manual`: the messaging app's own log recorded the download of this message's media so (a manual line wins; an automatic line counts only when the file was written within 30 minutes of it)",
+    ),
+    (
+        "download_line",
+        "msg.media_download: the line that set the media's `app_logged` (shown in the chain as part of the delivery)",
     ),
     ("weak", "a server record attributed to the subject only by address: no User-Agent of the device is known"),
 ];
@@ -480,6 +499,8 @@ embedded!(
     "fetch/fetch.site_none_user_activation.toml",
     "fetch/fetch.subresource_destination.toml",
     "fetch/fetch.user_activation.toml",
+    "messaging/messaging.app_logged_auto.toml",
+    "messaging/messaging.app_logged_manual.toml",
     "messaging/messaging.auto_download.toml",
     "messaging/messaging.auto_download_unless_roaming.toml",
     "messaging/messaging.manual_download.toml",
@@ -659,7 +680,7 @@ fn validate(path: &str, r: &Rule) -> Result<(), String> {
     if c.min_count == 0 {
         return Err("min_count must be at least 1".into());
     }
-    for p in c.all.iter().chain(&c.any).chain(&c.none).chain(&c.copy_none) {
+    for p in c.all.iter().chain(&c.any).chain(&c.none).chain(&c.copy_none).chain(&c.arrival_all) {
         if p.tests_given() != 1 {
             return Err(format!(
                 "predicate on {} must give exactly one of eq, one_of, prefix, contains, present, lte, gte",

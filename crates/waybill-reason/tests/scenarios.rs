@@ -39,6 +39,8 @@ fn input(source: &str) -> (&'static str, &'static str, Option<&'static str>, boo
         "I0011" => ("m365.audit", "host:I0011", None, true),
         "I0012" => ("whatsapp.prefs", "phone", Some("phone"), false),
         "I0013" => ("files.tree", "phone", Some("phone"), false),
+        "I0014" => ("whatsapp.log", "phone", Some("phone"), false),
+        "I0015" => ("imessage.chat", "phone", Some("phone"), false),
         other => panic!("unknown test source {other}"),
     }
 }
@@ -889,6 +891,7 @@ fn wa_fetch(chat_read: Option<&str>) -> StoredEvent {
         ("attrs.is_group", "true"),
         ("attrs.media_type", "image"),
         ("attrs.autodownload_class", "image"),
+        ("attrs.key_id", "3EB0AA"),
     ];
     if let Some(r) = chat_read {
         cols.push(("attrs.chat_read", r));
@@ -962,12 +965,111 @@ fn unread_media_and_auto_download_on_everywhere_are_two_facts() {
         Bundle::new(vec![wa_fetch(Some("false"))]).with(vec![prefs("2025-12-01T10:00:00Z", ["true", "true", "true"])]);
     let f = b.run();
     assert_eq!(fired(&f), ["messaging.auto_download", "read_state.message_unread"]);
-    assert_eq!((f.log10_lr, f.log10_lr_range), (-2.8, [-4.0, -1.7]));
+    assert_eq!((f.log10_lr, f.log10_lr_range), (-3.0, [-4.0, -2.0]));
     assert_eq!(f.verdict, "automatic");
     // Without the settings file the auto-download rules are a gap.
     let f = Bundle::new(vec![wa_fetch(Some("false"))]).run();
     assert_eq!(fired(&f), ["read_state.message_unread"]);
     assert!(f.gaps.iter().any(|g| g.rule.contains("messaging.auto_download")), "{:?}", f.gaps);
+}
+
+/// A line of WhatsApp's own log about a download, for message `key` (with the
+/// media's hash).
+fn wa_log(ts: &str, line: u32, auto: bool, key: &str, network: &str) -> StoredEvent {
+    ev(
+        ts,
+        "I0014",
+        &format!("offset {} line {line}", u64::from(line) * 200),
+        &[
+            ("kind", "msg.media_download"),
+            ("auto", if auto { "true" } else { "false" }),
+            ("sha256", SHA),
+            ("attrs.key_id", key),
+            ("attrs.network", network),
+        ],
+    )
+}
+
+#[test]
+fn the_apps_log_of_an_automatic_download_is_its_own_fact_beside_the_settings() {
+    let settings = || vec![prefs("2025-12-01T10:00:00Z", ["true", "true", "false"])];
+    let line = wa_log("2026-01-03T02:40:00.400000Z", 3, true, "3EB0AA", "wifi");
+    let b = Bundle::new(vec![wa_fetch(Some("true")), wa_file("2026-01-03T02:40:03Z"), line.clone()]).with(settings());
+    let f = b.run();
+    // The line says Wi-Fi: the default settings (images on Wi-Fi and mobile
+    // data, off roaming) then say on, and roaming is no longer asked.
+    assert_eq!(fired(&f), ["messaging.app_logged_auto", "messaging.auto_download", "timing.media_fetched_at_receipt"]);
+    assert_eq!((f.log10_lr, f.log10_lr_range), (-4.5, [-6.4, -2.8]));
+    assert_eq!(f.verdict, "automatic");
+    assert!(f.open_questions.is_empty(), "{:?}", f.open_questions);
+    // On mobile data, whether it was roaming stays open; the log still counts.
+    let mobile = wa_log("2026-01-03T02:40:00.400000Z", 3, true, "3EB0AA", "mobile");
+    let f = Bundle::new(vec![wa_fetch(Some("true")), wa_file("2026-01-03T02:40:03Z"), mobile]).with(settings()).run();
+    assert_eq!(
+        fired(&f),
+        ["messaging.app_logged_auto", "messaging.auto_download_unless_roaming", "timing.media_fetched_at_receipt"]
+    );
+    assert_eq!(f.open_questions.len(), 1);
+    // A line about another message with the same content is not this one's.
+    let other = wa_log("2026-01-03T02:39:00Z", 3, true, "3EB0FF", "wifi");
+    let later = wa_log("2026-01-03T02:45:00Z", 5, true, "3EB0CC", "wifi");
+    let f =
+        Bundle::new(vec![wa_fetch(Some("true")), wa_file("2026-01-03T02:40:03Z"), other, later]).with(settings()).run();
+    assert!(!fired(&f).iter().any(|r| r.starts_with("messaging.app_logged")), "{:?}", fired(&f));
+    // The log covers the arrival but has no line for this message: a gap.
+    let gap = f.gaps.iter().find(|g| g.rule == "messaging.app_logged_auto, messaging.app_logged_manual").expect("gap");
+    assert!(
+        gap.needs.starts_with("a download line for message 3EB0AA in WhatsApp's log: I0014 covers"),
+        "{}",
+        gap.needs
+    );
+}
+
+#[test]
+fn a_manual_line_is_a_tap_and_wins_over_an_automatic_one() {
+    let b = Bundle::new(vec![
+        wa_fetch(Some("true")),
+        wa_file("2026-01-03T05:40:00Z"),
+        // Queued automatically, failed; tapped three hours later.
+        wa_log("2026-01-03T02:40:00.400000Z", 3, true, "3EB0AA", "mobile"),
+        wa_log("2026-01-03T05:39:50Z", 9, false, "3EB0AA", "wifi"),
+    ])
+    .with(vec![prefs("2025-12-01T10:00:00Z", ["false", "false", "false"])]);
+    let f = b.run();
+    assert_eq!(fired(&f), ["messaging.app_logged_manual", "messaging.manual_download", "timing.media_fetched_late"]);
+    assert_eq!((f.log10_lr, f.log10_lr_range), (4.2, [2.6, 6.0]));
+    assert_eq!(f.verdict, "user_initiated");
+}
+
+#[test]
+fn an_automatic_line_long_before_the_file_was_written_is_an_open_question() {
+    let f = Bundle::new(vec![
+        wa_fetch(Some("true")),
+        wa_file("2026-01-03T05:40:00Z"),
+        wa_log("2026-01-03T02:40:00.400000Z", 3, true, "3EB0AA", "mobile"),
+    ])
+    .run();
+    assert!(!fired(&f).iter().any(|r| r.starts_with("messaging.app_logged")), "{:?}", fired(&f));
+    assert!(
+        f.open_questions
+            .iter()
+            .any(|q| q.starts_with("WhatsApp logged an automatic download of the media of message 3EB0AA")),
+        "{:?}",
+        f.open_questions
+    );
+}
+
+#[test]
+fn whatsapps_log_is_asked_for_only_of_media_whatsapp_fetched() {
+    // No log: the WhatsApp media's finding names it as a gap.
+    let f = Bundle::new(vec![wa_fetch(Some("true")), wa_file("2026-01-03T02:40:03Z")]).run();
+    assert!(f.gaps.iter().any(|g| g.rule.contains("messaging.app_logged_auto")), "{:?}", f.gaps);
+    // An Apple Messages attachment's does not.
+    let mut msg = wa_fetch(None);
+    msg.source = "I0015".into();
+    msg.format = "imessage.chat".into();
+    let f = Bundle::new(vec![msg, wa_file("2026-01-03T02:40:03Z")]).run();
+    assert!(!f.gaps.iter().any(|g| g.rule.contains("messaging.app_logged")), "{:?}", f.gaps);
 }
 
 #[test]

@@ -379,6 +379,22 @@ pub fn write_world(
             log_format: None,
             format: None,
         });
+        if phone.log.in_bundle {
+            // The app's other lines, every 20 minutes over the bundle's span.
+            let chatter: Vec<i64> = (0..)
+                .map(|i: i64| w.span.0 - 3_600_000_000 + i * 1_200_000_000)
+                .take_while(|&t| t <= w.span.1)
+                .collect();
+            let logs = dir.join("files").join("Logs");
+            write::whatsapp::write_log(&logs, phone, &chatter).map_err(io(&logs))?;
+            inputs.push(PlanInput {
+                path: format!("evidence/{}/files/Logs", phone.name),
+                files: false,
+                device: Some(phone.name.clone()),
+                log_format: None,
+                format: None,
+            });
+        }
         if phone.prefs_in_bundle {
             let p = dir.join("shared_prefs").join("com.whatsapp_preferences_light.xml");
             write::whatsapp::write_prefs(&p, phone).map_err(io(&p))?;

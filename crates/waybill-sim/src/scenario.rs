@@ -977,7 +977,37 @@ impl Builder {
             prefs_written: self.w.span.0 - self.rng.range(86_400_000_000, 40 * 86_400_000_000),
             messages: Vec::new(),
             files: Vec::new(),
+            marked_unread: Vec::new(),
+            log: crate::world::WaLog {
+                // WhatsApp's own log is obtained in half the cases; in one of
+                // five of those, the rotations holding the first hours were
+                // gone (retention is not documented).
+                in_bundle: self.rng.chance(0.5),
+                tz_s: *self.rng.pick(&[0, 3_600, 7_200, -18_000, 19_800, -25_200]),
+                from: if self.rng.chance(0.2) {
+                    self.w.span.0 + self.rng.range(3_600_000_000, 2 * 86_400_000_000)
+                } else {
+                    self.w.span.0 - 86_400_000_000
+                },
+                downloads: Vec::new(),
+            },
         }
+    }
+
+    /// Logs a media download decision in WhatsApp's log; returns whether the
+    /// bundle holds the line.
+    fn log_download(&mut self, ts: Micros, key_id: &str, chat_jid: &str, body: &Arc<Vec<u8>>, auto: bool) -> bool {
+        let network = if self.rng.chance(0.7) { 'W' } else { 'M' };
+        let p = self.phone();
+        p.log.downloads.push(crate::world::WaDownload {
+            ts,
+            key_id: key_id.to_owned(),
+            chat_jid: chat_jid.to_owned(),
+            body: body.clone(),
+            auto,
+            network,
+        });
+        p.log.holds(ts)
     }
 
     /// Whether the phone's settings file, as the bundle holds it, shows the
@@ -1053,6 +1083,9 @@ impl Builder {
         let path = format!("Media/WhatsApp Images/{name}");
         let sender = self.rng.pick(&members).clone();
         let key_id = format!("3A{:018X}", self.rng.below(u64::MAX >> 8));
+        // The app queues the download as the message arrives.
+        let queued = received + self.rng.range(50_000, 400_000);
+        let logged = self.log_download(queued, &key_id, &group, &body, true);
         let phone = self.phone();
         phone.messages.extend(texts);
         phone.messages.push(WaMessage {
@@ -1083,6 +1116,12 @@ impl Builder {
         if !opened_after {
             d.push("the chat's last-read mark in msgstore.db: the group was not opened after the image".into());
         }
+        if logged {
+            if !settings && opened_after {
+                d.push("the media file written within seconds of the message's receipt".into());
+            }
+            d.push("WhatsApp's own log: the download queued as automatic".into());
+        }
         let story = if opened_after {
             "a group member posted an image; WhatsApp fetched it by itself; the subject opened the group later"
         } else {
@@ -1109,8 +1148,11 @@ impl Builder {
     pub(crate) fn messaging_tap(&mut self, t0: Micros, k: usize) {
         const DOCUMENTS: u32 = 8;
         let masks = self.phone().masks_at(t0);
+        // A phone the examiner knows was not roaming was on Wi-Fi or mobile data.
+        let roaming_ruled_out = self.phone().roaming_known_no;
         let Some(network) = [("Wi-Fi", masks[0]), ("cellular", masks[1]), ("roaming", masks[2])]
             .into_iter()
+            .filter(|(n, _)| !(roaming_ruled_out && *n == "roaming"))
             .find(|(_, m)| m & DOCUMENTS == 0)
             .map(|(n, _)| n)
         else {
@@ -1142,12 +1184,16 @@ impl Builder {
         let body = self.body(false);
         let name = format!("{}-{}.txt", content::word(&mut self.rng), self.rng.below(1000));
         let path = format!("Media/WhatsApp Documents/{name}");
-        // Worst case for the read state: now and then the subject marks the
-        // chat unread afterwards, and the mark is taken to move back (whether
-        // WhatsApp does so is not verified).
+        // Now and then the subject marks the chat unread afterwards: WhatsApp
+        // sets the chat's unseen count to -1 and leaves the last-read mark
+        // where the tap put it.
         let marked_unread = self.rng.chance(0.1);
         let key_id = format!("3EB0{:016X}", self.rng.below(u64::MAX >> 8));
+        let logged = self.log_download(tapped, &key_id, &contact, &body, false);
         let phone = self.phone();
+        if marked_unread && !phone.marked_unread.contains(&contact) {
+            phone.marked_unread.push(contact.clone());
+        }
         phone.messages.extend(texts);
         phone.messages.push(WaMessage {
             sent,
@@ -1158,7 +1204,7 @@ impl Builder {
             key_id,
             message_type: 9,
             media: Some((path.clone(), "text/plain", body.clone(), true)),
-            read: !marked_unread,
+            read: true,
         });
         let tree_path = format!("WhatsApp/{path}");
         phone.files.push(TreeFile { path: tree_path.clone(), body: body.clone(), mtime: fetched });
@@ -1170,14 +1216,29 @@ impl Builder {
         // Decided by the settings showing documents off on every network
         // (written before the message) and the file written long after the
         // message's receipt.
-        let d = if self.settings_show(DOCUMENTS, received) == Some(false) && fetched - received >= 600_000_000 {
-            vec![
-                "the app's auto-download settings (written before the message): documents off on every network".into(),
-                "the media file written minutes to hours after the message's receipt".into(),
-            ]
-        } else {
-            Vec::new()
-        };
+        // Or by WhatsApp's own log of the tap and the late write, unless the
+        // settings in the bundle point the other way (documents on for Wi-Fi
+        // and mobile data, and whether the phone was roaming not known): the
+        // evidence then conflicts and no decision is owed.
+        let late = fetched - received >= 600_000_000;
+        let settings = self.settings_show(DOCUMENTS, received) == Some(false);
+        let conflict = self.w.phone.as_ref().is_some_and(|p| {
+            let m = p.masks_at(received);
+            p.prefs_in_bundle && p.prefs_written <= received && m[0] & DOCUMENTS != 0 && m[1] & DOCUMENTS != 0
+        });
+        let mut d: Vec<String> = Vec::new();
+        if late && (settings || logged) && !conflict {
+            d.push("the media file written minutes to hours after the message's receipt".into());
+            if settings {
+                d.push(
+                    "the app's auto-download settings (written before the message): documents off on every network"
+                        .into(),
+                );
+            }
+            if logged {
+                d.push("WhatsApp's own log: the download started as manual (a tap)".into());
+            }
+        }
         self.record(
             "messaging-tap",
             Truth::UserInitiated,

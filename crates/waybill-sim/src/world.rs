@@ -373,6 +373,48 @@ pub struct Phone {
     pub messages: Vec<WaMessage>,
     /// Files of the phone's exported storage (`WhatsApp/Media/…`).
     pub files: Vec<TreeFile>,
+    /// Chats the subject marked unread (`unseen_message_count` = -1; the
+    /// last-read mark stays where it was).
+    pub marked_unread: Vec<String>,
+    /// WhatsApp's own log (`files/Logs`).
+    pub log: WaLog,
+}
+
+/// WhatsApp's own log as the bundle holds it.
+#[derive(Debug, Clone, Default)]
+pub struct WaLog {
+    /// The log files were obtained.
+    pub in_bundle: bool,
+    /// The zone offset its headers write (seconds east of UTC).
+    pub tz_s: i32,
+    /// The oldest line kept (true time): older lines were rotated away.
+    pub from: Micros,
+    /// Download decisions the app logged, in any order.
+    pub downloads: Vec<WaDownload>,
+}
+
+impl WaLog {
+    /// Whether a line written at `t` is in the bundle.
+    pub fn holds(&self, t: Micros) -> bool {
+        self.in_bundle && t >= self.from
+    }
+}
+
+/// One media download decision in WhatsApp's log.
+#[derive(Debug, Clone)]
+pub struct WaDownload {
+    /// When (true time).
+    pub ts: Micros,
+    /// The message's key id.
+    pub key_id: String,
+    /// The chat's JID.
+    pub chat_jid: String,
+    /// The media (its SHA-256 is the line's `mediaHash`).
+    pub body: Arc<Vec<u8>>,
+    /// Queued by auto-download (else started by a tap).
+    pub auto: bool,
+    /// The connectivity token: `W` Wi-Fi, `M` mobile data.
+    pub network: char,
 }
 
 impl Phone {

@@ -1151,7 +1151,7 @@ fn rules_lists_the_rulebook_by_group_with_its_sha256() {
     let t = tempfile::tempdir().expect("temp");
     let text = ok(t.path(), &["rules"]);
     let first = text.lines().next().expect("first line");
-    assert!(first.starts_with("rulebook ") && first.ends_with(" (45 rules)"), "{first}");
+    assert!(first.starts_with("rulebook ") && first.ends_with(" (47 rules)"), "{first}");
     assert!(text.contains("\nnavigation: how the navigation to the file started"), "{text}");
     assert!(
         text.lines().any(|l| l.trim_start().starts_with("fetch.user_activation") && l.contains("+1.3 [+0.5, +1.8]")),
@@ -1159,8 +1159,8 @@ fn rules_lists_the_rulebook_by_group_with_its_sha256() {
     );
     let v: serde_json::Value = serde_json::from_str(&ok(t.path(), &["rules", "--json"])).expect("json");
     assert_eq!(v["sha256"].as_str(), first.split_whitespace().nth(1));
-    assert_eq!(v["rules"].as_array().map(Vec::len), Some(45));
-    assert_eq!(v["groups"].as_array().map(Vec::len), Some(12));
+    assert_eq!(v["rules"].as_array().map(Vec::len), Some(47));
+    assert_eq!(v["groups"].as_array().map(Vec::len), Some(13));
     assert!(
         v["rules"].as_array().expect("rules").iter().all(|r| r["alternatives"].as_str().is_some_and(|a| !a.is_empty()))
     );

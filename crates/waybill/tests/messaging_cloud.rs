@@ -119,7 +119,13 @@ fn phone_case_with(
     let mut new = vec!["case", "new", "case", "--subject", "device=PHONE-1"];
     new.extend_from_slice(case_options);
     waybill(root, &new);
-    waybill(root, &["ingest", "case", "evidence/db/msgstore.db", "evidence/prefs", "--device", "PHONE-1"]);
+    let mut ingest = vec!["ingest", "case", "evidence/db/msgstore.db", "evidence/prefs"];
+    // WhatsApp's own log, when the test wrote one.
+    if ev.join("logs").exists() {
+        ingest.push("evidence/logs");
+    }
+    ingest.extend(["--device", "PHONE-1"]);
+    waybill(root, &ingest);
     waybill(root, &["ingest", "case", "--files", "tree", "--device", "PHONE-1"]);
     waybill(root, &["match", "case", "--hashset", "set.txt"]);
     findings(root, "case")
@@ -190,6 +196,99 @@ INSERT INTO message_media (message_row_id, chat_row_id, transferred, file_path, 
     assert!(!rules(d).contains(&"messaging.auto_download"), "{d:#}");
     assert_eq!(d["verdict"], "indeterminate", "one moderate rule never decides alone: {d:#}");
     assert!(d["log10_lr"].as_f64().expect("lr") > 0.0);
+}
+
+/// WhatsApp's own log (`files/Logs/whatsapp.log`, local times with the
+/// header's `tz=+0100`) says how each download started: a group image queued
+/// as `auto download` on Wi-Fi is automatic, together with the settings
+/// (images on Wi-Fi) and the write at receipt; a document started as `manual
+/// download` an hour after its message, with documents off everywhere, was
+/// tapped. Both decisive. The line is joined by the message's key id (the
+/// person's JID is redacted in the log).
+#[test]
+fn whatsapps_own_log_of_auto_and_manual_downloads_decides_with_a_second_fact() {
+    let t = tempfile::tempdir().expect("temp");
+    let root = t.path();
+    let image = b"synthetic benign image bytes: a garden photo placeholder\n".repeat(40);
+    let doc = b"synthetic benign document: a shopping list, nothing else\n".repeat(25);
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(sha256(b));
+    // Image: sent 02:00:00Z, received 02:00:03Z, written 02:00:04Z.
+    // Document: received 03:00:03Z, tapped 04:00:00Z, written 04:00:04Z.
+    let sql = format!(
+        "{ddl}
+INSERT INTO jid VALUES (1, '15550001111', 's.whatsapp.net', 0, 0, 0, '15550001111@s.whatsapp.net');
+INSERT INTO jid VALUES (2, '120363000000000010', 'g.us', 0, 0, 1, '120363000000000010@g.us');
+INSERT INTO jid VALUES (3, '15550002222', 's.whatsapp.net', 0, 0, 0, '15550002222@s.whatsapp.net');
+INSERT INTO chat (_id, jid_row_id, hidden, subject) VALUES (1, 1, 0, NULL), (2, 2, 0, 'Garden club');
+INSERT INTO message VALUES (1, -1, 0, '-1', NULL, -1, 0, 0, NULL, 0, 0, 0, 0, 0, 0, NULL, 0, 0, 0, 0);
+INSERT INTO message VALUES (2, 2, 0, '3A7F00C1D2E3F4A5B611', 3, 0, 0, 0, NULL, 0, 0, 1767405600000, 1767405603000, 0, 1, NULL, 0, 0, 0, 2);
+INSERT INTO message VALUES (3, 1, 0, '3EB0C4D5E6F708192A12', NULL, 0, 0, 0, NULL, 0, 0, 1767409200000, 1767409203000, 0, 9, NULL, 0, 0, 0, 3);
+INSERT INTO message_media (message_row_id, chat_row_id, transferred, file_path, file_size, mime_type, file_hash, media_name)
+  VALUES (2, 2, 1, 'Media/WhatsApp Images/IMG-20260103-WA0011.jpg', {isize}, 'image/jpeg', '{ihash}', NULL),
+         (3, 1, 1, 'Media/WhatsApp Documents/list.pdf', {dsize}, 'application/pdf', '{dhash}', 'list.pdf');
+",
+        ddl = msgstore_ddl(),
+        isize = image.len(),
+        dsize = doc.len(),
+        ihash = b64(&image),
+        dhash = b64(&doc),
+    );
+    let log = format!(
+        "==== logfile level=3 tz=+0100 ====
+2026-01-03 03:00:03.200 LL_I W [4711:MediaDownload] MediaDownloadManager/queueDownload auto download Key[id=3A7F00C1D2E3F4A5B611, from_me=false, remote_jid=120363000000000010@g.us], message.mediaHash={ihash}
+2026-01-03 04:30:00.000 LL_I W [12:main] app/foreground
+2026-01-03 05:00:00.000 LL_I M [4720:main] MediaDownloadManager/start manual download Key[id=3EB0C4D5E6F708192A12, from_me=false, remote_jid=1111@s.whatsapp.net], message.mediaHash={dhash}
+",
+        ihash = b64(&image),
+        dhash = b64(&doc),
+    );
+    write(&root.join("evidence/logs/whatsapp.log"), log.as_bytes(), 1_767_420_000);
+    // Images on Wi-Fi and mobile data, off roaming; documents off everywhere.
+    let f = phone_case(
+        root,
+        &sql,
+        [1, 1, 0],
+        &[
+            ("WhatsApp Images/IMG-20260103-WA0011.jpg", &image, 1_767_405_604),
+            ("WhatsApp Documents/list.pdf", &doc, 1_767_412_804),
+        ],
+    );
+    assert_eq!(f.len(), 2);
+
+    let img = &f[&hex(&sha256(&image))];
+    // The line says Wi-Fi, where images download by themselves: roaming is
+    // not asked.
+    assert_eq!(
+        rules(img),
+        ["messaging.app_logged_auto", "messaging.auto_download", "timing.media_fetched_at_receipt"],
+        "{img:#}"
+    );
+    assert_eq!(img["log10_lr"], -4.5);
+    assert_eq!(img["log10_lr_range"], serde_json::json!([-6.4, -2.8]));
+    assert_eq!(img["verdict"], "automatic");
+    assert_eq!(img["open_questions"], serde_json::json!([]), "{img:#}");
+
+    let d = &f[&hex(&sha256(&doc))];
+    assert_eq!(
+        rules(d),
+        ["messaging.app_logged_manual", "messaging.manual_download", "timing.media_fetched_late"],
+        "{d:#}"
+    );
+    assert_eq!(d["log10_lr"], 4.2);
+    assert_eq!(d["log10_lr_range"], serde_json::json!([2.6, 6.0]));
+    assert_eq!(d["verdict"], "user_initiated");
+    // The log's line is in the chain as part of the delivery, though after
+    // the message's receipt (the arrival's time is only a lower bound).
+    let line = d["chain"]
+        .as_array()
+        .expect("chain")
+        .iter()
+        .find(|l| l["kind"] == "msg.media_download")
+        .expect("the log line in the chain");
+    assert_eq!(line["record"], "offset 336 line 4");
+    assert_eq!(line["ts"], "2026-01-03T04:00:00.000000Z");
+    assert_eq!(line["role"], "transit");
+    assert_eq!(line["summary"], "decision=manual key_id=3EB0C4D5E6F708192A12 network=mobile");
 }
 
 /// WhatsApp's default settings (images on Wi-Fi and cellular, nothing while
@@ -297,10 +396,10 @@ INSERT INTO message_media (message_row_id, chat_row_id, transferred, file_path, 
         ["messaging.auto_download", "read_state.message_unread", "timing.media_fetched_at_receipt"],
         "{u:#}"
     );
-    assert_eq!(u["log10_lr"], -3.8);
-    assert_eq!(u["log10_lr_range"], serde_json::json!([-5.4, -2.2]));
+    assert_eq!(u["log10_lr"], -4.0);
+    assert_eq!(u["log10_lr_range"], serde_json::json!([-5.4, -2.5]));
     assert_eq!(u["verdict"], "automatic");
-    assert_eq!(u["verbal"], "strong support for Hd over Hp");
+    assert_eq!(u["verbal"], "very strong support for Hd over Hp");
 
     let s = &f[&hex(&sha256(&seen))];
     assert_eq!(s["arrival"]["record"], "message rowid 3", "{s:#}");

@@ -27,6 +27,7 @@ pub mod safari_history;
 pub mod timeline_import;
 pub mod timesketch_jsonl;
 pub mod w3c_extended;
+pub mod whatsapp_log;
 pub mod whatsapp_msgstore;
 pub mod whatsapp_prefs;
 pub mod windows_evtx;

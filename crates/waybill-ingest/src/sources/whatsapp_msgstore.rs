@@ -86,10 +86,12 @@
 //! linked device's history sync inserts old messages with new `_id`s), else
 //! the state is left out; it is left out too for the legacy rows of a database
 //! that has both message tables (which chat table still held the current mark
-//! is not known). The mark is the state when the database was copied. **Not
-//! verified**: whether WhatsApp's "mark as unread" moves the mark back (a chat
-//! opened, a file tapped, then the chat marked unread would then read as
-//! unread here).
+//! is not known). The mark is the state when the database was copied.
+//! WhatsApp's "mark as unread" does **not** move the mark back: it sets the
+//! chat's `unseen_message_count` to -1 (decompiled `setchatunseen` path), so a
+//! chat opened, a file tapped and the chat then marked unread still reads as
+//! read here; such a chat's received messages carry `chat_marked_unread` =
+//! true (current schema, where the column exists).
 //!
 //! Rows that are records but no event: the placeholder row WhatsApp inserts
 //! first (`key_id` / `key_remote_jid` = `-1`) and system messages
@@ -264,7 +266,7 @@ fn chat_type(jid: &str) -> &str {
 }
 
 /// The decoded `file_hash`: hex SHA-256 when the Base64 holds 32 bytes.
-fn hash_hex(b64: &str) -> Option<String> {
+pub(crate) fn hash_hex(b64: &str) -> Option<String> {
     let bytes = base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok()?;
     (bytes.len() == 32).then(|| hex(&bytes))
 }
@@ -310,6 +312,10 @@ struct Msg {
     /// `last_read_message_sort_id`.
     last_read: Option<i64>,
     last_read_sort: Option<i64>,
+    /// The chat's `unseen_message_count`: -1 when the person marked the chat
+    /// unread (WhatsApp's "mark as unread" sets it and leaves the last-read
+    /// mark where it was).
+    unseen: Option<i64>,
 }
 
 impl Msg {
@@ -416,6 +422,7 @@ fn current_row(row: &Row<'_>) -> Result<Msg, RejectReason> {
         sort_id: int(row, "sort_id")?,
         last_read: int(row, "chat_last_read")?,
         last_read_sort: int(row, "chat_last_read_sort")?,
+        unseen: int(row, "chat_unseen")?,
     })
 }
 
@@ -478,6 +485,7 @@ fn legacy_row(row: &Row<'_>) -> Result<Msg, RejectReason> {
         sort_id: None,
         last_read: int(row, "chat_last_read")?,
         last_read_sort: None,
+        unseen: None,
     })
 }
 
@@ -580,6 +588,9 @@ fn events(m: Msg, record: RecordRef) -> Result<Vec<Event<'static>>, RejectReason
             a.push("chat_read", read);
             a.push_opt("chat_last_read_message_id", m.last_read);
         }
+        if received && m.unseen == Some(-1) {
+            a.push("chat_marked_unread", true);
+        }
         a.push_opt("media_data", m.media_data);
         e
     };
@@ -608,7 +619,7 @@ impl Source for WhatsappMsgstore {
     }
 
     fn version(&self) -> u32 {
-        2
+        3
     }
 
     fn input_kind(&self) -> InputKind {
@@ -662,9 +673,11 @@ fn current_sql(s: &SqliteSchema) -> String {
     } else {
         ", NULL AS chat_jid, NULL AS chat_subject"
     });
-    for (col, alias) in
-        [("last_read_message_row_id", "chat_last_read"), ("last_read_message_sort_id", "chat_last_read_sort")]
-    {
+    for (col, alias) in [
+        ("last_read_message_row_id", "chat_last_read"),
+        ("last_read_message_sort_id", "chat_last_read_sort"),
+        ("unseen_message_count", "chat_unseen"),
+    ] {
         sql.push_str(&if chat && s.has_column("chat", col) {
             format!(", c.\"{col}\" AS {alias}")
         } else {

@@ -330,6 +330,14 @@ pub const CASES: &[Case] = &[
         rejects: &["whole input"],
     },
     Case {
+        source: "whatsapp.log",
+        file: "auto_manual_header_offset_stacktrace.log",
+        opts: none,
+        counts: (12, 5, 1),
+        rejects: &["offset 1409 line 13"],
+    },
+    Case { source: "whatsapp.log", file: "whatsapp-2024-03-04.1.log.gz", opts: none, counts: (3, 1, 0), rejects: &[] },
+    Case {
         source: "m365.audit",
         file: "powershell_export_bom_multiline_auditdata.csv",
         opts: none,
@@ -507,6 +515,8 @@ table_tests! {
     whatsapp_prefs_all_on => "masks_all_on_preferences_light.xml";
     whatsapp_prefs_images_off_cellular => "images_off_cellular_no_roaming_key_preferences.xml";
     whatsapp_prefs_truncated => "truncated_preferences.xml";
+    whatsapp_log_auto_manual_header_offset => "auto_manual_header_offset_stacktrace.log";
+    whatsapp_log_gzip_rotation => "whatsapp-2024-03-04.1.log.gz";
     m365_powershell_export_bom_multiline => "powershell_export_bom_multiline_auditdata.csv";
     m365_purview_new_layout_cut_rows => "purview_new_layout_cut_rows.csv";
     m365_management_api_jsonl_ipv6_sync => "management_api_jsonl_ipv6_sync.jsonl";

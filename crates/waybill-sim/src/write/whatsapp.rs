@@ -10,12 +10,12 @@ use base64::Engine as _;
 use rusqlite::{Connection, params};
 use sha2::{Digest, Sha256};
 
-use crate::world::Phone;
+use crate::world::{Micros, Phone};
 
 const SCHEMA: &str = "
 CREATE TABLE jid (_id INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL, server TEXT NOT NULL, agent INTEGER, device INTEGER, type INTEGER, raw_string TEXT);
 CREATE UNIQUE INDEX jid_raw_string_index ON jid (raw_string);
-CREATE TABLE chat (_id INTEGER PRIMARY KEY AUTOINCREMENT, jid_row_id INTEGER UNIQUE, hidden INTEGER, subject TEXT, created_timestamp INTEGER, display_message_row_id INTEGER, last_message_row_id INTEGER, last_read_message_row_id INTEGER, archived INTEGER, sort_timestamp INTEGER);
+CREATE TABLE chat (_id INTEGER PRIMARY KEY AUTOINCREMENT, jid_row_id INTEGER UNIQUE, hidden INTEGER, subject TEXT, created_timestamp INTEGER, display_message_row_id INTEGER, last_message_row_id INTEGER, last_read_message_row_id INTEGER, archived INTEGER, sort_timestamp INTEGER, unseen_message_count INTEGER);
 CREATE TABLE message (_id INTEGER PRIMARY KEY AUTOINCREMENT, chat_row_id INTEGER NOT NULL, from_me INTEGER NOT NULL, key_id TEXT NOT NULL, sender_jid_row_id INTEGER, status INTEGER, broadcast INTEGER, recipient_count INTEGER, participant_hash TEXT, origination_flags INTEGER, origin INTEGER, timestamp INTEGER, received_timestamp INTEGER, receipt_server_timestamp INTEGER, message_type INTEGER, text_data TEXT, starred INTEGER, lookup_tables INTEGER, message_add_on_flags INTEGER, sort_id INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE message_media (message_row_id INTEGER PRIMARY KEY, chat_row_id INTEGER, autotransfer_retry_enabled INTEGER, multicast_id TEXT, media_job_uuid TEXT, transferred INTEGER, transcoded INTEGER, file_path TEXT, file_size INTEGER, suspicious_content INTEGER, trim_from INTEGER, trim_to INTEGER, face_x INTEGER, face_y INTEGER, media_key BLOB, media_key_timestamp INTEGER, width INTEGER, height INTEGER, has_streaming_sidecar INTEGER, gif_attribution INTEGER, thumbnail_height_width_ratio REAL, direct_path TEXT, first_scan_sidecar BLOB, first_scan_length INTEGER, message_url TEXT, mime_type TEXT, file_length INTEGER, media_name TEXT, file_hash TEXT, media_duration INTEGER, page_count INTEGER, enc_file_hash TEXT, partial_media_hash TEXT, partial_media_enc_hash TEXT, is_animated_sticker INTEGER, original_file_hash TEXT, mute_video INTEGER DEFAULT 0, media_caption TEXT);
 CREATE TABLE message_thumbnail (message_row_id INTEGER PRIMARY KEY, thumbnail BLOB);
@@ -88,9 +88,11 @@ pub fn write_msgstore(path: &Path, phone: &Phone) -> rusqlite::Result<()> {
         let ids = phone.messages.iter().enumerate().filter(|(_, m)| m.chat_jid == *jid);
         let last = ids.clone().map(|(i, _)| i as i64 + 2).max();
         let read = ids.filter(|(_, m)| m.read).map(|(i, _)| i as i64 + 2).max();
+        // "Mark as unread" sets the count to -1 and leaves the mark alone.
+        let unseen = if phone.marked_unread.contains(jid) { -1 } else { 0 };
         tx.execute(
-            "UPDATE chat SET last_message_row_id = ?1, last_read_message_row_id = ?2 WHERE _id = ?3",
-            params![last, read, c as i64 + 1],
+            "UPDATE chat SET last_message_row_id = ?1, last_read_message_row_id = ?2, unseen_message_count = ?3 WHERE _id = ?4",
+            params![last, read, unseen, c as i64 + 1],
         )?;
     }
     tx.commit()
@@ -119,6 +121,78 @@ pub fn write_prefs(path: &Path, phone: &Phone) -> std::io::Result<()> {
     let us = phone.clock(phone.prefs_written).max(0);
     let t = std::time::UNIX_EPOCH + std::time::Duration::from_micros(us as u64);
     std::fs::File::options().write(true).open(path)?.set_modified(t)
+}
+
+/// Writes WhatsApp's own log into `dir` (`files/Logs`): the older half of
+/// the lines as a gzip rotation `whatsapp-YYYY-MM-DD.1.log.gz`, the rest as
+/// `whatsapp.log`, each file starting with the header WhatsApp writes when
+/// it opens a log (`==== logfile level=3 tz=+HHMM ====`). Lines are
+/// `YYYY-MM-DD HH:MM:SS.mmm LL_I <W|M|D> [tid:thread] message` in the
+/// phone's local time (its clock plus the zone offset), as decompiled
+/// WhatsApp 2.24.6.77 writes them; download decisions are
+/// `MediaDownloadManager/queueDownload auto download Key[id=…, from_me=false,
+/// remote_jid=…], message.mediaHash=<Base64 SHA-256>` or `…/start manual
+/// download …`, with a person's JID printed as its last four digits.
+/// `chatter` adds the app's other lines (times, true).
+pub fn write_log(dir: &Path, phone: &Phone, chatter: &[Micros]) -> std::io::Result<()> {
+    let log = &phone.log;
+    let mut lines: Vec<(Micros, String)> = Vec::new();
+    for d in log.downloads.iter().filter(|d| log.holds(d.ts)) {
+        let jid = match d.chat_jid.split_once('@') {
+            Some((user, "s.whatsapp.net")) => format!("{}@s.whatsapp.net", &user[user.len().saturating_sub(4)..]),
+            _ => d.chat_jid.clone(),
+        };
+        let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(d.body.as_slice()));
+        let what = if d.auto { "queueDownload auto download" } else { "start manual download" };
+        lines.push((
+            d.ts,
+            format!(
+                "LL_I {} [{}:MediaDownload] MediaDownloadManager/{what} Key[id={}, from_me=false, remote_jid={jid}], message.mediaHash={hash}",
+                d.network,
+                4000 + lines.len(),
+                d.key_id
+            ),
+        ));
+    }
+    const OTHER: &[&str] = &[
+        "LL_I W [12:main] app/foreground",
+        "LL_I W [31:xmpp] xmpp/reader/read/message",
+        "LL_I D [12:main] app/background",
+        "LL_W M [57:Worker] conversation/refresh slow query",
+    ];
+    for (i, &t) in chatter.iter().enumerate().filter(|(_, t)| log.holds(**t)) {
+        lines.push((t, OTHER[i % OTHER.len()].to_owned()));
+    }
+    lines.sort();
+    let local = |t: Micros| phone.clock(t) + i64::from(log.tz_s) * 1_000_000;
+    let stamp = |t: Micros| {
+        let s = crate::write::rfc3339(local(t));
+        format!("{} {}", &s[..10], &s[11..23])
+    };
+    let sign = if log.tz_s < 0 { '-' } else { '+' };
+    let a = log.tz_s.unsigned_abs();
+    let header = format!("==== logfile level=3 tz={sign}{:02}{:02} ====\n", a / 3600, (a / 60) % 60);
+    let text = |part: &[(Micros, String)]| {
+        let mut out = header.clone();
+        out.push_str("==== logfile version=2.24.6.77 level=3====\n");
+        for (t, l) in part {
+            out.push_str(&stamp(*t));
+            out.push(' ');
+            out.push_str(l);
+            out.push('\n');
+        }
+        out
+    };
+    std::fs::create_dir_all(dir)?;
+    let half = lines.len() / 2;
+    let (old, new) = lines.split_at(half);
+    if let Some((first, _)) = old.first() {
+        let day = &crate::write::rfc3339(local(*first))[..10];
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gz, text(old).as_bytes())?;
+        std::fs::write(dir.join(format!("whatsapp-{day}.1.log.gz")), gz.finish()?)?;
+    }
+    std::fs::write(dir.join("whatsapp.log"), text(new))
 }
 
 #[cfg(test)]
@@ -163,6 +237,8 @@ mod tests {
                 message("120363000000000001@g.us", 4_000_000_000, false, true),
             ],
             files: Vec::new(),
+            marked_unread: Vec::new(),
+            log: crate::world::WaLog::default(),
         };
         let db = t.path().join("msgstore.db");
         write_msgstore(&db, &phone).expect("write");
