@@ -10,6 +10,30 @@ pub fn dash_none(v: Cow<'_, str>) -> Option<Cow<'_, str>> {
     if v.is_empty() || v == "-" { None } else { Some(v) }
 }
 
+/// A numeric field of a log line (status, size, port): its value; `None` when
+/// not logged (`-`, empty); and when it does not parse as a number of its
+/// type (`2x0`, `12x4`, a negative size), `None` with the raw text kept in
+/// `attrs.<malformed_key>`, so the problem is named on the event, never
+/// silently turned into a missing value (linking by size reads these).
+pub fn numeric<T: std::str::FromStr>(e: &mut Event<'_>, malformed_key: &'static str, raw: &str) -> Option<T> {
+    let v = raw.trim();
+    if v.is_empty() || v == "-" {
+        return None;
+    }
+    match v.parse() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            e.attrs.push(malformed_key, v.to_owned());
+            None
+        }
+    }
+}
+
+/// A size: a non-negative whole number of bytes (see [`numeric`]).
+pub fn size(e: &mut Event<'_>, malformed_key: &'static str, raw: &str) -> Option<i64> {
+    numeric::<u64>(e, malformed_key, raw).and_then(|n| i64::try_from(n).ok())
+}
+
 /// The event column a request header fills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeaderColumn {

@@ -6,6 +6,7 @@
 //! - `real`: the shared corpus of real artifacts, with plaso parity;
 //! - `invariants`: evidence untouched, records read = accepted + rejected,
 //!   determinism, parallel = sequential, hostile input;
+//! - `malformed`: numeric fields that do not parse are named, never silently NULL;
 //! - `tree`: `ingest --files` over a file tree, with its bad inputs;
 //! - `batched`: sources that parse records in batches on several threads give
 //!   the events of a sequential read, in order.
@@ -14,6 +15,8 @@
 mod batched;
 #[path = "ingest/invariants.rs"]
 mod invariants;
+#[path = "ingest/malformed.rs"]
+mod malformed;
 #[path = "ingest/real.rs"]
 mod real;
 #[path = "ingest/registry.rs"]

@@ -28,6 +28,10 @@
 //! `received_bytes`, `domain_name` (SNI), `tls_cipher`, `tls_protocol_version`,
 //! `alpn_*`, `tls_connection_creation_time`.
 //!
+//! A status or size that is not a number (`2x0`) leaves the column empty and
+//! keeps the raw text in `attrs.malformed_status` / `malformed_size` (version
+//! 2; version 1 dropped it silently).
+//!
 //! # What it cannot tell us
 //! No request headers other than the user agent: no Referer, no Fetch Metadata.
 //!
@@ -203,7 +207,7 @@ fn parse_nlb(pos: LinePos, toks: &[Cow<'_, str>]) -> Result<Event<'static>, Reje
                     e.attrs.push("client_port", p.to_owned());
                 }
             }
-            Some("sent_bytes") => e.size = v.parse().ok(),
+            Some("sent_bytes") => e.size = crate::http::size(&mut e, "malformed_size", &v),
             Some("tls_connection_creation_time") => match nlb_time(&v) {
                 Ok(t) => e.attrs.push("tls_connection_creation_time", t),
                 Err(_) => e.attrs.push("tls_connection_creation_time", v.into_owned()),
@@ -262,8 +266,8 @@ fn parse(pos: LinePos, line: &str) -> Result<Event<'_>, RejectReason> {
                 None => e.attrs.push("request", v),
             },
             Some("user_agent") => e.user_agent = Some(v),
-            Some("elb_status_code") => e.status = v.parse().ok(),
-            Some("sent_bytes") => e.size = v.parse().ok(),
+            Some("elb_status_code") => e.status = crate::http::numeric(&mut e, "malformed_status", &v),
+            Some("sent_bytes") => e.size = crate::http::size(&mut e, "malformed_size", &v),
             Some(n) => e.attrs.push(n, v),
             None => e.attrs.push("extra", v),
         }
@@ -294,7 +298,7 @@ impl Source for AwsElb {
     }
 
     fn version(&self) -> u32 {
-        1
+        2
     }
 
     fn sniff(&self, probe: &Probe<'_>) -> Sniff {

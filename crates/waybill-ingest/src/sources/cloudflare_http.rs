@@ -39,6 +39,11 @@
 //! `request_headers` and `response_headers` (the other logged headers, as JSON
 //! text), `content_disposition`, `content_range`.
 //!
+//! A status or size present but not a whole number (`"2x0"`, a negative
+//! size) leaves the column empty and keeps the raw JSON value in
+//! `attrs.malformed_status` / `malformed_size` (version 2; version 1 dropped
+//! it silently).
+//!
 //! # What it cannot tell us
 //! Request headers exist only if the zone configured them as custom fields: the
 //! absence of `Sec-Fetch-User` means nothing unless the job logged it (and
@@ -142,6 +147,21 @@ fn int(o: &Object<'_>, k: &str) -> Option<i64> {
     }
 }
 
+/// [`int`], naming a value that is present but not a whole number (a
+/// string like `"12x4"`, a fraction, a negative size) in `attrs.<key>`.
+fn checked_int(e: &mut Event<'_>, o: &Object<'_>, k: &str, key: &'static str) -> Option<i64> {
+    let n = int(o, k);
+    let bad = match (o.get(k), n) {
+        (Some(Json::Null) | None, _) => false,
+        (Some(_), None) => true,
+        (Some(_), Some(v)) => key == "malformed_size" && v < 0,
+    };
+    if bad && let Some(v) = o.get(k) {
+        e.attrs.push(key, v.to_string());
+    }
+    n
+}
+
 fn boolean(o: &Object<'_>, k: &str) -> Option<bool> {
     match o.get(k)? {
         Json::Bool(b) => Some(*b),
@@ -187,8 +207,8 @@ fn parse(pos: LinePos, line: &[u8]) -> Result<Event<'static>, RejectReason> {
     e.client_ip = own("ClientIP");
     e.user_agent = own("ClientRequestUserAgent");
     e.referrer = own("ClientRequestReferer");
-    e.status = int(o, "EdgeResponseStatus").and_then(|s| i32::try_from(s).ok());
-    e.size = int(o, "EdgeResponseBytes");
+    e.status = checked_int(&mut e, o, "EdgeResponseStatus", "malformed_status").and_then(|s| i32::try_from(s).ok());
+    e.size = checked_int(&mut e, o, "EdgeResponseBytes", "malformed_size").filter(|&n| n >= 0);
     let host = text(o, "ClientRequestHost");
     let scheme = text(o, "ClientRequestScheme");
     if let Some(target) = text(o, "ClientRequestURI").or_else(|| text(o, "ClientRequestPath")) {
@@ -306,7 +326,7 @@ impl Source for CloudflareHttp {
     }
 
     fn version(&self) -> u32 {
-        1
+        2
     }
 
     fn sniff(&self, probe: &Probe<'_>) -> Sniff {

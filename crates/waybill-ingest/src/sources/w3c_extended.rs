@@ -21,6 +21,9 @@
 //! `cloudfront`, `w3c`), `software`, `sub_status`, `win32_status`, `time_taken`,
 //! `edge_location`, `edge_result_type`, `edge_request_id`, `range_start`,
 //! `range_end`, `content_type`, `x_forwarded_for`, and other fields by name.
+//! A status, size or port that is not a number (`2x0`) leaves the column empty
+//! and keeps the raw text in `attrs.malformed_status` / `malformed_size` /
+//! `malformed_port` (version 2; version 1 dropped it silently).
 //!
 //! # What it cannot tell us
 //! No Fetch Metadata or purpose headers (the formats cannot log request headers
@@ -122,10 +125,10 @@ fn parse_record<'a>(h: &'a Header, pos: LinePos, line: &'a str) -> Result<Event<
             "cs-uri-stem" => stem = Some(v),
             "cs-uri-query" => query = Some(v),
             "cs-uri" => stem = Some(v),
-            "sc-status" => e.status = v.parse().ok(),
-            "sc-bytes" => e.size = v.parse().ok(),
+            "sc-status" => e.status = crate::http::numeric(&mut e, "malformed_status", &v),
+            "sc-bytes" => e.size = crate::http::size(&mut e, "malformed_size", &v),
             "cs-protocol" => scheme = Some(v),
-            "s-port" => port = v.parse().ok(),
+            "s-port" => port = crate::http::numeric(&mut e, "malformed_port", &v),
             "x-host-header" => host = Some(v),
             "cs(host)" => cs_host = Some(v),
             "s-computername" => {
@@ -179,7 +182,7 @@ impl Source for W3cExtended {
     }
 
     fn version(&self) -> u32 {
-        1
+        2
     }
 
     fn sniff(&self, probe: &Probe<'_>) -> Sniff {
