@@ -304,25 +304,10 @@ impl Case {
         Ok(())
     }
 
-    /// An input with the same content, format and attribution already committed
-    /// (`clock` is the `--clock` given, `None` for the default clock).
-    pub fn find_duplicate(
-        &self,
-        sha256: &str,
-        format: &str,
-        device: Option<&str>,
-        clock: Option<&str>,
-    ) -> Result<Option<ManifestEntry>, StoreError> {
-        Ok(self.manifest_entries()?.into_iter().find(|m| {
-            let default_clock = m.clock == format!("device:{}", m.id)
-                || m.clock == format!("host:{}", m.id)
-                || Some(m.clock.as_str()) == m.device.as_deref();
-            let same_clock = match clock {
-                Some(c) => m.clock == c,
-                None => default_clock,
-            };
-            m.sha256 == sha256 && m.format == format && m.device.as_deref() == device && same_clock
-        }))
+    /// An input with the same content, format, attribution and reading
+    /// already committed (see [`duplicate_in`]).
+    pub fn find_duplicate(&self, key: &DuplicateKey<'_>) -> Result<Option<ManifestEntry>, StoreError> {
+        Ok(duplicate_in(&self.manifest_entries()?, key).cloned())
     }
 
     /// Makes a staged input part of the case: moves its events and rejects into
@@ -624,4 +609,45 @@ impl Case {
             .filter(|p| p.is_file())
             .collect())
     }
+}
+
+/// What makes two ingests of the same content the same input: every option
+/// that changes the output.
+#[derive(Debug, Clone, Copy)]
+pub struct DuplicateKey<'a> {
+    /// SHA-256 of the input file.
+    pub sha256: &'a str,
+    /// Format id (sniffed or `--format`).
+    pub format: &'a str,
+    /// `--device`.
+    pub device: Option<&'a str>,
+    /// `--clock` as given (`None` for the default clock).
+    pub clock: Option<&'a str>,
+    /// The zone local times are read in (`--tz`, else the case zone), as the
+    /// manifest writes it.
+    pub tz: &'a str,
+    /// `--log-format`, as the manifest writes it.
+    pub log_format: Option<&'a str>,
+}
+
+/// The committed input among `entries` that `key` would duplicate: the same
+/// content, format, device, clock, zone and log format. An ingest with another
+/// `--tz` or `--log-format` reads the same bytes differently and is a new
+/// input.
+pub fn duplicate_in<'e>(entries: &'e [ManifestEntry], key: &DuplicateKey<'_>) -> Option<&'e ManifestEntry> {
+    entries.iter().find(|m| {
+        let default_clock = m.clock == format!("device:{}", m.id)
+            || m.clock == format!("host:{}", m.id)
+            || Some(m.clock.as_str()) == m.device.as_deref();
+        let same_clock = match key.clock {
+            Some(c) => m.clock == c,
+            None => default_clock,
+        };
+        m.sha256 == key.sha256
+            && m.format == key.format
+            && m.device.as_deref() == key.device
+            && same_clock
+            && m.tz == key.tz
+            && m.log_format.as_deref() == key.log_format
+    })
 }

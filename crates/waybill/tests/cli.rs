@@ -175,6 +175,43 @@ fn case_new_ingest_sql_timeline() {
     assert_eq!(custody.lines().count(), 3, "case new + two ingests");
 }
 
+/// A duplicate is the same content read with the same options: the same log
+/// ingested again with the same `--tz` is reported as a duplicate (found
+/// before parsing), with another `--tz` it is a new input whose local times
+/// read differently.
+#[test]
+fn the_same_log_with_another_zone_is_a_new_input_not_a_duplicate() {
+    let t = tempfile::tempdir().expect("temp");
+    // WhatsApp's log without a header line: its local times need a zone.
+    let log = "2026-01-03 10:00:01.250 LL_I W [4711:MediaDownload] MediaDownloadManager/queueDownload auto download Key[id=3EB0AA, from_me=false, remote_jid=120363000000000001@g.us], message.mediaHash=mcXlSTdp6/8NG9wtydDAtR++ko3/hEuyqyfkOIofRxc=\n";
+    std::fs::write(t.path().join("whatsapp.log"), log).expect("log");
+    ok(t.path(), &["case", "new", "case"]);
+    let ingest = |tz: &str| {
+        let out = ok(t.path(), &["ingest", "case", "whatsapp.log", "--device", "PHONE-1", "--tz", tz, "--json"]);
+        serde_json::from_str::<serde_json::Value>(&out).expect("json")
+    };
+    let v = ingest("UTC");
+    assert_eq!((v["ingested"].as_u64(), v["duplicates"].as_u64()), (Some(1), Some(0)), "{v}");
+    let v = ingest("UTC");
+    assert_eq!((v["ingested"].as_u64(), v["duplicates"].as_u64()), (Some(0), Some(1)), "{v}");
+    assert_eq!(v["inputs"][0]["message"], "already ingested as I0001 with the same options");
+    let v = ingest("+02:00");
+    assert_eq!((v["ingested"].as_u64(), v["duplicates"].as_u64()), (Some(1), Some(0)), "{v}");
+    assert_eq!(v["inputs"][0]["id"], "I0002");
+    let manifest = std::fs::read_to_string(t.path().join("case/manifest.jsonl")).expect("manifest");
+    let tz: Vec<String> = manifest
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("line")["tz"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(tz, ["UTC", "+02:00"]);
+    let out = ok(t.path(), &["timeline", "case", "--json"]);
+    let ts: Vec<String> = out
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json")["ts"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(ts, ["2026-01-03T08:00:01.250000Z", "2026-01-03T10:00:01.250000Z"]);
+}
+
 #[test]
 fn a_bad_input_is_one_line_naming_it_and_the_others_go_on() {
     let t = tempfile::tempdir().expect("temp");

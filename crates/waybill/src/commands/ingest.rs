@@ -9,7 +9,7 @@ use waybill_ingest::tree::TreeRequest;
 use waybill_ingest::{
     IngestError, IngestRequest, InputSummary, LogFormatSpec, ParseContext, Zone, expand, find, ingest,
 };
-use waybill_store::{Case, CompanionEntry, ManifestEntry};
+use waybill_store::{Case, CompanionEntry, DuplicateKey, ManifestEntry, duplicate_in};
 
 use crate::args::IngestArgs;
 use crate::exit::ExitStatus;
@@ -78,9 +78,26 @@ pub fn run(a: &IngestArgs) -> Result<ExitStatus> {
         .collect();
     outcomes.extend(tree_outcome);
     let mut stderr = std::io::stderr();
+    // The committed inputs, read once and kept up to date.
+    let mut known = case.manifest_entries()?;
+    let tz_name = ctx.tz.to_string();
+    let log_format_name = ctx.log_format.as_ref().map(ToString::to_string);
     for f in &found {
-        let staging = case.begin_input()?;
         let size = std::fs::metadata(&f.path).map_or(0, |m| m.len());
+        // A duplicate is found before parsing: when an input of the same size
+        // was read with the same options, the file is hashed and its format
+        // recognised (cheap), and a match is reported without reading it again.
+        if let Some(dup) = duplicate_before_parse(&known, f, size, a, (&ctx, &tz_name, log_format_name.as_deref())) {
+            outcomes.push(Outcome {
+                id: Some(dup.id.clone()),
+                format: Some(dup.format.clone()),
+                sha256: Some(dup.sha256.clone()),
+                message: Some(format!("already ingested as {} with the same options", dup.id)),
+                ..Outcome::new(&f.path, "duplicate")
+            });
+            continue;
+        }
+        let staging = case.begin_input()?;
         let progress =
             InputProgress::new(size, &f.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
         let abs = std::path::absolute(&f.path).unwrap_or_else(|_| f.path.clone());
@@ -97,21 +114,30 @@ pub fn run(a: &IngestArgs) -> Result<ExitStatus> {
         progress.finish();
         match result {
             Ok(summary) => {
-                if let Some(dup) =
-                    case.find_duplicate(&summary.sha256, summary.format, a.device.as_deref(), a.clock.as_deref())?
-                {
+                let dup_key = DuplicateKey {
+                    sha256: &summary.sha256,
+                    format: summary.format,
+                    device: a.device.as_deref(),
+                    clock: a.clock.as_deref(),
+                    tz: &tz_name,
+                    log_format: log_format_name.as_deref(),
+                };
+                // The same content met again within this run (two paths to
+                // one file), or changed in size since: caught after parsing.
+                if let Some(dup) = duplicate_in(&known, &dup_key).cloned() {
                     case.abort_input(staging)?;
                     outcomes.push(Outcome {
                         id: Some(dup.id.clone()),
                         format: Some(dup.format.clone()),
                         sha256: Some(dup.sha256.clone()),
-                        message: Some(format!("already ingested as {}", dup.id)),
+                        message: Some(format!("already ingested as {} with the same options", dup.id)),
                         ..Outcome::new(&f.path, "duplicate")
                     });
                     continue;
                 }
                 let entry = manifest_entry(&abs, &summary, a, &ctx);
                 let committed = case.commit_input(staging, entry)?;
+                known.push(committed.clone());
                 outcomes.push(Outcome {
                     id: Some(committed.id.clone()),
                     format: Some(committed.format.clone()),
@@ -152,6 +178,40 @@ pub fn run(a: &IngestArgs) -> Result<ExitStatus> {
     }))?;
     print(&outcomes, a.json)?;
     Ok(if failed { ExitStatus::Failure } else { ExitStatus::Success })
+}
+
+/// The committed input `f` duplicates, found without parsing it: only when
+/// an input of the same size was read with the same device, zone and log
+/// format is the file hashed and its format recognised.
+fn duplicate_before_parse<'k>(
+    known: &'k [ManifestEntry],
+    f: &waybill_ingest::Found,
+    size: u64,
+    a: &IngestArgs,
+    (ctx, tz, log_format): (&ParseContext, &str, Option<&str>),
+) -> Option<&'k ManifestEntry> {
+    let candidate = known.iter().any(|m| {
+        m.size == size
+            && m.device == a.device
+            && m.tz == tz
+            && m.log_format.as_deref() == log_format
+            && a.format.as_deref().is_none_or(|fmt| m.format == fmt)
+    });
+    if !candidate {
+        return None;
+    }
+    // Errors here are left to the ingest itself, which reports them.
+    let source = waybill_ingest::detect(&f.path, ctx, a.format.as_deref(), None).ok()?;
+    let (sha256, _) = waybill_ingest::input::hash_file(&f.path).ok()?;
+    let key = DuplicateKey {
+        sha256: &sha256,
+        format: source.id(),
+        device: a.device.as_deref(),
+        clock: a.clock.as_deref(),
+        tz,
+        log_format,
+    };
+    duplicate_in(known, &key)
 }
 
 /// `--files DIR`: hash every file of an extracted tree.
