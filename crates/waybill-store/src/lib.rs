@@ -76,6 +76,16 @@ pub enum StoreError {
     /// A query failed.
     #[error("query failed: {0}")]
     Query(#[from] Box<datafusion::error::DataFusionError>),
+    /// A setting from the environment that does not parse.
+    #[error("{name}={value:?}: {detail}")]
+    Setting {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// What is wrong.
+        detail: &'static str,
+    },
 }
 
 impl StoreError {

@@ -58,18 +58,35 @@ pub fn interest_schema() -> SchemaRef {
 }
 
 /// The query memory budget: `WAYBILL_MEMORY_LIMIT` (bytes, or with a `K`,
-/// `M`, `G` suffix), else 3 GiB.
-pub fn memory_limit() -> usize {
+/// `M`, `G` suffix), else 3 GiB. A value that does not parse is an error, never
+/// a silent default.
+pub fn memory_limit() -> Result<usize, StoreError> {
     const DEFAULT: usize = 3 << 30;
-    let Ok(v) = std::env::var("WAYBILL_MEMORY_LIMIT") else { return DEFAULT };
+    match std::env::var("WAYBILL_MEMORY_LIMIT") {
+        Err(std::env::VarError::NotPresent) => Ok(DEFAULT),
+        Err(std::env::VarError::NotUnicode(v)) => Err(StoreError::Setting {
+            name: "WAYBILL_MEMORY_LIMIT",
+            value: v.to_string_lossy().into_owned(),
+            detail: "not UTF-8",
+        }),
+        Ok(v) => parse_memory_limit(&v).ok_or(StoreError::Setting {
+            name: "WAYBILL_MEMORY_LIMIT",
+            value: v,
+            detail: "give a positive number of bytes, optionally with K, M or G (e.g. 2G)",
+        }),
+    }
+}
+
+/// `2147483648`, `512M`, `2G` → bytes; `None` for anything else (zero too).
+fn parse_memory_limit(v: &str) -> Option<usize> {
     let v = v.trim();
     let (n, mult) = match v.char_indices().last() {
-        Some((i, 'k' | 'K')) => (&v[..i], 1 << 10),
+        Some((i, 'k' | 'K')) => (&v[..i], 1usize << 10),
         Some((i, 'm' | 'M')) => (&v[..i], 1 << 20),
         Some((i, 'g' | 'G')) => (&v[..i], 1 << 30),
         _ => (v, 1),
     };
-    n.trim().parse::<usize>().map_or(DEFAULT, |n| n.saturating_mul(mult))
+    n.trim().parse::<usize>().ok().filter(|&n| n > 0).and_then(|n| n.checked_mul(mult))
 }
 
 /// A DataFusion session over one case.
@@ -86,7 +103,7 @@ impl Query {
         // Operators that can spill (sorts, joins, aggregations) spill to the
         // temp folder beyond this budget instead of growing without bound.
         let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
-            .with_memory_pool(Arc::new(datafusion::execution::memory_pool::FairSpillPool::new(memory_limit())))
+            .with_memory_pool(Arc::new(datafusion::execution::memory_pool::FairSpillPool::new(memory_limit()?)))
             .build_arc()
             .map_err(df)?;
         let ctx = SessionContext::new_with_config_rt(config, runtime);
@@ -232,4 +249,20 @@ fn inputs_batch(entries: &[ManifestEntry]) -> Result<RecordBatch, StoreError> {
         s(&|e| e.compression.clone()),
     ];
     RecordBatch::try_new(schema, columns).map_err(|e| StoreError::Query(Box::new(e.into())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_memory_limit;
+
+    #[test]
+    fn memory_limits_parse_or_are_refused() {
+        assert_eq!(parse_memory_limit("2147483648"), Some(2 << 30));
+        assert_eq!(parse_memory_limit(" 512M "), Some(512 << 20));
+        assert_eq!(parse_memory_limit("2g"), Some(2 << 30));
+        assert_eq!(parse_memory_limit("64K"), Some(64 << 10));
+        for bad in ["", "2GB", "two", "-1G", "0", "1.5G", "99999999999999999999G"] {
+            assert_eq!(parse_memory_limit(bad), None, "{bad}");
+        }
+    }
 }

@@ -212,6 +212,24 @@ fn the_same_log_with_another_zone_is_a_new_input_not_a_duplicate() {
     assert_eq!(ts, ["2026-01-03T08:00:01.250000Z", "2026-01-03T10:00:01.250000Z"]);
 }
 
+/// A memory budget that does not parse is an error naming it, never a
+/// silent default.
+#[test]
+fn an_unparsable_memory_limit_is_an_error() {
+    let t = tempfile::tempdir().expect("temp");
+    ok(t.path(), &["case", "new", "case"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_waybill"))
+        .args(["sql", "case", "SELECT count(*) FROM events"])
+        .current_dir(t.path())
+        .env_clear()
+        .env("WAYBILL_MEMORY_LIMIT", "2GB")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("WAYBILL_MEMORY_LIMIT=\"2GB\": give a positive number of bytes"), "{err}");
+}
+
 #[test]
 fn a_bad_input_is_one_line_naming_it_and_the_others_go_on() {
     let t = tempfile::tempdir().expect("temp");
