@@ -5,6 +5,7 @@
 //! | 0 | done |
 //! | 1 | done, and the answer is "no" (e.g. `verify` found a difference) |
 //! | 2 | could not complete (usage, unreadable evidence, I/O, internal error) |
+//! | 3 | done, nothing differs, but not all of it could be checked (`verify`: not everything re-derived) |
 //! | 130 | interrupted |
 //!
 //! A broken pipe (output piped into `head`) counts as success.
@@ -20,6 +21,8 @@ pub enum ExitStatus {
     No,
     /// Could not complete (some or all of the work).
     Failure,
+    /// Done; nothing differs, but not all of it could be checked.
+    Partial,
 }
 
 impl From<ExitStatus> for std::process::ExitCode {
@@ -28,6 +31,7 @@ impl From<ExitStatus> for std::process::ExitCode {
             ExitStatus::Success => Self::from(0),
             ExitStatus::No => Self::from(1),
             ExitStatus::Failure => Self::from(2),
+            ExitStatus::Partial => Self::from(3),
         }
     }
 }

@@ -161,7 +161,14 @@ fn commands_killed_at_random_moments_are_complete_or_absent() {
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
         let (code, out) = waybill(root, &["verify", &case, "--json"]);
-        assert_eq!(code, 0, "{} kill {k} after {delay:?}: the case does not verify:\n{out}", target.name);
+        // A step past its commit point is still to be completed: nothing
+        // differs, but its outputs are not re-derived yet (partial, exit 3).
+        let pending = out.contains("interrupted after its commit point");
+        assert!(
+            code == 0 || (code == 3 && pending),
+            "{} kill {k} after {delay:?}: the case does not verify (exit {code}):\n{out}",
+            target.name
+        );
         let after_kill = target.derived(&root.join(&case));
         let e = partial.entry(target.name).or_default();
         e.0 += 1;
@@ -213,7 +220,8 @@ fn steps_interrupted_at_their_commit_point_roll_forward() {
             let (code, _) = waybill_env(root, &argv, &[("WAYBILL_FAILPOINT", point)]);
             assert_ne!(code, 0, "{case}: the failpoint aborts");
             let (code, out) = waybill(root, &["verify", &case]);
-            assert_eq!(code, 0, "{case}: verify after the abort:\n{out}");
+            assert_eq!(code, 3, "{case}: verify after the abort (partial until completed):\n{out}");
+            assert!(out.contains("partial  files of interest and findings were not compared"), "{case}: {out}");
             assert!(out.contains("interrupted after its commit point"), "{case}: {out}");
             if point == "step.committed" {
                 assert!(target.derived(&root.join(&case)) == before, "{case}: nothing applied yet");

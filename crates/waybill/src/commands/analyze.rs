@@ -110,6 +110,7 @@ pub fn run(a: &AnalyzeArgs) -> Result<ExitStatus> {
         "started": started,
         "finished": super::now(),
         "rulebook": book.sha256,
+        "file": a.file,
         "inputs": inputs,
         "findings": written,
     });

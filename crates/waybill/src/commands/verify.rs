@@ -1,21 +1,27 @@
 //! `waybill verify`: is the case what its trail says it is?
 //!
 //! 1. Both hash chains (`manifest.jsonl`, `custody.jsonl`) are intact.
-//! 2. Every evidence file still has its recorded SHA-256 (when reachable, at
-//!    its recorded path or below `--evidence-root`).
-//! 3. Everything derived is re-derived from the evidence in a scratch case —
-//!    `case new`, every input ingested again in manifest order with its recorded
-//!    device, clock, zone and log format, every `match` of the custody log run
-//!    again, `analyze` — by this same executable, and the event and content
-//!    tables, rejects, files of interest and findings are compared byte for byte.
+//! 2. Every evidence file, and every companion read with it (a WAL, a
+//!    journal), still has its recorded SHA-256 (when reachable, at its recorded
+//!    path or below `--evidence-root`).
+//! 3. Everything derived is re-derived from the evidence in a scratch case by
+//!    this same executable, and the event and content tables, rejects, files
+//!    of interest and findings are compared byte for byte.
 //!
 //! 4. Every stored table and finding has the SHA-256 the trail recorded when
 //!    it was written (the manifest for inputs' tables, the custody log for the
 //!    files of interest and findings), and every seal in `seals.jsonl` verifies
 //!    over the chain lines it covers (with `--trusted-key`, made with that key).
 //!
-//! Exit 0 when everything holds, 1 when anything differs (each difference
-//! named), 2 when the check could not run.
+//! The re-derivation replays the custody log in order — each `ingest` (its
+//! inputs with their recorded options), `match` and `analyze` (with its
+//! `--file`) as it was run — so a case built in any order re-derives to
+//! itself.
+//!
+//! Exit 0 when everything holds and everything was re-derived; 1 when
+//! anything differs (each difference named); 3 when nothing differs but not
+//! everything could be re-derived (evidence unreachable, another rulebook, a
+//! step still pending: each reason named); 2 when the check could not run.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
@@ -57,92 +63,54 @@ pub fn run(a: &VerifyArgs) -> Result<ExitStatus> {
         }
         located.push(found);
     }
-    // Re-derive everything in a scratch case.
+    // Companions (a WAL, a journal) read with a database, where they are now.
+    for m in &entries {
+        for c in &m.companions {
+            match locate(Path::new(&c.path), a.evidence_root.as_deref()).filter(|p| p.is_file()) {
+                None => notes.push(format!("{} companion {}: not reachable; its hash was not checked", m.id, c.path)),
+                Some(p) => {
+                    let sha = sha256_file(&p)?;
+                    if sha != c.sha256 {
+                        diffs.push(format!(
+                            "{} companion {}: SHA-256 is {sha}, recorded {}",
+                            m.id,
+                            p.display(),
+                            c.sha256
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    // Re-derive everything in a scratch case, replaying the custody log in
+    // order with each command's recorded options.
     let scratch = tempfile::tempdir().context("creating a scratch folder")?;
     let s = scratch.path().join("case");
     let exe = std::env::current_exe().context("locating the waybill executable")?;
     let sh = |p: &Path| p.display().to_string();
     super::run_self(&exe, &["case".into(), "new".into(), sh(&s), "--from".into(), sh(&a.case.join("case.toml"))])?;
-    let mut rederived = true;
-    let mut i = 0;
-    while i < entries.len() {
-        let m = &entries[i];
-        let Some(path) = &located[i] else {
-            rederived = false;
-            i += 1;
-            continue;
-        };
-        let mut args = vec!["ingest".to_owned(), sh(&s)];
-        let mut paths = vec![sh(path)];
-        // Consecutive inputs read with the same settings go in one call (a
-        // folder of cache entries), in manifest order.
-        let same = |n: &waybill_store::ManifestEntry| {
-            n.format != "files.tree"
-                && m.format != "files.tree"
-                && n.device == m.device
-                && n.tz == m.tz
-                && n.log_format == m.log_format
-                && n.chosen_by == m.chosen_by
-                && (n.chosen_by != "--format" || n.format == m.format)
-                && clock_is_default(n) == clock_is_default(m)
-                && (clock_is_default(m) || n.clock == m.clock)
-        };
-        let mut j = i + 1;
-        while j < entries.len() && same(&entries[j]) {
-            match &located[j] {
-                Some(p) => paths.push(sh(p)),
-                None => break,
-            }
-            j += 1;
-        }
-        if m.format == "files.tree" {
-            args.push("--files".into());
-        }
-        args.extend(paths);
-        if let Some(d) = &m.device {
-            args.extend(["--device".into(), d.clone()]);
-        }
-        if !clock_is_default(m) {
-            args.extend(["--clock".into(), m.clock.clone()]);
-        }
-        args.extend(["--tz".into(), m.tz.clone()]);
-        if let Some(f) = &m.log_format {
-            args.extend(["--log-format".into(), f.clone()]);
-        }
-        // An input read with `--format` (a settings file nothing in it names)
-        // is read so again.
-        if m.chosen_by == "--format" {
-            args.extend(["--format".into(), m.format.clone()]);
-        }
-        super::run_self(&exe, &args)?;
-        i = j;
-    }
-    let again = Case::open(&s)?;
-    let new_entries = again.manifest_entries()?;
-    if rederived {
-        if new_entries.len() != entries.len() {
-            diffs.push(format!("re-ingest gave {} inputs, the manifest has {}", new_entries.len(), entries.len()));
-        }
-        for (old, new) in entries.iter().zip(&new_entries) {
-            if (&old.id, &old.sha256, &old.format, old.records, old.events, old.rejects)
-                != (&new.id, &new.sha256, &new.format, new.records, new.events, new.rejects)
-            {
-                diffs.push(format!(
-                    "{} {}: re-ingest gave {} {} records {} events {} rejects {}, recorded {} records {} events {} rejects {}",
-                    old.id, old.path, new.id, new.format, new.records, new.events, new.rejects, old.format, old.records, old.events, old.rejects
-                ));
-            }
-        }
-        compare_tree(&a.case, &s, &["events", "rejects", "content"], &known, &mut diffs, &mut notes)?;
-    } else {
-        notes.push("some evidence is not reachable: events were not re-derived (give --evidence-root)".into());
-    }
-    // Every match of the custody log, again.
-    let mut analyzed = false;
+    let mut replay = Replay { exe: &exe, scratch: &s, entries: &entries, located: &located, next: 0, inputs_ok: true };
+    let mut partial: Vec<String> = Vec::new();
     let mut matched_ok = true;
+    let mut findings_ok = true;
+    let mut analyzed = false;
+    let embedded = waybill_reason::Rulebook::embedded()?.sha256;
     for line in case.custody().lines() {
         let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else { continue };
         match v["action"].as_str() {
+            Some("ingest") => {
+                // The inputs this ingest committed, and any committed before it
+                // by a run killed before its custody line.
+                let upto = v["inputs"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|i| i["id"].as_str())
+                    .filter_map(|id| entries.iter().position(|m| m.id == id))
+                    .max()
+                    .map_or(replay.next, |i| i + 1);
+                replay.inputs(upto)?;
+            }
             Some("match") => {
                 let mut args = vec!["match".to_owned(), sh(&s)];
                 for set in v["sets"].as_array().into_iter().flatten() {
@@ -169,42 +137,68 @@ pub fn run(a: &VerifyArgs) -> Result<ExitStatus> {
                 }
                 if let Err(e) = super::run_self(&exe, &args) {
                     matched_ok = false;
-                    notes.push(format!(
+                    partial.push(format!(
                         "a match could not be re-run ({e:#}); files of interest and findings not re-derived"
                     ));
                 }
             }
-            Some("analyze") => analyzed = true,
+            Some("analyze") => {
+                analyzed = true;
+                if v["rulebook"].as_str().is_some_and(|r| r != embedded) {
+                    if findings_ok {
+                        partial.push(
+                            "findings were made with a rulebook other than the built-in one; findings not re-derived"
+                                .into(),
+                        );
+                    }
+                    findings_ok = false;
+                    continue;
+                }
+                let mut args = vec!["analyze".to_owned(), sh(&s)];
+                if let Some(f) = analyzed_file(&v) {
+                    args.extend(["--file".into(), f]);
+                }
+                if let Err(e) = super::run_self(&exe, &args) {
+                    findings_ok = false;
+                    partial.push(format!("an analyze could not be re-run ({e:#}); findings not re-derived"));
+                }
+            }
             _ => {}
         }
     }
-    let rederived = rederived && matched_ok;
+    // Inputs committed after the last ingest line (a run killed before it).
+    replay.inputs(entries.len())?;
+    let inputs_ok = replay.inputs_ok;
+    if inputs_ok {
+        let again = Case::open(&s)?;
+        let new_entries = again.manifest_entries()?;
+        if new_entries.len() != entries.len() {
+            diffs.push(format!("re-ingest gave {} inputs, the manifest has {}", new_entries.len(), entries.len()));
+        }
+        for (old, new) in entries.iter().zip(&new_entries) {
+            if (&old.id, &old.sha256, &old.format, old.records, old.events, old.rejects)
+                != (&new.id, &new.sha256, &new.format, new.records, new.events, new.rejects)
+            {
+                diffs.push(format!(
+                    "{} {}: re-ingest gave {} {} records {} events {} rejects {}, recorded {} records {} events {} rejects {}",
+                    old.id, old.path, new.id, new.format, new.records, new.events, new.rejects, old.format, old.records, old.events, old.rejects
+                ));
+            }
+        }
+        compare_tree(&a.case, &s, &["events", "rejects", "content"], &known, &mut diffs, &mut notes)?;
+    } else {
+        partial.push("some evidence is not reachable: nothing was re-derived from it (give --evidence-root)".into());
+    }
     let pending = !case.pending_steps()?.is_empty();
     if pending {
-        notes.push(
+        partial.push(
             "files of interest and findings were not compared with their re-derivation: a step is still to be completed"
                 .into(),
         );
     }
-    let rederived = rederived && !pending;
-    if rederived {
+    if inputs_ok && matched_ok && !pending {
         compare_tree(&a.case, &s, &["files"], &known, &mut diffs, &mut notes)?;
-    }
-    if analyzed && rederived {
-        let rulebooks: BTreeSet<String> = case
-            .custody()
-            .lines()
-            .iter()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter(|v| v["action"] == "analyze")
-            .filter_map(|v| v["rulebook"].as_str().map(str::to_owned))
-            .collect();
-        let embedded = waybill_reason::Rulebook::embedded()?.sha256;
-        if rulebooks.iter().any(|r| *r != embedded) {
-            notes
-                .push("findings were made with a rulebook other than the built-in one; findings not re-derived".into());
-        } else {
-            super::run_self(&exe, &["analyze".into(), sh(&s)])?;
+        if analyzed && findings_ok {
             let moved = entries.iter().zip(&located).any(|(m, l)| l.as_deref() != Some(Path::new(&m.path)));
             if moved {
                 // The scratch manifest names the evidence where it is now, so
@@ -216,28 +210,149 @@ pub fn run(a: &VerifyArgs) -> Result<ExitStatus> {
             compare_tree(&a.case, &s, &["findings"], &known, &mut diffs, &mut notes)?;
         }
     }
+    let status = if !diffs.is_empty() {
+        "differs"
+    } else if partial.is_empty() {
+        "verified"
+    } else {
+        "partial"
+    };
     let mut out = std::io::stdout().lock();
+    let sealed_with_key = a.trusted_key.is_some();
     if a.json {
-        let doc =
-            serde_json::json!({"ok": diffs.is_empty(), "differences": diffs, "notes": notes, "inputs": entries.len()});
+        let doc = serde_json::json!({
+            "status": status,
+            "ok": status == "verified",
+            "differences": diffs,
+            "not_rederived": partial,
+            "notes": notes,
+            "inputs": entries.len(),
+            "seals_checked_against_trusted_key": sealed_with_key,
+        });
         writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
     } else {
         for d in &diffs {
             writeln!(out, "DIFFERS  {d}")?;
         }
+        for p in &partial {
+            writeln!(out, "partial  {p}")?;
+        }
         for n in &notes {
             writeln!(out, "note     {n}")?;
         }
+        if !sealed_with_key && !waybill_store::seal::load(case.root())?.is_empty() {
+            writeln!(
+                out,
+                "note     without --trusted-key a seal proves only that the chains were not changed after sealing by someone without a key: anyone can make a new key and seal again"
+            )?;
+        }
+        let head = match status {
+            "verified" => "verified",
+            "partial" => "PARTIAL (nothing differs, but not everything was re-derived)",
+            _ => "NOT verified",
+        };
         writeln!(
             out,
-            "{}: {} inputs, chains {}, {} difference(s)",
-            if diffs.is_empty() { "verified" } else { "NOT verified" },
+            "{head}: {} inputs, chains {}, {} difference(s)",
             entries.len(),
             if diffs.iter().any(|d| d.contains(".jsonl line")) { "broken" } else { "intact" },
             diffs.len()
         )?;
     }
-    Ok(if diffs.is_empty() { ExitStatus::Success } else { ExitStatus::No })
+    Ok(match status {
+        "verified" => ExitStatus::Success,
+        "partial" => ExitStatus::Partial,
+        _ => ExitStatus::No,
+    })
+}
+
+/// The `--file` of an analyze custody line: its `file` field, else from the
+/// recorded command line (cases written before the field existed).
+fn analyzed_file(v: &serde_json::Value) -> Option<String> {
+    if let Some(f) = v["file"].as_str() {
+        return Some(f.to_owned());
+    }
+    let argv: Vec<&str> = v["command"].as_array()?.iter().filter_map(serde_json::Value::as_str).collect();
+    argv.iter().enumerate().find_map(|(i, a)| {
+        a.strip_prefix("--file=")
+            .map(str::to_owned)
+            .or_else(|| (*a == "--file").then(|| argv.get(i + 1).map(|s| (*s).to_owned())).flatten())
+    })
+}
+
+/// Re-ingests the case's inputs into the scratch case, in manifest order.
+struct Replay<'a> {
+    exe: &'a Path,
+    scratch: &'a Path,
+    entries: &'a [waybill_store::ManifestEntry],
+    located: &'a [Option<PathBuf>],
+    /// The next manifest entry to re-ingest.
+    next: usize,
+    /// Every input re-ingested so far was reachable.
+    inputs_ok: bool,
+}
+
+impl Replay<'_> {
+    /// Re-ingests entries `next..upto` with their recorded options;
+    /// consecutive inputs read with the same settings go in one call (a folder
+    /// of cache entries).
+    fn inputs(&mut self, upto: usize) -> Result<()> {
+        let sh = |p: &Path| p.display().to_string();
+        let (entries, located) = (self.entries, self.located);
+        let mut i = self.next;
+        while i < upto.min(entries.len()) {
+            let m = &entries[i];
+            let Some(path) = &located[i] else {
+                self.inputs_ok = false;
+                i += 1;
+                continue;
+            };
+            let mut args = vec!["ingest".to_owned(), sh(self.scratch)];
+            let mut paths = vec![sh(path)];
+            let same = |n: &waybill_store::ManifestEntry| {
+                n.format != "files.tree"
+                    && m.format != "files.tree"
+                    && n.device == m.device
+                    && n.tz == m.tz
+                    && n.log_format == m.log_format
+                    && n.chosen_by == m.chosen_by
+                    && (n.chosen_by != "--format" || n.format == m.format)
+                    && clock_is_default(n) == clock_is_default(m)
+                    && (clock_is_default(m) || n.clock == m.clock)
+            };
+            let mut j = i + 1;
+            while j < upto && same(&entries[j]) {
+                match &located[j] {
+                    Some(p) => paths.push(sh(p)),
+                    None => break,
+                }
+                j += 1;
+            }
+            if m.format == "files.tree" {
+                args.push("--files".into());
+            }
+            args.extend(paths);
+            if let Some(d) = &m.device {
+                args.extend(["--device".into(), d.clone()]);
+            }
+            if !clock_is_default(m) {
+                args.extend(["--clock".into(), m.clock.clone()]);
+            }
+            args.extend(["--tz".into(), m.tz.clone()]);
+            if let Some(f) = &m.log_format {
+                args.extend(["--log-format".into(), f.clone()]);
+            }
+            // An input read with `--format` (a settings file nothing in it
+            // names) is read so again.
+            if m.chosen_by == "--format" {
+                args.extend(["--format".into(), m.format.clone()]);
+            }
+            super::run_self(self.exe, &args)?;
+            i = j;
+        }
+        self.next = self.next.max(upto.min(entries.len()));
+        Ok(())
+    }
 }
 
 /// Sets the `inputs` field of every finding in `dir` to `original` (the
