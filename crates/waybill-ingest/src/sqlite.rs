@@ -19,10 +19,17 @@ pub fn select_list(schema: &SqliteSchema, table: &str, alias: &str, cols: &[&str
         .join(", ")
 }
 
+/// A column the row does not have (a query that does not select it) or
+/// cannot give: named, never read as NULL.
+fn unreadable(name: &str, e: &rusqlite::Error) -> RejectReason {
+    RejectReason::Value { field: name.to_owned(), detail: format!("column not readable: {e}") }
+}
+
 /// An integer column: integers as is, reals truncated, numeric text parsed.
 pub fn int(row: &Row<'_>, name: &str) -> Result<Option<i64>, RejectReason> {
     match row.get_ref(name) {
-        Ok(ValueRef::Null) | Err(_) => Ok(None),
+        Ok(ValueRef::Null) => Ok(None),
+        Err(e) => Err(unreadable(name, &e)),
         Ok(ValueRef::Integer(i)) => Ok(Some(i)),
         #[allow(clippy::cast_possible_truncation, reason = "SQLite REAL in an integer column")]
         Ok(ValueRef::Real(f)) => Ok(Some(f as i64)),
@@ -45,7 +52,8 @@ pub fn int(row: &Row<'_>, name: &str) -> Result<Option<i64>, RejectReason> {
 /// A real column (Cocoa times): reals and integers, numeric text parsed.
 pub fn real(row: &Row<'_>, name: &str) -> Result<Option<f64>, RejectReason> {
     match row.get_ref(name) {
-        Ok(ValueRef::Null) | Err(_) => Ok(None),
+        Ok(ValueRef::Null) => Ok(None),
+        Err(e) => Err(unreadable(name, &e)),
         #[allow(clippy::cast_precision_loss, reason = "SQLite INTEGER in a REAL column")]
         Ok(ValueRef::Integer(i)) => Ok(Some(i as f64)),
         Ok(ValueRef::Real(f)) => Ok(Some(f)),
@@ -171,6 +179,66 @@ pub fn each_row(
     }
 }
 
+/// Reads a lookup table (one the parse joins in memory, not a table of
+/// records of its own) row by row: `sql`'s first column is the row's `rowid`,
+/// `f` reads the rest. Never silent: a row `f` cannot read is a reject naming
+/// the table and row; a table that cannot be queried is one reject naming it
+/// (`rowid 0`: the table as a whole); a read error part-way (a corrupt page) is
+/// one reject naming the last row read, and what was read stands.
+pub fn lookup_rows(
+    conn: &rusqlite::Connection,
+    table: &'static str,
+    sql: &str,
+    out: &mut dyn EventSink,
+    mut f: impl FnMut(&Row<'_>) -> rusqlite::Result<()>,
+) {
+    let whole = |out: &mut dyn EventSink, e: &rusqlite::Error| {
+        out.reject(Reject {
+            record: RecordRef::Row { table, rowid: 0 },
+            reason: RejectReason::Truncated(format!("lookup table {table} could not be read: {e}")),
+            raw: b"",
+        });
+    };
+    let mut stmt = match conn.prepare(sql) {
+        Ok(s) => s,
+        Err(e) => return whole(out, &e),
+    };
+    let mut rows = match stmt.query([]) {
+        Ok(r) => r,
+        Err(e) => return whole(out, &e),
+    };
+    let mut last_rowid: i64 = 0;
+    loop {
+        match rows.next() {
+            Ok(Some(row)) => {
+                let rowid: i64 = row.get(0).unwrap_or(last_rowid + 1);
+                last_rowid = rowid;
+                if let Err(e) = f(row) {
+                    out.reject(Reject {
+                        record: RecordRef::Row { table, rowid },
+                        reason: RejectReason::Value {
+                            field: "row".into(),
+                            detail: format!("lookup row not readable: {e}"),
+                        },
+                        raw: row_excerpt(row).as_bytes(),
+                    });
+                }
+            }
+            Ok(None) => return,
+            Err(e) => {
+                out.reject(Reject {
+                    record: RecordRef::Row { table, rowid: last_rowid + 1 },
+                    reason: RejectReason::Truncated(format!(
+                        "lookup table {table} could not be read past rowid {last_rowid}: {e}"
+                    )),
+                    raw: b"",
+                });
+                return;
+            }
+        }
+    }
+}
+
 /// The rowid of the row after `after` in the query's order, read without
 /// loading its other columns.
 fn next_rowid(conn: &rusqlite::Connection, sql: &str, after: i64) -> Option<i64> {
@@ -222,6 +290,22 @@ mod tests {
 
     /// A row holding a value over the length limit is one reject, and reading
     /// goes on with the next row (memory stays bounded by the limit).
+    #[test]
+    fn a_column_the_query_does_not_select_is_named_not_null() {
+        let conn = rusqlite::Connection::open_in_memory().expect("db");
+        let got = conn
+            .query_row("SELECT 1 AS a, NULL AS b", [], |r| {
+                Ok((super::int(r, "a"), super::int(r, "b"), super::int(r, "c")))
+            })
+            .expect("row");
+        assert_eq!(got.0, Ok(Some(1)));
+        assert_eq!(got.1, Ok(None));
+        let err = got.2.expect_err("c is not selected").to_string();
+        assert!(err.contains("c") && err.contains("column not readable"), "{err}");
+        let r = conn.query_row("SELECT 2.5 AS x", [], |r| Ok(super::real(r, "y"))).expect("row");
+        assert!(r.is_err());
+    }
+
     #[test]
     fn a_row_over_the_length_limit_is_a_reject_and_reading_resumes() {
         let conn = rusqlite::Connection::open_in_memory().unwrap();

@@ -138,51 +138,47 @@ struct Addrs {
     to: Vec<String>,
 }
 
-fn mms_addrs(conn: &rusqlite::Connection, schema: &SqliteSchema) -> HashMap<i64, Addrs> {
+fn mms_addrs(conn: &rusqlite::Connection, schema: &SqliteSchema, out: &mut dyn EventSink) -> HashMap<i64, Addrs> {
     let mut map: HashMap<i64, Addrs> = HashMap::new();
     if !schema.has_columns("addr", &["msg_id", "address", "type"]) {
         return map;
     }
-    let Ok(mut stmt) = conn.prepare("SELECT msg_id, address, type FROM addr ORDER BY rowid") else {
-        return map;
-    };
-    let Ok(mut rows) = stmt.query([]) else {
-        return map;
-    };
-    while let Ok(Some(r)) = rows.next() {
-        let (Ok(id), Ok(Some(address)), Ok(t)) =
-            (r.get::<_, i64>(0), r.get::<_, Option<String>>(1), r.get::<_, Option<i64>>(2))
-        else {
-            continue;
-        };
-        let a = map.entry(id).or_default();
-        match t {
-            Some(137) => a.from = Some(address),
-            Some(129 | 130 | 151) => a.to.push(address),
-            _ => {}
-        }
-    }
+    crate::sqlite::lookup_rows(
+        conn,
+        "addr",
+        "SELECT rowid, msg_id, address, type FROM addr ORDER BY rowid",
+        out,
+        |r| {
+            let (Some(id), Some(address), t) =
+                (r.get::<_, Option<i64>>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, Option<i64>>(3)?)
+            else {
+                return Ok(());
+            };
+            let a = map.entry(id).or_default();
+            match t {
+                Some(137) => a.from = Some(address),
+                Some(129 | 130 | 151) => a.to.push(address),
+                _ => {}
+            }
+            Ok(())
+        },
+    );
     map
 }
 
-fn media_part_counts(conn: &rusqlite::Connection, schema: &SqliteSchema) -> HashMap<i64, i64> {
+fn media_part_counts(conn: &rusqlite::Connection, schema: &SqliteSchema, out: &mut dyn EventSink) -> HashMap<i64, i64> {
     let mut map = HashMap::new();
     if !(schema.has_column("part", "mid") && schema.has_column("part", "ct")) {
         return map;
     }
-    let Ok(mut stmt) = conn.prepare("SELECT mid, ct FROM part") else {
-        return map;
-    };
-    let Ok(mut rows) = stmt.query([]) else {
-        return map;
-    };
-    while let Ok(Some(r)) = rows.next() {
-        if let (Ok(mid), Ok(ct)) = (r.get::<_, i64>(0), r.get::<_, Option<String>>(1))
+    crate::sqlite::lookup_rows(conn, "part", "SELECT rowid, mid, ct FROM part", out, |r| {
+        if let (Some(mid), ct) = (r.get::<_, Option<i64>>(1)?, r.get::<_, Option<String>>(2)?)
             && is_media(ct.as_deref())
         {
             *map.entry(mid).or_insert(0) += 1;
         }
-    }
+        Ok(())
+    });
     map
 }
 
@@ -196,7 +192,7 @@ impl Source for AndroidMmsSms {
     }
 
     fn version(&self) -> u32 {
-        2
+        3
     }
 
     fn input_kind(&self) -> InputKind {
@@ -219,7 +215,7 @@ impl Source for AndroidMmsSms {
         }
         parse_sms(conn, schema, out)?;
         if schema.has_table("pdu") {
-            let addrs = mms_addrs(conn, schema);
+            let addrs = mms_addrs(conn, schema, out);
             parse_pdu(conn, schema, &addrs, out)?;
             if schema.has_table("part") {
                 parse_parts(conn, schema, &addrs, out)?;
@@ -292,7 +288,7 @@ fn parse_pdu(
     addrs: &HashMap<i64, Addrs>,
     out: &mut dyn EventSink,
 ) -> Result<(), SourceError> {
-    let media = media_part_counts(conn, schema);
+    let media = media_part_counts(conn, schema, out);
     let cols = select_list(
         schema,
         "pdu",

@@ -192,7 +192,7 @@ impl Source for ChromeHistory {
     }
 
     fn version(&self) -> u32 {
-        1
+        2
     }
 
     fn input_kind(&self) -> InputKind {
@@ -231,28 +231,28 @@ fn parse_visits(
 ) -> Result<(), SourceError> {
     // visit id → URL, to resolve `from_visit` into a referrer.
     let mut visit_urls: HashMap<i64, String> = HashMap::new();
-    {
-        let mut stmt = conn
-            .prepare("SELECT v.id, u.url FROM visits v JOIN urls u ON u.id = v.url")
-            .map_err(SourceError::sqlite("visits"))?;
-        let mut rows = stmt.query([]).map_err(SourceError::sqlite("visits"))?;
-        while let Ok(Some(r)) = rows.next() {
-            if let (Ok(id), Ok(Some(url))) = (r.get::<_, i64>(0), r.get::<_, Option<String>>(1)) {
+    crate::sqlite::lookup_rows(
+        conn,
+        "visits",
+        "SELECT v.id, v.id, u.url FROM visits v JOIN urls u ON u.id = v.url",
+        out,
+        |r| {
+            if let (Some(id), Some(url)) = (r.get::<_, Option<i64>>(1)?, r.get::<_, Option<String>>(2)?) {
                 visit_urls.insert(id, url);
             }
-        }
-    }
+            Ok(())
+        },
+    );
     let mut terms: HashMap<i64, String> = HashMap::new();
     if schema.has_table("keyword_search_terms") {
         let col = if schema.has_column("keyword_search_terms", "term") { "term" } else { "lower_term" };
-        if let Ok(mut stmt) = conn.prepare(&format!("SELECT url_id, {col} FROM keyword_search_terms")) {
-            let mut rows = stmt.query([]).map_err(SourceError::sqlite("keyword_search_terms"))?;
-            while let Ok(Some(r)) = rows.next() {
-                if let (Ok(id), Ok(Some(t))) = (r.get::<_, i64>(0), r.get::<_, Option<String>>(1)) {
-                    terms.insert(id, t);
-                }
+        let sql = format!("SELECT rowid, url_id, {col} FROM keyword_search_terms");
+        crate::sqlite::lookup_rows(conn, "keyword_search_terms", &sql, out, |r| {
+            if let (Some(id), Some(t)) = (r.get::<_, Option<i64>>(1)?, r.get::<_, Option<String>>(2)?) {
+                terms.insert(id, t);
             }
-        }
+            Ok(())
+        });
     }
     let vcols = select_list(
         schema,
@@ -326,15 +326,13 @@ fn parse_downloads(
     let legacy = schema.has_column("downloads", "full_path") && !schema.has_column("downloads", "target_path");
     let mut chains: HashMap<i64, Vec<String>> = HashMap::new();
     if schema.has_table("downloads_url_chains") {
-        let mut stmt = conn
-            .prepare("SELECT id, url FROM downloads_url_chains ORDER BY id, chain_index")
-            .map_err(SourceError::sqlite("downloads_url_chains"))?;
-        let mut rows = stmt.query([]).map_err(SourceError::sqlite("downloads_url_chains"))?;
-        while let Ok(Some(r)) = rows.next() {
-            if let (Ok(id), Ok(Some(url))) = (r.get::<_, i64>(0), r.get::<_, Option<String>>(1)) {
+        let sql = "SELECT rowid, id, url FROM downloads_url_chains ORDER BY id, chain_index";
+        crate::sqlite::lookup_rows(conn, "downloads_url_chains", sql, out, |r| {
+            if let (Some(id), Some(url)) = (r.get::<_, Option<i64>>(1)?, r.get::<_, Option<String>>(2)?) {
                 chains.entry(id).or_default().push(url);
             }
-        }
+            Ok(())
+        });
     }
     let cols = select_list(
         schema,

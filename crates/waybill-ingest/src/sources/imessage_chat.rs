@@ -120,61 +120,67 @@ struct MsgInfo {
     is_read: Option<i64>,
 }
 
+/// A lookup table into a map by its key (the first row for a key wins), read
+/// with [`crate::sqlite::lookup_rows`]: `sql`'s first column is the rowid, `f`
+/// gives the key and value, `Ok(None)` for a row without a key.
 fn query_map<T>(
     conn: &rusqlite::Connection,
+    table: &'static str,
     sql: &str,
-    mut f: impl FnMut(&rusqlite::Row<'_>) -> Option<(i64, T)>,
+    out: &mut dyn EventSink,
+    mut f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<Option<(i64, T)>>,
 ) -> HashMap<i64, T> {
     let mut map = HashMap::new();
-    let Ok(mut stmt) = conn.prepare(sql) else {
-        return map;
-    };
-    let Ok(mut rows) = stmt.query([]) else {
-        return map;
-    };
-    while let Ok(Some(r)) = rows.next() {
-        if let Some((k, v)) = f(r) {
+    crate::sqlite::lookup_rows(conn, table, sql, out, |r| {
+        if let Some((k, v)) = f(r)? {
             map.entry(k).or_insert(v);
         }
-    }
+        Ok(())
+    });
     map
 }
 
-fn handles(conn: &rusqlite::Connection, schema: &SqliteSchema) -> HashMap<i64, (String, Option<String>)> {
+fn handles(
+    conn: &rusqlite::Connection,
+    schema: &SqliteSchema,
+    out: &mut dyn EventSink,
+) -> HashMap<i64, (String, Option<String>)> {
     if !schema.has_column("handle", "id") {
         return HashMap::new();
     }
     let service = if schema.has_column("handle", "service") { "service" } else { "NULL" };
-    query_map(conn, &format!("SELECT rowid, id, {service} FROM handle"), |r| {
-        Some((r.get(0).ok()?, (r.get::<_, Option<String>>(1).ok()??, r.get(2).ok()?)))
+    query_map(conn, "handle", &format!("SELECT rowid, rowid, id, {service} FROM handle"), out, |r| {
+        let Some(id) = r.get::<_, Option<String>>(2)? else { return Ok(None) };
+        Ok(Some((r.get(1)?, (id, r.get(3)?))))
     })
 }
 
-fn chats(conn: &rusqlite::Connection, schema: &SqliteSchema) -> HashMap<i64, Chat> {
+fn chats(conn: &rusqlite::Connection, schema: &SqliteSchema, out: &mut dyn EventSink) -> HashMap<i64, Chat> {
     if !(schema.has_table("chat") && schema.has_column("chat_message_join", "message_id")) {
         return HashMap::new();
     }
     let col = |c: &str| if schema.has_column("chat", c) { format!("c.\"{c}\"") } else { "NULL".to_owned() };
     let sql = format!(
-        "SELECT j.message_id, c.rowid, {}, {}, {}, {} FROM chat_message_join j JOIN chat c ON c.rowid = j.chat_id \
+        "SELECT j.rowid, j.message_id, c.rowid, {}, {}, {}, {} FROM chat_message_join j JOIN chat c ON c.rowid = j.chat_id \
          ORDER BY j.message_id, c.rowid",
         col("chat_identifier"),
         col("style"),
         col("display_name"),
         col("room_name"),
     );
-    query_map(conn, &sql, |r| {
+    query_map(conn, "chat_message_join", &sql, out, |r| {
         let non_empty = |s: Option<String>| s.filter(|s| !s.is_empty());
-        Some((
-            r.get(0).ok()?,
+        let Some(message) = r.get::<_, Option<i64>>(1)? else { return Ok(None) };
+        Ok(Some((
+            message,
             Chat {
-                id: r.get(1).ok()?,
-                identifier: non_empty(r.get(2).ok()?),
-                style: r.get(3).ok()?,
-                name: non_empty(r.get(4).ok()?),
-                room: non_empty(r.get(5).ok()?),
+                id: r.get(2)?,
+                identifier: non_empty(r.get(3)?),
+                style: r.get(4)?,
+                name: non_empty(r.get(5)?),
+                room: non_empty(r.get(6)?),
             },
-        ))
+        )))
     })
 }
 
@@ -202,7 +208,7 @@ impl Source for ImessageChat {
     }
 
     fn version(&self) -> u32 {
-        2
+        3
     }
 
     fn input_kind(&self) -> InputKind {
@@ -224,8 +230,8 @@ impl Source for ImessageChat {
         if !schema.has_column("message", "date") {
             return Err(SourceError::NotThisFormat { format: self.id(), reason: "no message.date".into() });
         }
-        let handles = handles(conn, schema);
-        let chats = chats(conn, schema);
+        let handles = handles(conn, schema, out);
+        let chats = chats(conn, schema, out);
         parse_messages(conn, schema, &handles, &chats, out)?;
         if schema.has_table("attachment") {
             parse_attachments(conn, schema, &handles, &chats, out)?;
@@ -242,9 +248,18 @@ fn parse_messages(
     out: &mut dyn EventSink,
 ) -> Result<(), SourceError> {
     let attachment_counts: HashMap<i64, i64> = if schema.has_column("message_attachment_join", "message_id") {
-        query_map(conn, "SELECT message_id, COUNT(*) FROM message_attachment_join GROUP BY message_id", |r| {
-            Some((r.get(0).ok()?, r.get(1).ok()?))
-        })
+        query_map(
+            conn,
+            "message_attachment_join",
+            "SELECT MIN(rowid), message_id, COUNT(*) FROM message_attachment_join GROUP BY message_id",
+            out,
+            |r| {
+                Ok(r.get::<_, Option<i64>>(1)?.map(|m| (m, 0)).map(|(m, _)| (m, 0_i64))).and_then(|k| match k {
+                    Some((m, _)) => Ok(Some((m, r.get(2)?))),
+                    None => Ok(None),
+                })
+            },
+        )
     } else {
         HashMap::new()
     };
@@ -332,8 +347,9 @@ fn parse_attachments(
     };
     let messages: HashMap<i64, MsgInfo> = query_map(
         conn,
+        "message",
         &format!(
-            "SELECT rowid, {}, {}, {}, {}, {}, {} FROM message",
+            "SELECT rowid, rowid, {}, {}, {}, {}, {}, {} FROM message",
             mcol("date", "INTEGER"),
             mcol("is_from_me", "INTEGER"),
             mcol("handle_id", "INTEGER"),
@@ -341,18 +357,19 @@ fn parse_attachments(
             mcol("service", "TEXT"),
             mcol("is_read", "INTEGER")
         ),
+        out,
         |r| {
-            Some((
-                r.get(0).ok()?,
+            Ok(Some((
+                r.get(1)?,
                 MsgInfo {
-                    date: r.get(1).ok()?,
-                    is_from_me: r.get(2).ok()?,
-                    handle: r.get(3).ok()?,
-                    account: r.get(4).ok()?,
-                    service: r.get(5).ok()?,
-                    is_read: r.get(6).ok()?,
+                    date: r.get(2)?,
+                    is_from_me: r.get(3)?,
+                    handle: r.get(4)?,
+                    account: r.get(5)?,
+                    service: r.get(6)?,
+                    is_read: r.get(7)?,
                 },
-            ))
+            )))
         },
     );
     let cols = select_list(

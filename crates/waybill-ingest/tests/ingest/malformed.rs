@@ -53,3 +53,45 @@ fn cloudflare_status_and_bytes_that_are_not_numbers_are_named() {
     assert_eq!(e["attrs"]["malformed_status"], "\"2x0\"");
     assert_eq!(e["attrs"]["malformed_size"], "\"12x4\"");
 }
+
+/// A fixture's SQL script with `extra` appended, built into a database.
+fn sqlite_with(source: &str, script: &str, extra: &str, name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("temp");
+    let sql = std::fs::read_to_string(waybill_testkit::fixture(source, script)).expect("fixture") + extra;
+    let script_path = dir.path().join("db.sql");
+    std::fs::write(&script_path, sql).expect("script");
+    let db = dir.path().join(name);
+    waybill_testkit::build_sqlite(&script_path, &db);
+    (dir, db)
+}
+
+/// A row of a lookup table (one the parse joins in memory) that cannot be
+/// read is a reject naming the table and row, not a silent end of the table.
+#[test]
+fn an_unreadable_lookup_row_is_a_reject_naming_its_table_and_row() {
+    let clean =
+        waybill_testkit::ingest_fixture("chrome.history", "v70_typed_search_click_download.sql", &Opts::default());
+    let (_keep, db) = sqlite_with(
+        "chrome.history",
+        "v70_typed_search_click_download.sql",
+        "\nINSERT INTO downloads_url_chains (id, chain_index, url) VALUES (X'00ff', 0, 'https://x.example/a');\n",
+        "History",
+    );
+    let got = ingest_path(&db, &Opts::default()).expect("ingest");
+    let c = got.summary.counts;
+    assert_eq!(c.records, c.accepted() + c.rejects);
+    assert_eq!(c.events, clean.summary.counts.events, "the other rows are all read");
+    assert_eq!(c.rejects, clean.summary.counts.rejects + 1);
+    let r = got.rejects.iter().find(|r| r.record.starts_with("downloads_url_chains rowid ")).expect("a reject");
+    assert!(r.reason.to_string().contains("lookup row not readable"), "{}", r.reason);
+
+    let (_keep, db) = sqlite_with(
+        "imessage.chat",
+        "ns_and_second_dates_group_attachments.sql",
+        "\nINSERT INTO handle (ROWID, id, service) VALUES (999, X'00ff', 'iMessage');\n",
+        "chat.db",
+    );
+    let got = ingest_path(&db, &Opts::default()).expect("ingest");
+    let r = got.rejects.iter().find(|r| r.record == "handle rowid 999").expect("a reject");
+    assert!(r.reason.to_string().contains("lookup row not readable"), "{}", r.reason);
+}
