@@ -18,7 +18,13 @@
 //!
 //! Every file is one record (`file[N]`, N its position in the walk, which is in
 //! byte order of the path). The input's SHA-256 in the manifest is the SHA-256 of
-//! the listing `path NUL size NUL sha256 LF` in that order.
+//! the listing `path NUL size NUL sha256 LF` in that order, with each path's
+//! exact bytes.
+//!
+//! Paths are kept exactly: a file is opened by the name the walk found, never
+//! by a string rebuilt from it; a `\` in a name stays a `\`; a name that is
+//! not UTF-8 is recorded with each such byte written `\xNN` and its exact
+//! bytes in `attrs.path_bytes` (hex).
 
 use std::borrow::Cow;
 use std::os::unix::fs::MetadataExt;
@@ -71,9 +77,27 @@ pub struct TreeSummary {
     pub unhashed: u64,
 }
 
+/// A path as recorded: UTF-8 as is (a `\` in a name kept as it is), each
+/// byte that is not part of valid UTF-8 written `\xNN`. The exact bytes of a
+/// name that is not UTF-8 are kept beside it (`attrs.path_bytes`, hex).
+pub fn display_path(p: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = p.as_os_str().as_bytes();
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
 /// One file as hashed by a worker.
 struct Done {
     rel: String,
+    /// The path's bytes in hex when they are not valid UTF-8.
+    raw_hex: Option<String>,
     meta: Result<std::fs::Metadata, std::io::Error>,
     digests: Option<Digests>,
     pdq: Option<(String, i32)>,
@@ -81,15 +105,20 @@ struct Done {
     link_target: Option<String>,
 }
 
-/// The reading and hashing of one file.
-fn hash_one(root: &Path, rel: &str) -> Done {
+/// The reading and hashing of one file (`rel` as the walk found it, never
+/// rebuilt from its display form).
+fn hash_one(root: &Path, rel: &Path) -> Done {
+    use std::os::unix::ffi::OsStrExt;
     let path = root.join(rel);
     let meta = std::fs::symlink_metadata(&path);
-    let mut done = Done { rel: rel.to_owned(), meta, digests: None, pdq: None, error: None, link_target: None };
+    let raw = rel.as_os_str().as_bytes();
+    let raw_hex = std::str::from_utf8(raw).is_err().then(|| crate::input::hex(raw));
+    let mut done =
+        Done { rel: display_path(rel), raw_hex, meta, digests: None, pdq: None, error: None, link_target: None };
     let Ok(before) = &done.meta else { return done };
     let ft = before.file_type();
     if ft.is_symlink() {
-        done.link_target = std::fs::read_link(&path).ok().map(|t| t.to_string_lossy().into_owned());
+        done.link_target = std::fs::read_link(&path).ok().map(|t| display_path(&t));
         return done;
     }
     if !ft.is_file() {
@@ -165,11 +194,12 @@ pub fn changed(
     }
 }
 
-/// Relative paths of every entry under `root` except folders, in byte order;
-/// folders are entered (not through symbolic links). Unreadable folders are
-/// returned as errors to report.
-fn walk(root: &Path) -> (Vec<String>, Vec<(String, String)>) {
-    let mut files = Vec::new();
+/// Relative paths of every entry under `root` except folders, exactly as the
+/// file system names them, in byte order; folders are entered (not through
+/// symbolic links). Unreadable folders are returned as errors to report.
+fn walk(root: &Path) -> (Vec<PathBuf>, Vec<(String, String)>) {
+    use std::os::unix::ffi::OsStrExt;
+    let mut files: Vec<PathBuf> = Vec::new();
     let mut errors = Vec::new();
     let mut stack = vec![PathBuf::new()];
     while let Some(rel) = stack.pop() {
@@ -177,7 +207,7 @@ fn walk(root: &Path) -> (Vec<String>, Vec<(String, String)>) {
         let rd = match std::fs::read_dir(&dir) {
             Ok(rd) => rd,
             Err(e) => {
-                errors.push((rel.to_string_lossy().into_owned(), e.to_string()));
+                errors.push((display_path(&rel), e.to_string()));
                 continue;
             }
         };
@@ -187,14 +217,14 @@ fn walk(root: &Path) -> (Vec<String>, Vec<(String, String)>) {
                     let child = rel.join(e.file_name());
                     match e.file_type() {
                         Ok(t) if t.is_dir() => stack.push(child),
-                        _ => files.push(child.to_string_lossy().replace('\\', "/")),
+                        _ => files.push(child),
                     }
                 }
-                Err(e) => errors.push((rel.to_string_lossy().into_owned(), e.to_string())),
+                Err(e) => errors.push((display_path(&rel), e.to_string())),
             }
         }
     }
-    files.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    files.sort_unstable_by(|a, b| a.as_os_str().as_bytes().cmp(b.as_os_str().as_bytes()));
     errors.sort();
     (files, errors)
 }
@@ -278,7 +308,10 @@ pub fn ingest_tree(
             if is_file && d.is_none() {
                 unhashed += 1;
             }
-            listing.update(done.rel.as_bytes());
+            {
+                use std::os::unix::ffi::OsStrExt;
+                listing.update(batch[k].as_os_str().as_bytes());
+            }
             listing.update([0]);
             listing.update(m.len().to_string().as_bytes());
             listing.update([0]);
@@ -307,6 +340,9 @@ pub fn ingest_tree(
                 e.attrs.push("uid", i64::from(m.uid()));
                 e.attrs.push("gid", i64::from(m.gid()));
                 e.attrs.push("inode", i64::try_from(m.ino()).unwrap_or(i64::MAX));
+                if let Some(h) = &done.raw_hex {
+                    e.attrs.push("path_bytes", h.as_str());
+                }
                 if let Some(t) = &done.link_target {
                     e.attrs.push("link_target", t.as_str());
                 }

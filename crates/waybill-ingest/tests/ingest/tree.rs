@@ -90,3 +90,29 @@ fn a_file_that_changes_while_hashed_is_detected() {
     // Fewer bytes read than the size (truncated under the reader) also counts.
     assert!(waybill_ingest::tree::changed(&before, Ok(&before), 5).is_some());
 }
+
+/// Names that are not UTF-8, or hold a `\`, are read by the name the walk
+/// found and recorded exactly: hashed, with the path escaped for display and
+/// the exact bytes beside it.
+#[test]
+fn names_that_are_not_utf8_or_hold_a_backslash_are_hashed_and_kept_exactly() {
+    use std::os::unix::ffi::OsStrExt;
+    let t = tempfile::tempdir().expect("temp");
+    let root = t.path().join("tree");
+    std::fs::create_dir_all(&root).expect("mkdir");
+    let latin1 = std::ffi::OsStr::from_bytes(b"caf\xe9.txt");
+    std::fs::write(root.join(latin1), b"hello world").expect("write");
+    std::fs::write(root.join("C:\\Users\\x.txt"), b"hello world").expect("write");
+    let got = ingest_tree(&root, None).expect("walk");
+    assert_eq!(got.summary.counts.rejects, 0);
+    let paths: Vec<&str> = got.content.iter().map(|c| c["path"].as_str().expect("path")).collect();
+    assert_eq!(paths, ["C:\\Users\\x.txt", "caf\\xe9.txt"], "byte order, exact names");
+    for c in &got.content {
+        assert_eq!(c["sha256"], "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9", "{c}");
+        assert!(c["error"].is_null(), "{c}");
+    }
+    let e = got.events.iter().find(|e| e["path"] == "caf\\xe9.txt").expect("event");
+    assert_eq!(e["attrs"]["path_bytes"], "636166e92e747874");
+    let e = got.events.iter().find(|e| e["path"] == "C:\\Users\\x.txt").expect("event");
+    assert!(e["attrs"].get("path_bytes").is_none(), "{e}");
+}
