@@ -11,8 +11,8 @@ use waybill_model::schema::{Counts, EventBatchBuilder, InputContext, RejectRow};
 use waybill_model::{Event, EventSink, Reject};
 
 use crate::input::{
-    Companion, Content, Input, PROBE_LEN, SQLITE_MAGIC, SqliteInput, hash_file, is_damaged_stream, open_sqlite,
-    read_full, reject_damaged_stream, reject_too_long,
+    Companion, Content, Input, PROBE_LEN, SQLITE_MAGIC, SqliteInput, is_damaged_stream, open_sqlite, read_full,
+    reject_damaged_stream, reject_too_long,
 };
 use crate::lines::{Chunker, LinePos, Piece, for_each_line, for_each_record};
 use crate::registry::{SOURCES, find};
@@ -373,8 +373,8 @@ pub fn ingest_with_chunk_size(
     };
     let (counts, sha256, size, compression, companions) = match opened {
         Opened::Sqlite(db) => {
-            let (sha256, size) =
-                hash_file(path).map_err(|source| IngestError::Read { path: path.to_owned(), offset: 0, source })?;
+            // Hashed by the read that copied it for SQLite.
+            let (sha256, size) = (db.sha256.clone(), db.size);
             reporter.read(size);
             let mut sink = FlushingSink::new(ictx, parts);
             let mut input = Input::sqlite_input(path, req.ctx, &db);

@@ -7,16 +7,17 @@
 //! reads that feed the parser.
 //!
 //! **SQLite inputs** must never be written, yet SQLite writes beside a database
-//! when it opens it normally (`-shm`, `-wal`, `-journal`, a checkpoint on close):
-//! - with no `-wal` or `-journal` beside the file (or empty ones), the file is
-//!   opened as `file:…?mode=ro&immutable=1`: SQLite takes no locks, creates no
-//!   files and reads only the main file;
-//! - with a non-empty `-wal` or `-journal`, the database and those files are
-//!   copied to a scratch folder and the copy is opened there, so that the WAL's
-//!   committed frames are read (Firefox keeps recent history only in the WAL) and a
-//!   hot journal is rolled back — all on the copy. The companions' SHA-256 are
-//!   recorded in the manifest next to the database's. A `-shm` file is never read:
-//!   it is an index SQLite rebuilds from the WAL.
+//! when it opens it normally (`-shm`, `-wal`, `-journal`, a checkpoint on close),
+//! and SQLite's own `open()` would move the evidence's access time. So the
+//! database, and any non-empty `-wal` or `-journal` beside it, are **copied** to a
+//! scratch folder through the same `O_NOATIME` open as every other input (and
+//! hashed in that one read), and SQLite only ever opens the copy:
+//! - with no companions, the copy is opened as `file:…?mode=ro&immutable=1`;
+//! - with a WAL or journal, the copy is opened read-write there, so that the
+//!   WAL's committed frames are read (Firefox keeps recent history only in the
+//!   WAL) and a hot journal is rolled back — all on the copy. The companions'
+//!   SHA-256 are recorded in the manifest next to the database's. A `-shm` file
+//!   is never read: it is an index SQLite rebuilds from the WAL.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -237,7 +238,11 @@ pub struct SqliteInput {
     pub schema: SqliteSchema,
     /// WAL/journal files that were read with it.
     pub companions: Vec<Companion>,
-    _scratch: Option<tempfile::TempDir>,
+    /// SHA-256 of the database file (lower-case hex), from the read that copied it.
+    pub sha256: String,
+    /// Its size in bytes.
+    pub size: u64,
+    _scratch: tempfile::TempDir,
 }
 
 /// Why an SQLite input could not be opened.
@@ -251,9 +256,25 @@ pub enum SqliteOpenError {
     Sqlite(#[from] rusqlite::Error),
 }
 
+/// Copies an evidence file through [`open_evidence`] (its access time left
+/// alone) to `dst`, hashing it in the same read; returns its SHA-256 and size.
+pub fn copy_evidence(src: &Path, dst: &Path) -> io::Result<(String, u64)> {
+    let mut reader = RawReader::open(src)?;
+    let mut out = io::BufWriter::new(File::create(dst)?);
+    io::copy(&mut reader, &mut out)?;
+    io::Write::flush(&mut out)?;
+    reader.finish()
+}
+
 /// Opens an SQLite database read-only (see the module docs). `scratch` is where
 /// copies go (the system temp folder when `None`).
 pub fn open_sqlite(path: &Path, scratch: Option<&Path>) -> Result<SqliteInput, SqliteOpenError> {
+    let dir = match scratch {
+        Some(s) => tempfile::Builder::new().prefix("waybill-sqlite-").tempdir_in(s)?,
+        None => tempfile::Builder::new().prefix("waybill-sqlite-").tempdir()?,
+    };
+    let copy = dir.path().join("db");
+    let (sha256, size) = copy_evidence(path, &copy)?;
     let mut companions = Vec::new();
     for (suffix, role) in [("-wal", "wal"), ("-journal", "journal")] {
         let mut p = path.as_os_str().to_owned();
@@ -263,33 +284,23 @@ pub fn open_sqlite(path: &Path, scratch: Option<&Path>) -> Result<SqliteInput, S
             && meta.is_file()
             && meta.len() > 0
         {
-            let (sha256, size) = hash_file(&p)?;
+            let (sha256, size) = copy_evidence(&p, &dir.path().join(format!("db{suffix}")))?;
             companions.push(Companion { path: p, role, size, sha256 });
         }
     }
-    let (conn, scratch_dir) = if companions.is_empty() {
-        let uri = format!("file:{}?mode=ro&immutable=1", uri_path(path));
+    let conn = if companions.is_empty() {
+        let uri = format!("file:{}?mode=ro&immutable=1", uri_path(&copy));
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        (Connection::open_with_flags(uri, flags)?, None)
+        Connection::open_with_flags(uri, flags)?
     } else {
-        let dir = match scratch {
-            Some(s) => tempfile::Builder::new().prefix("waybill-sqlite-").tempdir_in(s)?,
-            None => tempfile::Builder::new().prefix("waybill-sqlite-").tempdir()?,
-        };
-        let copy = dir.path().join("db");
-        std::fs::copy(path, &copy)?;
-        for c in &companions {
-            let suffix = if c.role == "wal" { "-wal" } else { "-journal" };
-            std::fs::copy(&c.path, dir.path().join(format!("db{suffix}")))?;
-        }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        (Connection::open_with_flags(&copy, flags)?, Some(dir))
+        Connection::open_with_flags(&copy, flags)?
     };
     // A value longer than this is never loaded: SQLite fails the row with
     // SQLITE_TOOBIG, which `sqlite::each_row` turns into a reject of that row.
     conn.set_limit(rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH, MAX_SQLITE_VALUE)?;
     let schema = read_schema(&conn)?;
-    Ok(SqliteInput { conn, schema, companions, _scratch: scratch_dir })
+    Ok(SqliteInput { conn, schema, companions, sha256, size, _scratch: dir })
 }
 
 fn read_schema(conn: &Connection) -> Result<SqliteSchema, rusqlite::Error> {

@@ -1149,6 +1149,90 @@ fn verify_replays_cases_built_in_any_order() {
     assert!(r.stdout.contains(&format!("DIFFERS  findings/{name}")), "{}", r.stdout);
 }
 
+/// Evidence untouched, proven: every fixture of every format (databases
+/// built from their scripts, one with a WAL beside it) ingested as files and as
+/// a tree, then verified; each evidence file keeps its bytes, its mtime and
+/// its access time. The access times are set far in the past first, so a file
+/// system that updates them (relatime) would move them on any plain read.
+#[test]
+fn ingest_and_verify_leave_every_evidence_file_as_it_was() {
+    use std::os::unix::fs::MetadataExt;
+    let t = tempfile::tempdir().expect("temp");
+    let ev = t.path().join("evidence");
+    std::fs::create_dir_all(&ev).expect("mkdir");
+    let mut n = 0;
+    for dir in std::fs::read_dir(waybill_testkit::workspace_root().join("crates/waybill-ingest/tests/fixtures"))
+        .expect("fixtures")
+    {
+        let dir = dir.expect("entry").path();
+        let mut files: Vec<_> =
+            std::fs::read_dir(&dir).expect("dir").filter_map(Result::ok).map(|e| e.path()).collect();
+        files.sort();
+        for f in files.into_iter().filter(|f| f.is_file() && f.file_name().is_some_and(|n| n != "README.md")) {
+            let built = materialize(&f);
+            let name = format!("{}-{}", n, built.file_name().and_then(|x| x.to_str()).expect("name"));
+            std::fs::copy(&built, ev.join(name)).expect("copy");
+            n += 1;
+        }
+    }
+    // A database with a WAL beside it: the copy SQLite opens is ours.
+    let wal_db = ev.join("places-with-wal.sqlite");
+    {
+        let c = rusqlite::Connection::open(&wal_db).expect("db");
+        c.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t(x); INSERT INTO t VALUES (1);").expect("wal");
+        std::mem::forget(c); // keep the -wal (no checkpoint on close)
+    }
+    let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_577_836_800);
+    let mut all: Vec<PathBuf> = walk(&ev);
+    all.sort();
+    for p in &all {
+        let f = std::fs::File::options().write(true).open(p).expect("open");
+        f.set_times(std::fs::FileTimes::new().set_accessed(old)).expect("atime");
+    }
+    // The test's own reads must not move the access times either (O_NOATIME).
+    let read_noatime = |p: &Path| {
+        use std::io::Read as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let mut f = std::fs::File::options().read(true).custom_flags(0o1_000_000).open(p).expect("open");
+        let mut v = Vec::new();
+        f.read_to_end(&mut v).expect("bytes");
+        v
+    };
+    let state = |p: &Path| {
+        let m = std::fs::metadata(p).expect("meta");
+        (read_noatime(p), m.mtime(), m.mtime_nsec(), m.atime(), m.atime_nsec())
+    };
+    // Whether this file system moves access times at all (a `noatime` mount does not).
+    let probe = t.path().join("probe");
+    std::fs::write(&probe, b"x").expect("probe");
+    std::fs::File::options()
+        .write(true)
+        .open(&probe)
+        .expect("open")
+        .set_times(std::fs::FileTimes::new().set_accessed(old))
+        .expect("atime");
+    let _ = std::fs::read(&probe).expect("read");
+    let moves = std::fs::metadata(&probe).expect("meta").atime() != 1_577_836_800;
+    let before: Vec<_> = all.iter().map(|p| state(p)).collect();
+    ok(t.path(), &["case", "new", "case"]);
+    let _ = waybill(t.path(), &["ingest", "case", s(&ev), "--device", "D1"]);
+    ok(t.path(), &["ingest", "case", "--files", s(&ev), "--device", "D1"]);
+    let r = waybill(t.path(), &["verify", "case"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    for (p, b) in all.iter().zip(before) {
+        let a = state(p);
+        assert!(a.0 == b.0, "{}: bytes changed", p.display());
+        assert_eq!((a.1, a.2), (b.1, b.2), "{}: mtime changed", p.display());
+        assert_eq!((a.3, a.4), (b.3, b.4), "{}: access time changed", p.display());
+    }
+    assert!(all.len() > 60, "{} evidence files", all.len());
+    if !moves {
+        eprintln!(
+            "SKIPPED (in part): this file system does not update access times, so unchanged ones prove nothing here"
+        );
+    }
+}
+
 #[test]
 fn seal_signs_the_chain_heads_and_verify_checks_it() {
     let t = tempfile::tempdir().expect("temp");
