@@ -818,14 +818,18 @@ fn demo_runs_the_whole_job_and_reruns_in_place() {
     assert!(out.contains("waybill case new … created case d/case (4 subjects, zone UTC)"), "{out}");
     assert!(out.contains("24 copies of 22 files of interest"), "{out}");
     assert!(out.contains("waybill match … files of interest: 22"), "{out}");
+    // One table: each copy's finding beside its ground truth, and whether they agree.
     let table: Vec<&str> = out
         .lines()
-        .skip_while(|l| !l.starts_with("findings, one per copy (waybill analyze"))
-        .skip(1)
+        .skip_while(|l| !l.starts_with("findings and ground truth, one row per copy (waybill analyze"))
+        .skip(2)
         .take_while(|l| !l.is_empty())
         .collect();
     assert_eq!(table.len(), 24, "{out}");
     assert!(table.iter().all(|l| l.contains("log10 LR")), "{out}");
+    assert!(table.iter().all(|l| l.ends_with("agrees") || l.ends_with("no decision")), "{out}");
+    assert!(table.iter().any(|l| l.ends_with("agrees")), "{out}");
+    assert!(!out.contains("CONTRADICTS"), "{out}");
     let truth: serde_json::Value =
         serde_json::from_slice(&std::fs::read(t.path().join("d/bundle/truth.json")).expect("truth")).expect("json");
     let copies = truth["files"].as_array().expect("files");

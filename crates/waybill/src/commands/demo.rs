@@ -49,19 +49,66 @@ pub fn run(a: &DemoArgs) -> Result<ExitStatus> {
             writeln!(out, "waybill {name} … {last}")?;
         }
     }
-    let table = super::run_self(&exe, &["analyze".into(), s(&case)])?;
-    writeln!(out, "\nfindings, one per copy (waybill analyze {}):", case.display())?;
-    out.write_all(table.as_bytes())?;
-    writeln!(out, "\nground truth, one per copy ({}):", bundle.join("truth.json").display())?;
-    for f in &summary.truth.files {
+    let analyzed = super::run_self(&exe, &["analyze".into(), s(&case), "--json".into()])?;
+    let findings: Vec<serde_json::Value> = analyzed
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()
+        .context("reading the output of waybill analyze --json")?;
+    writeln!(
+        out,
+        "\nfindings and ground truth, one row per copy (waybill analyze {}; {}):",
+        case.display(),
+        bundle.join("truth.json").display()
+    )?;
+    writeln!(
+        out,
+        "  {:<40}  {:<12}  {:<24}  {:<14}  {:<14}  {:<28}  agree?",
+        "copy", "device", "scenario", "truth", "finding", "log10 LR [range]"
+    )?;
+    let mut contradictions = 0;
+    for t in &summary.truth.files {
+        let f = findings.iter().find(|f| {
+            let at = if f["copy"]["kind"] == "cache_entry" { f["copy"]["url"].as_str() } else { f["path"].as_str() };
+            f["sha256"] == t.sha256.as_str()
+                && f["device"].as_str() == Some(t.device.as_str())
+                && at.is_some_and(|p| p == t.location || p.ends_with(&format!("/{}", t.location)))
+        });
+        let (verdict, lr, agree) = match f {
+            None => ("missing".to_owned(), String::new(), "no finding"),
+            Some(f) => {
+                let v = f["verdict"].as_str().unwrap_or("?").to_owned();
+                let lr = format!(
+                    "log10 LR {:+.1} [{:+.1}, {:+.1}]",
+                    f["log10_lr"].as_f64().unwrap_or(0.0),
+                    f["log10_lr_range"][0].as_f64().unwrap_or(0.0),
+                    f["log10_lr_range"][1].as_f64().unwrap_or(0.0)
+                );
+                let agree = if v == t.truth.as_str() {
+                    "agrees"
+                } else if v == "indeterminate" {
+                    "no decision"
+                } else {
+                    contradictions += 1;
+                    "CONTRADICTS"
+                };
+                (v, lr, agree)
+            }
+        };
         writeln!(
             out,
-            "  {:<40}  {:<14}  {:<24}  {}",
-            shorten(&f.location, 40),
-            f.device,
-            f.scenario,
-            f.truth.as_str()
+            "  {:<40}  {:<12}  {:<24}  {:<14}  {:<14}  {:<28}  {agree}",
+            shorten(&t.location, 40),
+            shorten(&t.device, 12),
+            t.scenario,
+            t.truth.as_str(),
+            verdict,
+            lr
         )?;
+    }
+    if contradictions > 0 {
+        writeln!(out, "  {contradictions} decisive finding(s) contradict the ground truth")?;
     }
     super::run_self(&exe, &["report".into(), s(&case)])?;
     writeln!(
