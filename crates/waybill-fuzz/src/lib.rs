@@ -91,11 +91,31 @@ pub fn hash_set(data: &[u8]) {
             for pdq in [false, true] {
                 let mut entries = 0u64;
                 let mut rejects = 0u64;
-                let r = waybill_hash::hashset::read_set(path, pdq, &mut |_| entries += 1, &mut |_| rejects += 1);
+                let mut entry_records = std::collections::BTreeSet::new();
+                let mut reject_records = std::collections::BTreeSet::new();
+                let r = waybill_hash::hashset::read_set(
+                    path,
+                    pdq,
+                    &mut |e| {
+                        entries += 1;
+                        entry_records.insert(e.record);
+                    },
+                    &mut |r| {
+                        rejects += 1;
+                        reject_records.insert(r.record);
+                    },
+                );
                 if let Ok(s) = r {
                     assert_eq!(s.rejects, rejects, "{name}: rejects counted = rejects reported");
                     assert_eq!(s.entries, entries, "{name}: entries counted = entries reported");
-                    assert!(s.records >= s.rejects, "{name}: more rejects than records");
+                    assert_eq!(reject_records.len() as u64, rejects, "{name}: one reject per rejected record");
+                    assert!(entry_records.is_disjoint(&reject_records), "{name}: a record both accepted and rejected");
+                    // records read = records accepted (each with its entries) + rejects.
+                    assert_eq!(
+                        s.records,
+                        entry_records.len() as u64 + rejects,
+                        "{name}: records = accepted + rejected"
+                    );
                 }
             }
         });

@@ -91,7 +91,8 @@ pub struct SetSummary {
     pub records: u64,
     /// Hash entries produced.
     pub entries: u64,
-    /// Records rejected.
+    /// Records rejected. Every record either gives one or more entries (all
+    /// naming it) or is rejected once: a record with no usable hash is a reject.
     pub rejects: u64,
 }
 
@@ -329,6 +330,12 @@ fn read_hashdeep(
             }
             row.push((kind, v.to_ascii_lowercase()));
         }
+        if row.is_empty() {
+            if !fields.is_empty() && !columns.iter().any(|c| matches!(c.as_str(), "md5" | "sha1" | "sha256")) {
+                bad("no md5, sha1 or sha256 column: the row holds no hash".into());
+            }
+            continue;
+        }
         for (kind, value) in row {
             entries += 1;
             entry(Entry { kind, value, category: None, quality: None, record: format!("line {n}") });
@@ -394,6 +401,10 @@ fn read_nsrl(
             Some(reason) => {
                 s.rejects += 1;
                 reject(SetReject { record, reason, excerpt: String::new() });
+            }
+            None if out.is_empty() => {
+                s.rejects += 1;
+                reject(SetReject { record, reason: "no hash value in the row".into(), excerpt: String::new() });
             }
             None => {
                 for (kind, value) in out {
@@ -469,6 +480,14 @@ fn walk_vics(v: &Value, at: &str, s: &mut SetSummary, entry: &mut dyn FnMut(Entr
                             return;
                         }
                     }
+                }
+                if out.is_empty() {
+                    s.rejects += 1;
+                    reject(SetReject {
+                        record: at.to_owned(),
+                        reason: "no hash value in the object".into(),
+                        excerpt: excerpt(&Value::Object(o.clone()).to_string()),
+                    });
                 }
                 for (kind, value) in out {
                     s.entries += 1;
