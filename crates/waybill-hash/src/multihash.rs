@@ -64,12 +64,7 @@ pub struct Digests {
 }
 
 fn hex(b: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(b.len() * 2);
-    for x in b {
-        let _ = write!(s, "{x:02x}");
-    }
-    s
+    hex::encode(b)
 }
 
 /// The MD5-family half of the work.

@@ -6,8 +6,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use arrow::record_batch::RecordBatch;
-use waybill_model::schema::{Counts, EventBatchBuilder, InputContext, RejectRow};
+use waybill_model::schema::{Counts, EventBatchBuilder, InputContext};
 use waybill_model::{Event, EventSink, Reject};
 
 use crate::input::{
@@ -18,26 +17,12 @@ use crate::lines::{Chunker, LinePos, Piece, for_each_line, for_each_record};
 use crate::registry::{SOURCES, find};
 use crate::source::{ClockHint, InputKind, LineParser, ParseContext, Probe, Sniff, Source, SourceError};
 
-/// A boxed error from a [`PartSink`].
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub use waybill_model::sink::{BoxError, PartSink};
 
 /// Events flushed to a part when a sequential parse has buffered this many.
 pub const PART_EVENTS: usize = 256 * 1024;
 /// Rejects flushed when this many are buffered (bounds memory on garbage input).
 pub const PART_REJECTS: usize = 64 * 1024;
-
-/// Receives the output of one input, part by part. Parts are numbered from 0 in
-/// input order; with parallel parsing they may arrive out of order, so an
-/// implementation must file them by number. For one part, `rejects` may be called
-/// several times, in record order.
-pub trait PartSink: Sync {
-    /// The events of part `part`.
-    fn events(&self, part: u32, batch: RecordBatch) -> Result<(), BoxError>;
-    /// Some rejects of part `part`.
-    fn rejects(&self, part: u32, rows: &[RejectRow]) -> Result<(), BoxError>;
-    /// Content rows (hashes of files) of part `part` — only file-tree inputs have them.
-    fn content(&self, part: u32, batch: RecordBatch) -> Result<(), BoxError>;
-}
 
 /// Progress of one input (uv's pattern: the library reports, the CLI draws).
 pub trait Reporter: Sync {

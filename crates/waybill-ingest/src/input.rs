@@ -130,14 +130,9 @@ impl Read for RawReader {
     }
 }
 
-/// Lower-case hex of bytes.
+/// Lower-case hex of bytes (the `hex` crate: the one encoder of the workspace).
 pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
+    hex::encode(bytes)
 }
 
 /// SHA-256 (hex) and size of a file, streamed.

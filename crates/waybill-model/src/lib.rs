@@ -40,6 +40,7 @@ mod kind;
 mod record;
 mod reject;
 pub mod schema;
+pub mod sink;
 mod stored;
 mod subject;
 pub mod time;

@@ -122,7 +122,7 @@ impl Copy {
     /// the SHA-256 of `device \0 path`.
     pub fn id(&self, sha256: &str) -> String {
         let h = Sha256::digest(format!("{}\0{}", self.device.as_deref().unwrap_or(""), self.path).as_bytes());
-        let h: String = h.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        let h = hex::encode(&h[..8]);
         format!("{sha256}-{h}")
     }
 

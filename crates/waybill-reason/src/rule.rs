@@ -588,7 +588,7 @@ impl Rulebook {
                 });
             }
         }
-        let sha256 = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let sha256 = hex::encode(hasher.finalize());
         Ok(Self { rules, sha256 })
     }
 

@@ -110,7 +110,7 @@ impl Report {
 pub fn integrity_root(manifest_sha256: &str, custody_sha256: &str) -> String {
     use sha2::Digest as _;
     let d = sha2::Sha256::digest(format!("manifest {manifest_sha256}\ncustody {custody_sha256}\n").as_bytes());
-    d.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(d)
 }
 
 /// `report.json`: `{"schema": "waybill.report/2", "case": …, "propositions":

@@ -1383,7 +1383,7 @@ impl Builder {
 
 /// Lower-case hex.
 pub fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    hex::encode(b)
 }
 
 /// Does `name` need Chrome's simple cache?

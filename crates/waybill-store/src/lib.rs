@@ -401,7 +401,7 @@ impl Case {
         }
         let mut out = Vec::with_capacity(files.len());
         for p in files {
-            let (sha256, size) = waybill_ingest::input::hash_file(&p)?;
+            let (sha256, size) = sha256_file(&p)?;
             out.push(Output { path: self.relative(&p), sha256, size });
         }
         out.sort_by(|a, b| a.path.cmp(&b.path));
@@ -594,7 +594,7 @@ impl Case {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(e.into()),
         };
-        Ok(sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
+        Ok(hex::encode(sha2::Sha256::digest(&bytes)))
     }
 
     /// The files-of-interest table as Parquet bytes.
@@ -619,6 +619,15 @@ impl Case {
             .filter(|p| p.is_file())
             .collect())
     }
+}
+
+/// SHA-256 (hex) and size of one of the case's own files.
+fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
+    use sha2::Digest as _;
+    let mut f = fs_err::File::open(path)?;
+    let mut h = sha2::Sha256::new();
+    let n = std::io::copy(&mut f, &mut h)?;
+    Ok((hex::encode(h.finalize()), n))
 }
 
 /// What makes two ingests of the same content the same input: every option

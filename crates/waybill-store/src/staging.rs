@@ -14,8 +14,8 @@ use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
-use waybill_ingest::driver::{BoxError, PartSink};
 use waybill_model::schema::RejectRow;
+use waybill_model::sink::{BoxError, PartSink};
 
 use crate::StoreError;
 

@@ -102,7 +102,7 @@ pub(crate) fn commit(
         let bytes = fs_err::read(step.dir.join("files").join(rel))?;
         outputs.push(Output {
             path: rel.clone(),
-            sha256: waybill_ingest::input::hex(&sha2::Sha256::digest(&bytes)),
+            sha256: hex::encode(sha2::Sha256::digest(&bytes)),
             size: bytes.len() as u64,
         });
     }

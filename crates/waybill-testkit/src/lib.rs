@@ -300,7 +300,7 @@ pub fn file_state(path: &Path) -> (String, u64, std::time::SystemTime) {
     use sha2::Digest as _;
     let bytes = std::fs::read(path).expect("read evidence");
     let meta = std::fs::metadata(path).expect("stat evidence");
-    let hash = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    let hash = hex::encode(sha2::Sha256::digest(&bytes));
     (hash, meta.len(), meta.modified().expect("mtime"))
 }
 
@@ -360,7 +360,7 @@ pub fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
 /// SHA-256 of bytes, lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest as _;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 /// JSON text with every object's keys in sorted order, whatever order the map

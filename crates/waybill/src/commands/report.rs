@@ -308,5 +308,5 @@ fn timesketch(case: &Case, r: &Report, dir: &Path, only_linked: bool) -> Result<
     file.sync_all()?;
     std::fs::rename(&tmp, &path).with_context(|| format!("renaming {}", tmp.display()))?;
     waybill_store::atomic::sync_dir(dir)?;
-    Ok((path, bytes, hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()))
+    Ok((path, bytes, hex::encode(hasher.finalize())))
 }
