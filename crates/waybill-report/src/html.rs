@@ -488,15 +488,30 @@ const SCRIPT: &str = r##"
     f.clocks.forEach(function (c) { unc[c[0]] = c[2] * 1000; });
     var lanes = [];
     pts.forEach(function (p) { if (lanes.indexOf(p.src) < 0) { lanes.push(p.src); } });
-    // The axis spans the delivery (everything but after-arrival acts); later
-    // acts far outside it are drawn at the right edge.
-    var core = pts.filter(function (p) { return p.role !== "after"; });
-    if (!core.length) { core = pts; }
-    var lo = Math.min.apply(null, core.map(function (p) { return p.t - (unc[clockOf(p.src)] || 0); }));
-    var hi = Math.max.apply(null, core.map(function (p) { return p.t + (unc[clockOf(p.src)] || 0); }));
-    if (f.arrival) { var at = Date.parse(f.arrival[0]); if (!isNaN(at)) { lo = Math.min(lo, at); hi = Math.max(hi, at); } }
+    // The axis spans the events around the arrival: starting from the arrival
+    // (else the middle event), an event joins while its distance from the
+    // span is at most ten times the span (at least a minute). Far outliers (a
+    // modification time kept from the cloud months before, a change time set
+    // when the tree was exported months after) are drawn as stubs at the
+    // edges with their dates, so they never squeeze the chain into a pixel.
+    var ts = pts.map(function (p) { return p.t; }).sort(function (a, b) { return a - b; });
+    var at = f.arrival ? Date.parse(f.arrival[0]) : NaN;
+    if (isNaN(at)) { at = ts[Math.floor(ts.length / 2)]; }
+    var lo = at, hi = at, grew = true;
+    while (grew) {
+      grew = false;
+      ts.forEach(function (t) {
+        if (t >= lo && t <= hi) { return; }
+        var span = Math.max(hi - lo, 60000), d = t < lo ? lo - t : t - hi;
+        if (d <= 10 * span) { if (t < lo) { lo = t; } else { hi = t; } grew = true; }
+      });
+    }
+    var inside = pts.filter(function (p) { return p.t >= lo && p.t <= hi; });
+    lo = Math.min.apply(null, inside.map(function (p) { return p.t - (unc[clockOf(p.src)] || 0); }).concat([lo]));
+    hi = Math.max.apply(null, inside.map(function (p) { return p.t + (unc[clockOf(p.src)] || 0); }).concat([hi]));
     if (hi - lo < 2000) { lo -= 1000; hi += 1000; }
     var pad = (hi - lo) * 0.05; lo -= pad; hi += pad;
+    var before = pts.filter(function (p) { return p.t < lo; });
     var beyond = pts.filter(function (p) { return p.t > hi; });
     var W = 1000, L = 150, R = 20, H = 28 * lanes.length + 46;
     var x = function (t) { return L + (Math.min(Math.max(t, lo), hi) - lo) / (hi - lo) * (W - L - R); };
@@ -515,7 +530,12 @@ const SCRIPT: &str = r##"
     var colours = { origin: "#2a5db0", transit: "#777", arrival: "#b00", after: "#3a8a3a" };
     pts.forEach(function (p) {
       var y = 22 + lanes.indexOf(p.src) * 28, cx = x(p.t), u = unc[clockOf(p.src)] || 0;
-      if (u > 0) {
+      if (p.t < lo || p.t > hi) {
+        // A stub: a short dashed tick at the edge, the dot beside it.
+        var ex = p.t < lo ? L : W - R, dx = p.t < lo ? -8 : 8;
+        s.appendChild(svg("line", { x1: ex, x2: ex + dx, y1: y, y2: y, stroke: "#555", "stroke-width": 2, "stroke-dasharray": "2 2" }));
+        cx = ex + dx;
+      } else if (u > 0) {
         s.appendChild(svg("line", { x1: x(p.t - u), x2: x(p.t + u), y1: y, y2: y, stroke: "#999", "stroke-width": 3, opacity: 0.6 }));
       }
       var c = svg("circle", { cx: cx, cy: y, r: 4.5, fill: colours[p.role] || "#777" });
@@ -524,10 +544,17 @@ const SCRIPT: &str = r##"
     });
     s.appendChild(svg("text", { x: L, y: H - 8 }, new Date(lo).toISOString()));
     s.appendChild(svg("text", { x: W - R, y: H - 8, "text-anchor": "end" }, new Date(hi).toISOString()));
+    var notes = [];
+    if (before.length) {
+      var first = Math.min.apply(null, before.map(function (p) { return p.t; }));
+      notes.push(before.length + " earlier event(s) as stubs at the left edge, from " + new Date(first).toISOString());
+    }
     if (beyond.length) {
       var last = Math.max.apply(null, beyond.map(function (p) { return p.t; }));
-      s.appendChild(svg("text", { x: (L + W - R) / 2, y: H - 8, "text-anchor": "middle", fill: "#3a8a3a" },
-        beyond.length + " later event(s) at the right edge, up to " + new Date(last).toISOString()));
+      notes.push(beyond.length + " later event(s) as stubs at the right edge, up to " + new Date(last).toISOString());
+    }
+    if (notes.length) {
+      s.appendChild(svg("text", { x: (L + W - R) / 2, y: H - 8, "text-anchor": "middle", fill: "#555" }, notes.join("; ")));
     }
     return s;
   }

@@ -1008,6 +1008,11 @@ fn report_writes_html_json_case_and_timesketch() {
             assert!(dom.contains(&format!("class=\"v-{v}\">{v}</td>")), "verdict {v} shown");
         }
         assert!(dom.contains("Sensitivity range on the verbal scale"), "details drawn");
+        // Far outliers (a modification time kept from the cloud weeks before,
+        // file times of the export months after) are stubs at the edges with
+        // their dates, not points that squeeze the chain.
+        assert!(dom.contains("earlier event(s) as stubs at the left edge, from 2026-"), "left stubs drawn");
+        assert!(dom.contains("later event(s) as stubs at the right edge, up to 2026-"), "right stubs drawn");
         let console: Vec<&str> = err.lines().filter(|l| l.contains("CONSOLE") || l.contains("Uncaught")).collect();
         assert!(console.is_empty(), "console messages: {console:?}");
     }
