@@ -140,11 +140,18 @@ fn commands_killed_at_random_moments_are_complete_or_absent() {
     let targets = setup(root);
     let inputs = count(root, "empty-ingest-done", "SELECT count(*) AS n FROM inputs");
     let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-    let mut partial = std::collections::BTreeMap::<&str, (u32, u32)>::new();
+    // Per command: kills, kills that left it partial, kills that landed while it ran.
+    let mut partial = std::collections::BTreeMap::<&str, (u32, u32, u32)>::new();
     for k in 0..runs {
         seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         let target = &targets[usize::try_from(k % 3).expect("small")];
-        let delay = Duration::from_micros((seed >> 33) % (target.full_us + target.full_us / 5));
+        // The first kill of each command lands a third of the way through an
+        // uninterrupted run, the others anywhere up to a fifth past its end.
+        let delay = if k < 3 {
+            Duration::from_micros(target.full_us / 3)
+        } else {
+            Duration::from_micros((seed >> 33) % (target.full_us + target.full_us / 5))
+        };
         let case = format!("c{k}");
         copy_dir(&target.base, &root.join(&case));
         let before = target.derived(&root.join(&case));
@@ -158,6 +165,7 @@ fn commands_killed_at_random_moments_are_complete_or_absent() {
             .spawn()
             .expect("spawn");
         std::thread::sleep(delay);
+        let running = matches!(child.try_wait(), Ok(None));
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
         let (code, out) = waybill(root, &["verify", &case, "--json"]);
@@ -172,6 +180,7 @@ fn commands_killed_at_random_moments_are_complete_or_absent() {
         let after_kill = target.derived(&root.join(&case));
         let e = partial.entry(target.name).or_default();
         e.0 += 1;
+        e.2 += u32::from(running);
         if after_kill != before && after_kill != target.derived(&target.done) {
             // Only ingest commits in parts (one input at a time); a `match` or
             // `analyze` killed while moving its outputs into place is past its
@@ -190,16 +199,23 @@ fn commands_killed_at_random_moments_are_complete_or_absent() {
         if target.name == "ingest" {
             let n = count(root, &case, "SELECT count(*) AS n, count(DISTINCT sha256) AS d FROM inputs");
             assert_eq!(n, format!("{inputs},{inputs}"), "kill {k}");
-        } else {
-            assert!(target.derived(&root.join(&case)) == target.derived(&target.done), "{} kill {k}", target.name);
         }
+        // The same bytes as an uninterrupted run: event tables, files of
+        // interest, findings.
+        assert!(target.derived(&root.join(&case)) == target.derived(&target.done), "{} kill {k}", target.name);
         let (code, out) = waybill(root, &["verify", &case]);
         assert_eq!(code, 0, "{} kill {k}: after the re-run:\n{out}", target.name);
         std::fs::remove_dir_all(root.join(&case)).expect("clean");
     }
+    // Every command was killed at least once while it ran (not only before it
+    // started or after it ended).
+    for t in &targets {
+        let hit = partial.get(t.name).map_or(0, |e| e.2);
+        assert!(hit >= 1, "{}: no kill landed while it ran ({partial:?})", t.name);
+    }
     eprintln!(
-        "{runs} kills (command: kills, left partial — ingest by input, match/analyze past their commit point): \
-         {partial:?}; all verified and completed on re-run"
+        "{runs} kills (command: kills, left partial — ingest by input, match/analyze past their commit point — \
+         and landed while running): {partial:?}; all verified and completed on re-run with the same bytes"
     );
 }
 
