@@ -30,12 +30,28 @@ proptest! {
         for t in [toml.as_slice(), TOML] {
             let dir = case_with(&[("case.toml", t), ("manifest.jsonl", &manifest), ("custody.jsonl", custody.as_bytes()), ("seals.jsonl", seals.as_bytes())]);
             if let Ok(case) = Case::open(dir.path()) {
-                let _ = case.manifest_entries();
-                let _ = case.manifest().verify();
-                let _ = case.custody().verify();
-                let _ = case.recorded_outputs();
-                let _ = case.pending_steps();
-                let _ = waybill_store::seal::load(dir.path());
+                // A broken chain names a line that exists (or the incomplete
+                // line after the last complete one), and says why.
+                for (name, chain) in [("manifest.jsonl", case.manifest()), ("custody.jsonl", case.custody())] {
+                    if let Err(b) = chain.verify() {
+                        prop_assert!(b.line >= 1 && b.line <= chain.lines().len() + 1, "{name}: line {} of {}", b.line, chain.lines().len());
+                        prop_assert!(!b.detail.is_empty(), "{name}: no reason");
+                    }
+                }
+                // A file that cannot be read is named in the error.
+                if let Err(e) = case.manifest_entries() {
+                    prop_assert!(e.to_string().contains("manifest.jsonl"), "{e}");
+                }
+                if let Err(e) = case.recorded_outputs() {
+                    let m = e.to_string();
+                    prop_assert!(m.contains("custody.jsonl") || m.contains("manifest.jsonl"), "{m}");
+                }
+                if let Err(e) = case.pending_steps() {
+                    prop_assert!(!e.to_string().is_empty());
+                }
+                if let Err(e) = waybill_store::seal::load(dir.path()) {
+                    prop_assert!(e.to_string().contains("seals.jsonl"), "{e}");
+                }
             }
         }
     }
