@@ -181,6 +181,9 @@ pub struct InputSummary {
     pub companions: Vec<Companion>,
     /// Records, events, rejects.
     pub counts: Counts,
+    /// What the input lacks that the source would have read (an optional
+    /// table absent), each with what is therefore not known.
+    pub notes: Vec<String>,
 }
 
 /// Recognises the format of `path` without parsing it.
@@ -356,8 +359,15 @@ pub fn ingest_with_chunk_size(
         format: source.id(),
         source: source_err,
     };
+    let mut notes: Vec<String> = Vec::new();
     let (counts, sha256, size, compression, companions) = match opened {
         Opened::Sqlite(db) => {
+            notes = source
+                .optional_tables()
+                .iter()
+                .filter(|(t, _)| !db.schema.has_table(t))
+                .map(|(t, what)| format!("no table {t}: {what}"))
+                .collect();
             // Hashed by the read that copied it for SQLite.
             let (sha256, size) = (db.sha256.clone(), db.size);
             reporter.read(size);
@@ -417,6 +427,7 @@ pub fn ingest_with_chunk_size(
         compression,
         companions,
         counts,
+        notes,
     })
 }
 

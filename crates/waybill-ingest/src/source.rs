@@ -281,6 +281,13 @@ pub trait Source: Send + Sync + 'static {
     fn clock(&self) -> ClockHint {
         ClockHint::Device
     }
+
+    /// SQLite tables the source reads when they are there, each with what is
+    /// not known without it. A database without one of them is read all the
+    /// same, and the input's manifest line says so (`notes`).
+    fn optional_tables(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
 }
 
 /// Parses a line format sequentially with `parser` (the `parse` of every line

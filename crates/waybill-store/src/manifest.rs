@@ -48,6 +48,10 @@ pub struct ManifestEntry {
     /// `--log-format`, when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_format: Option<String>,
+    /// What the input lacks that its source would have read (an optional
+    /// table absent), each with what is therefore not known.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Records read.
     pub records: u64,
     /// Events produced.

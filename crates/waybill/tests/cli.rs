@@ -212,6 +212,32 @@ fn the_same_log_with_another_zone_is_a_new_input_not_a_duplicate() {
     assert_eq!(ts, ["2026-01-03T08:00:01.250000Z", "2026-01-03T10:00:01.250000Z"]);
 }
 
+/// A database without a table its source reads when present is read all the
+/// same, and the input says what is therefore not known, in the output and in
+/// its manifest line.
+#[test]
+fn an_absent_optional_table_is_noted_on_the_input() {
+    let t = tempfile::tempdir().expect("temp");
+    let db = materialize(&fixture("chrome.history", "v16_linux_unix_epoch_legacy_downloads.sql"));
+    ok(t.path(), &["case", "new", "case"]);
+    let out = ok(t.path(), &["ingest", "case", s(&db), "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let want = serde_json::json!([
+        "no table downloads_url_chains: downloads' redirect chains are not known",
+        "no table keyword_search_terms: visits' search terms are not known",
+        "no table visit_source: whether a visit was synced from another device, imported or made by an extension is not known"
+    ]);
+    assert_eq!(v["inputs"][0]["notes"], want, "{out}");
+    let manifest = std::fs::read_to_string(t.path().join("case/manifest.jsonl")).expect("manifest");
+    let line: serde_json::Value = serde_json::from_str(manifest.lines().next().expect("line")).expect("json");
+    assert_eq!(line["notes"], want);
+    // A current database has every table: no notes.
+    let current = materialize(&fixture("chrome.history", "v70_typed_search_click_download.sql"));
+    let out = ok(t.path(), &["ingest", "case", s(&current), "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert!(v["inputs"][0].get("notes").is_none(), "{out}");
+}
+
 /// A memory budget that does not parse is an error naming it, never a
 /// silent default.
 #[test]

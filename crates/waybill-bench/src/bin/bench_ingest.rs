@@ -67,6 +67,7 @@ fn main() -> anyhow::Result<()> {
         clock: s.clock.clone(),
         tz: "UTC".into(),
         log_format: log_format.map(|l| l.to_string()),
+        notes: s.notes.clone(),
         records: s.counts.records,
         events: s.counts.events,
         rejects: s.counts.rejects,

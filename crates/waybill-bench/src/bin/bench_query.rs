@@ -143,6 +143,7 @@ fn write_case(root: &std::path::Path, n: u64) -> anyhow::Result<()> {
         clock: "host:bench".into(),
         tz: "UTC".into(),
         log_format: None,
+        notes: Vec::new(),
         records: n,
         events: n,
         rejects: 0,

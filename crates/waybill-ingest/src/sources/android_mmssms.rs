@@ -191,6 +191,10 @@ impl Source for AndroidMmsSms {
         "Android mmssms.db (SQLite): SMS and MMS with MMS media parts (message text is not read)"
     }
 
+    fn optional_tables(&self) -> &'static [(&'static str, &'static str)] {
+        &[("pdu", "no MMS are read"), ("part", "no MMS media parts are read")]
+    }
+
     fn version(&self) -> u32 {
         3
     }

@@ -191,6 +191,18 @@ impl Source for ChromeHistory {
         "Chrome/Chromium History (SQLite): visits with transitions, downloads with URL chains (Chrome 8 to current)"
     }
 
+    fn optional_tables(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("downloads", "no downloads are read"),
+            ("downloads_url_chains", "downloads' redirect chains are not known"),
+            ("keyword_search_terms", "visits' search terms are not known"),
+            (
+                "visit_source",
+                "whether a visit was synced from another device, imported or made by an extension is not known",
+            ),
+        ]
+    }
+
     fn version(&self) -> u32 {
         2
     }

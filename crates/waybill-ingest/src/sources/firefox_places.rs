@@ -100,6 +100,13 @@ impl Source for FirefoxPlaces {
         "Firefox places.sqlite (+ its WAL): visits with visit types, download annotations, bookmarks"
     }
 
+    fn optional_tables(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("moz_bookmarks", "no bookmarks are read"),
+            ("moz_annos", "no download annotations (the modern download history) are read"),
+        ]
+    }
+
     fn version(&self) -> u32 {
         1
     }

@@ -207,6 +207,10 @@ impl Source for ImessageChat {
         "Apple Messages chat.db / sms.db (SQLite): messages and attachments (message text is not read)"
     }
 
+    fn optional_tables(&self) -> &'static [(&'static str, &'static str)] {
+        &[("attachment", "no attachments are read"), ("chat", "messages are not tied to their chats")]
+    }
+
     fn version(&self) -> u32 {
         3
     }

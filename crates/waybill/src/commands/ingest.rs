@@ -34,6 +34,9 @@ struct Outcome {
     sha256: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<String>,
+    /// What the input lacks that its source would have read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<String>,
 }
 
 impl Outcome {
@@ -48,6 +51,7 @@ impl Outcome {
             rejects: None,
             sha256: None,
             message: None,
+            notes: Vec::new(),
         }
     }
 }
@@ -145,6 +149,7 @@ pub fn run(a: &IngestArgs) -> Result<ExitStatus> {
                     events: Some(committed.events),
                     rejects: Some(committed.rejects),
                     sha256: Some(committed.sha256.clone()),
+                    notes: committed.notes.clone(),
                     ..Outcome::new(&f.path, "ingested")
                 });
             }
@@ -238,6 +243,7 @@ fn ingest_tree(case: &mut Case, dir: &Path, a: &IngestArgs) -> Result<(Outcome, 
                 clock: t.clock.clone(),
                 tz: "UTC".into(),
                 log_format: None,
+                notes: Vec::new(),
                 records: t.counts.records,
                 events: t.counts.events,
                 rejects: t.counts.rejects,
@@ -302,6 +308,7 @@ fn manifest_entry(abs: &Path, s: &InputSummary, a: &IngestArgs, ctx: &ParseConte
         clock: s.clock.clone(),
         tz: ctx.tz.to_string(),
         log_format: ctx.log_format.as_ref().map(ToString::to_string),
+        notes: s.notes.clone(),
         records: s.counts.records,
         events: s.counts.events,
         rejects: s.counts.rejects,
@@ -338,6 +345,9 @@ fn print(outcomes: &[Outcome], json: bool) -> Result<()> {
                 )?;
                 if let Some(m) = &o.message {
                     writeln!(out, "       {m}")?;
+                }
+                for n in &o.notes {
+                    writeln!(out, "       note: {n}")?;
                 }
             }
             status => writeln!(out, "{status:<5}  {}  ({})", o.path, o.message.as_deref().unwrap_or(""))?,
