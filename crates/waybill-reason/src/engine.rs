@@ -1001,7 +1001,7 @@ impl<'a> Ctx<'a> {
                     .collect();
                 refs.sort();
                 refs.dedup();
-                meta.push((self.explain(rule, f.hits.len(), window), refs));
+                meta.push((self.explain(rule, &f.hits, window), refs));
                 fired_ids.insert(rule.id.clone());
             } else if !covered && applies {
                 let (from, to) = window.map_or((None, None), |(f, t)| (Some(f), Some(t)));
@@ -1260,7 +1260,8 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    fn explain(&self, rule: &Rule, hits: usize, window: Option<(i64, i64)>) -> String {
+    fn explain(&self, rule: &Rule, hit_events: &[usize], window: Option<(i64, i64)>) -> String {
+        let hits = hit_events.len();
         if rule.condition.absent {
             let sources: BTreeSet<&str> = self
                 .ev
@@ -1279,7 +1280,14 @@ impl<'a> Ctx<'a> {
             );
         }
         let n = if hits == 1 { "1 event".to_owned() } else { format!("{hits} events") };
-        format!("{} ({n}).", rule.description)
+        // Where a settings-derived fact came from, and what it assumed.
+        let from = hit_events.iter().find_map(|&i| self.overlay.get(i, "auto_from"));
+        match from {
+            Some(f) if rule.group == "messaging" => {
+                format!("{} ({n}). Settings: {f}.", rule.description)
+            }
+            _ => format!("{} ({n}).", rule.description),
+        }
     }
 
     fn finish(

@@ -396,8 +396,23 @@ impl Ctx<'_> {
                 (_, Some("no")) => vec![wifi, cell],
                 _ => vec![wifi, cell, roam],
             };
+            // A key the settings file does not hold is the app's documented
+            // default: said, as an assumption.
+            let defaults: Vec<&str> = ["wifi", "cellular", "roaming"]
+                .into_iter()
+                .filter(|n| settings.attr_str(&format!("autodownload_{n}_mask_source")) == Some("app_default"))
+                .collect();
+            let assumed = if defaults.is_empty() || app != "whatsapp" {
+                String::new()
+            } else {
+                format!(
+                    "; the file holds no mask for {}, so WhatsApp's documented default is assumed there (Wi-Fi: everything, mobile data: images, roaming: nothing)",
+                    defaults.join(", ")
+                )
+            };
+            let app_name = if app == "whatsapp" { "WhatsApp" } else { app.as_str() };
             let from = format!(
-                "{app} auto-download settings for {class} ({} {}, last written {}, before the message arrived)",
+                "{app_name} auto-download settings for {class} ({} {}, last written {}, before the message arrived{assumed})",
                 settings.source,
                 settings.record,
                 fmt_ts(self.corr(s))
@@ -410,6 +425,7 @@ impl Ctx<'_> {
                 self.overlay.set(m, "auto_from", &from);
             } else if roaming.is_none() && wifi == Some(true) && cell == Some(true) && roam == Some(false) {
                 self.overlay.set(m, "auto_unless_roaming", "true");
+                self.overlay.set(m, "auto_from", &from);
                 open.push(format!(
                     "Was {} roaming when the message of {} arrived ({})? Auto-download of {class} is on for Wi-Fi and mobile data but off when roaming (WhatsApp's default for images); if it was not roaming, the app fetched the file by itself. `waybill case new --context roaming=no` records the answer.",
                     self.copy.device.as_deref().unwrap_or("the phone"),

@@ -936,6 +936,23 @@ fn media_fetched_at_receipt_under_the_apps_default_settings_leans_automatic_and_
     assert!(f.open_questions.is_empty());
 }
 
+/// The settings a messaging rule rests on are named in its explanation, and
+/// a mask the file does not hold is stated as the app's default, assumed.
+#[test]
+fn settings_from_the_apps_defaults_are_stated_as_an_assumption() {
+    let mut p = prefs("2025-12-01T10:00:00Z", ["true", "true", "false"]);
+    for n in ["wifi", "cellular", "roaming"] {
+        p.attrs.insert(format!("autodownload_{n}_mask_source"), "app_default".into());
+    }
+    let f = Bundle::new(vec![wa_fetch(Some("true")), wa_file("2026-01-03T02:40:03Z")]).with(vec![p]).run();
+    let e = f.evidence.iter().find(|e| e.rule == "messaging.auto_download_unless_roaming").expect("rule");
+    assert!(
+        e.explanation.ends_with("Settings: WhatsApp auto-download settings for image (I0012 whole input, last written 2025-12-01T10:00:00.000000Z, before the message arrived; the file holds no mask for wifi, cellular, roaming, so WhatsApp's documented default is assumed there (Wi-Fi: everything, mobile data: images, roaming: nothing))."),
+        "{}",
+        e.explanation
+    );
+}
+
 #[test]
 fn a_video_tapped_hours_later_with_auto_download_off_since_weeks_is_user_initiated() {
     let b = Bundle::new(vec![wa_fetch(Some("true")), wa_file("2026-01-03T05:40:00Z")])
