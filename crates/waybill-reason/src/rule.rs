@@ -346,10 +346,9 @@ pub const GROUPS: &[(&str, &str)] = &[
         "cloud",
         "how the cloud or CDN service says it transferred the file: a browser or app download, or the service's own machinery",
     ),
-    ("messaging", "the messaging app's auto-download settings for the file's type, as they stood at the fetch"),
     (
-        "app_log",
-        "the messaging app's own log line for this media's download: queued as automatic, or started as manual (a tap)",
+        "messaging",
+        "whether the messaging app fetched the file by itself: its auto-download settings for the file's type as they stood at the fetch, or its own log line for this download (queued as automatic, or started as manual by a tap)",
     ),
     ("read_state", "whether the message that brought the file was read after it arrived"),
     ("state", "whether the receiving device was locked, asleep or logged off when the retrieval started"),

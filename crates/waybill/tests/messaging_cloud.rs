@@ -200,8 +200,9 @@ INSERT INTO message_media (message_row_id, chat_row_id, transferred, file_path, 
 
 /// WhatsApp's own log (`files/Logs/whatsapp.log`, local times with the
 /// header's `tz=+0100`) says how each download started: a group image queued
-/// as `auto download` on Wi-Fi is automatic, together with the settings
-/// (images on Wi-Fi) and the write at receipt; a document started as `manual
+/// as `auto download` on Wi-Fi is automatic, with the write at receipt (the
+/// settings, images on Wi-Fi, are the same fact as the log line: one group);
+/// a document started as `manual
 /// download` an hour after its message, with documents off everywhere, was
 /// tapped. Both decisive. The line is joined by the message's key id (the
 /// person's JID is redacted in the log).
@@ -263,8 +264,9 @@ INSERT INTO message_media (message_row_id, chat_row_id, transferred, file_path, 
         ["messaging.app_logged_auto", "messaging.auto_download", "timing.media_fetched_at_receipt"],
         "{img:#}"
     );
-    assert_eq!(img["log10_lr"], -4.5);
-    assert_eq!(img["log10_lr_range"], serde_json::json!([-6.4, -2.8]));
+    // The log and the settings are one fact (group messaging): the stronger counts.
+    assert_eq!(img["log10_lr"], -3.0);
+    assert_eq!(img["log10_lr_range"], serde_json::json!([-4.4, -1.8]));
     assert_eq!(img["verdict"], "automatic");
     assert_eq!(img["open_questions"], serde_json::json!([]), "{img:#}");
 
@@ -274,8 +276,8 @@ INSERT INTO message_media (message_row_id, chat_row_id, transferred, file_path, 
         ["messaging.app_logged_manual", "messaging.manual_download", "timing.media_fetched_late"],
         "{d:#}"
     );
-    assert_eq!(d["log10_lr"], 4.2);
-    assert_eq!(d["log10_lr_range"], serde_json::json!([2.6, 6.0]));
+    assert_eq!(d["log10_lr"], 2.7);
+    assert_eq!(d["log10_lr_range"], serde_json::json!([1.6, 4.0]));
     assert_eq!(d["verdict"], "user_initiated");
     // The log's line is in the chain as part of the delivery, though after
     // the message's receipt (the arrival's time is only a lower bound).
