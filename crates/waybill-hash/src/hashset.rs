@@ -331,7 +331,8 @@ fn read_hashdeep(
             row.push((kind, v.to_ascii_lowercase()));
         }
         if row.is_empty() {
-            if !fields.is_empty() && !columns.iter().any(|c| matches!(c.as_str(), "md5" | "sha1" | "sha256")) {
+            // Empty after a bad value (already rejected), or no hash column.
+            if !columns.iter().any(|c| matches!(c.as_str(), "md5" | "sha1" | "sha256")) {
                 bad("no md5, sha1 or sha256 column: the row holds no hash".into());
             }
             continue;

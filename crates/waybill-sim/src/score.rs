@@ -81,6 +81,15 @@ pub struct Summary {
     pub per_scenario: BTreeMap<String, Rates>,
 }
 
+/// Is a finding (its content, device and path or URL, as `analyze --json`
+/// prints them) about this copy of the truth? A tree path may be given
+/// relative to a deeper root than the truth's location.
+pub fn locates(t: &FileTruth, sha256: &str, device: Option<&str>, path: &str) -> bool {
+    sha256 == t.sha256
+        && device == Some(t.device.as_str())
+        && (path == t.location || path.ends_with(&format!("/{}", t.location)))
+}
+
 impl Score {
     /// Adds one finding for a copy of the truth.
     pub fn add(&mut self, t: &FileTruth, verdict: &str, log10_lr: f64, label: String) {

@@ -323,12 +323,6 @@ impl Case {
         Ok(())
     }
 
-    /// An input with the same content, format, attribution and reading
-    /// already committed (see [`duplicate_in`]).
-    pub fn find_duplicate(&self, key: &DuplicateKey<'_>) -> Result<Option<ManifestEntry>, StoreError> {
-        Ok(duplicate_in(&self.manifest_entries()?, key).cloned())
-    }
-
     /// Makes a staged input part of the case: moves its events and rejects into
     /// place, then appends its manifest line (last).
     pub fn commit_input(&mut self, staging: Staging, mut entry: ManifestEntry) -> Result<ManifestEntry, StoreError> {

@@ -32,7 +32,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, bail};
-use waybill_sim::score::{Rates, Score};
+use waybill_sim::score::{Rates, Score, locates};
 use waybill_sim::{Spec, simulate};
 
 /// First seed of the tuning set (rule values are chosen on it).
@@ -100,12 +100,9 @@ fn one(
     }
     let mut score = Score::default();
     for t in &summary.truth.files {
-        let hit = found.iter().find(|f| {
-            f.sha == t.sha256
-                && (!f.per_copy
-                    || (f.device.as_deref() == Some(t.device.as_str())
-                        && (f.path == t.location || f.path.ends_with(&format!("/{}", t.location)))))
-        });
+        let hit = found
+            .iter()
+            .find(|f| if f.per_copy { locates(t, &f.sha, f.device.as_deref(), &f.path) } else { f.sha == t.sha256 });
         let (verdict, lr) = hit.map_or_else(|| ("missing".to_owned(), 0.0), |f| (f.verdict.clone(), f.lr));
         score.add(t, &verdict, lr, format!("{} {} {}", dir.display(), &t.sha256[..16], t.location));
     }

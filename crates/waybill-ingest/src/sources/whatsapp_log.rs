@@ -282,8 +282,8 @@ impl Source for WhatsappLog {
         let zone = input.ctx().tz;
         let mut offset: Option<i32> = None;
         input.for_each_line(out, |pos, line, out| {
-            let s = String::from_utf8_lossy(line);
-            if let Some(h) = header_offset(&s) {
+            let header = if line.starts_with(b"====") { header_offset(&String::from_utf8_lossy(line)) } else { None };
+            if let Some(h) = header {
                 // A header is a record of its own; one without an offset
                 // (`==== logfile version=… level=3====`) changes nothing.
                 if h.is_some() {

@@ -70,10 +70,8 @@ pub fn run(a: &DemoArgs) -> Result<ExitStatus> {
     let mut contradictions = 0;
     for t in &summary.truth.files {
         let f = findings.iter().find(|f| {
-            let at = if f["copy"]["kind"] == "cache_entry" { f["copy"]["url"].as_str() } else { f["path"].as_str() };
-            f["sha256"] == t.sha256.as_str()
-                && f["device"].as_str() == Some(t.device.as_str())
-                && at.is_some_and(|p| p == t.location || p.ends_with(&format!("/{}", t.location)))
+            let s = |k: &str| f[k].as_str().unwrap_or("");
+            waybill_sim::score::locates(t, s("sha256"), f["device"].as_str(), s("path"))
         });
         let (verdict, lr, agree) = match f {
             None => ("missing".to_owned(), String::new(), "no finding"),

@@ -40,6 +40,17 @@ struct Outcome {
 }
 
 impl Outcome {
+    /// An input already in the case with the same options.
+    fn duplicate(path: &Path, dup: &ManifestEntry) -> Self {
+        Self {
+            id: Some(dup.id.clone()),
+            format: Some(dup.format.clone()),
+            sha256: Some(dup.sha256.clone()),
+            message: Some(format!("already ingested as {} with the same options", dup.id)),
+            ..Self::new(path, "duplicate")
+        }
+    }
+
     fn new(path: &Path, status: &'static str) -> Self {
         Self {
             path: path.display().to_string(),
@@ -92,13 +103,7 @@ pub fn run(a: &IngestArgs) -> Result<ExitStatus> {
         // was read with the same options, the file is hashed and its format
         // recognised (cheap), and a match is reported without reading it again.
         if let Some(dup) = duplicate_before_parse(&known, f, size, a, (&ctx, &tz_name, log_format_name.as_deref())) {
-            outcomes.push(Outcome {
-                id: Some(dup.id.clone()),
-                format: Some(dup.format.clone()),
-                sha256: Some(dup.sha256.clone()),
-                message: Some(format!("already ingested as {} with the same options", dup.id)),
-                ..Outcome::new(&f.path, "duplicate")
-            });
+            outcomes.push(Outcome::duplicate(&f.path, dup));
             continue;
         }
         let staging = case.begin_input()?;
@@ -128,15 +133,9 @@ pub fn run(a: &IngestArgs) -> Result<ExitStatus> {
                 };
                 // The same content met again within this run (two paths to
                 // one file), or changed in size since: caught after parsing.
-                if let Some(dup) = duplicate_in(&known, &dup_key).cloned() {
+                if let Some(dup) = duplicate_in(&known, &dup_key) {
+                    outcomes.push(Outcome::duplicate(&f.path, dup));
                     case.abort_input(staging)?;
-                    outcomes.push(Outcome {
-                        id: Some(dup.id.clone()),
-                        format: Some(dup.format.clone()),
-                        sha256: Some(dup.sha256.clone()),
-                        message: Some(format!("already ingested as {} with the same options", dup.id)),
-                        ..Outcome::new(&f.path, "duplicate")
-                    });
                     continue;
                 }
                 let entry = manifest_entry(&abs, &summary, a, &ctx);
