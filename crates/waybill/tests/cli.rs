@@ -642,6 +642,66 @@ fn analyze_chrome_search_then_download_without_server_log() {
     assert!(!needs.contains(&"browser history of the subject's device covering the arrival"), "{needs:?}");
 }
 
+/// Visit provenance through the CLI, on the real v70 History schema: a typed
+/// visit to the download's own URL is this device's act and counts; the same
+/// visit written by Chrome sync from another device (`visit_source` 0,
+/// `originator_cache_guid`) is not, and the chain says why.
+#[test]
+fn a_synced_typed_visit_to_the_file_is_not_the_devices_act() {
+    let run = |synced: bool| -> serde_json::Value {
+        let t = tempfile::tempdir().expect("temp");
+        let tree = t.path().join("tree/home/alice/Downloads");
+        std::fs::create_dir_all(&tree).expect("mkdir");
+        std::fs::write(tree.join("report-2025.pdf"), "synthetic benign report text\n").expect("write");
+        let hash_out = ok(t.path(), &["hash", "--json", s(&tree.join("report-2025.pdf"))]);
+        let v: serde_json::Value = serde_json::from_str(hash_out.trim()).expect("json");
+        let sha = v["sha256"].as_str().expect("sha256").to_owned();
+        // A typed visit to the download's first URL 0.6 s before it started.
+        let guid = if synced { "AbCdEf==" } else { "" };
+        let mut extra = format!(
+            "INSERT INTO urls VALUES(20,'https://files.example.com/get?id=7','',1,1,13411879805500000,0);\n\
+             INSERT INTO visits VALUES(20,20,13411879805500000,0,'',805306369,NULL,0,0,0,'{guid}',0,0,0,0,0,0,'');\n"
+        );
+        if synced {
+            extra.push_str("INSERT INTO visit_source VALUES(20,0);\n");
+        }
+        let script = std::fs::read_to_string(fixture("chrome.history", "v70_typed_search_click_download.sql"))
+            .expect("fixture")
+            .replace(&format!("X'{}'", "0a".repeat(32)), &format!("X'{sha}'"))
+            + &extra;
+        std::fs::create_dir_all(t.path().join("laptop")).expect("mkdir");
+        std::fs::write(t.path().join("History.sql"), script).expect("write");
+        waybill_testkit::build_sqlite(&t.path().join("History.sql"), &t.path().join("laptop/History"));
+        std::fs::write(t.path().join("set.txt"), format!("{sha}\n")).expect("write");
+        ok(t.path(), &["case", "new", "case"]);
+        ok(t.path(), &["ingest", "case", "laptop", "--device", "laptop"]);
+        ok(t.path(), &["ingest", "case", "--files", "tree", "--device", "laptop"]);
+        ok(t.path(), &["match", "case", "--hashset", "set.txt"]);
+        ok(t.path(), &["analyze", "case"]);
+        serde_json::from_slice(&std::fs::read(only_finding(&t.path().join("case/findings"), &sha)).expect("finding"))
+            .expect("json")
+    };
+    let rules = |f: &serde_json::Value| -> Vec<String> {
+        f["evidence"]
+            .as_array()
+            .expect("evidence")
+            .iter()
+            .filter_map(|e| e["rule"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let own = run(false);
+    assert!(rules(&own).contains(&"transition.typed".to_owned()), "{own:#}");
+    let synced = run(true);
+    assert!(!rules(&synced).contains(&"transition.typed".to_owned()), "{synced:#}");
+    let visit = synced["chain"]
+        .as_array()
+        .expect("chain")
+        .iter()
+        .find(|c| c["kind"] == "browser.visit" && c["summary"].as_str().is_some_and(|s| s.contains("get?id=7")))
+        .expect("the synced visit in the chain");
+    assert!(visit["summary"].as_str().is_some_and(|s| s.contains("synced from another device")), "{visit}");
+}
+
 /// The same History with the file host's log: the page and the download's
 /// first hop from the subject's address by the laptop's Chrome (the pairs
 /// teach its User-Agent), and the same link from the same address by an
