@@ -56,6 +56,27 @@ impl<'a> Object<'a> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
+    /// The member `key` as a non-empty string.
+    pub fn text_of(&self, key: &str) -> Option<&str> {
+        self.get(key).and_then(Json::as_str).filter(|s| !s.is_empty())
+    }
+
+    /// The member `key` as text: a string trimmed of white space, a number or a
+    /// boolean written out; `None` when empty or not a scalar.
+    pub fn scalar_of(&self, key: &str) -> Option<String> {
+        self.get(key).and_then(Json::scalar)
+    }
+
+    /// The member `key` as a whole number (see [`Json::int`]).
+    pub fn int_of(&self, key: &str) -> Option<i64> {
+        self.get(key).and_then(Json::int)
+    }
+
+    /// The member `key` as a boolean (see [`Json::flag`]).
+    pub fn flag_of(&self, key: &str) -> Option<bool> {
+        self.get(key).and_then(Json::flag)
+    }
+
     /// Has a member `key`?
     pub fn contains_key(&self, key: &str) -> bool {
         self.get(key).is_some()
@@ -233,6 +254,63 @@ impl<'a> Json<'a> {
         matches!(self, Json::Null)
     }
 
+    /// A scalar as text: a string trimmed of white space, a number or a
+    /// boolean written out; `None` when empty or not a scalar. (Services
+    /// write the same field as a string in one version and a number in
+    /// another.)
+    pub fn scalar(&self) -> Option<String> {
+        match self {
+            Json::String(s) => Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_owned),
+            Json::Number(n) => Some(n.to_string()),
+            Json::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    /// A whole number written as an integer, as an integral float (`3.0`) or
+    /// as decimal text (`"12"`, white space allowed). `"12x4"`, `1.5` and
+    /// anything else give `None`.
+    pub fn int(&self) -> Option<i64> {
+        match self {
+            Json::Number(n) => n.as_i64().or_else(|| {
+                #[allow(clippy::cast_possible_truncation, reason = "checked integral and in range")]
+                n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64)
+            }),
+            Json::String(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// A boolean written as `true`/`false` or as that text (any case).
+    pub fn flag(&self) -> Option<bool> {
+        match self {
+            Json::Bool(b) => Some(*b),
+            Json::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
+            Json::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
+            _ => None,
+        }
+    }
+
+    /// The member `key` as a non-empty string.
+    pub fn text_of(&self, key: &str) -> Option<&str> {
+        self.as_object()?.text_of(key)
+    }
+
+    /// The member `key` as text (see [`Json::scalar`]).
+    pub fn scalar_of(&self, key: &str) -> Option<String> {
+        self.as_object()?.scalar_of(key)
+    }
+
+    /// The member `key` as a whole number (see [`Json::int`]).
+    pub fn int_of(&self, key: &str) -> Option<i64> {
+        self.as_object()?.int_of(key)
+    }
+
+    /// The member `key` as a boolean (see [`Json::flag`]).
+    pub fn flag_of(&self, key: &str) -> Option<bool> {
+        self.as_object()?.flag_of(key)
+    }
+
     /// What kind of JSON value it is, in words (`object`, `string`, …).
     pub fn kind(&self) -> &'static str {
         match self {
@@ -400,6 +478,27 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
+
+    #[test]
+    fn scalar_accessors_read_what_services_write() {
+        let v = Json::parse(
+            br#"{"a":" x ","b":12,"c":"12","d":3.0,"e":"12x4","f":1.5,"g":"TRUE","h":false,"i":"","j":[1],"k":" 7 "}"#,
+        )
+        .unwrap();
+        assert_eq!(v.scalar_of("a").as_deref(), Some("x"));
+        assert_eq!(v.scalar_of("b").as_deref(), Some("12"));
+        assert_eq!(v.scalar_of("h").as_deref(), Some("false"));
+        assert_eq!((v.scalar_of("i"), v.scalar_of("j"), v.scalar_of("zz")), (None, None, None));
+        assert_eq!(v.text_of("a"), Some(" x "));
+        assert_eq!((v.text_of("i"), v.text_of("b")), (None, None));
+        assert_eq!(
+            [v.int_of("b"), v.int_of("c"), v.int_of("d"), v.int_of("k")],
+            [Some(12), Some(12), Some(3), Some(7)]
+        );
+        assert_eq!([v.int_of("e"), v.int_of("f"), v.int_of("a"), v.int_of("j")], [None; 4]);
+        assert_eq!([v.flag_of("g"), v.flag_of("h"), v.flag_of("c")], [Some(true), Some(false), None]);
+        assert_eq!(Json::Null.int_of("b"), None);
+    }
 
     /// Parses with both and compares what the sources look at: the text
     /// written back, each member's lookup, the error or its absence.

@@ -99,35 +99,6 @@ pub struct AwsCloudtrail;
 /// Largest pretty-printed (multi-line) document read.
 const DOC_LIMIT: usize = 256 << 20;
 
-fn text<'a>(o: &'a Json<'_>, k: &str) -> Option<&'a str> {
-    o.get(k).and_then(Json::as_str).filter(|s| !s.is_empty())
-}
-
-fn own(o: &Json<'_>, k: &str) -> Option<String> {
-    text(o, k).map(str::to_owned)
-}
-
-/// A number that CloudTrail may write as an integer, a float (`3.0`) or a string.
-fn count(o: &Json<'_>, k: &str) -> Option<i64> {
-    match o.get(k)? {
-        Json::Number(n) => n.as_i64().or_else(|| {
-            #[allow(clippy::cast_possible_truncation, reason = "checked integral and in range")]
-            n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15).map(|f| f as i64)
-        }),
-        Json::String(s) => s.parse().ok(),
-        _ => None,
-    }
-}
-
-fn flag(o: &Json<'_>, k: &str) -> Option<bool> {
-    match o.get(k)? {
-        Json::Bool(b) => Some(*b),
-        Json::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
-        Json::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
-        _ => None,
-    }
-}
-
 /// A string or the first string of an array (`requestParameters.host` is either).
 fn first_text(v: Option<&Json<'_>>) -> Option<String> {
     match v? {
@@ -138,7 +109,7 @@ fn first_text(v: Option<&Json<'_>>) -> Option<String> {
 }
 
 fn event_time(v: &Json<'_>, outer: Option<&Json<'_>>) -> Result<Timestamp, RejectReason> {
-    if let Some(t) = text(v, "eventTime") {
+    if let Some(t) = v.text_of("eventTime") {
         return Ok(Timestamp::parse_rfc3339(t)?);
     }
     // LookupEvents: the inner record lacks it only if damaged; the outer
@@ -162,17 +133,19 @@ fn s3_kind(name: &str) -> EventKind {
 /// The bucket and key from `requestParameters`, else from an `AWS::S3::Object` resource ARN.
 fn bucket_key(v: &Json<'_>) -> (Option<String>, Option<String>) {
     let params = v.get("requestParameters").filter(|p| p.is_object());
-    let bucket = params.and_then(|p| own(p, "bucketName"));
-    let key = params.and_then(|p| own(p, "key"));
+    let bucket = params.and_then(|p| p.text_of("bucketName").map(str::to_owned));
+    let key = params.and_then(|p| p.text_of("key").map(str::to_owned));
     if key.is_some() {
         return (bucket, key);
     }
     let from_arn = v.get("resources").and_then(Json::as_array).and_then(|rs| {
-        rs.iter().find(|r| text(r, "type") == Some("AWS::S3::Object")).and_then(|r| text(r, "ARN")).and_then(|arn| {
-            let rest = arn.split_once(":::").map(|(_, r)| r)?;
-            let (b, k) = rest.split_once('/')?;
-            Some((b.to_owned(), k.to_owned()))
-        })
+        rs.iter().find(|r| r.text_of("type") == Some("AWS::S3::Object")).and_then(|r| r.text_of("ARN")).and_then(
+            |arn| {
+                let rest = arn.split_once(":::").map(|(_, r)| r)?;
+                let (b, k) = rest.split_once('/')?;
+                Some((b.to_owned(), k.to_owned()))
+            },
+        )
     });
     match from_arn {
         Some((b, k)) => (bucket.or(Some(b)), Some(k)),
@@ -186,7 +159,7 @@ fn record_event(v: &Json<'_>, record: RecordRef) -> Result<Option<Event<'static>
         return Err(RejectReason::Malformed("a record must be a JSON object".into()));
     }
     // LookupEvents output: the record is a JSON string in `CloudTrailEvent`.
-    if let Some(inner) = text(v, "CloudTrailEvent") {
+    if let Some(inner) = v.text_of("CloudTrailEvent") {
         let parsed = Json::parse_str(inner)
             .map_err(|e| RejectReason::Value { field: "CloudTrailEvent".into(), detail: format!("not JSON: {e}") })?;
         let mut e = build(&parsed, Some(v), record)?;
@@ -199,13 +172,13 @@ fn record_event(v: &Json<'_>, record: RecordRef) -> Result<Option<Event<'static>
 }
 
 fn build(v: &Json<'_>, outer: Option<&Json<'_>>, record: RecordRef) -> Result<Option<Event<'static>>, RejectReason> {
-    let name = text(v, "eventName").or_else(|| outer.and_then(|o| text(o, "EventName")));
-    let source = text(v, "eventSource").or_else(|| outer.and_then(|o| text(o, "EventSource")));
+    let name = v.text_of("eventName").or_else(|| outer.and_then(|o| o.text_of("EventName")));
+    let source = v.text_of("eventSource").or_else(|| outer.and_then(|o| o.text_of("EventSource")));
     let (Some(name), Some(source)) = (name, source) else {
         return Err(RejectReason::Malformed("not a CloudTrail record (no eventName or eventSource)".into()));
     };
     let ts = event_time(v, outer)?;
-    let event_type = text(v, "eventType");
+    let event_type = v.text_of("eventType");
     let is_s3 = matches!(source, "s3.amazonaws.com" | "s3express.amazonaws.com");
     let (bucket, key) = if is_s3 { bucket_key(v) } else { (None, None) };
     let kind = match event_type {
@@ -213,7 +186,7 @@ fn build(v: &Json<'_>, outer: Option<&Json<'_>>, record: RecordRef) -> Result<Op
         Some("AwsCloudTrailInsight") => return Ok(None),
         Some("AwsConsoleSignIn")
             if name == "ConsoleLogin"
-                && v.get("responseElements").and_then(|r| text(r, "ConsoleLogin")) == Some("Success") =>
+                && v.get("responseElements").and_then(|r| r.text_of("ConsoleLogin")) == Some("Success") =>
         {
             EventKind::SessionLogon
         }
@@ -223,24 +196,26 @@ fn build(v: &Json<'_>, outer: Option<&Json<'_>>, record: RecordRef) -> Result<Op
     let mut e = Event::new(kind, ts, Precision::Second, record);
     let empty = Json::Null;
     let id = v.get("userIdentity").filter(|u| u.is_object()).unwrap_or(&empty);
-    let identity_type = text(id, "type");
-    let invoked_by = text(id, "invokedBy");
-    e.actor = own(id, "arn")
-        .or_else(|| own(id, "userName"))
-        .or_else(|| own(id, "principalId"))
+    let identity_type = id.text_of("type");
+    let invoked_by = id.text_of("invokedBy");
+    e.actor = id
+        .text_of("arn")
+        .map(str::to_owned)
+        .or_else(|| id.text_of("userName").map(str::to_owned))
+        .or_else(|| id.text_of("principalId").map(str::to_owned))
         .or_else(|| invoked_by.map(str::to_owned))
         .map(Cow::Owned);
-    if let Some(ip) = text(v, "sourceIPAddress") {
+    if let Some(ip) = v.text_of("sourceIPAddress") {
         if ip.parse::<IpAddr>().is_ok() {
             e.client_ip = Some(Cow::Owned(ip.to_owned()));
         } else {
             e.attrs.push("source_service", ip.to_owned());
         }
     }
-    e.user_agent = own(v, "userAgent").map(Cow::Owned);
+    e.user_agent = v.text_of("userAgent").map(str::to_owned).map(Cow::Owned);
     let extra = v.get("additionalEventData").filter(|x| x.is_object()).unwrap_or(&empty);
-    let bytes_in = count(extra, "bytesTransferredIn");
-    let bytes_out = count(extra, "bytesTransferredOut");
+    let bytes_in = extra.int_of("bytesTransferredIn");
+    let bytes_out = extra.int_of("bytesTransferredOut");
     // The object's bytes crossed the wire only in a GetObject (out) or a
     // PutObject (in); a copy moves them inside S3 and a multipart completion
     // sends only the part list, so their byte counts stay in `attrs`.
@@ -273,19 +248,19 @@ fn build(v: &Json<'_>, outer: Option<&Json<'_>>, record: RecordRef) -> Result<Op
     e.attrs.push("event_name", name.to_owned());
     e.attrs.push("event_source", source.to_owned());
     e.attrs.push_opt("event_type", event_type.map(str::to_owned));
-    e.attrs.push_opt("event_category", own(v, "eventCategory"));
-    e.attrs.push_opt("aws_region", own(v, "awsRegion"));
+    e.attrs.push_opt("event_category", v.text_of("eventCategory").map(str::to_owned));
+    e.attrs.push_opt("aws_region", v.text_of("awsRegion").map(str::to_owned));
     e.attrs.push_opt("identity_type", identity_type.map(str::to_owned));
-    e.attrs.push_opt("principal_id", own(id, "principalId"));
-    e.attrs.push_opt("account_id", own(id, "accountId"));
-    e.attrs.push_opt("access_key_id", own(id, "accessKeyId"));
-    e.attrs.push_opt("user_name", own(id, "userName"));
+    e.attrs.push_opt("principal_id", id.text_of("principalId").map(str::to_owned));
+    e.attrs.push_opt("account_id", id.text_of("accountId").map(str::to_owned));
+    e.attrs.push_opt("access_key_id", id.text_of("accessKeyId").map(str::to_owned));
+    e.attrs.push_opt("user_name", id.text_of("userName").map(str::to_owned));
     e.attrs.push_opt("invoked_by", invoked_by.map(str::to_owned));
     if let Some(ctx) = id.get("sessionContext").filter(|c| c.is_object()) {
-        e.attrs.push_opt("session_issuer", ctx.get("sessionIssuer").and_then(|i| own(i, "arn")));
+        e.attrs.push_opt("session_issuer", ctx.get("sessionIssuer").and_then(|i| i.text_of("arn").map(str::to_owned)));
         if let Some(a) = ctx.get("attributes") {
-            e.attrs.push_opt("mfa_authenticated", flag(a, "mfaAuthenticated"));
-            if let Some(c) = text(a, "creationDate") {
+            e.attrs.push_opt("mfa_authenticated", a.flag_of("mfaAuthenticated"));
+            if let Some(c) = a.text_of("creationDate") {
                 match Timestamp::parse_rfc3339(c) {
                     Ok(t) => e.attrs.push("session_created", t),
                     Err(_) => e.attrs.push("session_created", c.to_owned()),
@@ -296,28 +271,37 @@ fn build(v: &Json<'_>, outer: Option<&Json<'_>>, record: RecordRef) -> Result<Op
     e.attrs.push_opt("bucket", bucket);
     let params = v.get("requestParameters").filter(|p| p.is_object()).unwrap_or(&empty);
     let response = v.get("responseElements").filter(|p| p.is_object()).unwrap_or(&empty);
-    e.attrs.push_opt("version_id", own(params, "versionId").or_else(|| own(response, "x-amz-version-id")));
-    e.attrs.push_opt("copy_source", own(params, "x-amz-copy-source"));
+    e.attrs.push_opt(
+        "version_id",
+        params
+            .text_of("versionId")
+            .map(str::to_owned)
+            .or_else(|| response.text_of("x-amz-version-id").map(str::to_owned)),
+    );
+    e.attrs.push_opt("copy_source", params.text_of("x-amz-copy-source").map(str::to_owned));
     e.attrs.push_opt("host", first_text(params.get("Host").or_else(|| params.get("host"))));
     e.attrs.push_opt("bytes_transferred_in", bytes_in);
     e.attrs.push_opt("bytes_transferred_out", bytes_out);
-    e.attrs.push_opt("auth_method", own(extra, "AuthenticationMethod"));
-    e.attrs.push_opt("signature_version", own(extra, "SignatureVersion"));
+    e.attrs.push_opt("auth_method", extra.text_of("AuthenticationMethod").map(str::to_owned));
+    e.attrs.push_opt("signature_version", extra.text_of("SignatureVersion").map(str::to_owned));
     let tls = v.get("tlsDetails").filter(|t| t.is_object()).unwrap_or(&empty);
-    e.attrs.push_opt("tls_version", own(tls, "tlsVersion"));
-    e.attrs.push_opt("cipher_suite", own(tls, "cipherSuite").or_else(|| own(extra, "CipherSuite")));
-    e.attrs.push_opt("error_code", own(v, "errorCode"));
-    e.attrs.push_opt("error_message", own(v, "errorMessage"));
-    e.attrs.push_opt("read_only", flag(v, "readOnly").or_else(|| outer.and_then(|o| flag(o, "ReadOnly"))));
-    e.attrs.push_opt("management_event", flag(v, "managementEvent"));
-    e.attrs.push_opt("event_id", own(v, "eventID"));
-    e.attrs.push_opt("request_id", own(v, "requestID"));
-    e.attrs.push_opt("shared_event_id", own(v, "sharedEventID"));
-    e.attrs.push_opt("recipient_account_id", own(v, "recipientAccountId"));
-    e.attrs.push_opt("vpc_endpoint_id", own(v, "vpcEndpointId"));
+    e.attrs.push_opt("tls_version", tls.text_of("tlsVersion").map(str::to_owned));
+    e.attrs.push_opt(
+        "cipher_suite",
+        tls.text_of("cipherSuite").map(str::to_owned).or_else(|| extra.text_of("CipherSuite").map(str::to_owned)),
+    );
+    e.attrs.push_opt("error_code", v.text_of("errorCode").map(str::to_owned));
+    e.attrs.push_opt("error_message", v.text_of("errorMessage").map(str::to_owned));
+    e.attrs.push_opt("read_only", v.flag_of("readOnly").or_else(|| outer.and_then(|o| o.flag_of("ReadOnly"))));
+    e.attrs.push_opt("management_event", v.flag_of("managementEvent"));
+    e.attrs.push_opt("event_id", v.text_of("eventID").map(str::to_owned));
+    e.attrs.push_opt("request_id", v.text_of("requestID").map(str::to_owned));
+    e.attrs.push_opt("shared_event_id", v.text_of("sharedEventID").map(str::to_owned));
+    e.attrs.push_opt("recipient_account_id", v.text_of("recipientAccountId").map(str::to_owned));
+    e.attrs.push_opt("vpc_endpoint_id", v.text_of("vpcEndpointId").map(str::to_owned));
     if name == "ConsoleLogin" {
-        e.attrs.push_opt("login_result", own(response, "ConsoleLogin"));
-        e.attrs.push_opt("mfa_used", own(extra, "MFAUsed"));
+        e.attrs.push_opt("login_result", response.text_of("ConsoleLogin").map(str::to_owned));
+        e.attrs.push_opt("mfa_used", extra.text_of("MFAUsed").map(str::to_owned));
     }
     Ok(Some(e))
 }

@@ -135,22 +135,10 @@ fn timestamp(v: &Json<'_>) -> Result<(Timestamp, Precision), RejectReason> {
     }
 }
 
-fn text<'a>(o: &'a Object<'_>, k: &str) -> Option<&'a str> {
-    o.get(k).and_then(Json::as_str).filter(|s| !s.is_empty())
-}
-
-fn int(o: &Object<'_>, k: &str) -> Option<i64> {
-    match o.get(k)? {
-        Json::Number(n) => n.as_i64(),
-        Json::String(s) => s.parse().ok(),
-        _ => None,
-    }
-}
-
-/// [`int`], naming a value that is present but not a whole number (a
+/// [`Object::int_of`], naming a value that is present but not a whole number (a
 /// string like `"12x4"`, a fraction, a negative size) in `attrs.<key>`.
 fn checked_int(e: &mut Event<'_>, o: &Object<'_>, k: &str, key: &'static str) -> Option<i64> {
-    let n = int(o, k);
+    let n = o.int_of(k);
     let bad = match (o.get(k), n) {
         (Some(Json::Null) | None, _) => false,
         (Some(_), None) => true,
@@ -160,15 +148,6 @@ fn checked_int(e: &mut Event<'_>, o: &Object<'_>, k: &str, key: &'static str) ->
         e.attrs.push(key, v.to_string());
     }
     n
-}
-
-fn boolean(o: &Object<'_>, k: &str) -> Option<bool> {
-    match o.get(k)? {
-        Json::Bool(b) => Some(*b),
-        Json::String(s) if s == "true" => Some(true),
-        Json::String(s) if s == "false" => Some(false),
-        _ => None,
-    }
 }
 
 /// A header value as one string (Cloudflare logs arrays when duplicates are kept).
@@ -203,15 +182,15 @@ fn parse(pos: LinePos, line: &[u8]) -> Result<Event<'static>, RejectReason> {
         return Err(RejectReason::Malformed(format!("no request field (one of {})", REQUEST_FIELDS.join(", "))));
     }
     let mut e = Event::new(EventKind::HttpRequest, ts, precision, pos.record());
-    let own = |k: &str| text(o, k).map(|s| Cow::Owned(s.to_owned()));
+    let own = |k: &str| o.text_of(k).map(|s| Cow::Owned(s.to_owned()));
     e.client_ip = own("ClientIP");
     e.user_agent = own("ClientRequestUserAgent");
     e.referrer = own("ClientRequestReferer");
     e.status = checked_int(&mut e, o, "EdgeResponseStatus", "malformed_status").and_then(|s| i32::try_from(s).ok());
     e.size = checked_int(&mut e, o, "EdgeResponseBytes", "malformed_size").filter(|&n| n >= 0);
-    let host = text(o, "ClientRequestHost");
-    let scheme = text(o, "ClientRequestScheme");
-    if let Some(target) = text(o, "ClientRequestURI").or_else(|| text(o, "ClientRequestPath")) {
+    let host = o.text_of("ClientRequestHost");
+    let scheme = o.text_of("ClientRequestScheme");
+    if let Some(target) = o.text_of("ClientRequestURI").or_else(|| o.text_of("ClientRequestPath")) {
         e.url = Some(build_url(scheme, host, None, Cow::Owned(target.to_owned())));
     }
     e.attrs.push("time_is", time_is);
@@ -241,19 +220,19 @@ fn parse(pos: LinePos, line: &[u8]) -> Result<Event<'static>, RejectReason> {
         e.auto = Some(true);
     }
     e.attrs.push_opt("request_source", source);
-    if let Some(w) = boolean(o, "WorkerSubrequest") {
+    if let Some(w) = o.flag_of("WorkerSubrequest") {
         if w {
             e.auto = Some(true);
         }
         e.attrs.push("worker_subrequest", w);
     }
-    e.attrs.push_opt("origin_response_status", int(o, "OriginResponseStatus"));
+    e.attrs.push_opt("origin_response_status", o.int_of("OriginResponseStatus"));
     e.attrs.push_opt("cache_status", own("CacheCacheStatus"));
-    e.attrs.push_opt("cache_tiered_fill", boolean(o, "CacheTieredFill"));
-    e.attrs.push_opt("edge_response_body_bytes", int(o, "EdgeResponseBodyBytes"));
+    e.attrs.push_opt("cache_tiered_fill", o.flag_of("CacheTieredFill"));
+    e.attrs.push_opt("edge_response_body_bytes", o.int_of("EdgeResponseBodyBytes"));
     e.attrs.push_opt("content_type", own("EdgeResponseContentType"));
     e.attrs.push_opt("country", own("ClientCountry"));
-    e.attrs.push_opt("client_asn", int(o, "ClientASN"));
+    e.attrs.push_opt("client_asn", o.int_of("ClientASN"));
     e.attrs.push_opt("colo", own("EdgeColoCode"));
     e.attrs.push_opt("zone_name", own("ZoneName"));
     e.attrs.push_opt("x_requested_with", own("ClientXRequestedWith"));

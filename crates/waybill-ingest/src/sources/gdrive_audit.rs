@@ -140,20 +140,10 @@ impl Source for GdriveAudit {
     }
 }
 
-/// A scalar as text (numbers and booleans too).
-fn scalar_text(v: Option<&Json<'_>>) -> Option<String> {
-    match v? {
-        Json::String(s) => Some(s.to_string()),
-        Json::Number(n) => Some(n.to_string()),
-        Json::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
 /// The value of one event parameter.
 fn param_value(p: &Json<'_>) -> Option<waybill_model::Value<'static>> {
     use waybill_model::Value as V;
-    let strings = |a: &Vec<Json<'_>>| V::List(a.iter().filter_map(|x| scalar_text(Some(x))).map(Cow::Owned).collect());
+    let strings = |a: &Vec<Json<'_>>| V::List(a.iter().filter_map(|x| x.scalar()).map(Cow::Owned).collect());
     if let Some(b) = p.get("boolValue").and_then(Json::as_bool) {
         return Some(V::Bool(b));
     }
@@ -166,7 +156,7 @@ fn param_value(p: &Json<'_>) -> Option<waybill_model::Value<'static>> {
     }
     match p.get("value").or_else(|| p.get("multiValue")).or_else(|| p.get("multiIntValue")) {
         Some(Json::Array(a)) => Some(strings(a)),
-        Some(x @ (Json::String(_) | Json::Number(_))) => scalar_text(Some(x)).map(|s| V::Str(Cow::Owned(s))),
+        Some(x @ (Json::String(_) | Json::Number(_))) => x.scalar().map(|s| V::Str(Cow::Owned(s))),
         _ => p.get("messageValue").map(|m| V::Str(Cow::Owned(m.to_string()))),
     }
 }
@@ -279,7 +269,7 @@ fn activity(rec: RecordRef, act: &Json<'_>) -> Result<Vec<Event<'static>>, Rejec
         for &k in KEPT {
             a.push_opt(k, param(k));
         }
-        a.push_opt("unique_qualifier", scalar_text(act.get("id").and_then(|id| id.get("uniqueQualifier"))));
+        a.push_opt("unique_qualifier", act.get("id").and_then(|id| id.get("uniqueQualifier")).and_then(Json::scalar));
         a.push_opt("caller_type", caller_type.map(str::to_owned));
         if email.is_some() {
             a.push_opt("actor_key", key.map(str::to_owned));

@@ -137,11 +137,11 @@ impl JsonRecords for AuditJson {
         // the record is the `AuditData` member, a JSON string (or an object).
         let Some(inner) = v.get("AuditData") else { return record(rec, v, &Fallback::default()) };
         let fallback = Fallback {
-            creation_date: text(v, "CreationDate"),
-            user_ids: text(v, "UserIds").or_else(|| text(v, "UserId")),
-            operations: text(v, "Operations").or_else(|| text(v, "Operation")),
-            record_id: text(v, "RecordId"),
-            record_type: text(v, "RecordType"),
+            creation_date: v.scalar_of("CreationDate"),
+            user_ids: v.scalar_of("UserIds").or_else(|| v.scalar_of("UserId")),
+            operations: v.scalar_of("Operations").or_else(|| v.scalar_of("Operation")),
+            record_id: v.scalar_of("RecordId"),
+            record_type: v.scalar_of("RecordType"),
         };
         match inner {
             Json::String(s) => record(rec, &audit_json(s)?, &fallback),
@@ -523,33 +523,6 @@ fn split_ip(raw: &str) -> (String, Option<u16>) {
     (raw.to_owned(), None)
 }
 
-/// A non-empty string value (numbers and booleans as text).
-fn text(v: &Json<'_>, key: &str) -> Option<String> {
-    match v.get(key)? {
-        Json::String(s) => Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_owned),
-        Json::Number(n) => Some(n.to_string()),
-        Json::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-fn int(v: &Json<'_>, key: &str) -> Option<i64> {
-    match v.get(key)? {
-        Json::Number(n) => n.as_i64(),
-        Json::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-fn boolean(v: &Json<'_>, key: &str) -> Option<bool> {
-    match v.get(key)? {
-        Json::Bool(b) => Some(*b),
-        Json::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
-        Json::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
-        _ => None,
-    }
-}
-
 /// `UserType` as its documented name.
 fn user_type(v: &Json<'_>) -> Option<String> {
     const NAMES: [&str; 9] = [
@@ -610,7 +583,7 @@ fn kind_of(op: &str) -> Option<(EventKind, bool)> {
 /// The record's time: `CreationTime` (UTC), else the CSV or wrapper
 /// `CreationDate` when it is ISO 8601 with a zone or a .NET `/Date(ms)/`.
 fn creation_time(v: &Json<'_>, fb: &Fallback) -> Result<(Timestamp, Precision), RejectReason> {
-    if let Some(t) = text(v, "CreationTime") {
+    if let Some(t) = v.scalar_of("CreationTime") {
         let ts = match waybill_model::time::parse_naive(&t) {
             Ok(n) => n.assume_utc()?,
             Err(_) => Timestamp::parse_rfc3339(&t)?,
@@ -645,7 +618,7 @@ fn is_non_human(v: &Json<'_>) -> bool {
         }
         _ => false,
     };
-    let by_id = text(v, "UserId").is_some_and(|u| {
+    let by_id = v.scalar_of("UserId").is_some_and(|u| {
         let l = u.to_ascii_lowercase();
         l == "app@sharepoint" || l.starts_with("sharepoint\\") || l.starts_with("nt authority\\")
     });
@@ -657,35 +630,38 @@ fn record(rec: RecordRef, v: &Json<'_>, fb: &Fallback) -> Result<Vec<Event<'stat
     if !v.is_object() {
         return Err(RejectReason::Malformed("the audit record is not a JSON object".into()));
     }
-    let op = text(v, "Operation")
+    let op = v
+        .scalar_of("Operation")
         .or_else(|| fb.operations.clone())
         .ok_or_else(|| RejectReason::Value { field: "Operation".into(), detail: "missing".into() })?;
     let (ts, precision) = creation_time(v, fb)?;
-    let workload = text(v, "Workload");
+    let workload = v.scalar_of("Workload");
     let relevant =
         workload.as_deref().is_none_or(|w| w.eq_ignore_ascii_case("SharePoint") || w.eq_ignore_ascii_case("OneDrive"));
     let Some((kind, prefetch)) = kind_of(&op).filter(|_| relevant) else { return Ok(Vec::new()) };
 
     let mut e = Event::new(kind, ts, precision, rec);
-    e.actor = text(v, "UserId").or_else(|| fb.user_ids.clone()).map(Cow::Owned);
+    e.actor = v.scalar_of("UserId").or_else(|| fb.user_ids.clone()).map(Cow::Owned);
     let mut port = None;
-    if let Some(ip) = text(v, "ClientIP").or_else(|| text(v, "ClientIPAddress")).or_else(|| text(v, "ActorIpAddress")) {
+    if let Some(ip) =
+        v.scalar_of("ClientIP").or_else(|| v.scalar_of("ClientIPAddress")).or_else(|| v.scalar_of("ActorIpAddress"))
+    {
         let (addr, p) = split_ip(&ip);
         e.client_ip = Some(Cow::Owned(addr));
         port = p;
     }
-    e.user_agent = text(v, "UserAgent").map(Cow::Owned);
-    e.url = text(v, "ObjectId").map(Cow::Owned);
-    let name = text(v, "SourceFileName");
-    e.path = match (text(v, "SourceRelativeUrl"), &name) {
+    e.user_agent = v.scalar_of("UserAgent").map(Cow::Owned);
+    e.url = v.scalar_of("ObjectId").map(Cow::Owned);
+    let name = v.scalar_of("SourceFileName");
+    e.path = match (v.scalar_of("SourceRelativeUrl"), &name) {
         (Some(dir), Some(n)) => Some(format!("{}/{n}", dir.trim_end_matches('/'))),
         (None, Some(n)) => Some(n.clone()),
         (Some(dir), None) => Some(dir),
         (None, None) => None,
     }
     .map(Cow::Owned);
-    e.size = int(v, "FileSizeBytes");
-    e.device = text(v, "DeviceDisplayName").map(Cow::Owned);
+    e.size = v.int_of("FileSizeBytes");
+    e.device = v.scalar_of("DeviceDisplayName").map(Cow::Owned);
     if prefetch || is_non_human(v) {
         e.auto = Some(true);
     }
@@ -693,35 +669,35 @@ fn record(rec: RecordRef, v: &Json<'_>, fb: &Fallback) -> Result<Vec<Event<'stat
     let a = &mut e.attrs;
     a.push("operation", op);
     a.push_opt("workload", workload);
-    a.push_opt("record_type", text(v, "RecordType").or_else(|| fb.record_type.clone()));
-    a.push_opt("record_id", text(v, "Id").or_else(|| fb.record_id.clone()));
+    a.push_opt("record_type", v.scalar_of("RecordType").or_else(|| fb.record_type.clone()));
+    a.push_opt("record_id", v.scalar_of("Id").or_else(|| fb.record_id.clone()));
     a.push_opt("user_type", user_type(v));
-    a.push_opt("result_status", text(v, "ResultStatus"));
-    a.push_opt("site_url", text(v, "SiteUrl"));
+    a.push_opt("result_status", v.scalar_of("ResultStatus"));
+    a.push_opt("site_url", v.scalar_of("SiteUrl"));
     a.push_opt("source_file_name", name);
-    a.push_opt("source_file_extension", text(v, "SourceFileExtension"));
-    a.push_opt("item_type", text(v, "ItemType"));
+    a.push_opt("source_file_extension", v.scalar_of("SourceFileExtension"));
+    a.push_opt("item_type", v.scalar_of("ItemType"));
     let ctx = v.get("AppAccessContext");
-    a.push_opt("application_id", text(v, "ApplicationId").or_else(|| ctx.and_then(|c| text(c, "ClientAppId"))));
+    a.push_opt("application_id", v.scalar_of("ApplicationId").or_else(|| ctx.and_then(|c| c.scalar_of("ClientAppId"))));
     a.push_opt(
         "application_name",
-        text(v, "ApplicationDisplayName").or_else(|| ctx.and_then(|c| text(c, "ClientAppName"))),
+        v.scalar_of("ApplicationDisplayName").or_else(|| ctx.and_then(|c| c.scalar_of("ClientAppName"))),
     );
-    a.push_opt("is_managed_device", boolean(v, "IsManagedDevice"));
-    a.push_opt("platform", text(v, "Platform"));
-    a.push_opt("browser_name", text(v, "BrowserName"));
-    a.push_opt("browser_version", text(v, "BrowserVersion"));
-    a.push_opt("geo_location", text(v, "GeoLocation"));
-    a.push_opt("machine_id", text(v, "MachineId"));
-    a.push_opt("machine_domain_info", text(v, "MachineDomainInfo"));
-    a.push_opt("list_item_unique_id", text(v, "ListItemUniqueId"));
-    a.push_opt("file_sync_bytes_committed", int(v, "FileSyncBytesCommitted"));
-    a.push_opt("correlation_id", text(v, "CorrelationId"));
-    a.push_opt("target_user_or_group_name", text(v, "TargetUserOrGroupName"));
-    a.push_opt("target_user_or_group_type", text(v, "TargetUserOrGroupType"));
-    a.push_opt("event_data", text(v, "EventData"));
-    a.push_opt("user_shared_with", text(v, "UserSharedWith"));
-    a.push_opt("sharing_type", text(v, "SharingType"));
+    a.push_opt("is_managed_device", v.flag_of("IsManagedDevice"));
+    a.push_opt("platform", v.scalar_of("Platform"));
+    a.push_opt("browser_name", v.scalar_of("BrowserName"));
+    a.push_opt("browser_version", v.scalar_of("BrowserVersion"));
+    a.push_opt("geo_location", v.scalar_of("GeoLocation"));
+    a.push_opt("machine_id", v.scalar_of("MachineId"));
+    a.push_opt("machine_domain_info", v.scalar_of("MachineDomainInfo"));
+    a.push_opt("list_item_unique_id", v.scalar_of("ListItemUniqueId"));
+    a.push_opt("file_sync_bytes_committed", v.int_of("FileSyncBytesCommitted"));
+    a.push_opt("correlation_id", v.scalar_of("CorrelationId"));
+    a.push_opt("target_user_or_group_name", v.scalar_of("TargetUserOrGroupName"));
+    a.push_opt("target_user_or_group_type", v.scalar_of("TargetUserOrGroupType"));
+    a.push_opt("event_data", v.scalar_of("EventData"));
+    a.push_opt("user_shared_with", v.scalar_of("UserSharedWith"));
+    a.push_opt("sharing_type", v.scalar_of("SharingType"));
     a.push_opt("client_port", port.map(i64::from));
     Ok(vec![e])
 }

@@ -68,16 +68,7 @@ fn json_type(v: &Json<'_>) -> &'static str {
 
 /// A non-empty string field (`-` counts as empty).
 pub fn text<'v>(o: &'v Obj<'_>, key: &str) -> Option<&'v str> {
-    o.get(key).and_then(Json::as_str).filter(|s| !s.is_empty() && *s != "-")
-}
-
-/// An integer field, written as a JSON integer or as decimal text.
-pub fn int(o: &Obj<'_>, key: &str) -> Option<i64> {
-    match o.get(key)? {
-        Json::Number(n) => n.as_i64(),
-        Json::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
+    o.text_of(key).filter(|s| *s != "-")
 }
 
 /// A microsecond Unix timestamp field (plaso's and Timesketch's `timestamp`).
@@ -186,12 +177,12 @@ fn visit<'v>(o: &'v Obj<'_>, e: &mut Event<'v>, data_type: &str) {
     e.kind = EventKind::BrowserVisit;
     e.url = text(o, "url").map(Cow::Borrowed);
     e.referrer = text(o, "from_visit").filter(|s| is_url(s)).map(Cow::Borrowed);
-    if let Some(t) = int(o, "page_transition_type") {
+    if let Some(t) = o.int_of("page_transition_type") {
         let (name, auto) = decode_transition(t);
         e.transition = Some(Cow::Owned(name));
         e.auto = auto;
     } else if data_type.starts_with("firefox:")
-        && let Some(t) = int(o, "visit_type")
+        && let Some(t) = o.int_of("visit_type")
     {
         e.transition = visit_type_name(t).map(Cow::Borrowed).or_else(|| Some(Cow::Owned(format!("TYPE_{t}"))));
         e.auto = match t {
@@ -207,9 +198,9 @@ fn download<'v>(o: &'v Obj<'_>, e: &mut Event<'v>, desc: &str) {
     e.url = text(o, "url").map(Cow::Borrowed);
     e.path = text(o, "full_path")
         .map(|p| if p.starts_with("file://") { Cow::Owned(file_uri_to_path(p)) } else { Cow::Borrowed(p) });
-    e.size = int(o, "total_bytes").filter(|t| *t >= 0).or_else(|| int(o, "received_bytes"));
+    e.size = o.int_of("total_bytes").filter(|t| *t >= 0).or_else(|| o.int_of("received_bytes"));
     if o.get("state").is_some_and(Json::is_number) {
-        e.status = int(o, "state").and_then(|s| i32::try_from(s).ok());
+        e.status = o.int_of("state").and_then(|s| i32::try_from(s).ok());
     }
     match desc {
         "Start Time" => push_unique(e, "phase", "start"),
@@ -222,12 +213,12 @@ fn apache<'v>(o: &'v Obj<'_>, e: &mut Event<'v>) {
     e.kind = EventKind::HttpRequest;
     e.client_ip = text(o, "ip_address").map(Cow::Borrowed);
     e.actor = text(o, "user_name").or_else(|| text(o, "username")).map(Cow::Borrowed);
-    e.status = int(o, "http_response_code").and_then(|s| i32::try_from(s).ok());
-    e.size = int(o, "http_response_bytes");
+    e.status = o.int_of("http_response_code").and_then(|s| i32::try_from(s).ok());
+    e.size = o.int_of("http_response_bytes");
     e.referrer = text(o, "http_request_referer").map(Cow::Borrowed);
     e.user_agent = text(o, "http_request_user_agent").map(Cow::Borrowed);
     if let Some(r) = text(o, "http_request").and_then(parse_request_line) {
-        let port = int(o, "port_number").and_then(|p| u16::try_from(p).ok());
+        let port = o.int_of("port_number").and_then(|p| u16::try_from(p).ok());
         e.url = Some(build_url(None, text(o, "server_name"), port, Cow::Borrowed(r.target)));
         push_unique(e, "method", r.method);
         if let Some(p) = r.protocol {
@@ -240,7 +231,7 @@ fn iis<'v>(o: &'v Obj<'_>, e: &mut Event<'v>) {
     e.kind = EventKind::HttpRequest;
     e.client_ip = text(o, "source_ip").map(Cow::Borrowed);
     e.actor = text(o, "cs_username").map(Cow::Borrowed);
-    e.status = int(o, "http_status").and_then(|s| i32::try_from(s).ok());
+    e.status = o.int_of("http_status").and_then(|s| i32::try_from(s).ok());
     e.referrer = text(o, "cs_referrer").map(Cow::Borrowed);
     e.user_agent =
         text(o, "user_agent").map(|u| if u.contains('+') { Cow::Owned(u.replace('+', " ")) } else { Cow::Borrowed(u) });
@@ -249,7 +240,7 @@ fn iis<'v>(o: &'v Obj<'_>, e: &mut Event<'v>) {
             Some(q) => Cow::Owned(format!("{stem}?{q}")),
             None => Cow::Borrowed(stem),
         };
-        let port = int(o, "dest_port").and_then(|p| u16::try_from(p).ok());
+        let port = o.int_of("dest_port").and_then(|p| u16::try_from(p).ok());
         e.url = Some(build_url(None, text(o, "cs_host"), port, target));
     }
 }
@@ -271,7 +262,7 @@ fn file<'v>(o: &'v Obj<'_>, e: &mut Event<'v>, desc: &str) {
             None => e.path = Some(Cow::Borrowed(name)),
         }
     }
-    e.size = int(o, "file_size").or_else(|| int(o, "size"));
+    e.size = o.int_of("file_size").or_else(|| o.int_of("size"));
     e.md5 = text(o, "md5")
         .filter(|h| h.len() == 32 && h.bytes().all(|b| b.is_ascii_hexdigit()) && h.bytes().any(|b| b != b'0'))
         .map(|h| Cow::Owned(h.to_ascii_lowercase()));
@@ -284,7 +275,7 @@ fn file<'v>(o: &'v Obj<'_>, e: &mut Event<'v>, desc: &str) {
 
 fn evtx<'v>(o: &'v Obj<'_>, e: &mut Event<'v>) {
     let provider = text(o, "source_name").unwrap_or("");
-    let Some(id) = int(o, "event_identifier") else { return };
+    let Some(id) = o.int_of("event_identifier") else { return };
     let security = provider == "Microsoft-Windows-Security-Auditing";
     e.kind = match (provider, id) {
         (_, 4624) if security => EventKind::SessionLogon,
