@@ -28,6 +28,11 @@ pub const PART_REJECTS: usize = 64 * 1024;
 pub trait Reporter: Sync {
     /// Raw bytes of the input read so far.
     fn read(&self, _raw_bytes: u64) {}
+
+    /// Is the progress drawn? (When not, no thread watches a parse.)
+    fn live(&self) -> bool {
+        false
+    }
 }
 
 /// A reporter that ignores everything.
@@ -219,7 +224,7 @@ pub fn sniff_all(
 
 enum Opened {
     Text { head: Vec<u8>, complete: bool },
-    Sqlite(SqliteInput),
+    Sqlite(Box<SqliteInput>),
 }
 
 fn open_input(path: &Path, scratch: Option<&Path>) -> Result<Opened, IngestError> {
@@ -246,7 +251,7 @@ fn open_input(path: &Path, scratch: Option<&Path>) -> Result<Opened, IngestError
     let complete = n < PROBE_LEN;
     if content.compression().is_none() && head.starts_with(SQLITE_MAGIC) {
         let db = open_sqlite(path, scratch).map_err(|source| IngestError::Sqlite { path: path.to_owned(), source })?;
-        return Ok(Opened::Sqlite(db));
+        return Ok(Opened::Sqlite(Box::new(db)));
     }
     Ok(Opened::Text { head, complete })
 }
@@ -370,10 +375,11 @@ pub fn ingest_with_chunk_size(
                 .collect();
             // Hashed by the read that copied it for SQLite.
             let (sha256, size) = (db.sha256.clone(), db.size);
-            reporter.read(size);
             let mut sink = FlushingSink::new(ictx, parts);
             let mut input = Input::sqlite_input(path, req.ctx, &db);
-            let result = source.parse(&mut input, &mut sink);
+            let progress = std::sync::Arc::clone(input.progress());
+            let result = crate::progress::watch(reporter, size, &progress, || source.parse(&mut input, &mut sink));
+            reporter.read(size);
             let counts = sink.finish(path, source.id())?;
             result.map_err(fail)?;
             (counts, sha256, size, None, db.companions.clone())
@@ -395,7 +401,10 @@ pub fn ingest_with_chunk_size(
                 None => {
                     let mut sink = FlushingSink::new(ictx, parts);
                     let mut input = Input::text(path, req.ctx, content);
-                    let result = source.parse(&mut input, &mut sink);
+                    let progress = std::sync::Arc::clone(input.progress());
+                    let size = std::fs::metadata(path).map_or(0, |m| m.len());
+                    let result =
+                        crate::progress::watch(reporter, size, &progress, || source.parse(&mut input, &mut sink));
                     let counts = sink.finish(path, source.id())?;
                     result.map_err(fail)?;
                     let content =

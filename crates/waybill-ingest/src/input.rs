@@ -22,6 +22,7 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use flate2::read::MultiGzDecoder;
 use rusqlite::{Connection, OpenFlags};
@@ -29,6 +30,7 @@ use sha2::{Digest, Sha256};
 use waybill_model::{EventSink, Reject, RejectReason};
 
 use crate::lines::{Chunker, LinePos, MAX_LINE, Piece, for_each_line};
+use crate::progress::Progress;
 use crate::source::{ParseContext, SourceError, SqliteSchema};
 
 /// How many bytes of content sniffers see.
@@ -225,10 +227,38 @@ pub struct Companion {
     pub sha256: String,
 }
 
+/// An SQLite connection with the progress of the rows read through it
+/// ([`crate::sqlite::each_row`] counts them); derefs to the connection.
+pub struct Db {
+    conn: Connection,
+    progress: Arc<Progress>,
+}
+
+impl Db {
+    /// Rows read so far, out of the rows of the tables begun.
+    pub fn progress(&self) -> &Arc<Progress> {
+        &self.progress
+    }
+}
+
+impl From<Connection> for Db {
+    fn from(conn: Connection) -> Self {
+        Self { conn, progress: Arc::default() }
+    }
+}
+
+impl std::ops::Deref for Db {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
 /// An SQLite database opened read-only by the rules in the module docs.
 pub struct SqliteInput {
     /// The connection.
-    pub conn: Connection,
+    pub conn: Db,
     /// Tables and columns.
     pub schema: SqliteSchema,
     /// WAL/journal files that were read with it.
@@ -295,7 +325,7 @@ pub fn open_sqlite(path: &Path, scratch: Option<&Path>) -> Result<SqliteInput, S
     // SQLITE_TOOBIG, which `sqlite::each_row` turns into a reject of that row.
     conn.set_limit(rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH, MAX_SQLITE_VALUE)?;
     let schema = read_schema(&conn)?;
-    Ok(SqliteInput { conn, schema, companions, sha256, size, _scratch: dir })
+    Ok(SqliteInput { conn: Db::from(conn), schema, companions, sha256, size, _scratch: dir })
 }
 
 fn read_schema(conn: &Connection) -> Result<SqliteSchema, rusqlite::Error> {
@@ -328,6 +358,9 @@ pub struct Input<'a> {
     path: &'a Path,
     ctx: &'a ParseContext,
     body: Body<'a>,
+    /// Raw bytes read of a text input (rows of a database: see [`Db`]).
+    progress: Arc<Progress>,
+    size: u64,
 }
 
 enum Body<'a> {
@@ -338,12 +371,25 @@ enum Body<'a> {
 impl<'a> Input<'a> {
     /// A text input over `content`.
     pub fn text(path: &'a Path, ctx: &'a ParseContext, content: Content) -> Self {
-        Self { path, ctx, body: Body::Text(Some(Box::new(Chunker::new(content)))) }
+        let size = std::fs::metadata(path).map_or(0, |m| m.len());
+        Self { path, ctx, body: Body::Text(Some(Box::new(Chunker::new(content)))), progress: Arc::default(), size }
     }
 
     /// An SQLite input.
     pub fn sqlite_input(path: &'a Path, ctx: &'a ParseContext, db: &'a SqliteInput) -> Self {
-        Self { path, ctx, body: Body::Sqlite(db) }
+        Self { path, ctx, body: Body::Sqlite(db), progress: Arc::clone(db.conn.progress()), size: db.size }
+    }
+
+    /// How far the parse has got: raw bytes of a text input, rows of a
+    /// database (a source that reads the content itself, such as EVTX, sets
+    /// its own units).
+    pub fn progress(&self) -> &Arc<Progress> {
+        &self.progress
+    }
+
+    /// Records the raw bytes read so far of a text input.
+    fn note_read(&self, raw_bytes: u64) {
+        self.progress.set(raw_bytes, self.size.max(raw_bytes));
     }
 
     /// The evidence path (to name in messages, never to open or write).
@@ -399,9 +445,13 @@ impl<'a> Input<'a> {
         out: &mut dyn EventSink,
         mut f: impl FnMut(LinePos, &[u8], &mut dyn EventSink),
     ) -> Result<(), SourceError> {
-        let chunker = self.chunker()?;
         loop {
-            match chunker.next_piece() {
+            let chunker = self.chunker()?;
+            let piece = chunker.next_piece();
+            let read = chunker.get_ref().raw_bytes();
+            self.note_read(read);
+            let chunker = self.chunker()?;
+            match piece {
                 Ok(None) => return Ok(()),
                 Ok(Some(Piece::Lines { offset, first_line, data, .. })) => {
                     for_each_line(&data, offset, first_line, |pos, line| {
@@ -428,10 +478,13 @@ impl<'a> Input<'a> {
 
     /// Reads the whole content, up to `limit` bytes.
     pub fn read_to_end(&mut self, limit: usize) -> Result<Vec<u8>, SourceError> {
-        let chunker = self.chunker()?;
         let mut all = Vec::new();
         loop {
-            match chunker.next_piece() {
+            let chunker = self.chunker()?;
+            let piece = chunker.next_piece();
+            let read = chunker.get_ref().raw_bytes();
+            self.note_read(read);
+            match piece {
                 Ok(None) => return Ok(all),
                 Ok(Some(Piece::Lines { data, .. })) => all.extend_from_slice(&data),
                 Ok(Some(Piece::Overlong { len, .. })) => {

@@ -113,7 +113,7 @@ pub fn row_excerpt(row: &Row<'_>) -> String {
 /// rejects it. A read error part-way through the table (a corrupt page) becomes
 /// one reject for the rest of the table, and the input goes on.
 pub fn each_row(
-    conn: &rusqlite::Connection,
+    conn: &crate::input::Db,
     table: &'static str,
     sql: &str,
     out: &mut dyn EventSink,
@@ -122,6 +122,12 @@ pub fn each_row(
     // After a row too big to load, reading resumes past it; that needs the
     // query's rowid as `_rowid` (every source names it so).
     let resumable = sql.contains("AS _rowid");
+    // The bar counts rows: this table's are added to the total as it begins
+    // (a count the table's b-tree answers without reading the rows' values).
+    let progress = conn.progress();
+    if let Ok(n) = conn.query_row(&format!("SELECT count(*) FROM \"{table}\""), [], |r| r.get::<_, i64>(0)) {
+        progress.add_total(u64::try_from(n).unwrap_or(0));
+    }
     let mut last_rowid: i64 = 0;
     let mut resume_after: Option<i64> = None;
     loop {
@@ -144,6 +150,7 @@ pub fn each_row(
             last_rowid = rowid;
             let record = RecordRef::Row { table, rowid };
             waybill_model::close_record(out, record, f(row, record), || row_excerpt(row));
+            progress.advance(1);
         };
         drop(rows);
         let too_big = matches!(&failure, rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::TooBig);
@@ -163,6 +170,7 @@ pub fn each_row(
                 });
                 last_rowid = rowid;
                 resume_after = Some(rowid);
+                progress.advance(1);
             }
             _ => {
                 let record = RecordRef::Row { table, rowid: last_rowid + 1 };
@@ -308,7 +316,7 @@ mod tests {
 
     #[test]
     fn a_row_over_the_length_limit_is_a_reject_and_reading_resumes() {
-        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let conn = crate::input::Db::from(rusqlite::Connection::open_in_memory().unwrap());
         conn.execute_batch(
             "CREATE TABLE t (v BLOB, n INTEGER);
              INSERT INTO t VALUES (x'01', 1), (zeroblob(5000), 2), (x'02', 3), (zeroblob(9000), 4), (x'03', 5);",
@@ -335,6 +343,7 @@ mod tests {
         assert_eq!(sink.events, ["t rowid 1", "t rowid 3", "t rowid 5"]);
         assert_eq!(sink.accepted, 3);
         assert_eq!(sink.rejects.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(), ["t rowid 2", "t rowid 4"]);
+        assert_eq!(conn.progress().get(), (5, 5), "every row counts towards the bar, the rejected too");
         assert!(sink.rejects[0].1.contains("longer than"), "{:?}", sink.rejects);
     }
 

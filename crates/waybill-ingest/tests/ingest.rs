@@ -6,6 +6,7 @@
 //! - `real`: the shared corpus of real artifacts, with plaso parity;
 //! - `invariants`: evidence untouched, records read = accepted + rejected,
 //!   determinism, parallel = sequential, hostile input;
+//! - `progress`: inputs read in one call record how far the parse has got;
 //! - `malformed`: numeric fields that do not parse are named, never silently NULL;
 //! - `tree`: `ingest --files` over a file tree, with its bad inputs;
 //! - `batched`: sources that parse records in batches on several threads give
@@ -17,6 +18,8 @@ mod batched;
 mod invariants;
 #[path = "ingest/malformed.rs"]
 mod malformed;
+#[path = "ingest/progress.rs"]
+mod progress;
 #[path = "ingest/real.rs"]
 mod real;
 #[path = "ingest/registry.rs"]

@@ -31,4 +31,8 @@ impl Reporter for InputProgress {
     fn read(&self, raw_bytes: u64) {
         self.bar.set_position(raw_bytes);
     }
+
+    fn live(&self) -> bool {
+        !self.bar.is_hidden()
+    }
 }

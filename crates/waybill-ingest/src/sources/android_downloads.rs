@@ -146,7 +146,7 @@ fn is_url(uri: &str) -> bool {
 }
 
 /// Header names per download id (values are never read).
-fn header_names(conn: &rusqlite::Connection, schema: &SqliteSchema) -> HashMap<i64, Vec<String>> {
+fn header_names(conn: &crate::input::Db, schema: &SqliteSchema) -> HashMap<i64, Vec<String>> {
     let mut names: HashMap<i64, Vec<String>> = HashMap::new();
     if !(schema.has_column("request_headers", "download_id") && schema.has_column("request_headers", "header")) {
         return names;

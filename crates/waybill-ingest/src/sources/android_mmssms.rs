@@ -138,7 +138,7 @@ struct Addrs {
     to: Vec<String>,
 }
 
-fn mms_addrs(conn: &rusqlite::Connection, schema: &SqliteSchema, out: &mut dyn EventSink) -> HashMap<i64, Addrs> {
+fn mms_addrs(conn: &crate::input::Db, schema: &SqliteSchema, out: &mut dyn EventSink) -> HashMap<i64, Addrs> {
     let mut map: HashMap<i64, Addrs> = HashMap::new();
     if !schema.has_columns("addr", &["msg_id", "address", "type"]) {
         return map;
@@ -166,7 +166,7 @@ fn mms_addrs(conn: &rusqlite::Connection, schema: &SqliteSchema, out: &mut dyn E
     map
 }
 
-fn media_part_counts(conn: &rusqlite::Connection, schema: &SqliteSchema, out: &mut dyn EventSink) -> HashMap<i64, i64> {
+fn media_part_counts(conn: &crate::input::Db, schema: &SqliteSchema, out: &mut dyn EventSink) -> HashMap<i64, i64> {
     let mut map = HashMap::new();
     if !(schema.has_column("part", "mid") && schema.has_column("part", "ct")) {
         return map;
@@ -229,7 +229,7 @@ impl Source for AndroidMmsSms {
     }
 }
 
-fn parse_sms(conn: &rusqlite::Connection, schema: &SqliteSchema, out: &mut dyn EventSink) -> Result<(), SourceError> {
+fn parse_sms(conn: &crate::input::Db, schema: &SqliteSchema, out: &mut dyn EventSink) -> Result<(), SourceError> {
     let cols = select_list(
         schema,
         "sms",
@@ -287,7 +287,7 @@ fn parse_sms(conn: &rusqlite::Connection, schema: &SqliteSchema, out: &mut dyn E
 }
 
 fn parse_pdu(
-    conn: &rusqlite::Connection,
+    conn: &crate::input::Db,
     schema: &SqliteSchema,
     addrs: &HashMap<i64, Addrs>,
     out: &mut dyn EventSink,
@@ -382,7 +382,7 @@ fn parse_pdu(
 }
 
 fn parse_parts(
-    conn: &rusqlite::Connection,
+    conn: &crate::input::Db,
     schema: &SqliteSchema,
     addrs: &HashMap<i64, Addrs>,
     out: &mut dyn EventSink,

@@ -159,7 +159,7 @@ fn danger_name(v: i64) -> &'static str {
     usize::try_from(v).ok().and_then(|i| NAMES.get(i)).copied().unwrap_or("unknown")
 }
 
-fn meta_version(conn: &rusqlite::Connection, schema: &SqliteSchema) -> i64 {
+fn meta_version(conn: &crate::input::Db, schema: &SqliteSchema) -> i64 {
     if !schema.has_table("meta") {
         return 0;
     }
@@ -236,7 +236,7 @@ impl Source for ChromeHistory {
 }
 
 fn parse_visits(
-    conn: &rusqlite::Connection,
+    conn: &crate::input::Db,
     schema: &SqliteSchema,
     version: i64,
     out: &mut dyn EventSink,
@@ -330,11 +330,7 @@ fn parse_visits(
     })
 }
 
-fn parse_downloads(
-    conn: &rusqlite::Connection,
-    schema: &SqliteSchema,
-    out: &mut dyn EventSink,
-) -> Result<(), SourceError> {
+fn parse_downloads(conn: &crate::input::Db, schema: &SqliteSchema, out: &mut dyn EventSink) -> Result<(), SourceError> {
     let legacy = schema.has_column("downloads", "full_path") && !schema.has_column("downloads", "target_path");
     let mut chains: HashMap<i64, Vec<String>> = HashMap::new();
     if schema.has_table("downloads_url_chains") {

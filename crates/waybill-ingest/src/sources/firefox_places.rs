@@ -148,11 +148,7 @@ fn reverse_host(rev: &str) -> String {
     rev.trim_end_matches('.').chars().rev().collect()
 }
 
-fn parse_visits(
-    conn: &rusqlite::Connection,
-    schema: &SqliteSchema,
-    out: &mut dyn EventSink,
-) -> Result<(), SourceError> {
+fn parse_visits(conn: &crate::input::Db, schema: &SqliteSchema, out: &mut dyn EventSink) -> Result<(), SourceError> {
     let mut visit_urls: HashMap<i64, String> = HashMap::new();
     {
         let mut stmt = conn
@@ -219,7 +215,7 @@ struct DownloadAnnos {
     meta: Option<(String, i64)>,
 }
 
-fn parse_downloads(conn: &rusqlite::Connection, out: &mut dyn EventSink) -> Result<(), SourceError> {
+fn parse_downloads(conn: &crate::input::Db, out: &mut dyn EventSink) -> Result<(), SourceError> {
     let sql = "SELECT a.rowid, a.place_id, n.name, a.content, a.dateAdded, p.url \
                FROM moz_annos a JOIN moz_anno_attributes n ON n.id = a.anno_attribute_id \
                LEFT JOIN moz_places p ON p.id = a.place_id \
@@ -311,11 +307,7 @@ fn download_events(
     Ok(events)
 }
 
-fn parse_bookmarks(
-    conn: &rusqlite::Connection,
-    schema: &SqliteSchema,
-    out: &mut dyn EventSink,
-) -> Result<(), SourceError> {
+fn parse_bookmarks(conn: &crate::input::Db, schema: &SqliteSchema, out: &mut dyn EventSink) -> Result<(), SourceError> {
     let sql = "SELECT b.rowid AS _rowid, b.type, b.title, b.dateAdded, b.lastModified, p.url \
                FROM moz_bookmarks b LEFT JOIN moz_places p ON p.id = b.fk WHERE b.type <> 3 ORDER BY b.rowid";
     each_row(conn, "moz_bookmarks", sql, out, |row, record| {

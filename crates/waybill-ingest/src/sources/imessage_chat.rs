@@ -124,7 +124,7 @@ struct MsgInfo {
 /// with [`crate::sqlite::lookup_rows`]: `sql`'s first column is the rowid, `f`
 /// gives the key and value, `Ok(None)` for a row without a key.
 fn query_map<T>(
-    conn: &rusqlite::Connection,
+    conn: &crate::input::Db,
     table: &'static str,
     sql: &str,
     out: &mut dyn EventSink,
@@ -141,7 +141,7 @@ fn query_map<T>(
 }
 
 fn handles(
-    conn: &rusqlite::Connection,
+    conn: &crate::input::Db,
     schema: &SqliteSchema,
     out: &mut dyn EventSink,
 ) -> HashMap<i64, (String, Option<String>)> {
@@ -155,7 +155,7 @@ fn handles(
     })
 }
 
-fn chats(conn: &rusqlite::Connection, schema: &SqliteSchema, out: &mut dyn EventSink) -> HashMap<i64, Chat> {
+fn chats(conn: &crate::input::Db, schema: &SqliteSchema, out: &mut dyn EventSink) -> HashMap<i64, Chat> {
     if !(schema.has_table("chat") && schema.has_column("chat_message_join", "message_id")) {
         return HashMap::new();
     }
@@ -245,7 +245,7 @@ impl Source for ImessageChat {
 }
 
 fn parse_messages(
-    conn: &rusqlite::Connection,
+    conn: &crate::input::Db,
     schema: &SqliteSchema,
     handles: &HashMap<i64, (String, Option<String>)>,
     chats: &HashMap<i64, Chat>,
@@ -339,7 +339,7 @@ fn parse_messages(
 }
 
 fn parse_attachments(
-    conn: &rusqlite::Connection,
+    conn: &crate::input::Db,
     schema: &SqliteSchema,
     handles: &HashMap<i64, (String, Option<String>)>,
     chats: &HashMap<i64, Chat>,

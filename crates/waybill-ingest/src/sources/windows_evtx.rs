@@ -200,6 +200,7 @@ impl Source for WindowsEvtx {
         let not_this = |reason: String| SourceError::NotThisFormat { format: self.id(), reason };
         let path = input.path().to_owned();
         let settings = Arc::new(ParserSettings::default().num_threads(1).validate_checksums(true));
+        let progress = Arc::clone(input.progress());
         // The content hashes what it reads: the chunks are read from it once.
         input.with_content(|content| {
             let Content::Plain(raw) = content else {
@@ -220,7 +221,7 @@ impl Source for WindowsEvtx {
                 .to_string(),
             )
             })? / CHUNK_SIZE as u64;
-            read_records(raw, file, count, &settings, out)
+            read_records(raw, file, count, &settings, &progress, out)
         })?
     }
 }
@@ -307,6 +308,7 @@ fn read_records(
     mut file: std::fs::File,
     count: u64,
     settings: &Arc<ParserSettings>,
+    progress: &crate::progress::Progress,
     out: &mut dyn EventSink,
 ) -> Result<(), SourceError> {
     if raw.bytes() != 0 {
@@ -332,6 +334,7 @@ fn read_records(
             buf.resize(len, 0);
             let got = raw.read_full_unhashed(buf).map_err(|source| SourceError::Io { offset, source })?;
             buf.truncate(got);
+            progress.set(offset + got as u64, FILE_HEADER as u64 + count * CHUNK_SIZE as u64);
             let piece = Arc::new(std::mem::take(buf));
             // The hash thread only ends when the channel closes.
             let _ = to_hash.send(Arc::clone(&piece));
