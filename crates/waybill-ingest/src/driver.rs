@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use waybill_model::schema::{Counts, EventBatchBuilder, InputContext};
-use waybill_model::{Event, EventSink, Reject};
+use waybill_model::{Event, EventSink, RecordRef, Reject, RejectReason};
 
 use crate::input::{
     Companion, Content, Input, PROBE_LEN, SQLITE_MAGIC, SqliteInput, is_damaged_stream, open_sqlite, read_full,
@@ -707,6 +707,10 @@ pub struct Found {
     pub path: PathBuf,
     /// Named on the command line (not found by walking a folder).
     pub explicit: bool,
+    /// A folder of per-entry files read as one input ([`gather_entries`]):
+    /// the format and the entry files, in byte order of their names. `path`
+    /// is then the folder.
+    pub entries: Option<(&'static str, Vec<PathBuf>)>,
 }
 
 /// What [`expand`] could not use.
@@ -729,7 +733,7 @@ pub fn expand(paths: &[PathBuf], exclude: Option<&Path>) -> (Vec<Found>, Vec<Ski
     for p in paths {
         match std::fs::metadata(p) {
             Ok(m) if m.is_dir() => walk(p, exclude.as_deref(), &mut found, &mut skipped),
-            Ok(_) => found.push(Found { path: p.clone(), explicit: true }),
+            Ok(_) => found.push(Found { path: p.clone(), explicit: true, entries: None }),
             Err(e) => skipped.push(Skipped { path: p.clone(), reason: e.to_string() }),
         }
     }
@@ -767,7 +771,7 @@ fn walk(dir: &Path, exclude: Option<&Path>, found: &mut Vec<Found>, skipped: &mu
                 if is_sqlite_companion(&p) {
                     continue;
                 }
-                found.push(Found { path: p, explicit: false });
+                found.push(Found { path: p, explicit: false, entries: None });
             }
             Ok(_) => skipped.push(Skipped { path: p, reason: "not a regular file".into() }),
             Err(e) => skipped.push(Skipped { path: p, reason: e.to_string() }),
@@ -792,4 +796,183 @@ fn is_sqlite_companion(p: &Path) -> bool {
         }
     }
     false
+}
+
+/// The per-entry format ([`Source::per_entry`]) a file's content is, if any.
+fn per_entry_format(path: &Path, ctx: &ParseContext) -> Option<&'static str> {
+    let mut f = crate::input::open_evidence(path).ok()?;
+    let mut head = vec![0u8; PROBE_LEN];
+    let n = read_full(&mut f, &mut head).ok()?;
+    head.truncate(n);
+    if head.starts_with(SQLITE_MAGIC) {
+        return None;
+    }
+    let probe = Probe { head: &head, complete: n < PROBE_LEN, file_name: file_name(path), sqlite: None, ctx };
+    SOURCES
+        .iter()
+        .find(|s| s.per_entry() && s.input_kind() == InputKind::Text && s.sniff(&probe) == Sniff::Yes)
+        .map(|s| s.id())
+}
+
+/// Gathers the files a folder walk found that are per-entry records
+/// ([`Source::per_entry`]: Chrome cache entries, exported Zone.Identifier
+/// streams) into one input per folder and format, placed where its first
+/// entry was; other files, and files named on the command line, stay as they
+/// are. A cache folder of 50,000 entries is then one input of 50,000 records,
+/// not 50,000 inputs.
+pub fn gather_entries(found: Vec<Found>, ctx: &ParseContext) -> Vec<Found> {
+    let mut out: Vec<Found> = Vec::with_capacity(found.len());
+    // (folder, format) → index in `out` of its group.
+    let mut groups: std::collections::BTreeMap<(PathBuf, &'static str), usize> = std::collections::BTreeMap::new();
+    for f in found {
+        let format = if f.explicit || f.entries.is_some() { None } else { per_entry_format(&f.path, ctx) };
+        let (Some(format), Some(dir)) = (format, f.path.parent()) else {
+            out.push(f);
+            continue;
+        };
+        match groups.get(&(dir.to_owned(), format)) {
+            Some(&i) => {
+                if let Some((_, members)) = &mut out[i].entries {
+                    members.push(f.path);
+                }
+            }
+            None => {
+                groups.insert((dir.to_owned(), format), out.len());
+                out.push(Found { path: dir.to_owned(), explicit: false, entries: Some((format, vec![f.path])) });
+            }
+        }
+    }
+    out
+}
+
+/// The per-entry files directly in `dir` (not below it), gathered as
+/// [`gather_entries`] does: `ingest --entries DIR`, and how `verify` reads a
+/// folder input again.
+pub fn entries_in(dir: &Path, ctx: &ParseContext) -> Result<Vec<Found>, IngestError> {
+    let rd = std::fs::read_dir(dir).map_err(|source| IngestError::Open { path: dir.to_owned(), source })?;
+    let mut files = Vec::new();
+    for e in rd {
+        let p = e.map_err(|source| IngestError::Open { path: dir.to_owned(), source })?.path();
+        if std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_file()) {
+            files.push(p);
+        }
+    }
+    files.sort_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
+    let found = files.into_iter().map(|path| Found { path, explicit: false, entries: None }).collect();
+    Ok(gather_entries(found, ctx).into_iter().filter(|f| f.entries.is_some()).collect())
+}
+
+/// Ingests a folder of per-entry files as one input: `req.path` is the
+/// folder and `req.format` the entries' format. Each file is one record,
+/// named `entry[N]` (N its place in byte order of the names) with its name in
+/// the events' `attrs.entry` and in its rejects' reasons; a file that cannot
+/// be read is a reject, not a failure of the input. The input's SHA-256 is
+/// that of the listing `name NUL size NUL sha256 LF` of its files in that
+/// order (as for `--files`), so `verify` sees any file changed, added or
+/// removed; its size is the files' total.
+pub fn ingest_entries(
+    req: &IngestRequest<'_>,
+    members: &[PathBuf],
+    parts: &dyn PartSink,
+    reporter: &dyn Reporter,
+) -> Result<InputSummary, IngestError> {
+    use sha2::Digest as _;
+    let dir = req.path;
+    let id = req.format.ok_or_else(|| IngestError::UnknownFormat(String::new()))?;
+    let source = find(id).filter(|s| s.per_entry()).ok_or_else(|| IngestError::UnknownFormat(id.to_owned()))?;
+    let clock = match (req.clock, req.device) {
+        (Some(c), _) => c.to_owned(),
+        (None, Some(d)) => d.to_owned(),
+        (None, None) => format!("device:{}", req.id),
+    };
+    let ictx = InputContext {
+        format: source.id().to_owned(),
+        source: req.id.to_owned(),
+        clock: clock.clone(),
+        device: req.device.map(str::to_owned),
+        tz_name: Some(req.ctx.tz.to_string()),
+    };
+    let mut sink = FlushingSink::new(ictx, parts);
+    let mut listing = sha2::Sha256::new();
+    let mut total = 0u64;
+    for (index, path) in members.iter().enumerate() {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let record = RecordRef::Item { list: "entry", index: index as u64 };
+        let mut entry = EntrySink { inner: &mut sink, record, name: &name, closed: false };
+        let read = Content::open(path).map_err(|e| e.to_string()).and_then(|content| {
+            let mut input = Input::text(path, req.ctx, content);
+            let parsed = source.parse(&mut input, &mut entry).map_err(|e| e.to_string());
+            let content = input.into_content().ok_or_else(|| "content lost".to_owned())?;
+            let hashed = content.into_raw().finish().map_err(|e| format!("read error: {e}"))?;
+            parsed.map(|()| hashed)
+        });
+        let closed = entry.closed;
+        match read {
+            Ok((sha, size)) => {
+                total += size;
+                listing.update(format!("{name}\0{size}\0{sha}\n").as_bytes());
+            }
+            Err(why) => {
+                listing.update(format!("{name}\0-\0-\n").as_bytes());
+                if !closed {
+                    sink.reject(Reject {
+                        record,
+                        reason: RejectReason::Malformed(format!("{name}: cannot be read: {why}")),
+                        raw: b"",
+                    });
+                }
+            }
+        }
+        reporter.read(total);
+    }
+    let counts = sink.finish(dir, source.id())?;
+    Ok(InputSummary {
+        format: source.id(),
+        parser_version: source.version(),
+        chosen_by: "entries",
+        clock,
+        sha256: crate::input::hex(&listing.finalize()),
+        size: total,
+        compression: None,
+        companions: Vec::new(),
+        counts,
+        notes: Vec::new(),
+    })
+}
+
+/// Passes one entry file's records on as the folder input's record `record`,
+/// naming the file.
+struct EntrySink<'s, 'a> {
+    inner: &'s mut FlushingSink<'a>,
+    record: RecordRef,
+    name: &'s str,
+    /// The file's record was accepted or rejected.
+    closed: bool,
+}
+
+impl EventSink for EntrySink<'_, '_> {
+    fn event(&mut self, mut event: Event<'_>) {
+        event.record = self.record;
+        event.attrs.push("entry", self.name.to_owned());
+        self.inner.event(event);
+    }
+
+    fn accepted(&mut self) {
+        self.closed = true;
+        self.inner.accepted();
+    }
+
+    fn reject(&mut self, reject: Reject<'_>) {
+        self.closed = true;
+        let name = self.name;
+        let reason = match reject.reason {
+            RejectReason::Malformed(m) => RejectReason::Malformed(format!("{name}: {m}")),
+            RejectReason::Timestamp(m) => RejectReason::Timestamp(format!("{name}: {m}")),
+            RejectReason::Truncated(m) => RejectReason::Truncated(format!("{name}: {m}")),
+            RejectReason::Zone(m) => RejectReason::Zone(format!("{name}: {m}")),
+            RejectReason::Value { field, detail } => RejectReason::Value { field, detail: format!("{name}: {detail}") },
+            other @ RejectReason::TooLong { .. } => other,
+        };
+        self.inner.reject(Reject { record: self.record, reason, raw: reject.raw });
+    }
 }

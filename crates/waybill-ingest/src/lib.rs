@@ -32,8 +32,8 @@ pub mod tree;
 pub mod zone;
 
 pub use driver::{
-    Found, IngestError, IngestRequest, InputSummary, NoReporter, PartSink, Reporter, Skipped, detect, expand, ingest,
-    sniff_all,
+    Found, IngestError, IngestRequest, InputSummary, NoReporter, PartSink, Reporter, Skipped, detect, entries_in,
+    expand, gather_entries, ingest, ingest_entries, sniff_all,
 };
 pub use input::{Input, PROBE_LEN};
 pub use logformat::{LogFormatError, LogFormatSpec};

@@ -288,6 +288,13 @@ pub trait Source: Send + Sync + 'static {
     fn optional_tables(&self) -> &'static [(&'static str, &'static str)] {
         &[]
     }
+
+    /// Is each file of this format one record (a cache entry, an exported
+    /// stream)? A folder walk then reads the files of one folder as one input
+    /// ([`crate::driver::gather_entries`]), with one record per file.
+    fn per_entry(&self) -> bool {
+        false
+    }
 }
 
 /// Parses a line format sequentially with `parser` (the `parse` of every line

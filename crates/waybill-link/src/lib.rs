@@ -108,10 +108,6 @@ const LOGGED_HEADERS: &[(&str, &str)] = &[
     ("referer", "referrer"),
 ];
 
-/// Formats whose inputs are single records (one file per entry): the folder
-/// of them covers the span of all of them together.
-const PER_ENTRY_FORMATS: &[&str] = &["chrome.cache", "windows.zone_identifier"];
-
 /// The events held once, by `(source, seq)`.
 #[derive(Default)]
 struct Arena {
@@ -718,10 +714,12 @@ fn inputs(case: &Case, q: &Query, request: &Request) -> Result<Vec<InputInfo>, L
             });
         }
     }
-    // Per-entry formats: one coverage for all entries of a device.
+    // Per-entry formats (one file per record: cache entries, exported
+    // streams): the folders of them on a device cover the span of all their
+    // entries together.
     let mut merged: BTreeMap<(String, Option<String>), InputInfo> = BTreeMap::new();
     out.retain(|c| {
-        if !PER_ENTRY_FORMATS.contains(&c.format.as_str()) {
+        if !waybill_ingest::find(&c.format).is_some_and(|s| s.per_entry()) {
             return true;
         }
         let m = merged

@@ -106,9 +106,18 @@ pub struct CaseNewArgs {
 pub struct IngestArgs {
     /// The case folder.
     pub case: PathBuf,
-    /// Evidence files or folders (folders are walked recursively).
-    #[arg(required_unless_present = "files")]
+    /// Evidence files or folders (folders are walked recursively; the
+    /// per-entry files of one folder, such as a Chrome cache folder's entries,
+    /// are read as one input).
+    #[arg(required_unless_present_any = ["files", "entries"])]
     pub paths: Vec<PathBuf>,
+    /// A folder of per-entry files (a Chrome cache folder, exported
+    /// Zone.Identifier streams): the entries directly in it, found by content,
+    /// as one input per format (with `--format`, that format's only); other
+    /// files in it are left alone. A folder walk does this by itself; `verify`
+    /// reads a folder input again with it.
+    #[arg(long, value_name = "DIR")]
+    pub entries: Vec<PathBuf>,
     /// An extracted file tree (mounted or exported file system): hash every file and
     /// record its metadata times.
     #[arg(long, value_name = "DIR")]

@@ -1249,6 +1249,99 @@ fn verify_replays_cases_built_in_any_order() {
 /// a tree, then verified; each evidence file keeps its bytes, its mtime and
 /// its access time. The access times are set far in the past first, so a file
 /// system that updates them (relatime) would move them on any plain read.
+/// A Chrome cache folder is one input with one record per entry file (not
+/// one input per entry), as are a folder's exported Zone.Identifier streams;
+/// other files beside them stay inputs of their own; `verify` reads the
+/// folder again and sees a byte changed in one entry.
+#[test]
+fn a_cache_folder_is_one_input_with_a_record_per_entry() {
+    let t = tempfile::tempdir().expect("temp");
+    let cache = t.path().join("ev/Default/Cache/Cache_Data");
+    let downloads = t.path().join("ev/Downloads");
+    std::fs::create_dir_all(&cache).expect("mkdir");
+    std::fs::create_dir_all(&downloads).expect("mkdir");
+    for name in ["600a24a7de3d970d_0", "a93d890c06361912_0", "unclosed_entry_0"] {
+        std::fs::copy(fixture("chrome.cache", name), cache.join(name)).expect("copy");
+    }
+    std::fs::write(cache.join("index"), b"not a cache entry").expect("index");
+    for name in ["notes.txt.Zone.Identifier", "report-2025.pdf:Zone.Identifier", "script.ps1.Zone.Identifier"] {
+        std::fs::copy(fixture("windows.zone_identifier", name), downloads.join(name)).expect("copy");
+    }
+    ok(t.path(), &["case", "new", "case"]);
+    let out = ok(t.path(), &["ingest", "case", "ev", "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let ingested: Vec<(&str, &str, u64, u64, u64)> = doc["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .filter(|i| i["status"] == "ingested")
+        .map(|i| {
+            (
+                i["path"].as_str().unwrap_or(""),
+                i["format"].as_str().unwrap_or(""),
+                i["records"].as_u64().unwrap_or(0),
+                i["events"].as_u64().unwrap_or(0),
+                i["rejects"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ingested,
+        [
+            ("ev/Default/Cache/Cache_Data", "chrome.cache", 3, 2, 1),
+            ("ev/Downloads", "windows.zone_identifier", 3, 3, 0)
+        ],
+        "{out}"
+    );
+    assert_eq!(std::fs::read_to_string(t.path().join("case/manifest.jsonl")).expect("manifest").lines().count(), 2);
+    let rows = ok(
+        t.path(),
+        &[
+            "sql",
+            "case",
+            "SELECT record, url, attrs FROM events WHERE source = 'I0001' ORDER BY record",
+            "--format",
+            "csv",
+        ],
+    );
+    let rows: Vec<&str> = rows.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(
+        rows[0].starts_with("entry[0],https://cdn.example.net/img/photo-1.png,")
+            && rows[0].contains(r#""entry"":""600a24a7de3d970d_0""#),
+        "{}",
+        rows[0]
+    );
+    assert!(
+        rows[1].starts_with("entry[1],https://files.example.net/notes.txt,")
+            && rows[1].contains(r#""entry"":""a93d890c06361912_0""#),
+        "{}",
+        rows[1]
+    );
+    let rejects = ok(t.path(), &["sql", "case", "SELECT record, reason FROM rejects", "--format", "csv"]);
+    assert_eq!(
+        rejects,
+        "record,reason\nentry[2],malformed: unclosed_entry_0: no EOF record at the end (entry not closed)\n"
+    );
+    // Named again as a folder of entries: the same input.
+    let again = ok(t.path(), &["ingest", "case", "--entries", s(&cache)]);
+    assert!(again.starts_with("duplicate") && again.contains("already ingested as I0001"), "{again}");
+    let r = waybill(t.path(), &["verify", "case"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // One byte of one entry's body changed.
+    let entry = cache.join("a93d890c06361912_0");
+    let mut bytes = std::fs::read(&entry).expect("entry");
+    bytes[40] ^= 1;
+    std::fs::write(&entry, bytes).expect("write");
+    let r = waybill(t.path(), &["verify", "case"]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("DIFFERS  I0001 ") && r.stdout.contains("Cache_Data: read again, its SHA-256 is"),
+        "{}",
+        r.stdout
+    );
+}
+
 #[test]
 fn ingest_and_verify_leave_every_evidence_file_as_it_was() {
     use std::os::unix::fs::MetadataExt;

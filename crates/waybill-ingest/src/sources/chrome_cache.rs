@@ -196,6 +196,10 @@ impl Source for ChromeCache {
         1
     }
 
+    fn per_entry(&self) -> bool {
+        true
+    }
+
     fn sniff(&self, probe: &Probe<'_>) -> Sniff {
         if u64_at(probe.head, 0) == Some(INITIAL_MAGIC) && u32_at(probe.head, 8) == Some(5) {
             // `_1` (stream 2) and `_s` (sparse) files share the header but hold no response.

@@ -95,6 +95,10 @@ impl Source for ZoneIdentifier {
         2
     }
 
+    fn per_entry(&self) -> bool {
+        true
+    }
+
     fn sniff(&self, probe: &Probe<'_>) -> Sniff {
         if !probe.complete || probe.head.len() > LIMIT {
             return Sniff::No;
@@ -157,7 +161,12 @@ impl Source for ZoneIdentifier {
             return Ok(());
         }
         let mut e = Event::new(EventKind::FsOriginMarker, ts, Precision::Microsecond, record);
-        let exported = input.path().to_string_lossy().into_owned();
+        // Where the stream file is, absolute: the same whether the folder was
+        // named relative to where waybill ran or as `verify` names it.
+        let exported = std::path::absolute(input.path())
+            .unwrap_or_else(|_| input.path().to_owned())
+            .to_string_lossy()
+            .into_owned();
         e.path = Some(Cow::Owned(marked_file(&exported).unwrap_or(&exported).to_owned()));
         if let Some(z) = zone {
             e.attrs.push("zone_id", z);

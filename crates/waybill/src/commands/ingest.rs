@@ -7,7 +7,8 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 use waybill_ingest::tree::TreeRequest;
 use waybill_ingest::{
-    IngestError, IngestRequest, InputSummary, LogFormatSpec, ParseContext, Zone, expand, find, ingest,
+    Found, IngestError, IngestRequest, InputSummary, LogFormatSpec, ParseContext, Zone, entries_in, expand, find,
+    gather_entries, ingest, ingest_entries,
 };
 use waybill_store::{Case, CompanionEntry, DuplicateKey, ManifestEntry, duplicate_in};
 
@@ -86,11 +87,31 @@ pub fn run(a: &IngestArgs) -> Result<ExitStatus> {
         failed |= !ok;
         tree_outcome = Some(outcome);
     }
-    let (found, skipped) = expand(&a.paths, Some(case.root()));
+    let (mut found, skipped) = expand(&a.paths, Some(case.root()));
+    // A forced format reads every file as that format, one input each.
+    if a.format.is_none() {
+        found = gather_entries(found, &ctx);
+    }
     let mut outcomes: Vec<Outcome> = skipped
         .iter()
         .map(|s| Outcome { message: Some(s.reason.clone()), ..Outcome::new(&s.path, "skipped") })
         .collect();
+    for dir in &a.entries {
+        match entries_in(dir, &ctx) {
+            Ok(groups) if groups.is_empty() => outcomes.push(Outcome {
+                message: Some("no per-entry files (cache entries, Zone.Identifier streams) in this folder".into()),
+                ..Outcome::new(dir, "skipped")
+            }),
+            // With `--format`, only that format's entries.
+            Ok(groups) => found.extend(groups.into_iter().filter(|g| {
+                a.format.as_deref().is_none_or(|f| g.entries.as_ref().is_some_and(|(format, _)| *format == f))
+            })),
+            Err(e) => {
+                failed = true;
+                outcomes.push(Outcome { message: Some(e.to_string()), ..Outcome::new(dir, "error") });
+            }
+        }
+    }
     outcomes.extend(tree_outcome);
     let mut stderr = std::io::stderr();
     // The committed inputs, read once and kept up to date.
@@ -98,6 +119,12 @@ pub fn run(a: &IngestArgs) -> Result<ExitStatus> {
     let tz_name = ctx.tz.to_string();
     let log_format_name = ctx.log_format.as_ref().map(ToString::to_string);
     for f in &found {
+        if let Some((format, members)) = &f.entries {
+            let (outcome, ok) = ingest_folder(&mut case, &mut known, f, format, members, a, &ctx)?;
+            failed |= !ok;
+            outcomes.push(outcome);
+            continue;
+        }
         let size = std::fs::metadata(&f.path).map_or(0, |m| m.len());
         // A duplicate is found before parsing: when an input of the same size
         // was read with the same options, the file is hashed and its format
@@ -182,6 +209,73 @@ pub fn run(a: &IngestArgs) -> Result<ExitStatus> {
     }))?;
     print(&outcomes, a.json)?;
     Ok(if failed { ExitStatus::Failure } else { ExitStatus::Success })
+}
+
+/// A folder of per-entry files (`f.path`), read as one input.
+fn ingest_folder(
+    case: &mut Case,
+    known: &mut Vec<ManifestEntry>,
+    f: &Found,
+    format: &'static str,
+    members: &[std::path::PathBuf],
+    a: &IngestArgs,
+    ctx: &ParseContext,
+) -> Result<(Outcome, bool)> {
+    let staging = case.begin_input()?;
+    let total = members.iter().map(|m| std::fs::metadata(m).map_or(0, |m| m.len())).sum();
+    let progress = InputProgress::new(total, &f.path.display().to_string());
+    let req = IngestRequest {
+        path: &f.path,
+        id: staging.id(),
+        format: Some(format),
+        device: a.device.as_deref(),
+        clock: a.clock.as_deref(),
+        ctx,
+        scratch: None,
+    };
+    let result = ingest_entries(&req, members, &staging, &progress);
+    progress.finish();
+    let summary = match result {
+        Ok(s) => s,
+        Err(e) => {
+            case.abort_input(staging)?;
+            if !a.json {
+                writeln!(std::io::stderr(), "error: {e}")?;
+            }
+            return Ok((Outcome { message: Some(e.to_string()), ..Outcome::new(&f.path, "error") }, false));
+        }
+    };
+    let tz = ctx.tz.to_string();
+    let log_format = ctx.log_format.as_ref().map(ToString::to_string);
+    let key = DuplicateKey {
+        sha256: &summary.sha256,
+        format: summary.format,
+        device: a.device.as_deref(),
+        clock: a.clock.as_deref(),
+        tz: &tz,
+        log_format: log_format.as_deref(),
+    };
+    if let Some(dup) = duplicate_in(known, &key) {
+        let outcome = Outcome::duplicate(&f.path, dup);
+        case.abort_input(staging)?;
+        return Ok((outcome, true));
+    }
+    let abs = std::path::absolute(&f.path).unwrap_or_else(|_| f.path.clone());
+    let committed = case.commit_input(staging, manifest_entry(&abs, &summary, a, ctx))?;
+    known.push(committed.clone());
+    Ok((
+        Outcome {
+            id: Some(committed.id.clone()),
+            format: Some(committed.format.clone()),
+            records: Some(committed.records),
+            events: Some(committed.events),
+            rejects: Some(committed.rejects),
+            sha256: Some(committed.sha256.clone()),
+            message: Some(format!("{} entry files read as one input", members.len())),
+            ..Outcome::new(&f.path, "ingested")
+        },
+        true,
+    ))
 }
 
 /// The committed input `f` duplicates, found without parsing it: only when

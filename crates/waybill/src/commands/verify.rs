@@ -1,567 +1,138 @@
-//! `waybill verify`: is the case what its trail says it is?
-//!
-//! 1. Both hash chains (`manifest.jsonl`, `custody.jsonl`) are intact.
-//! 2. Every evidence file, and every companion read with it (a WAL, a
-//!    journal), still has its recorded SHA-256 (when reachable, at its recorded
-//!    path or below `--evidence-root`).
-//! 3. Everything derived is re-derived from the evidence in a scratch case by
-//!    this same executable, and the event and content tables, rejects, files
-//!    of interest and findings are compared byte for byte.
-//!
-//! 4. Every stored table and finding has the SHA-256 the trail recorded when
-//!    it was written (the manifest for inputs' tables, the custody log for the
-//!    files of interest and findings), and every seal in `seals.jsonl` verifies
-//!    over the chain lines it covers (with `--trusted-key`, made with that key).
-//!
-//! The re-derivation replays the custody log in order — each `ingest` (its
-//! inputs with their recorded options), `match` and `analyze` (with its
-//! `--file`) as it was run — so a case built in any order re-derives to
-//! itself.
+//! `waybill verify`: is the case what its trail says it is? The checks and
+//! the replay of the custody log live in `waybill_verify`; this command runs
+//! each replayed step with this same executable and prints the report.
 //!
 //! Exit 0 when everything holds and everything was re-derived; 1 when
 //! anything differs (each difference named); 3 when nothing differs but not
 //! everything could be re-derived (evidence unreachable, another rulebook, a
 //! step still pending: each reason named); 2 when the check could not run.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
-use waybill_store::Case;
+use waybill_verify::{IngestMode, Options, Rederive, Status, Step};
 
 use crate::args::VerifyArgs;
 use crate::exit::ExitStatus;
 
 /// Runs the checks.
 pub fn run(a: &VerifyArgs) -> Result<ExitStatus> {
-    let case = Case::open(&a.case)?;
-    let mut diffs: Vec<String> = Vec::new();
-    let mut notes: Vec<String> = Vec::new();
-    for (name, chain) in [("manifest.jsonl", case.manifest()), ("custody.jsonl", case.custody())] {
-        if let Err(b) = chain.verify() {
-            diffs.push(format!("{name} line {}: {}", b.line, b.detail));
-        }
-    }
-    check_seals(&case, a.trusted_key.as_deref(), &mut diffs, &mut notes)?;
-    let entries = case.manifest_entries()?;
-    let known: BTreeSet<&str> = entries.iter().map(|m| m.id.as_str()).collect();
-    recorded_outputs(&case, &mut diffs, &mut notes)?;
-    // Evidence files, where they are now.
-    let mut located: Vec<Option<PathBuf>> = Vec::new();
-    for m in &entries {
-        let found = locate(Path::new(&m.path), a.evidence_root.as_deref());
-        match &found {
-            None => notes.push(format!("{} {}: not reachable; its hash was not checked", m.id, m.path)),
-            Some(p) if p.is_file() => {
-                let sha = sha256_file(p)?;
-                if sha != m.sha256 {
-                    diffs.push(format!("{} {}: SHA-256 is {sha}, recorded {}", m.id, p.display(), m.sha256));
-                }
-            }
-            Some(_) => {}
-        }
-        located.push(found);
-    }
-    // Companions (a WAL, a journal) read with a database, where they are now.
-    for m in &entries {
-        for c in &m.companions {
-            match locate(Path::new(&c.path), a.evidence_root.as_deref()).filter(|p| p.is_file()) {
-                None => notes.push(format!("{} companion {}: not reachable; its hash was not checked", m.id, c.path)),
-                Some(p) => {
-                    let sha = sha256_file(&p)?;
-                    if sha != c.sha256 {
-                        diffs.push(format!(
-                            "{} companion {}: SHA-256 is {sha}, recorded {}",
-                            m.id,
-                            p.display(),
-                            c.sha256
-                        ));
-                    }
-                }
-            }
-        }
-    }
-    // Re-derive everything in a scratch case, replaying the custody log in
-    // order with each command's recorded options.
-    let scratch = tempfile::tempdir().context("creating a scratch folder")?;
-    let s = scratch.path().join("case");
-    let exe = std::env::current_exe().context("locating the waybill executable")?;
-    let sh = |p: &Path| p.display().to_string();
-    super::run_self(&exe, &["case".into(), "new".into(), sh(&s), "--from".into(), sh(&a.case.join("case.toml"))])?;
-    let mut replay = Replay { exe: &exe, scratch: &s, entries: &entries, located: &located, next: 0, inputs_ok: true };
-    let mut partial: Vec<String> = Vec::new();
-    let mut matched_ok = true;
-    let mut findings_ok = true;
-    let mut analyzed = false;
     let embedded = waybill_reason::Rulebook::embedded()?.sha256;
-    for line in case.custody().lines() {
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else { continue };
-        match v["action"].as_str() {
-            Some("ingest") => {
-                // The inputs this ingest committed, and any committed before it
-                // by a run killed before its custody line.
-                let upto = v["inputs"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|i| i["id"].as_str())
-                    .filter_map(|id| entries.iter().position(|m| m.id == id))
-                    .max()
-                    .map_or(replay.next, |i| i + 1);
-                replay.inputs(upto)?;
-            }
-            Some("match") => {
-                let mut args = vec!["match".to_owned(), sh(&s)];
-                for set in v["sets"].as_array().into_iter().flatten() {
-                    let recorded = set["path"].as_str().unwrap_or("");
-                    // A reference set is looked for like evidence.
-                    let found = locate(Path::new(recorded), a.evidence_root.as_deref());
-                    if let (Some(f), Some(want)) = (found.as_ref().filter(|f| f.is_file()), set["sha256"].as_str()) {
-                        let sha = sha256_file(f)?;
-                        if sha != want {
-                            diffs
-                                .push(format!("reference hash set {}: SHA-256 is {sha}, recorded {want}", f.display()));
-                        }
-                    }
-                    let p = found.map_or_else(|| recorded.to_owned(), |p| p.display().to_string());
-                    let spec =
-                        if set["format"].as_str().is_some_and(|f| f.contains("pdq")) { format!("pdq:{p}") } else { p };
-                    args.extend(["--hashset".into(), spec]);
-                }
-                if let Some(d) = v["pdq_distance"].as_u64() {
-                    args.extend(["--pdq-distance".into(), d.to_string()]);
-                }
-                if v["pdq_any_quality"] == true {
-                    args.push("--pdq-any-quality".into());
-                }
-                if let Err(e) = super::run_self(&exe, &args) {
-                    matched_ok = false;
-                    partial.push(format!(
-                        "a match could not be re-run ({e:#}); files of interest and findings not re-derived"
-                    ));
-                }
-            }
-            Some("analyze") => {
-                analyzed = true;
-                if v["rulebook"].as_str().is_some_and(|r| r != embedded) {
-                    if findings_ok {
-                        partial.push(
-                            "findings were made with a rulebook other than the built-in one; findings not re-derived"
-                                .into(),
-                        );
-                    }
-                    findings_ok = false;
-                    continue;
-                }
-                let mut args = vec!["analyze".to_owned(), sh(&s)];
-                if let Some(f) = analyzed_file(&v) {
-                    args.extend(["--file".into(), f]);
-                }
-                if let Err(e) = super::run_self(&exe, &args) {
-                    findings_ok = false;
-                    partial.push(format!("an analyze could not be re-run ({e:#}); findings not re-derived"));
-                }
-            }
-            _ => {}
-        }
-    }
-    // Inputs committed after the last ingest line (a run killed before it).
-    replay.inputs(entries.len())?;
-    let inputs_ok = replay.inputs_ok;
-    if inputs_ok {
-        let again = Case::open(&s)?;
-        let new_entries = again.manifest_entries()?;
-        if new_entries.len() != entries.len() {
-            diffs.push(format!("re-ingest gave {} inputs, the manifest has {}", new_entries.len(), entries.len()));
-        }
-        for (old, new) in entries.iter().zip(&new_entries) {
-            if (&old.id, &old.sha256, &old.format, old.records, old.events, old.rejects)
-                != (&new.id, &new.sha256, &new.format, new.records, new.events, new.rejects)
-            {
-                diffs.push(format!(
-                    "{} {}: re-ingest gave {} {} records {} events {} rejects {}, recorded {} records {} events {} rejects {}",
-                    old.id, old.path, new.id, new.format, new.records, new.events, new.rejects, old.format, old.records, old.events, old.rejects
-                ));
-            }
-        }
-        compare_tree(&a.case, &s, &["events", "rejects", "content"], &known, &mut diffs, &mut notes)?;
-    } else {
-        partial.push("some evidence is not reachable: nothing was re-derived from it (give --evidence-root)".into());
-    }
-    let pending = !case.pending_steps()?.is_empty();
-    if pending {
-        partial.push(
-            "files of interest and findings were not compared with their re-derivation: a step is still to be completed"
-                .into(),
-        );
-    }
-    if inputs_ok && matched_ok && !pending {
-        compare_tree(&a.case, &s, &["files"], &known, &mut diffs, &mut notes)?;
-        if analyzed && findings_ok {
-            let moved = entries.iter().zip(&located).any(|(m, l)| l.as_deref() != Some(Path::new(&m.path)));
-            if moved {
-                // The scratch manifest names the evidence where it is now, so
-                // the findings' `inputs` (its SHA-256) differ by construction:
-                // compare the findings with that one field set aside.
-                notes.push("the evidence moved: findings compared without their `inputs` field".into());
-                strip_inputs(&s.join("findings"), &case.manifest_sha256()?)?;
-            }
-            compare_tree(&a.case, &s, &["findings"], &known, &mut diffs, &mut notes)?;
-        }
-    }
-    let status = if !diffs.is_empty() {
-        "differs"
-    } else if partial.is_empty() {
-        "verified"
-    } else {
-        "partial"
+    let opts = Options {
+        evidence_root: a.evidence_root.as_deref(),
+        trusted_key: a.trusted_key.as_deref(),
+        rulebook_sha256: &embedded,
     };
+    let exe = std::env::current_exe().context("locating the waybill executable")?;
+    let mut runner = SelfRunner { exe };
+    let report = waybill_verify::verify(&a.case, &opts, &mut runner)?;
     let mut out = std::io::stdout().lock();
-    let sealed_with_key = a.trusted_key.is_some();
     if a.json {
         let doc = serde_json::json!({
-            "status": status,
-            "ok": status == "verified",
-            "differences": diffs,
-            "not_rederived": partial,
-            "notes": notes,
-            "inputs": entries.len(),
-            "seals_checked_against_trusted_key": sealed_with_key,
+            "status": report.status.as_str(),
+            "ok": report.status == Status::Verified,
+            "differences": report.differences,
+            "not_rederived": report.not_rederived,
+            "notes": report.notes,
+            "inputs": report.inputs,
+            "seals_checked_against_trusted_key": report.trusted_key,
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
     } else {
-        for d in &diffs {
+        for d in &report.differences {
             writeln!(out, "DIFFERS  {d}")?;
         }
-        for p in &partial {
+        for p in &report.not_rederived {
             writeln!(out, "partial  {p}")?;
         }
-        for n in &notes {
+        for n in &report.notes {
             writeln!(out, "note     {n}")?;
         }
-        if !sealed_with_key && !waybill_store::seal::load(case.root())?.is_empty() {
+        if !report.trusted_key && report.sealed {
             writeln!(
                 out,
                 "note     without --trusted-key a seal proves only that the chains were not changed after sealing by someone without a key: anyone can make a new key and seal again"
             )?;
         }
-        let head = match status {
-            "verified" => "verified",
-            "partial" => "PARTIAL (nothing differs, but not everything was re-derived)",
-            _ => "NOT verified",
+        let head = match report.status {
+            Status::Verified => "verified",
+            Status::Partial => "PARTIAL (nothing differs, but not everything was re-derived)",
+            Status::Differs => "NOT verified",
         };
         writeln!(
             out,
             "{head}: {} inputs, chains {}, {} difference(s)",
-            entries.len(),
-            if diffs.iter().any(|d| d.contains(".jsonl line")) { "broken" } else { "intact" },
-            diffs.len()
+            report.inputs,
+            if report.chains_intact { "intact" } else { "broken" },
+            report.differences.len()
         )?;
     }
-    Ok(match status {
-        "verified" => ExitStatus::Success,
-        "partial" => ExitStatus::Partial,
-        _ => ExitStatus::No,
+    Ok(match report.status {
+        Status::Verified => ExitStatus::Success,
+        Status::Partial => ExitStatus::Partial,
+        Status::Differs => ExitStatus::No,
     })
 }
 
-/// The `--file` of an analyze custody line: its `file` field, else from the
-/// recorded command line (cases written before the field existed).
-fn analyzed_file(v: &serde_json::Value) -> Option<String> {
-    if let Some(f) = v["file"].as_str() {
-        return Some(f.to_owned());
+/// Runs each replayed step as a command of this executable.
+struct SelfRunner {
+    exe: PathBuf,
+}
+
+impl Rederive for SelfRunner {
+    fn run(&mut self, step: &Step) -> Result<(), String> {
+        super::run_self(&self.exe, &args_of(step)).map(|_| ()).map_err(|e| format!("{e:#}"))
     }
-    let argv: Vec<&str> = v["command"].as_array()?.iter().filter_map(serde_json::Value::as_str).collect();
-    argv.iter().enumerate().find_map(|(i, a)| {
-        a.strip_prefix("--file=")
-            .map(str::to_owned)
-            .or_else(|| (*a == "--file").then(|| argv.get(i + 1).map(|s| (*s).to_owned())).flatten())
-    })
 }
 
-/// Re-ingests the case's inputs into the scratch case, in manifest order.
-struct Replay<'a> {
-    exe: &'a Path,
-    scratch: &'a Path,
-    entries: &'a [waybill_store::ManifestEntry],
-    located: &'a [Option<PathBuf>],
-    /// The next manifest entry to re-ingest.
-    next: usize,
-    /// Every input re-ingested so far was reachable.
-    inputs_ok: bool,
-}
-
-impl Replay<'_> {
-    /// Re-ingests entries `next..upto` with their recorded options;
-    /// consecutive inputs read with the same settings go in one call (a folder
-    /// of cache entries).
-    fn inputs(&mut self, upto: usize) -> Result<()> {
-        let sh = |p: &Path| p.display().to_string();
-        let (entries, located) = (self.entries, self.located);
-        let mut i = self.next;
-        while i < upto.min(entries.len()) {
-            let m = &entries[i];
-            let Some(path) = &located[i] else {
-                self.inputs_ok = false;
-                i += 1;
-                continue;
-            };
-            let mut args = vec!["ingest".to_owned(), sh(self.scratch)];
-            let mut paths = vec![sh(path)];
-            let same = |n: &waybill_store::ManifestEntry| {
-                n.format != "files.tree"
-                    && m.format != "files.tree"
-                    && n.device == m.device
-                    && n.tz == m.tz
-                    && n.log_format == m.log_format
-                    && n.chosen_by == m.chosen_by
-                    && (n.chosen_by != "--format" || n.format == m.format)
-                    && clock_is_default(n) == clock_is_default(m)
-                    && (clock_is_default(m) || n.clock == m.clock)
-            };
-            let mut j = i + 1;
-            while j < upto && same(&entries[j]) {
-                match &located[j] {
-                    Some(p) => paths.push(sh(p)),
-                    None => break,
-                }
-                j += 1;
+/// The command line of a step.
+fn args_of(step: &Step) -> Vec<String> {
+    let sh = |p: &Path| p.display().to_string();
+    match step {
+        Step::NewCase { case, from } => vec!["case".into(), "new".into(), sh(case), "--from".into(), sh(from)],
+        Step::Ingest { case, mode, paths, device, clock, tz, log_format, format } => {
+            let mut args = vec!["ingest".to_owned(), sh(case)];
+            match mode {
+                IngestMode::Paths => {}
+                IngestMode::Files => args.push("--files".into()),
+                IngestMode::Entries => args.push("--entries".into()),
             }
-            if m.format == "files.tree" {
-                args.push("--files".into());
-            }
-            args.extend(paths);
-            if let Some(d) = &m.device {
+            args.extend(paths.iter().map(|p| sh(p)));
+            if let Some(d) = device {
                 args.extend(["--device".into(), d.clone()]);
             }
-            if !clock_is_default(m) {
-                args.extend(["--clock".into(), m.clock.clone()]);
+            if let Some(c) = clock {
+                args.extend(["--clock".into(), c.clone()]);
             }
-            args.extend(["--tz".into(), m.tz.clone()]);
-            if let Some(f) = &m.log_format {
+            args.extend(["--tz".into(), tz.clone()]);
+            if let Some(f) = log_format {
                 args.extend(["--log-format".into(), f.clone()]);
             }
-            // An input read with `--format` (a settings file nothing in it
-            // names) is read so again.
-            if m.chosen_by == "--format" {
-                args.extend(["--format".into(), m.format.clone()]);
+            if let Some(f) = format {
+                args.extend(["--format".into(), f.clone()]);
             }
-            super::run_self(self.exe, &args)?;
-            i = j;
+            args
         }
-        self.next = self.next.max(upto.min(entries.len()));
-        Ok(())
-    }
-}
-
-/// Sets the `inputs` field of every finding in `dir` to `original` (the
-/// manifest hash of the case being verified), keeping the bytes otherwise.
-fn strip_inputs(dir: &Path, original: &str) -> Result<()> {
-    if !dir.exists() {
-        return Ok(());
-    }
-    for e in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let p = e?.path();
-        let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
-        let Some(at) = text.rfind("\"inputs\": \"") else { continue };
-        let start = at + "\"inputs\": \"".len();
-        let Some(len) = text[start..].find('"') else { continue };
-        let fixed = format!("{}{original}{}", &text[..start], &text[start + len..]);
-        std::fs::write(&p, fixed).with_context(|| format!("writing {}", p.display()))?;
-    }
-    Ok(())
-}
-
-/// Is the input's clock the default one (`device:<id>` / `host:<id>`)?
-fn clock_is_default(m: &waybill_store::ManifestEntry) -> bool {
-    m.clock.ends_with(&format!(":{}", m.id)) || m.device.as_deref() == Some(m.clock.as_str())
-}
-
-/// The evidence file now: the recorded path, or under `root` by the longest tail that exists.
-fn locate(recorded: &Path, root: Option<&Path>) -> Option<PathBuf> {
-    if let Some(root) = root {
-        let parts: Vec<_> = recorded.components().filter(|c| matches!(c, std::path::Component::Normal(_))).collect();
-        for k in 0..parts.len() {
-            let p = parts[k..].iter().fold(root.to_path_buf(), |acc, c| acc.join(c));
-            if p.exists() {
-                return Some(p);
+        Step::Match { case, sets, pdq_distance, pdq_any_quality } => {
+            let mut args = vec!["match".to_owned(), sh(case)];
+            for set in sets {
+                args.extend(["--hashset".into(), set.clone()]);
             }
-        }
-        return None;
-    }
-    recorded.exists().then(|| recorded.to_path_buf())
-}
-
-/// Every seal's signature holds over the chain lines it covers.
-fn check_seals(case: &Case, trusted: Option<&Path>, diffs: &mut Vec<String>, notes: &mut Vec<String>) -> Result<()> {
-    let trusted = trusted.map(waybill_store::seal::read_verifying_key).transpose()?;
-    let seals = waybill_store::seal::load(case.root())?;
-    for (i, s) in seals.iter().enumerate() {
-        match s.check(case.manifest(), case.custody(), trusted.as_ref()) {
-            Ok(()) => notes.push(format!(
-                "seal {} (key {}) holds: manifest lines 1-{}, custody lines 1-{}",
-                i + 1,
-                s.public_key,
-                s.manifest_lines,
-                s.custody_lines
-            )),
-            Err(p) => diffs.push(format!("seals.jsonl line {}: {p}", i + 1)),
-        }
-    }
-    match seals.last() {
-        Some(last) if case.custody().lines().len() > last.custody_lines + 1 => notes.push(format!(
-            "custody lines {}-{} came after the last seal and are not covered by it",
-            last.custody_lines + 2,
-            case.custody().lines().len()
-        )),
-        None if trusted.is_some() => diffs.push("the case has no seal, but --trusted-key was given".into()),
-        _ => {}
-    }
-    Ok(())
-}
-
-/// Every stored table and finding has the hash the trail (manifest for inputs,
-/// custody for `match` and `analyze`) recorded when it was written.
-fn recorded_outputs(case: &Case, diffs: &mut Vec<String>, notes: &mut Vec<String>) -> Result<()> {
-    let mut recorded = case.recorded_outputs()?;
-    // A step killed after its commit point is completed by the next writer: its
-    // outputs count as recorded, found in place or still staged.
-    let pending = case.pending_steps()?;
-    let mut staged: BTreeMap<String, PathBuf> = BTreeMap::new();
-    let mut replaced: BTreeSet<String> = BTreeSet::new();
-    for p in &pending {
-        notes.push(format!(
-            "a `{}` was interrupted after its commit point; the next command that writes the case completes it",
-            p.entry["action"].as_str().unwrap_or("?")
-        ));
-        if let Some(f) = &p.replace {
-            let prefix = format!("{f}/");
-            recorded.retain(|k, _| !k.starts_with(&prefix));
-            replaced.insert(prefix);
-        }
-        for o in &p.outputs {
-            staged.insert(o.path.clone(), p.dir.join("files").join(&o.path));
-            recorded.insert(o.path.clone(), o.clone());
-        }
-    }
-    for (rel, o) in &recorded {
-        let candidates = [Some(case.root().join(rel)), staged.get(rel).cloned()];
-        let mut found = None;
-        for p in candidates.into_iter().flatten().filter(|p| p.is_file()) {
-            let sha = sha256_file(&p)?;
-            if sha == o.sha256 {
-                found = Some(Ok(()));
-                break;
+            if let Some(d) = pdq_distance {
+                args.extend(["--pdq-distance".into(), d.to_string()]);
             }
-            found.get_or_insert(Err(sha));
-        }
-        match found {
-            Some(Ok(())) => {}
-            Some(Err(sha)) => diffs.push(format!("{rel}: SHA-256 is {sha}, the trail recorded {}", o.sha256)),
-            None => diffs.push(format!("{rel}: recorded by the trail, missing from the case")),
-        }
-    }
-    for d in ["files", "findings"] {
-        let prefix = format!("{d}/");
-        if !recorded.keys().any(|k| k.starts_with(&prefix)) {
-            continue;
-        }
-        for rel in listing(&case.root().join(d))?.keys() {
-            let rel = format!("{prefix}{rel}");
-            if recorded.contains_key(&rel) {
-                continue;
+            if *pdq_any_quality {
+                args.push("--pdq-any-quality".into());
             }
-            if replaced.contains(&prefix) {
-                notes.push(format!("{rel}: will be removed when the interrupted step completes"));
-            } else {
-                diffs.push(format!("{rel}: not recorded by the trail"));
+            args
+        }
+        Step::Analyze { case, file } => {
+            let mut args = vec!["analyze".to_owned(), sh(case)];
+            if let Some(f) = file {
+                args.extend(["--file".into(), f.clone()]);
             }
+            args
         }
     }
-    if case.manifest_entries()?.iter().any(|m| m.outputs.is_empty() && m.events > 0) {
-        notes.push(
-            "some inputs were ingested before outputs were recorded; their tables are checked only by re-derivation"
-                .into(),
-        );
-    }
-    Ok(())
-}
-
-fn sha256_file(p: &Path) -> Result<String> {
-    let (sha, _) = waybill_ingest::input::hash_file(p).with_context(|| format!("reading {}", p.display()))?;
-    Ok(sha)
-}
-
-/// The input a stored file belongs to: `format=F/source=ID/…`, `source=ID/…`, `ID.jsonl`.
-fn input_of(rel: &str) -> Option<&str> {
-    rel.split('/')
-        .find_map(|c| c.strip_prefix("source="))
-        .or_else(|| rel.strip_suffix(".jsonl").filter(|r| !r.contains('/')))
-}
-
-/// Compares the files below `dirs` of two cases byte for byte. Files of
-/// inputs without a manifest line (the residue of an ingest killed between
-/// moving an input's tables into place and appending its line; no query reads
-/// them) are noted, not compared.
-fn compare_tree(
-    a: &Path,
-    b: &Path,
-    dirs: &[&str],
-    known: &BTreeSet<&str>,
-    diffs: &mut Vec<String>,
-    notes: &mut Vec<String>,
-) -> Result<()> {
-    for d in dirs {
-        let mut x = listing(&a.join(d))?;
-        if matches!(*d, "events" | "rejects" | "content") {
-            x.retain(|rel, _| {
-                let leftover = input_of(rel).is_some_and(|id| !known.contains(id));
-                if leftover {
-                    notes.push(format!(
-                        "{d}/{rel}: left by an interrupted ingest (no manifest line; never read; the next command that writes the case removes it)"
-                    ));
-                }
-                !leftover
-            });
-        }
-        let y = listing(&b.join(d))?;
-        let names: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
-        for n in names {
-            match (x.get(n), y.get(n)) {
-                (Some(p), Some(q)) if p == q => {}
-                (Some(_), Some(_)) => diffs.push(format!("{d}/{n}: differs from its re-derivation")),
-                (Some(_), None) => diffs.push(format!("{d}/{n}: not produced by the re-derivation")),
-                (None, Some(_)) => {
-                    diffs.push(format!("{d}/{n}: missing from the case (the re-derivation produces it)"))
-                }
-                (None, None) => {}
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Relative path → SHA-256 of every file below `root` (hidden temp files left out).
-fn listing(root: &Path) -> Result<BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
-    if !root.exists() {
-        return Ok(out);
-    }
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
-            let p = e?.path();
-            if p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
-                continue;
-            }
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(root).map(|r| r.display().to_string()).unwrap_or_default();
-                out.insert(rel, sha256_file(&p)?);
-            }
-        }
-    }
-    Ok(out)
 }
