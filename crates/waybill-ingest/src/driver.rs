@@ -211,19 +211,28 @@ pub fn sniff_all(
 ) -> Result<Vec<(&'static str, Sniff)>, IngestError> {
     let opened = open_input(path, scratch)?;
     let (kind, probe) = match &opened {
-        Opened::Text { head, complete } => {
-            (InputKind::Text, Probe { head, complete: *complete, file_name: file_name(path), sqlite: None, ctx })
-        }
+        Opened::Text { head, complete, tail, size } => (
+            InputKind::Text,
+            Probe { head, complete: *complete, tail, size: *size, file_name: file_name(path), sqlite: None, ctx },
+        ),
         Opened::Sqlite(db) => (
             InputKind::Sqlite,
-            Probe { head: &[], complete: false, file_name: file_name(path), sqlite: Some(&db.schema), ctx },
+            Probe {
+                head: &[],
+                complete: false,
+                tail: &[],
+                size: 0,
+                file_name: file_name(path),
+                sqlite: Some(&db.schema),
+                ctx,
+            },
         ),
     };
     Ok(SOURCES.iter().map(|s| (s.id(), if s.input_kind() == kind { s.sniff(&probe) } else { Sniff::No })).collect())
 }
 
 enum Opened {
-    Text { head: Vec<u8>, complete: bool },
+    Text { head: Vec<u8>, complete: bool, tail: Vec<u8>, size: u64 },
     Sqlite(Box<SqliteInput>),
 }
 
@@ -253,7 +262,18 @@ fn open_input(path: &Path, scratch: Option<&Path>) -> Result<Opened, IngestError
         let db = open_sqlite(path, scratch).map_err(|source| IngestError::Sqlite { path: path.to_owned(), source })?;
         return Ok(Opened::Sqlite(Box::new(db)));
     }
-    Ok(Opened::Text { head, complete })
+    // The end of a plain file, for formats that keep their structure there.
+    // (Of the file as stored: a cache entry whose body starts like gzip is
+    // still an entry.)
+    let (tail, size) = match (complete, content.compression()) {
+        (true, None) => (head.clone(), head.len() as u64),
+        _ => crate::input::read_tail(path).map_err(|source| IngestError::Read {
+            path: path.to_owned(),
+            offset: 0,
+            source,
+        })?,
+    };
+    Ok(Opened::Text { head, complete, tail, size })
 }
 
 fn choose(
@@ -263,12 +283,21 @@ fn choose(
     format: Option<&str>,
 ) -> Result<(&'static dyn Source, &'static str), IngestError> {
     let (kind, probe) = match opened {
-        Opened::Text { head, complete } => {
-            (InputKind::Text, Probe { head, complete: *complete, file_name: file_name(path), sqlite: None, ctx })
-        }
+        Opened::Text { head, complete, tail, size } => (
+            InputKind::Text,
+            Probe { head, complete: *complete, tail, size: *size, file_name: file_name(path), sqlite: None, ctx },
+        ),
         Opened::Sqlite(db) => (
             InputKind::Sqlite,
-            Probe { head: &[], complete: false, file_name: file_name(path), sqlite: Some(&db.schema), ctx },
+            Probe {
+                head: &[],
+                complete: false,
+                tail: &[],
+                size: 0,
+                file_name: file_name(path),
+                sqlite: Some(&db.schema),
+                ctx,
+            },
         ),
     };
     if let Some(id) = format {
@@ -386,7 +415,9 @@ pub fn ingest_with_chunk_size(
         }
         Opened::Text { head, .. } => {
             let content = Content::open(path).map_err(|source| IngestError::Open { path: path.to_owned(), source })?;
-            let compression = content.compression();
+            // A per-entry source reads the file as stored (a body that starts
+            // like gzip is not a compressed input).
+            let compression = content.compression().filter(|_| !source.per_entry());
             let chunk_size = if chunk_size > 0 {
                 chunk_size
             } else {
@@ -807,7 +838,9 @@ fn per_entry_format(path: &Path, ctx: &ParseContext) -> Option<&'static str> {
     if head.starts_with(SQLITE_MAGIC) {
         return None;
     }
-    let probe = Probe { head: &head, complete: n < PROBE_LEN, file_name: file_name(path), sqlite: None, ctx };
+    let complete = n < PROBE_LEN;
+    let (tail, size) = if complete { (head.clone(), n as u64) } else { crate::input::read_tail(path).ok()? };
+    let probe = Probe { head: &head, complete, tail: &tail, size, file_name: file_name(path), sqlite: None, ctx };
     SOURCES
         .iter()
         .find(|s| s.per_entry() && s.input_kind() == InputKind::Text && s.sniff(&probe) == Sniff::Yes)

@@ -40,6 +40,23 @@ pub const PROBE_LEN: usize = 64 << 10;
 /// holding a longer one is a reject (bounded memory on hostile databases).
 pub const MAX_SQLITE_VALUE: i32 = 64 << 20;
 
+/// Bytes read from the end of an uncompressed input for [`crate::Probe::tail`].
+pub const TAIL_LEN: usize = 96 << 10;
+
+/// The last [`TAIL_LEN`] bytes of a plain file (all of it when smaller), and
+/// the file's size.
+pub fn read_tail(path: &Path) -> io::Result<(Vec<u8>, u64)> {
+    use std::io::Seek as _;
+    let mut f = open_evidence(path)?;
+    let len = f.metadata()?.len();
+    let from = len.saturating_sub(TAIL_LEN as u64);
+    f.seek(io::SeekFrom::Start(from))?;
+    let mut tail = Vec::with_capacity(usize::try_from(len - from).unwrap_or(TAIL_LEN));
+    f.take(TAIL_LEN as u64).read_to_end(&mut tail)?;
+    let size = from + tail.len() as u64;
+    Ok((tail, size))
+}
+
 /// The first bytes of every SQLite 3 database.
 pub const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
 

@@ -88,6 +88,12 @@ pub struct Probe<'a> {
     pub head: &'a [u8],
     /// `head` is the whole content.
     pub complete: bool,
+    /// Up to [`crate::input::TAIL_LEN`] bytes from the end of the file as
+    /// stored, never decompressed (formats that keep their structure at the
+    /// end, such as a Firefox cache entry's metadata); empty for SQLite.
+    pub tail: &'a [u8],
+    /// The stored file's size in bytes when `tail` was read (where `tail` ends).
+    pub size: u64,
     /// The file name (last path component).
     pub file_name: &'a str,
     /// The schema, for SQLite inputs.

@@ -1342,6 +1342,44 @@ fn a_cache_folder_is_one_input_with_a_record_per_entry() {
     );
 }
 
+/// A file of interest held only in a Firefox cache2 entry (its body stored
+/// gzip-encoded, as received) is matched by the decoded body's hash and
+/// linked to the entry's URL; the profile's `cache2/entries` folder is one
+/// input, and an entry cut short is skipped, not read as something else.
+#[test]
+fn a_file_only_in_a_firefox_cache_is_matched_and_linked_to_its_url() {
+    let t = tempfile::tempdir().expect("temp");
+    let entries = t.path().join("profile/cache2/entries");
+    std::fs::create_dir_all(&entries).expect("mkdir");
+    for f in std::fs::read_dir(fixture_dir("firefox.cache2")).expect("fixtures") {
+        let f = f.expect("entry").path();
+        if f.extension().is_none() {
+            std::fs::copy(&f, entries.join(f.file_name().expect("name"))).expect("copy");
+        }
+    }
+    // The decoded body of the partitioned gzip entry (see the fixture README).
+    let sha = "aca4b2e5600f94f10b7e7efc79e86ba8e0c5b4e27a2320cc34ebb6152377d135";
+    std::fs::write(t.path().join("set.txt"), format!("# reference hash set\n{sha}\n")).expect("write");
+    ok(t.path(), &["case", "new", "case"]);
+    let out = ok(t.path(), &["ingest", "case", "profile", "--device", "laptop"]);
+    assert!(
+        out.starts_with(
+            "I0001  firefox.cache2         records         5  events         4  rejects       1  profile/cache2/entries"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("skipped  profile/cache2/entries/CUT_AF9506CB204921A0"), "{out}");
+    ok(t.path(), &["match", "case", "--hashset", "set.txt"]);
+    ok(t.path(), &["analyze", "case"]);
+    let path = only_finding(&t.path().join("case/findings"), sha);
+    let f: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).expect("finding")).expect("json");
+    let text = f.to_string();
+    assert!(text.contains("https://cdn.example.net/img/photo-2.png"), "the entry's URL is in the finding: {text}");
+    assert_eq!(f["copy"]["device"], "laptop");
+    let r = waybill(t.path(), &["verify", "case"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
+
 #[test]
 fn ingest_and_verify_leave_every_evidence_file_as_it_was() {
     use std::os::unix::fs::MetadataExt;

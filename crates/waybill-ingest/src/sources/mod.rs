@@ -14,6 +14,7 @@ pub mod chrome_history;
 pub mod cloudflare_http;
 pub mod dropbox_events;
 pub mod dropbox_sync_history;
+pub mod firefox_cache2;
 pub mod firefox_downloads;
 pub mod firefox_downloads_json;
 pub mod firefox_places;

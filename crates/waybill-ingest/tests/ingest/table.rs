@@ -134,6 +134,41 @@ pub const CASES: &[Case] = &[
     Case { source: "chrome.cache", file: "a93d890c06361912_0", opts: none, counts: (1, 1, 0), rejects: &[] },
     Case { source: "chrome.cache", file: "unclosed_entry_0", opts: none, counts: (1, 0, 1), rejects: &["whole input"] },
     Case {
+        source: "firefox.cache2",
+        file: "DC041165F80703B144097FD310372EEAD6588C62",
+        opts: none,
+        counts: (1, 1, 0),
+        rejects: &[],
+    },
+    Case {
+        source: "firefox.cache2",
+        file: "1D0232E41158F8B0C8B445A5DE0529A19B732AC6",
+        opts: none,
+        counts: (1, 1, 0),
+        rejects: &[],
+    },
+    Case {
+        source: "firefox.cache2",
+        file: "24451731ED8B969463C90001FAF7E534EDC91CFA",
+        opts: none,
+        counts: (1, 1, 0),
+        rejects: &[],
+    },
+    Case {
+        source: "firefox.cache2",
+        file: "3EDD6D9B12ECC6641F96F7DC5817D8EBE77DA8C7",
+        opts: none,
+        counts: (1, 1, 0),
+        rejects: &[],
+    },
+    Case {
+        source: "firefox.cache2",
+        file: "31D67FBBAC46076C806747CB0AB3A120ACC8C16A",
+        opts: none,
+        counts: (1, 0, 1),
+        rejects: &["whole input"],
+    },
+    Case {
         source: "chrome.history",
         file: "v70_typed_search_click_download.sql",
         opts: none,
@@ -466,6 +501,11 @@ macro_rules! table_tests {
 }
 
 table_tests! {
+    firefox_cache2_v3_partitioned_gzip => "DC041165F80703B144097FD310372EEAD6588C62";
+    firefox_cache2_v1_no_flags => "1D0232E41158F8B0C8B445A5DE0529A19B732AC6";
+    firefox_cache2_v3_alt_data => "24451731ED8B969463C90001FAF7E534EDC91CFA";
+    firefox_cache2_v3_two_chunks => "3EDD6D9B12ECC6641F96F7DC5817D8EBE77DA8C7";
+    firefox_cache2_zeroed_times => "31D67FBBAC46076C806747CB0AB3A120ACC8C16A";
     evtx_lock_unlock_screensaver_sleep => "lock_unlock_screensaver_sleep.evtx";
     evtx_corrupted_record => "corrupted_record.evtx";
     apache_sec_fetch_custom_logformat => "sec_fetch_custom_logformat.log";
