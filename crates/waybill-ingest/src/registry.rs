@@ -13,8 +13,8 @@ use crate::sources::{
     imessage_chat::ImessageChat,
 };
 use crate::sources::{
-    apache_access::ApacheAccess, aws_elb::AwsElb, bodyfile::Bodyfile, caddy_access::CaddyAccess,
-    chrome_cache::ChromeCache, chrome_history::ChromeHistory, firefox_cache2::FirefoxCache2,
+    apache_access::ApacheAccess, apple_cfurl_cache::AppleCfurlCache, aws_elb::AwsElb, bodyfile::Bodyfile,
+    caddy_access::CaddyAccess, chrome_cache::ChromeCache, chrome_history::ChromeHistory, firefox_cache2::FirefoxCache2,
     firefox_downloads::FirefoxDownloads, firefox_downloads_json::FirefoxDownloadsJson, firefox_places::FirefoxPlaces,
     macos_quarantine::MacosQuarantine, nginx_access::NginxAccess, safari_history::SafariHistory,
     w3c_extended::W3cExtended, windows_evtx::WindowsEvtx, zone_identifier::ZoneIdentifier,
@@ -47,6 +47,7 @@ pub static SOURCES: &[&dyn Source] = &[
     &SafariHistory,
     &ChromeCache,
     &FirefoxCache2,
+    &AppleCfurlCache,
     // File-system timelines and origin markers.
     &Bodyfile,
     &ZoneIdentifier,

@@ -1380,6 +1380,47 @@ fn a_file_only_in_a_firefox_cache_is_matched_and_linked_to_its_url() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 }
 
+/// An app's CFNetwork `Cache.db` whose image body is a file in
+/// `fsCachedData/` beside it: the body is hashed from there, the file of
+/// interest is matched and linked to the response's URL, and verify
+/// re-derives it.
+#[test]
+fn a_body_in_fs_cached_data_is_matched_and_linked_to_its_url() {
+    let t = tempfile::tempdir().expect("temp");
+    let app = t.path().join("ev/Library/Caches/com.example.chat");
+    std::fs::create_dir_all(app.join("fsCachedData")).expect("mkdir");
+    std::fs::copy(materialize(&fixture("apple.cfurl_cache", "app_cache_inline_fs_damaged.sql")), app.join("Cache.db"))
+        .expect("copy");
+    let body = fixture_dir("apple.cfurl_cache").join("fsCachedData/C0FFEE00-1111-2222-3333-444455556666");
+    std::fs::copy(&body, app.join("fsCachedData/C0FFEE00-1111-2222-3333-444455556666")).expect("copy");
+    let hashed: serde_json::Value =
+        serde_json::from_str(ok(t.path(), &["hash", "--json", s(&body)]).trim()).expect("json");
+    let sha = hashed["sha256"].as_str().expect("sha256").to_owned();
+    std::fs::write(t.path().join("set.txt"), format!("# reference hash set\n{sha}\n")).expect("write");
+    ok(t.path(), &["case", "new", "case"]);
+    let out = ok(t.path(), &["ingest", "case", "ev", "--device", "phone"]);
+    assert!(
+        out.starts_with("I0001  apple.cfurl_cache      records         4  events         3  rejects       1  ev/Library/Caches/com.example.chat/Cache.db"),
+        "{out}"
+    );
+    let rows = ok(
+        t.path(),
+        &["sql", "case", "SELECT url, size FROM events WHERE sha256 IS NOT NULL ORDER BY url", "--format", "csv"],
+    );
+    assert_eq!(
+        rows,
+        "url,size\nhttps://api.example.net/v1/messages?since=100,49\nhttps://media.example.net/att/photo-0007.jpg,5000\n"
+    );
+    ok(t.path(), &["match", "case", "--hashset", "set.txt"]);
+    ok(t.path(), &["analyze", "case"]);
+    let path = only_finding(&t.path().join("case/findings"), &sha);
+    let f: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).expect("finding")).expect("json");
+    assert_eq!(f["copy"]["url"], "https://media.example.net/att/photo-0007.jpg");
+    assert_eq!(f["copy"]["device"], "phone");
+    let r = waybill(t.path(), &["verify", "case"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}
+
 #[test]
 fn ingest_and_verify_leave_every_evidence_file_as_it_was() {
     use std::os::unix::fs::MetadataExt;

@@ -4,6 +4,7 @@
 pub mod android_downloads;
 pub mod android_mmssms;
 pub mod apache_access;
+pub mod apple_cfurl_cache;
 pub mod aws_cloudtrail;
 pub mod aws_elb;
 pub mod aws_s3_access;

@@ -134,6 +134,13 @@ pub const CASES: &[Case] = &[
     Case { source: "chrome.cache", file: "a93d890c06361912_0", opts: none, counts: (1, 1, 0), rejects: &[] },
     Case { source: "chrome.cache", file: "unclosed_entry_0", opts: none, counts: (1, 0, 1), rejects: &["whole input"] },
     Case {
+        source: "apple.cfurl_cache",
+        file: "app_cache_inline_fs_damaged.sql",
+        opts: none,
+        counts: (4, 3, 1),
+        rejects: &["cfurl_cache_response rowid 3"],
+    },
+    Case {
         source: "firefox.cache2",
         file: "DC041165F80703B144097FD310372EEAD6588C62",
         opts: none,
@@ -501,6 +508,7 @@ macro_rules! table_tests {
 }
 
 table_tests! {
+    apple_cfurl_cache_inline_fs_damaged => "app_cache_inline_fs_damaged.sql";
     firefox_cache2_v3_partitioned_gzip => "DC041165F80703B144097FD310372EEAD6588C62";
     firefox_cache2_v1_no_flags => "1D0232E41158F8B0C8B445A5DE0529A19B732AC6";
     firefox_cache2_v3_alt_data => "24451731ED8B969463C90001FAF7E534EDC91CFA";
