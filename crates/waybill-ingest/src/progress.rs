@@ -61,6 +61,17 @@ pub fn watch<R>(reporter: &dyn Reporter, size: u64, progress: &Progress, parse: 
         return parse();
     }
     let stop = AtomicBool::new(false);
+    /// Stops the watcher however the parse ends (a panic included: the scope
+    /// would otherwise wait for it forever).
+    struct Stop<'a>(&'a AtomicBool, Option<std::thread::Thread>);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+            if let Some(t) = &self.1 {
+                t.unpark();
+            }
+        }
+    }
     std::thread::scope(|s| {
         let watcher = s.spawn(|| {
             let mut shown = 0u64;
@@ -81,10 +92,8 @@ pub fn watch<R>(reporter: &dyn Reporter, size: u64, progress: &Progress, parse: 
                 }
             }
         });
-        let r = parse();
-        stop.store(true, Ordering::Relaxed);
-        watcher.thread().unpark();
-        r
+        let _stop = Stop(&stop, Some(watcher.thread().clone()));
+        parse()
     })
 }
 
@@ -122,6 +131,16 @@ mod tests {
         });
         assert_eq!(r, 7);
         assert_eq!(*seen.0.lock().unwrap(), [250, 750]);
+    }
+
+    #[test]
+    fn a_parse_that_panics_does_not_leave_the_watcher_waiting() {
+        let seen = Seen(Mutex::new(Vec::new()));
+        let p = Progress::default();
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            watch(&seen, 10, &p, || -> u8 { panic!("a source bug") })
+        }));
+        assert!(r.is_err(), "the panic comes through, and the call returns");
     }
 
     #[test]
