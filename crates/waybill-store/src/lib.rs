@@ -25,6 +25,7 @@
 pub mod atomic;
 pub mod chain;
 mod config;
+pub mod export;
 mod manifest;
 pub mod query;
 pub mod read;

@@ -29,6 +29,8 @@ pub enum Command {
     Sql(SqlArgs),
     /// Print the merged UTC timeline of a case.
     Timeline(TimelineArgs),
+    /// Write every table of a case as Hive-partitioned Parquet (for Spark, Trino, DuckDB).
+    Export(ExportArgs),
     /// Print every hash of files (MD5, SHA-1, SHA-256, Dropbox, QuickXorHash, S3 ETags, WhatsApp, PDQ).
     Hash(HashArgs),
     /// Match the case's files against reference hash sets: the matches become files of interest.
@@ -43,6 +45,31 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Simulate a mixed case and run the whole job on it: case new, ingest, match, analyze, report.
     Demo(DemoArgs),
+}
+
+/// A partition column of `waybill export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PartitionCol {
+    /// The UTC date of `ts` (tables with a `ts` column).
+    Day,
+    /// The input (`source`).
+    Source,
+}
+
+/// `waybill export`
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The case folder.
+    pub case: PathBuf,
+    /// The folder to write (new or empty): `<table>/[day=…/][source=…/]part-00000.parquet`.
+    #[arg(long, value_name = "DIR")]
+    pub parquet: PathBuf,
+    /// Partition columns, in folder order (each applies to the tables that have it).
+    #[arg(long, value_name = "COLS", value_delimiter = ',')]
+    pub partition_by: Vec<PartitionCol>,
+    /// Print a JSON summary instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `waybill case …`

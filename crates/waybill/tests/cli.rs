@@ -1421,6 +1421,41 @@ fn a_body_in_fs_cached_data_is_matched_and_linked_to_its_url() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 }
 
+/// `export` writes every table as Hive-partitioned Parquet: the row counts
+/// match the case's tables, the folders are `day=`/`source=`, the same case
+/// gives byte-identical files, and a folder already holding files is refused.
+#[test]
+fn export_writes_hive_partitioned_parquet_of_every_table() {
+    let t = tempfile::tempdir().expect("temp");
+    let ev = evidence(t.path());
+    ok(t.path(), &["case", "new", "case"]);
+    let _ = waybill(t.path(), &["ingest", "case", s(&ev), "--device", "laptop"]);
+    let out = ok(t.path(), &["export", "case", "--parquet", "out", "--partition-by", "day,source", "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let rows = |table: &str| {
+        doc["tables"].as_array().expect("tables").iter().find(|x| x["table"] == table).expect("table")["rows"].clone()
+    };
+    let count = |sql: &str| -> u64 {
+        let csv = ok(t.path(), &["sql", "case", sql, "--format", "csv"]);
+        csv.lines().nth(1).and_then(|l| l.parse().ok()).expect("count")
+    };
+    assert_eq!(rows("events"), count("SELECT count(*) FROM events"));
+    assert_eq!(rows("rejects"), count("SELECT count(*) FROM rejects"));
+    assert_eq!(rows("inputs"), count("SELECT count(*) FROM inputs"));
+    assert_eq!(doc["tables"][0]["partitioned_by"], serde_json::json!(["day", "source"]));
+    assert_eq!(doc["tables"][2]["partitioned_by"], serde_json::json!(["source"]));
+    assert_eq!(doc["tables"][4]["partitioned_by"], serde_json::json!([]));
+    let files = files_under(&t.path().join("out"));
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(names.contains(&"events/day=2026-01-03/source=I0001/part-00000.parquet"), "{names:?}");
+    assert!(names.iter().all(|k| k.ends_with("/part-00000.parquet")), "{names:?}");
+    ok(t.path(), &["export", "case", "--parquet", "again", "--partition-by", "day,source"]);
+    assert!(files_under(&t.path().join("again")) == files, "byte-identical on a second export");
+    let r = waybill(t.path(), &["export", "case", "--parquet", "out"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("not empty"), "{}", r.stderr);
+}
+
 #[test]
 fn ingest_and_verify_leave_every_evidence_file_as_it_was() {
     use std::os::unix::fs::MetadataExt;

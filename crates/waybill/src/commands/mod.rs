@@ -3,6 +3,7 @@
 mod analyze;
 mod case;
 mod demo;
+mod export;
 mod formats;
 mod hash;
 mod ingest;
@@ -30,6 +31,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Rules(a) => rules::run(&a),
         Command::Sql(a) => sql::run(&a),
         Command::Timeline(a) => timeline::run(&a),
+        Command::Export(a) => export::run(&a),
         Command::Hash(a) => hash::run(&a),
         Command::Match(a) => matching::run(&a),
         Command::Analyze(a) => analyze::run(&a),
