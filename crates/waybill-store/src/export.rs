@@ -7,7 +7,8 @@
 //! asked; a partition column is left out of the files (readers take it from
 //! the folder names, as Hive does). Rows are sorted by partition, then in a
 //! full sort order (below), so the same case gives byte-identical files and
-//! one file is open at a time. A table without rows writes no file.
+//! one file is open at a time. A table without rows is one file of no rows
+//! with the table's whole schema at `<dir>/<table>/part-00000.parquet`.
 //!
 //! | table | sort order |
 //! |---|---|
@@ -183,6 +184,19 @@ fn export_table(
         Ok(true)
     })?;
     close(open.take())?;
+    if files == 0 {
+        // A table without rows is one file with its whole schema at the
+        // table's root: readers given the folder find the columns, not an
+        // error.
+        let t = dir.join(table);
+        std::fs::create_dir_all(&t).map_err(io_at(&t))?;
+        let file_path = t.join("part-00000.parquet");
+        let file = std::fs::File::create(&file_path).map_err(io_at(&file_path))?;
+        let w = ArrowWriter::try_new(file, schema.clone(), Some(crate::writer_properties()))
+            .map_err(|e| StoreError::Parquet { path: file_path.clone(), source: e })?;
+        w.close().map_err(|e| StoreError::Parquet { path: file_path, source: e })?;
+        files = 1;
+    }
     Ok(TableExport { table, rows, files, partitioned_by })
 }
 

@@ -25,7 +25,7 @@ pub enum Command {
     Formats(FormatsArgs),
     /// List the rules of the rulebook (built-in or --rulebook), their values, groups and SHA-256.
     Rules(RulesArgs),
-    /// Run SQL over a case (tables: events, rejects, inputs).
+    /// Run SQL over a case (tables: events, rejects, inputs, content, files, interest).
     Sql(SqlArgs),
     /// Print the merged UTC timeline of a case.
     Timeline(TimelineArgs),

@@ -1449,6 +1449,9 @@ fn export_writes_hive_partitioned_parquet_of_every_table() {
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     assert!(names.contains(&"events/day=2026-01-03/source=I0001/part-00000.parquet"), "{names:?}");
     assert!(names.iter().all(|k| k.ends_with("/part-00000.parquet")), "{names:?}");
+    // An empty table is one file of its schema at the table's root.
+    assert_eq!((rows("interest"), doc["tables"][4]["files"].clone()), (serde_json::json!(0), serde_json::json!(1)));
+    assert!(names.contains(&"interest/part-00000.parquet"), "{names:?}");
     ok(t.path(), &["export", "case", "--parquet", "again", "--partition-by", "day,source"]);
     assert!(files_under(&t.path().join("again")) == files, "byte-identical on a second export");
     let r = waybill(t.path(), &["export", "case", "--parquet", "out"]);
