@@ -651,6 +651,10 @@ pub struct DuplicateKey<'a> {
     pub tz: &'a str,
     /// `--log-format`, as the manifest writes it.
     pub log_format: Option<&'a str>,
+    /// The input's path as the manifest writes it, when the path is part of
+    /// what the input says (a Zone.Identifier stream names the file beside it,
+    /// so two identical streams at two paths are two inputs); `None` otherwise.
+    pub path: Option<&'a str>,
 }
 
 /// The committed input among `entries` that `key` would duplicate: the same
@@ -672,5 +676,6 @@ pub fn duplicate_in<'e>(entries: &'e [ManifestEntry], key: &DuplicateKey<'_>) ->
             && same_clock
             && m.tz == key.tz
             && m.log_format.as_deref() == key.log_format
+            && key.path.is_none_or(|p| m.path == p)
     })
 }

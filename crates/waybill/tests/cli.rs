@@ -1459,6 +1459,40 @@ fn export_writes_hive_partitioned_parquet_of_every_table() {
     assert!(r.stderr.contains("not empty"), "{}", r.stderr);
 }
 
+/// Two copies of one download carry byte-identical Zone.Identifier streams;
+/// each says where the file beside it came from, so the second is not a
+/// duplicate of the first (named one by one or walked as a folder), while the
+/// same stream at the same path read again is.
+#[test]
+fn identical_zone_identifier_streams_beside_two_files_are_both_read() {
+    let t = tempfile::tempdir().expect("temp");
+    let dl = t.path().join("ev/Downloads");
+    std::fs::create_dir_all(&dl).expect("mkdir");
+    let stream = std::fs::read(fixture("windows.zone_identifier", "report-2025.pdf:Zone.Identifier")).expect("fixture");
+    for name in ["report-2025.pdf:Zone.Identifier", "report-2025 (1).pdf:Zone.Identifier"] {
+        std::fs::write(dl.join(name), &stream).expect("write");
+    }
+    let a = dl.join("report-2025.pdf:Zone.Identifier");
+    let b = dl.join("report-2025 (1).pdf:Zone.Identifier");
+    ok(t.path(), &["case", "new", "named"]);
+    let out = ok(t.path(), &["ingest", "named", s(&a), s(&b), "--device", "laptop"]);
+    assert!(
+        out.starts_with("I0001  windows.zone_identifier") && out.contains("\nI0002  windows.zone_identifier"),
+        "{out}"
+    );
+    let again = ok(t.path(), &["ingest", "named", s(&b), "--device", "laptop"]);
+    assert!(again.starts_with("duplicate") && again.contains("already ingested as I0002"), "{again}");
+    let paths = ok(t.path(), &["sql", "named", "SELECT path FROM events ORDER BY path", "--format", "csv"]);
+    assert_eq!(paths.lines().count(), 3, "{paths}");
+    assert!(
+        paths.contains("/ev/Downloads/report-2025 (1).pdf\n") && paths.contains("/ev/Downloads/report-2025.pdf\n"),
+        "{paths}"
+    );
+    ok(t.path(), &["case", "new", "walked"]);
+    let out = ok(t.path(), &["ingest", "walked", "ev", "--device", "laptop"]);
+    assert!(out.starts_with("I0001  windows.zone_identifier records         2  events         2"), "{out}");
+}
+
 #[test]
 fn ingest_and_verify_leave_every_evidence_file_as_it_was() {
     use std::os::unix::fs::MetadataExt;

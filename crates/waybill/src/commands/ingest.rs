@@ -150,6 +150,7 @@ pub fn run(a: &IngestArgs) -> Result<ExitStatus> {
         progress.finish();
         match result {
             Ok(summary) => {
+                let abs_name = abs.display().to_string();
                 let dup_key = DuplicateKey {
                     sha256: &summary.sha256,
                     format: summary.format,
@@ -157,6 +158,7 @@ pub fn run(a: &IngestArgs) -> Result<ExitStatus> {
                     clock: a.clock.as_deref(),
                     tz: &tz_name,
                     log_format: log_format_name.as_deref(),
+                    path: find(summary.format).filter(|s| s.per_entry()).map(|_| abs_name.as_str()),
                 };
                 // The same content met again within this run (two paths to
                 // one file), or changed in size since: caught after parsing.
@@ -247,6 +249,10 @@ fn ingest_folder(
     };
     let tz = ctx.tz.to_string();
     let log_format = ctx.log_format.as_ref().map(ToString::to_string);
+    let abs = std::path::absolute(&f.path).unwrap_or_else(|_| f.path.clone());
+    let abs_name = abs.display().to_string();
+    // Entries name files by their paths: the same bytes in another folder are
+    // another input.
     let key = DuplicateKey {
         sha256: &summary.sha256,
         format: summary.format,
@@ -254,13 +260,13 @@ fn ingest_folder(
         clock: a.clock.as_deref(),
         tz: &tz,
         log_format: log_format.as_deref(),
+        path: Some(abs_name.as_str()),
     };
     if let Some(dup) = duplicate_in(known, &key) {
         let outcome = Outcome::duplicate(&f.path, dup);
         case.abort_input(staging)?;
         return Ok((outcome, true));
     }
-    let abs = std::path::absolute(&f.path).unwrap_or_else(|_| f.path.clone());
     let committed = case.commit_input(staging, manifest_entry(&abs, &summary, a, ctx))?;
     known.push(committed.clone());
     Ok((
@@ -301,6 +307,9 @@ fn duplicate_before_parse<'k>(
     // Errors here are left to the ingest itself, which reports them.
     let source = waybill_ingest::detect(&f.path, ctx, a.format.as_deref(), None).ok()?;
     let (sha256, _) = waybill_ingest::input::hash_file(&f.path).ok()?;
+    // A per-entry file (a Zone.Identifier stream) says something of the file
+    // beside it: the same bytes at another path are another input.
+    let abs_name = std::path::absolute(&f.path).unwrap_or_else(|_| f.path.clone()).display().to_string();
     let key = DuplicateKey {
         sha256: &sha256,
         format: source.id(),
@@ -308,6 +317,7 @@ fn duplicate_before_parse<'k>(
         clock: a.clock.as_deref(),
         tz,
         log_format,
+        path: source.per_entry().then_some(abs_name.as_str()),
     };
     duplicate_in(known, &key)
 }
