@@ -210,30 +210,29 @@ pub fn sniff_all(
     scratch: Option<&Path>,
 ) -> Result<Vec<(&'static str, Sniff)>, IngestError> {
     let opened = open_input(path, scratch)?;
-    let (kind, probe) = match &opened {
-        Opened::Text { head, complete, tail, size } => (
-            InputKind::Text,
-            Probe { head, complete: *complete, tail, size: *size, file_name: file_name(path), sqlite: None, ctx },
-        ),
-        Opened::Sqlite(db) => (
-            InputKind::Sqlite,
-            Probe {
-                head: &[],
-                complete: false,
-                tail: &[],
-                size: 0,
-                file_name: file_name(path),
-                sqlite: Some(&db.schema),
-                ctx,
-            },
-        ),
-    };
+    let (kind, probe) = opened.probe(path, ctx);
     Ok(SOURCES.iter().map(|s| (s.id(), if s.input_kind() == kind { s.sniff(&probe) } else { Sniff::No })).collect())
 }
 
 enum Opened {
     Text { head: Vec<u8>, complete: bool, tail: Vec<u8>, size: u64 },
     Sqlite(Box<SqliteInput>),
+}
+
+impl Opened {
+    /// What sources may look at to recognise `path`.
+    fn probe<'a>(&'a self, path: &'a Path, ctx: &'a ParseContext) -> (InputKind, Probe<'a>) {
+        let file_name = file_name(path);
+        match self {
+            Opened::Text { head, complete, tail, size } => {
+                (InputKind::Text, Probe { head, complete: *complete, tail, size: *size, file_name, sqlite: None, ctx })
+            }
+            Opened::Sqlite(db) => (
+                InputKind::Sqlite,
+                Probe { head: &[], complete: false, tail: &[], size: 0, file_name, sqlite: Some(&db.schema), ctx },
+            ),
+        }
+    }
 }
 
 fn open_input(path: &Path, scratch: Option<&Path>) -> Result<Opened, IngestError> {
@@ -282,24 +281,7 @@ fn choose(
     ctx: &ParseContext,
     format: Option<&str>,
 ) -> Result<(&'static dyn Source, &'static str), IngestError> {
-    let (kind, probe) = match opened {
-        Opened::Text { head, complete, tail, size } => (
-            InputKind::Text,
-            Probe { head, complete: *complete, tail, size: *size, file_name: file_name(path), sqlite: None, ctx },
-        ),
-        Opened::Sqlite(db) => (
-            InputKind::Sqlite,
-            Probe {
-                head: &[],
-                complete: false,
-                tail: &[],
-                size: 0,
-                file_name: file_name(path),
-                sqlite: Some(&db.schema),
-                ctx,
-            },
-        ),
-    };
+    let (kind, probe) = opened.probe(path, ctx);
     if let Some(id) = format {
         let source = find(id).ok_or_else(|| IngestError::UnknownFormat(id.to_owned()))?;
         if source.input_kind() != kind {

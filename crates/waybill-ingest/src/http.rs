@@ -34,6 +34,29 @@ pub fn size(e: &mut Event<'_>, malformed_key: &'static str, raw: &str) -> Option
     numeric::<u64>(e, malformed_key, raw).and_then(|n| i64::try_from(n).ok())
 }
 
+/// Puts the hashes and size of a cached response body on `e`: of the body
+/// decoded when `encoding` (the response's `Content-Encoding`, lower case) is
+/// gzip or deflate and it decodes, else as stored. When an encoding is named,
+/// `attrs.body_decoded` says whether the body was decoded.
+pub fn cached_body(e: &mut Event<'_>, encoding: Option<&str>, body: &[u8]) {
+    use std::io::Read as _;
+    let mut plain = Vec::new();
+    let decoded = match encoding {
+        Some("gzip" | "x-gzip") => flate2::read::GzDecoder::new(body).read_to_end(&mut plain).is_ok(),
+        Some("deflate") => flate2::read::ZlibDecoder::new(body).read_to_end(&mut plain).is_ok(),
+        _ => false,
+    };
+    if encoding.is_some() {
+        e.attrs.push("body_decoded", decoded);
+    }
+    let bytes = if decoded { plain.as_slice() } else { body };
+    let d = waybill_hash::multihash::hash_bytes(bytes);
+    e.sha256 = Some(Cow::Owned(d.sha256));
+    e.md5 = Some(Cow::Owned(d.md5));
+    e.sha1 = Some(Cow::Owned(d.sha1));
+    e.size = i64::try_from(bytes.len()).ok();
+}
+
 /// The event column a request header fills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeaderColumn {

@@ -236,21 +236,11 @@ impl Source for AppleCfurlCache {
                 blob(row, "receiver_data")
             };
             if let Some(body) = body {
-                let gzip = encoding.as_deref().is_some_and(|x| x == "gzip" || x == "x-gzip")
-                    && body.starts_with(&[0x1f, 0x8b]);
-                let decoded = gzip.then(|| {
-                    let mut v = Vec::new();
-                    flate2::read::GzDecoder::new(body.as_slice()).read_to_end(&mut v).ok().map(|_| v)
-                });
-                if let Some(d) = &decoded {
-                    e.attrs.push("body_decoded", d.is_some());
-                }
-                let bytes = decoded.flatten().unwrap_or(body);
-                let d = waybill_hash::multihash::hash_bytes(&bytes);
-                e.sha256 = Some(Cow::Owned(d.sha256));
-                e.md5 = Some(Cow::Owned(d.md5));
-                e.sha1 = Some(Cow::Owned(d.sha1));
-                e.size = i64::try_from(bytes.len()).ok();
+                // CFNetwork stores bodies decoded: decode only one that still
+                // starts with gzip's magic under a gzip Content-Encoding.
+                let gzip =
+                    encoding.as_deref().filter(|x| (*x == "gzip" || *x == "x-gzip") && body.starts_with(&[0x1f, 0x8b]));
+                crate::http::cached_body(&mut e, gzip, &body);
             }
             e.attrs.push("ts_from", "time_stamp");
             Ok(vec![e])

@@ -255,26 +255,10 @@ impl Source for ChromeCache {
             })
         };
         let encoding = header("content-encoding").map(|e| e.to_ascii_lowercase());
-        let decoded: Option<Vec<u8>> = match encoding.as_deref() {
-            Some("gzip" | "x-gzip") => {
-                let mut v = Vec::new();
-                flate2::read::GzDecoder::new(entry.body).read_to_end(&mut v).ok().map(|_| v)
-            }
-            Some("deflate") => {
-                let mut v = Vec::new();
-                flate2::read::ZlibDecoder::new(entry.body).read_to_end(&mut v).ok().map(|_| v)
-            }
-            _ => None,
-        };
-        let body = decoded.as_deref().unwrap_or(entry.body);
-        let d = waybill_hash::multihash::hash_bytes(body);
         let (top, frame, url, subframe, cross) = parse_key(entry.key);
         let mut e = Event::new(EventKind::BrowserCacheEntry, ts, Precision::Microsecond, record);
         e.url = Some(Cow::Borrowed(url));
-        e.sha256 = Some(Cow::Owned(d.sha256));
-        e.md5 = Some(Cow::Owned(d.md5));
-        e.sha1 = Some(Cow::Owned(d.sha1));
-        e.size = i64::try_from(body.len()).ok();
+        crate::http::cached_body(&mut e, encoding.as_deref(), entry.body);
         e.status = info.headers.first().and_then(|s| s.split_whitespace().nth(1)).and_then(|c| c.parse().ok());
         e.attrs.push_opt("top_frame_site", top);
         e.attrs.push_opt("frame_site", frame);
@@ -282,10 +266,7 @@ impl Source for ChromeCache {
             e.attrs.push("request_time", t);
         }
         e.attrs.push_opt("content_type", header("content-type"));
-        e.attrs.push_opt("content_encoding", encoding.clone());
-        if encoding.is_some() {
-            e.attrs.push("body_decoded", decoded.is_some());
-        }
+        e.attrs.push_opt("content_encoding", encoding);
         if subframe {
             e.attrs.push("subframe_document", true);
         }

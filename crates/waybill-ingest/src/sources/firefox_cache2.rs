@@ -286,27 +286,10 @@ impl Source for FirefoxCache2 {
         let header =
             |name: &str| headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| (*v).to_owned());
         let encoding = header("content-encoding").map(|e| e.to_ascii_lowercase());
-        let body = entry.body();
-        let decoded: Option<Vec<u8>> = match encoding.as_deref() {
-            Some("gzip" | "x-gzip") => {
-                let mut v = Vec::new();
-                flate2::read::GzDecoder::new(body).read_to_end(&mut v).ok().map(|_| v)
-            }
-            Some("deflate") => {
-                let mut v = Vec::new();
-                flate2::read::ZlibDecoder::new(body).read_to_end(&mut v).ok().map(|_| v)
-            }
-            _ => None,
-        };
-        let body = decoded.as_deref().unwrap_or(body);
-        let d = waybill_hash::multihash::hash_bytes(body);
         let (url, site, anonymous, private) = parse_key(entry.key);
         let mut e = Event::new(EventKind::BrowserCacheEntry, ts, Precision::Second, record);
         e.url = Some(Cow::Owned(url.to_owned()));
-        e.sha256 = Some(Cow::Owned(d.sha256));
-        e.md5 = Some(Cow::Owned(d.md5));
-        e.sha1 = Some(Cow::Owned(d.sha1));
-        e.size = i64::try_from(body.len()).ok();
+        crate::http::cached_body(&mut e, encoding.as_deref(), entry.body());
         e.status = status_line.split_whitespace().nth(1).and_then(|c| c.parse().ok());
         e.attrs.push_opt("top_frame_site", site);
         if let Ok(t) = Timestamp::from_unix_seconds(i64::from(entry.last_fetched))
@@ -322,10 +305,7 @@ impl Source for FirefoxCache2 {
         }
         e.attrs.push_opt("request_method", entry.element("request-method").map(str::to_owned));
         e.attrs.push_opt("content_type", header("content-type"));
-        e.attrs.push_opt("content_encoding", encoding.clone());
-        if encoding.is_some() {
-            e.attrs.push("body_decoded", decoded.is_some());
-        }
+        e.attrs.push_opt("content_encoding", encoding);
         e.attrs.push_opt("server_date", header("date"));
         if anonymous {
             e.attrs.push("anonymous", true);

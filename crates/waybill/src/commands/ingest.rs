@@ -52,6 +52,21 @@ impl Outcome {
         }
     }
 
+    /// An input committed as `c`.
+    fn ingested(path: &Path, c: &ManifestEntry, message: Option<String>) -> Self {
+        Self {
+            id: Some(c.id.clone()),
+            format: Some(c.format.clone()),
+            records: Some(c.records),
+            events: Some(c.events),
+            rejects: Some(c.rejects),
+            sha256: Some(c.sha256.clone()),
+            message,
+            notes: c.notes.clone(),
+            ..Self::new(path, "ingested")
+        }
+    }
+
     fn new(path: &Path, status: &'static str) -> Self {
         Self {
             path: path.display().to_string(),
@@ -170,16 +185,7 @@ pub fn run(a: &IngestArgs) -> Result<ExitStatus> {
                 let entry = manifest_entry(&abs, &summary, a, &ctx);
                 let committed = case.commit_input(staging, entry)?;
                 known.push(committed.clone());
-                outcomes.push(Outcome {
-                    id: Some(committed.id.clone()),
-                    format: Some(committed.format.clone()),
-                    records: Some(committed.records),
-                    events: Some(committed.events),
-                    rejects: Some(committed.rejects),
-                    sha256: Some(committed.sha256.clone()),
-                    notes: committed.notes.clone(),
-                    ..Outcome::new(&f.path, "ingested")
-                });
+                outcomes.push(Outcome::ingested(&f.path, &committed, None));
             }
             Err(e) => {
                 case.abort_input(staging)?;
@@ -269,19 +275,8 @@ fn ingest_folder(
     }
     let committed = case.commit_input(staging, manifest_entry(&abs, &summary, a, ctx))?;
     known.push(committed.clone());
-    Ok((
-        Outcome {
-            id: Some(committed.id.clone()),
-            format: Some(committed.format.clone()),
-            records: Some(committed.records),
-            events: Some(committed.events),
-            rejects: Some(committed.rejects),
-            sha256: Some(committed.sha256.clone()),
-            message: Some(format!("{} entry files read as one input", members.len())),
-            ..Outcome::new(&f.path, "ingested")
-        },
-        true,
-    ))
+    let message = format!("{} entry files read as one input", members.len());
+    Ok((Outcome::ingested(&f.path, &committed, Some(message)), true))
 }
 
 /// The committed input `f` duplicates, found without parsing it: only when
@@ -356,19 +351,7 @@ fn ingest_tree(case: &mut Case, dir: &Path, a: &IngestArgs) -> Result<(Outcome, 
             let c = case.commit_input(staging, entry)?;
             let message = (t.unhashed > 0)
                 .then(|| format!("{} files could not be hashed (see table content, column error)", t.unhashed));
-            Ok((
-                Outcome {
-                    id: Some(c.id.clone()),
-                    format: Some(c.format.clone()),
-                    records: Some(c.records),
-                    events: Some(c.events),
-                    rejects: Some(c.rejects),
-                    sha256: Some(c.sha256.clone()),
-                    message,
-                    ..Outcome::new(dir, "ingested")
-                },
-                true,
-            ))
+            Ok((Outcome::ingested(dir, &c, message), true))
         }
         Err(e) => {
             case.abort_input(staging)?;
