@@ -393,7 +393,7 @@ pub fn ingest_with_chunk_size(
             reporter.read(size);
             let counts = sink.finish(path, source.id())?;
             result.map_err(fail)?;
-            (counts, sha256, size, None, db.companions.clone())
+            (counts, sha256, size, None, db.all_companions())
         }
         Opened::Text { head, .. } => {
             let content = Content::open(path).map_err(|source| IngestError::Open { path: path.to_owned(), source })?;

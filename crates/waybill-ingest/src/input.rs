@@ -280,11 +280,64 @@ pub struct SqliteInput {
     pub schema: SqliteSchema,
     /// WAL/journal files that were read with it.
     pub companions: Vec<Companion>,
+    /// Databases beside it that a source attached ([`SqliteInput::attach`]),
+    /// with their WAL: read with it, hashed like it.
+    attached: std::sync::Mutex<Vec<Companion>>,
+    /// The evidence file's path.
+    evidence: PathBuf,
     /// SHA-256 of the database file (lower-case hex), from the read that copied it.
     pub sha256: String,
     /// Its size in bytes.
     pub size: u64,
     _scratch: tempfile::TempDir,
+}
+
+impl SqliteInput {
+    /// Attaches the database `file_name` that lies beside this one (Telegram
+    /// keeps `file_to_path.db` beside `cache4.db`) as schema `alias`, read the
+    /// same way: copied to the scratch folder with its `-wal` in one hashed
+    /// read, opened read-only, never the evidence itself. Returns whether it
+    /// was there. Its hash goes into the manifest as a companion (`sibling`,
+    /// its WAL `sibling_wal`), so `verify` checks it too.
+    pub fn attach(&self, file_name: &str, alias: &str) -> Result<bool, SourceError> {
+        let Some(src) = self.evidence.parent().map(|d| d.join(file_name)) else { return Ok(false) };
+        if !std::fs::metadata(&src).is_ok_and(|m| m.is_file() && m.len() > 0) {
+            return Ok(false);
+        }
+        let io = |e: io::Error| SourceError::Io {
+            offset: 0,
+            source: io::Error::new(e.kind(), format!("{}: {e}", src.display())),
+        };
+        let copy = self._scratch.path().join(format!("attached-{alias}.db"));
+        let (sha256, size) = copy_evidence(&src, &copy).map_err(io)?;
+        let mut found = vec![Companion { path: src.clone(), role: "sibling", size, sha256 }];
+        let mut wal = src.as_os_str().to_owned();
+        wal.push("-wal");
+        let wal = PathBuf::from(wal);
+        if std::fs::metadata(&wal).is_ok_and(|m| m.is_file() && m.len() > 0) {
+            let mut to = copy.as_os_str().to_owned();
+            to.push("-wal");
+            let (sha256, size) = copy_evidence(&wal, Path::new(&to)).map_err(io)?;
+            found.push(Companion { path: wal, role: "sibling_wal", size, sha256 });
+        }
+        self.conn
+            .execute("ATTACH DATABASE ?1 AS ?2", rusqlite::params![copy.to_string_lossy(), alias])
+            .map_err(|e| SourceError::Unsupported(format!("{}: {e}", src.display())))?;
+        if let Ok(mut a) = self.attached.lock() {
+            a.extend(found);
+        }
+        Ok(true)
+    }
+
+    /// Every file read with the database: its WAL or journal, then attached
+    /// databases.
+    pub fn all_companions(&self) -> Vec<Companion> {
+        let mut out = self.companions.clone();
+        if let Ok(a) = self.attached.lock() {
+            out.extend(a.iter().cloned());
+        }
+        out
+    }
 }
 
 /// Why an SQLite input could not be opened.
@@ -342,7 +395,16 @@ pub fn open_sqlite(path: &Path, scratch: Option<&Path>) -> Result<SqliteInput, S
     // SQLITE_TOOBIG, which `sqlite::each_row` turns into a reject of that row.
     conn.set_limit(rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH, MAX_SQLITE_VALUE)?;
     let schema = read_schema(&conn)?;
-    Ok(SqliteInput { conn: Db::from(conn), schema, companions, sha256, size, _scratch: dir })
+    Ok(SqliteInput {
+        conn: Db::from(conn),
+        schema,
+        companions,
+        attached: std::sync::Mutex::new(Vec::new()),
+        evidence: path.to_owned(),
+        sha256,
+        size,
+        _scratch: dir,
+    })
 }
 
 fn read_schema(conn: &Connection) -> Result<SqliteSchema, rusqlite::Error> {

@@ -23,6 +23,7 @@ pub mod jsonrec;
 pub mod lines;
 pub mod logformat;
 pub mod par;
+pub mod prefs_xml;
 pub mod progress;
 pub mod registry;
 pub mod source;

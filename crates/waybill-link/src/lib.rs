@@ -94,6 +94,7 @@ pub const DELIVERY_KINDS: &[&str] = &[
     "cloud.sync_download",
     "cloud.upload",
     "cloud.preview",
+    "msg.media_download",
 ];
 
 /// Headers a `--log-format` may name, and the column each fills: a log that

@@ -345,6 +345,11 @@ impl Ctx<'_> {
                 continue;
             }
             let app = e.attr_str("app").unwrap_or("whatsapp").to_owned();
+            // Telegram lists the documents the person asked for: auto-download did
+            // not fetch a listed one, whatever the presets allow.
+            if app == "telegram" && self.overlay.get(m, "app_logged") == Some("manual") {
+                continue;
+            }
             let Some(class) = e.attr_str("autodownload_class").map(str::to_owned) else { continue };
             let Some(s) = self
                 .ev
@@ -383,7 +388,31 @@ impl Ctx<'_> {
                 continue;
             }
             self.overlay.set(m, "settings_order", "before");
-            let on = |net: &str| settings.attr_bool(&format!("autodownload_{class}_{net}"));
+            // Telegram's presets differ by chat class and cap each type's size: on
+            // only when every class the chat may be allows the type and the file is
+            // within the limit.
+            let chats = e.attr_list("autodownload_chats");
+            let size = self.file.size;
+            let on = |net: &str| -> Option<bool> {
+                if chats.is_empty() {
+                    return settings.attr_bool(&format!("autodownload_{class}_{net}"));
+                }
+                let per: Vec<Option<bool>> =
+                    chats.iter().map(|c| settings.attr_bool(&format!("autodownload_{class}_{net}_{c}"))).collect();
+                let allowed = if per.iter().all(|v| *v == Some(true)) {
+                    Some(true)
+                } else if per.iter().all(|v| *v == Some(false)) {
+                    Some(false)
+                } else {
+                    None
+                };
+                let limit = settings.attr_i64(&format!("autodownload_max_bytes_{class}_{net}"));
+                match (allowed, limit, size) {
+                    (Some(true), Some(l), Some(s)) if s > l => Some(false),
+                    (Some(true), Some(_), None) => None,
+                    (a, _, _) => a,
+                }
+            };
             let (wifi, cell, roam) = (on("wifi"), on("cellular"), on("roaming"));
             let voice = e.attr_bool("voice_note") == Some(true);
             // The app's log line for the download names the network it was on
@@ -402,15 +431,32 @@ impl Ctx<'_> {
                 .into_iter()
                 .filter(|n| settings.attr_str(&format!("autodownload_{n}_mask_source")) == Some("app_default"))
                 .collect();
-            let assumed = if defaults.is_empty() || app != "whatsapp" {
+            let telegram_defaults: Vec<&str> = ["wifi", "cellular", "roaming"]
+                .into_iter()
+                .filter(|n| settings.attr_str(&format!("preset_{n}_source")) == Some("app_default"))
+                .collect();
+            let assumed = if app == "telegram" {
+                if telegram_defaults.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; the file holds no preset for {}, so Telegram's documented default is assumed there (Wi-Fi: high; on mobile data, medium; roaming: low)",
+                        telegram_defaults.join(", ")
+                    )
+                }
+            } else if defaults.is_empty() || app != "whatsapp" {
                 String::new()
             } else {
                 format!(
-                    "; the file holds no mask for {}, so WhatsApp's documented default is assumed there (Wi-Fi: everything, mobile data: images, roaming: nothing)",
+                    "; the file holds no mask for {}, so WhatsApp's documented default is assumed there (Wi-Fi: everything; on mobile data, images; roaming: nothing)",
                     defaults.join(", ")
                 )
             };
-            let app_name = if app == "whatsapp" { "WhatsApp" } else { app.as_str() };
+            let app_name = match app.as_str() {
+                "whatsapp" => "WhatsApp",
+                "telegram" => "Telegram",
+                other => other,
+            };
             let from = format!(
                 "{app_name} auto-download settings for {class} ({} {}, last written {}, before the message arrived{assumed})",
                 settings.source,
@@ -427,10 +473,11 @@ impl Ctx<'_> {
                 self.overlay.set(m, "auto_unless_roaming", "true");
                 self.overlay.set(m, "auto_from", &from);
                 open.push(format!(
-                    "Was {} roaming when the message of {} arrived ({})? Auto-download of {class} is on for Wi-Fi and mobile data but off when roaming (WhatsApp's default for images); if it was not roaming, the app fetched the file by itself. `waybill case new --context roaming=no` records the answer.",
+                    "Was {} roaming when the message of {} arrived ({})? Auto-download of {class} is on for Wi-Fi and mobile data but off when roaming{}; if it was not roaming, the app fetched the file by itself. `waybill case new --context roaming=no` records the answer.",
                     self.copy.device.as_deref().unwrap_or("the phone"),
                     e.attr_str("chat_subject").or(e.attr_str("chat_jid")).unwrap_or("the chat"),
-                    fmt_ts(self.corr(m))
+                    fmt_ts(self.corr(m)),
+                    if app == "whatsapp" { " (WhatsApp's default for images)" } else { "" }
                 ));
             } else if !voice {
                 open.push(format!(

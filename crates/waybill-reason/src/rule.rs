@@ -498,6 +498,7 @@ embedded!(
     "fetch/fetch.site_none_user_activation.toml",
     "fetch/fetch.subresource_destination.toml",
     "fetch/fetch.user_activation.toml",
+    "messaging/messaging.app_listed_tapped.toml",
     "messaging/messaging.app_logged_auto.toml",
     "messaging/messaging.app_logged_manual.toml",
     "messaging/messaging.auto_download.toml",

@@ -947,7 +947,7 @@ fn settings_from_the_apps_defaults_are_stated_as_an_assumption() {
     let f = Bundle::new(vec![wa_fetch(Some("true")), wa_file("2026-01-03T02:40:03Z")]).with(vec![p]).run();
     let e = f.evidence.iter().find(|e| e.rule == "messaging.auto_download_unless_roaming").expect("rule");
     assert!(
-        e.explanation.ends_with("Settings: WhatsApp auto-download settings for image (I0012 whole input, last written 2025-12-01T10:00:00.000000Z, before the message arrived; the file holds no mask for wifi, cellular, roaming, so WhatsApp's documented default is assumed there (Wi-Fi: everything, mobile data: images, roaming: nothing))."),
+        e.explanation.ends_with("Settings: WhatsApp auto-download settings for image (I0012 whole input, last written 2025-12-01T10:00:00.000000Z, before the message arrived; the file holds no mask for wifi, cellular, roaming, so WhatsApp's documented default is assumed there (Wi-Fi: everything; on mobile data, images; roaming: nothing))."),
         "{}",
         e.explanation
     );

@@ -17,6 +17,7 @@ pub mod content;
 pub mod rng;
 pub mod scenario;
 pub mod score;
+mod telegram;
 pub mod world;
 pub mod write;
 
@@ -418,6 +419,43 @@ pub fn write_world(
             format: None,
         });
     }
+    if let Some(tg) = &w.tg {
+        let dir = ev.join(&tg.name);
+        let files = dir.join("files");
+        std::fs::create_dir_all(&files).map_err(io(&files))?;
+        write::telegram::write_databases(&files, tg)
+            .map_err(|source| SimError::Sqlite { path: files.join("cache4.db"), source })?;
+        // cache4.db is the input; file_to_path.db beside it is read with it.
+        inputs.push(PlanInput {
+            path: format!("evidence/{}/files/cache4.db", tg.name),
+            files: false,
+            device: Some(tg.name.clone()),
+            log_format: None,
+            format: None,
+        });
+        if tg.prefs_in_bundle {
+            let p = dir.join("shared_prefs").join("mainconfig.xml");
+            write::telegram::write_prefs(&p, tg).map_err(io(&p))?;
+            inputs.push(PlanInput {
+                path: format!("evidence/{}/shared_prefs/mainconfig.xml", tg.name),
+                files: false,
+                device: Some(tg.name.clone()),
+                log_format: None,
+                format: Some("telegram.mainconfig".into()),
+            });
+        }
+        let tree = dir.join("storage");
+        std::fs::create_dir_all(&tree).map_err(io(&tree))?;
+        let shifted = world::Device { clock_offset: tg.clock_offset, drift_per_hour: 0, ..w.device.clone() };
+        write::tree::write_files(&tree, &shifted, &tg.files).map_err(io(&tree))?;
+        inputs.push(PlanInput {
+            path: format!("evidence/{}/storage", tg.name),
+            files: true,
+            device: Some(tg.name.clone()),
+            log_format: None,
+            format: None,
+        });
+    }
     if !w.cloud_ops.is_empty() {
         let dir = ev.join("cloud");
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
@@ -459,6 +497,9 @@ pub fn write_world(
         if p.roaming_known_no {
             case_toml.push_str("\n[context]\nroaming = \"no\"\n");
         }
+    }
+    if let Some(p) = &w.tg {
+        case_toml.push_str(&format!("\n[[subject]]\nkind = \"device\"\nvalue = \"{}\"\n", p.name));
     }
     let case_path = out.join("case.toml");
     std::fs::write(&case_path, case_toml).map_err(io(&case_path))?;

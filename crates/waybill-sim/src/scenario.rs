@@ -158,6 +158,18 @@ pub const SCENARIOS: &[ScenarioInfo] = &[
         needs_cache: false,
     },
     ScenarioInfo {
+        name: "telegram-tap",
+        group: "deliberate",
+        about: "a Telegram contact sends a document the auto-download presets leave alone; the subject taps it minutes to hours later",
+        needs_cache: false,
+    },
+    ScenarioInfo {
+        name: "telegram-auto",
+        group: "automatic",
+        about: "a member of a Telegram group posts a photo the presets allow; the app fetches it within seconds",
+        needs_cache: false,
+    },
+    ScenarioInfo {
         name: "auto-then-opened",
         group: "mixed",
         about: "an embedded image (automatic arrival) later opened in its own tab",
@@ -739,7 +751,7 @@ impl Builder {
             }
             return;
         }
-        if self.alternative(scenario, t0, k) {
+        if self.alternative(scenario, t0, k) || self.telegram(scenario, t0, k) {
             return;
         }
         if scenario == "messaging-group-auto" {

@@ -380,6 +380,57 @@ pub struct Phone {
     pub log: WaLog,
 }
 
+/// A phone with Telegram for Android: its message cache, saved media paths,
+/// the documents the subject tapped and the auto-download presets.
+#[derive(Debug, Clone)]
+pub struct TgPhone {
+    /// Name used for `--device`.
+    pub name: String,
+    /// Clock offset from true time (µs).
+    pub clock_offset: Micros,
+    /// The custom preset strings the settings file holds for Wi-Fi, mobile
+    /// data and roaming (`None`: the key is absent, the app's default holds).
+    pub presets: [Option<String>; 3],
+    /// The settings file was obtained.
+    pub prefs_in_bundle: bool,
+    /// Last write of the settings file (true time).
+    pub prefs_written: Micros,
+    /// `messages_v2` rows.
+    pub messages: Vec<TgMessage>,
+    /// `downloading_documents` rows: (completion, document id, dc id).
+    pub tapped: Vec<(Micros, i64, i64)>,
+    /// `paths` rows: (document id, dc id, type, path).
+    pub paths: Vec<(i64, i64, i64, String)>,
+    /// `paths_by_dialog_id` rows: (path, dialog id, message id, message type).
+    pub by_dialog: Vec<(String, i64, i64, i64)>,
+    /// Files of the phone's exported storage.
+    pub files: Vec<TreeFile>,
+}
+
+/// One `messages_v2` row.
+#[derive(Debug, Clone)]
+pub struct TgMessage {
+    /// Message id.
+    pub mid: i64,
+    /// Dialog id.
+    pub uid: i64,
+    /// When the phone received it (true time).
+    pub date: Micros,
+    /// Sent by the subject.
+    pub out: bool,
+    /// The channel id of a supergroup or channel, else 0.
+    pub is_channel: i64,
+    /// The `media` column.
+    pub media: i64,
+}
+
+impl TgPhone {
+    /// A time on the phone's clock.
+    pub fn clock(&self, t: Micros) -> Micros {
+        t + self.clock_offset
+    }
+}
+
 /// WhatsApp's own log as the bundle holds it.
 #[derive(Debug, Clone, Default)]
 pub struct WaLog {
@@ -511,6 +562,8 @@ pub struct World {
     pub span: (Micros, Micros),
     /// The subject's phone, when a scenario involves messaging.
     pub phone: Option<Phone>,
+    /// A phone with Telegram.
+    pub tg: Option<TgPhone>,
     /// The cloud provider's audit log (the organisation's, every user).
     pub cloud_ops: Vec<CloudOp>,
     /// The subject's Windows session events (true time), written as the
@@ -536,6 +589,7 @@ impl World {
             noise_requests: 0,
             span: (epoch, epoch),
             phone: None,
+            tg: None,
             cloud_ops: Vec::new(),
             presence: Vec::new(),
         }

@@ -26,6 +26,8 @@ pub mod macos_quarantine;
 pub mod nginx_access;
 pub mod plaso_json_line;
 pub mod safari_history;
+pub mod telegram_cache4;
+pub mod telegram_mainconfig;
 pub mod timeline_import;
 pub mod timesketch_jsonl;
 pub mod w3c_extended;

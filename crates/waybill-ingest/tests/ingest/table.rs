@@ -372,6 +372,27 @@ pub const CASES: &[Case] = &[
         rejects: &["whole input"],
     },
     Case {
+        source: "telegram.cache4",
+        file: "messages_tapped_queue_bad_rows.sql",
+        opts: none,
+        counts: (11, 7, 3),
+        rejects: &["messages_v2 rowid 5", "messages_v2 rowid 6", "downloading_documents rowid 3"],
+    },
+    Case {
+        source: "telegram.mainconfig",
+        file: "custom_mobile_no_group_documents_mainconfig.xml",
+        opts: none,
+        counts: (1, 1, 0),
+        rejects: &[],
+    },
+    Case {
+        source: "telegram.mainconfig",
+        file: "truncated_mainconfig.xml",
+        opts: none,
+        counts: (1, 0, 1),
+        rejects: &["whole input"],
+    },
+    Case {
         source: "whatsapp.log",
         file: "auto_manual_header_offset_stacktrace.log",
         opts: none,
@@ -456,7 +477,7 @@ pub const CASES: &[Case] = &[
 /// the event's time is the mtime.
 pub fn prepare(case: &Case) -> (PathBuf, Option<tempfile::TempDir>) {
     let p = materialize(&fixture(case.source, case.file));
-    if !["windows.zone_identifier", "whatsapp.prefs"].contains(&case.source) {
+    if !["windows.zone_identifier", "whatsapp.prefs", "telegram.mainconfig"].contains(&case.source) {
         return (p, None);
     }
     let dir = tempfile::tempdir().expect("temp dir");
@@ -563,7 +584,10 @@ table_tests! {
     whatsapp_prefs_all_on => "masks_all_on_preferences_light.xml";
     whatsapp_prefs_images_off_cellular => "images_off_cellular_no_roaming_key_preferences.xml";
     whatsapp_prefs_truncated => "truncated_preferences.xml";
-    whatsapp_log_auto_manual_header_offset => "auto_manual_header_offset_stacktrace.log";
+    telegram_cache4_messages_tapped_queue => "messages_tapped_queue_bad_rows.sql";
+telegram_mainconfig_custom_mobile => "custom_mobile_no_group_documents_mainconfig.xml";
+telegram_mainconfig_truncated => "truncated_mainconfig.xml";
+whatsapp_log_auto_manual_header_offset => "auto_manual_header_offset_stacktrace.log";
     whatsapp_log_gzip_rotation => "whatsapp-2024-03-04.1.log.gz";
     m365_powershell_export_bom_multiline => "powershell_export_bom_multiline_auditdata.csv";
     m365_purview_new_layout_cut_rows => "purview_new_layout_cut_rows.csv";

@@ -7,6 +7,7 @@ pub mod chrome;
 pub mod evtx;
 pub mod firefox;
 pub mod m365;
+pub mod telegram;
 pub mod tree;
 pub mod whatsapp;
 
