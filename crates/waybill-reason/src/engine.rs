@@ -83,6 +83,8 @@ pub struct Setup<'a> {
     pub book: &'a Rulebook,
     /// SHA-256 of the manifest the findings cite.
     pub inputs_sha256: &'a str,
+    /// Every review step of the case, in custody order ([`crate::review`]).
+    pub reviews: &'a [crate::review::ReviewStep],
 }
 
 /// What a copy is.
@@ -228,6 +230,10 @@ pub struct Evidence {
     pub explanation: String,
     /// The events it rests on.
     pub events: Vec<EvRef>,
+    /// The examiners' review of it: `rejected` (left out of the combination),
+    /// `accepted` or `disputed`, with each examiner's step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<crate::review::ItemReview>,
 }
 
 /// One group's contribution.
@@ -310,6 +316,9 @@ pub struct Finding {
     pub rulebook: String,
     /// SHA-256 of the manifest.
     pub inputs: String,
+    /// The examiners' review steps applied, and what they decided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<crate::review::FindingReview>,
 }
 
 /// Per-copy derived facts (`ctx.*`) and settings-derived `auto`, by event.
@@ -936,9 +945,34 @@ struct Fired {
 
 impl<'a> Ctx<'a> {
     fn evaluate(mut self, setup: &Setup<'_>) -> Finding {
+        let review = crate::review::FindingReview::of(&self.copy.id(&self.file.sha256), setup.reviews);
+        // Events an examiner took out: nothing rests on them.
+        let struck: BTreeSet<(String, String)> = review
+            .iter()
+            .flat_map(|r| r.rejected())
+            .filter_map(|i| crate::review::ReviewStep::event(&i.item))
+            .map(|(s, r)| (s.to_owned(), r.to_owned()))
+            .collect();
+        if !struck.is_empty() {
+            let ev = self.ev;
+            let keep = |i: &usize| !struck.contains(&(ev.events[*i].source.clone(), ev.events[*i].record.clone()));
+            for list in [
+                &mut self.own,
+                &mut self.own_context,
+                &mut self.device_deliveries,
+                &mut self.remote,
+                &mut self.remote_context,
+            ] {
+                list.retain(keep);
+            }
+        }
         self.arrival = self.pick_arrival();
         self.start = self.retrieval_start();
         self.near = self.compute_near();
+        if !struck.is_empty() {
+            let ev = self.ev;
+            self.near.retain(|i| !struck.contains(&(ev.events[*i].source.clone(), ev.events[*i].record.clone())));
+        }
         let mut open_questions = Vec::new();
         let mut extra_gaps: Vec<Gap> = Vec::new();
         self.derive_facts(setup, &mut open_questions, &mut extra_gaps);
@@ -1013,6 +1047,11 @@ impl<'a> Ctx<'a> {
         let mut kept_items = Vec::new();
         let mut kept_meta = Vec::new();
         for (it, m) in items.into_iter().zip(meta) {
+            if let Some(rev) = review.as_ref().and_then(|r| r.item(&it.rule)).filter(|i| i.status == "rejected") {
+                let note = format!("rejected in review ({}): left out", rev.by.join("; "));
+                excluded.push((it, m, note));
+                continue;
+            }
             let rule = setup.book.rules.iter().find(|r| r.id == it.rule);
             match rule.and_then(|r| r.unless.iter().find(|u| fired_ids.contains(*u))) {
                 Some(by) => {
@@ -1037,6 +1076,11 @@ impl<'a> Ctx<'a> {
             e.note = Some(note);
             evidence.push(e);
         }
+        if let Some(r) = &review {
+            for e in &mut evidence {
+                e.review = r.item(&e.rule).cloned();
+            }
+        }
         evidence.sort_by(|a, b| a.rule.cmp(&b.rule));
         let mut gaps: Vec<Gap> = gaps
             .into_iter()
@@ -1051,7 +1095,9 @@ impl<'a> Ctx<'a> {
         gaps.extend(extra_gaps);
         gaps.sort_by(|a, b| (&a.needs, &a.rule).cmp(&(&b.needs, &b.rule)));
         gaps.dedup();
-        self.finish(setup, combined, evidence, gaps, open_questions, &places)
+        let mut finding = self.finish(setup, combined, evidence, gaps, open_questions, &places);
+        finding.review = review;
+        finding
     }
 
     /// Events the arrival rests on: the arrival record (both rows of a
@@ -1350,6 +1396,7 @@ impl<'a> Ctx<'a> {
             clocks: self.alignment.estimates.clone(),
             rulebook: setup.book.sha256.clone(),
             inputs: setup.inputs_sha256.to_owned(),
+            review: None,
         }
     }
 
@@ -1458,6 +1505,7 @@ fn to_evidence(it: EvidenceItem, explanation: String, events: Vec<EvRef>) -> Evi
         note: it.note,
         explanation,
         events,
+        review: None,
     }
 }
 

@@ -26,10 +26,12 @@ pub mod clock;
 pub mod engine;
 pub mod evaluate;
 mod facts;
+pub mod review;
 pub mod rule;
 pub mod url;
 pub mod validation;
 
 pub use engine::{Copy, CopyKind, Finding, Setup, analyze_case};
 pub use evaluate::{Combined, Direction, EvidenceItem, Verdict, combine, statement, verbal};
+pub use review::{FindingReview, ReviewStep};
 pub use rule::{Actor, Condition, Decides, Predicate, Rule, Rulebook, RulebookError, Scope};

@@ -190,8 +190,13 @@ impl Bundle {
     fn findings(&self) -> Vec<Finding> {
         let book = Rulebook::embedded().expect("rulebook");
         let ev = self.evidence();
-        let setup =
-            Setup { subjects: &self.subjects, context: &self.context_kv, book: &book, inputs_sha256: "manifest-sha" };
+        let setup = Setup {
+            subjects: &self.subjects,
+            context: &self.context_kv,
+            book: &book,
+            inputs_sha256: "manifest-sha",
+            reviews: &[],
+        };
         analyze_case(&ev, &setup)
     }
 

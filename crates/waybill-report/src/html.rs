@@ -148,10 +148,17 @@ fn data(r: &Report) -> Value {
                 "chain": chain,
                 "chain_total": f.chain.len(),
                 "clocks": f.clocks.iter().map(|c| json!([st.id(&c.clock), c.offset_s, c.uncertainty_s, c.pairs])).collect::<Vec<_>>(),
+                "review": f.review.as_ref().map(|rv| json!({
+                    "steps": rv.steps.iter().map(|s| json!([s.step, s.examiner, s.action, s.item.as_deref().or(s.text.as_deref()), s.why])).collect::<Vec<_>>(),
+                    "items": rv.items.iter().map(|i| json!([i.item, i.status, i.by])).collect::<Vec<_>>(),
+                    "examiners": rv.examiners,
+                    "differs": rv.differs,
+                })),
+                "review_evidence": f.evidence.iter().map(|e| e.review.as_ref().map(|r| r.status.clone())).collect::<Vec<_>>(),
             })
         })
         .collect();
-    json!({"inputs": inputs, "strings": st.list, "findings": findings, "all_details": !large})
+    json!({"inputs": inputs, "strings": st.list, "findings": findings, "all_details": !large, "case_name": r.case.name})
 }
 
 /// The URL of the arrival event, from its chain summary (`url=…`).
@@ -231,6 +238,9 @@ pub fn render(r: &Report) -> String {
 
     // Findings (drawn by the script).
     o.push_str("<section id=\"findings\"><h2>Findings</h2>\n<noscript><p>The findings table and timelines are drawn by the page's inline script; every finding is also in <code>report.json</code> and <code>findings/&lt;sha256&gt;-&lt;copy&gt;.json</code>.</p></noscript>\n<div class=\"controls\"><label>Filter <input id=\"q\" type=\"search\" placeholder=\"path, SHA-256, verbal…\"></label> <label>Decision band <select id=\"v\"><option value=\"\">all</option><option>user_initiated</option><option>automatic</option><option>indeterminate</option></select></label> <span id=\"count\"></span> <button id=\"prev\" type=\"button\">◀</button> <span id=\"page\"></span> <button id=\"next\" type=\"button\">▶</button></div>\n<table class=\"grid\" id=\"overview\"><thead><tr><th data-k=\"sha\">content</th><th data-k=\"path\">copy</th><th data-k=\"device\">device</th><th data-k=\"arrival\">arrival (UTC)</th><th data-k=\"verdict\">decision band</th><th data-k=\"lr\">log10 LR [range]</th><th data-k=\"verbal\">verbal scale</th></tr></thead><tbody></tbody></table>\n<div id=\"details\"></div></section>\n");
+    // Drafting review steps: kept in the page, saved as a file by the browser
+    // (nothing is sent or loaded), recorded with `waybill review CASE --apply FILE`.
+    o.push_str("<section id=\"draft\"><h2>Review draft</h2><p class=\"muted\">Each finding's details have a form to draft a review step (accept or reject an item of its evidence, or a note, with why). The draft stays in this page until saved as a file; <code>waybill review CASE --apply FILE --examiner NAME</code> records its steps in the custody log, and <code>waybill analyze</code> applies them. The case is never edited by hand.</p><p><span id=\"draft-count\">0 steps drafted</span> <button id=\"draft-save\" type=\"button\">Save draft (JSON)</button> <button id=\"draft-clear\" type=\"button\">Clear</button></p><ol id=\"draft-list\"></ol></section>\n");
 
     let open = if c.inputs.len() <= 25 { " open" } else { "" };
     let _ = write!(
@@ -404,7 +414,7 @@ table{border-collapse:collapse}table.grid{width:100%}table.grid th,table.grid td
 table.grid th{background:#eef1f6;cursor:default}#overview th{cursor:pointer}table.kv td{padding:2px 10px 2px 0;vertical-align:top}table.kv td:first-child{color:#555;white-space:nowrap}
 td.n{text-align:right;font-variant-numeric:tabular-nums}td.path{word-break:break-all}.scroll{overflow-x:auto}
 .controls{margin:6px 0}.controls input{width:260px}
-.v-user_initiated{color:#8a1c1c;font-weight:600}.v-automatic{color:#1d5a2c;font-weight:600}.v-indeterminate{color:#555;font-weight:600}
+@media print{p.draft,#draft{display:none}}.rv-rejected{color:#8a1c1c}.rv-disputed{color:#a05a00}.rv-accepted{color:#1d5a2c}.v-user_initiated{color:#8a1c1c;font-weight:600}.v-automatic{color:#1d5a2c;font-weight:600}.v-indeterminate{color:#555;font-weight:600}
 #overview tbody tr:hover{background:#f6f8fb;cursor:pointer}
 .muted{color:#666}
 .finding{border:1px solid #99a;border-radius:4px;padding:8px 12px;margin:14px 0;break-inside:avoid-page}
@@ -606,7 +616,12 @@ const SCRIPT: &str = r##"
         var evs = el("span");
         e[6].forEach(function (x, i) { if (i) { evs.appendChild(el("br")); } evs.appendChild(ref(x[0], x[1])); });
         var counted = (e[4] ? "yes" : "no") + (e[8] ? " · on the arrival's own event" : "") + (e[9] ? " · by address alone (widened)" : "") + (e[7] ? " — " + e[7] : "");
-        return [el("a", { href: "#rule-" + e[0] }, e[0]), fmt(e[1]) + " [" + fmt(e[2][0]) + ", " + fmt(e[2][1]) + "]", e[3], counted, e[5], evs];
+        var rv = f.review_evidence[f.evidence.indexOf(e)];
+        var rule = el("a", { href: "#rule-" + e[0] }, e[0]);
+        var cell = rv === "rejected" ? el("s", { title: "rejected in review" }) : el("span");
+        cell.appendChild(rule);
+        if (rv) { cell.appendChild(el("span", { "class": "small rv-" + rv }, " (" + rv + " in review)")); }
+        return [cell, fmt(e[1]) + " [" + fmt(e[2][0]) + ", " + fmt(e[2][1]) + "]", e[3], counted, e[5], evs];
       })));
       d.appendChild(table(["group", "log10 LR [range]", "points towards", "by address alone"], f.groups.map(function (g) {
         return [g[0], fmt(g[1]) + " [" + fmt(g[2][0]) + ", " + fmt(g[2][1]) + "]", g[3], g[4] ? "yes" : "no"];
@@ -614,6 +629,29 @@ const SCRIPT: &str = r##"
     } else {
       d.appendChild(el("p", { "class": "muted" }, "No rule fired."));
     }
+    d.appendChild(el("h4", null, "Examiner review"));
+    if (f.review) {
+      d.appendChild(el("p", null, "Reviewed by " + f.review.examiners.join(", ") + "."));
+      if (f.review.items.length) {
+        d.appendChild(table(["item", "status", "steps (latest per examiner)"], f.review.items.map(function (i) {
+          var s = el("span", { "class": "rv-" + i[1] }, i[1] === "rejected" ? "rejected: left out" : i[1] === "disputed" ? "disputed: kept (examiners differ)" : "accepted");
+          return [i[0], s, i[2].join("; ")];
+        })));
+      }
+      var notes = f.review.steps.filter(function (s) { return s[2] === "note"; });
+      if (notes.length) {
+        var nl = el("ul");
+        notes.forEach(function (s) { nl.appendChild(el("li", null, "Note by " + s[1] + ": " + s[3] + " — " + s[4])); });
+        d.appendChild(nl);
+      }
+      if (f.review.differs.length) {
+        d.appendChild(el("p", null, "Where the examiners differ: " + f.review.differs.join(" · ")));
+      }
+      d.appendChild(el("p", { "class": "small muted" }, "Steps applied: " + f.review.steps.map(function (s) { return "#" + s[0] + " " + s[1] + " " + s[2] + " " + s[3]; }).join(" · ")));
+    } else {
+      d.appendChild(el("p", { "class": "muted" }, "Not reviewed."));
+    }
+    d.appendChild(draftForm(f));
     d.appendChild(el("h4", null, "Attribution: whose act each server or cloud record is"));
     if (f.attribution.length) {
       d.appendChild(table(["record", "kind", "whose act", "why"], f.attribution.map(function (a) { return [ref(a[0], a[1]), a[2], a[3], a[4]]; })));
@@ -644,6 +682,44 @@ const SCRIPT: &str = r##"
     }
     return d;
   }
+  var drafted = [];
+  function drawDraft() {
+    var list = document.getElementById("draft-list");
+    list.textContent = "";
+    drafted.forEach(function (s) { list.appendChild(el("li", null, s.action + " " + (s.item || s.text) + " on " + s.finding + " — " + s.why)); });
+    document.getElementById("draft-count").textContent = drafted.length + " steps drafted";
+  }
+  function draftForm(f) {
+    var form = el("p", { "class": "draft" });
+    var act = el("select");
+    ["reject", "accept", "note"].forEach(function (a) { act.appendChild(el("option", null, a)); });
+    var item = el("select");
+    f.evidence.forEach(function (e) { item.appendChild(el("option", null, e[0])); });
+    f.chain.forEach(function (c) { item.appendChild(el("option", null, c[3] + ":" + c[4])); });
+    var text = el("input", { type: "text", placeholder: "note (for a note)" });
+    var why = el("input", { type: "text", placeholder: "why (required)" });
+    var add = el("button", { type: "button" }, "Add to draft");
+    add.addEventListener("click", function () {
+      if (!why.value.trim()) { why.focus(); return; }
+      var s = { finding: f.id, action: act.value, why: why.value.trim() };
+      if (act.value === "note") { if (!text.value.trim()) { text.focus(); return; } s.text = text.value.trim(); } else { s.item = item.value; }
+      drafted.push(s);
+      why.value = ""; text.value = "";
+      drawDraft();
+    });
+    form.appendChild(document.createTextNode("Draft a review step: "));
+    [act, item, text, why, add].forEach(function (x) { form.appendChild(x); form.appendChild(document.createTextNode(" ")); });
+    return form;
+  }
+  document.getElementById("draft-save").addEventListener("click", function () {
+    var doc = JSON.stringify({ schema: "waybill.review-draft/1", case: D.case_name, steps: drafted }, null, 2) + "\n";
+    var a = el("a", { download: "waybill-review-draft.json" });
+    a.href = URL.createObjectURL(new Blob([doc], { type: "application/json" }));
+    document.body.appendChild(a);
+    a.click();
+    document.body.removeChild(a);
+  });
+  document.getElementById("draft-clear").addEventListener("click", function () { drafted = []; drawDraft(); });
   var body = document.querySelector("#overview tbody"), details = document.getElementById("details");
   function show(f) {
     var old = document.getElementById("f-" + f.id);
@@ -687,6 +763,13 @@ const SCRIPT: &str = r##"
   window.addEventListener("hashchange", reveal);
   draw();
   if (D.all_details) { F.forEach(function (f) { details.appendChild(detail(f)); }); }
+  // `report.html?f=<id>` puts that finding's details first (drawn if need be).
+  var wanted = /[?&]f=([0-9a-f-]+)/.exec(location.search);
+  var linked = wanted && F.filter(function (f) { return f.id === wanted[1]; })[0];
+  if (linked) {
+    var drawn = document.getElementById("f-" + linked.id) || detail(linked);
+    details.insertBefore(drawn, details.firstChild);
+  }
 })();
 "##;
 

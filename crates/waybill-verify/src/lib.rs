@@ -101,6 +101,21 @@ pub enum Step {
         /// `--file`.
         file: Option<String>,
     },
+    /// Record an examiner's review step again, as the custody log holds it.
+    Review {
+        /// The scratch case.
+        case: PathBuf,
+        /// The finding's full id.
+        finding: String,
+        /// Who.
+        examiner: String,
+        /// `accept`, `reject` or `note`.
+        action: String,
+        /// The item (accept, reject) or the note's text.
+        what: String,
+        /// Why.
+        why: String,
+    },
 }
 
 /// Runs the replayed steps.
@@ -287,6 +302,23 @@ pub fn verify(case_dir: &Path, opts: &Options<'_>, rederive: &mut dyn Rederive) 
                     partial.push(format!(
                         "a match could not be re-run ({e}); files of interest and findings not re-derived"
                     ));
+                }
+            }
+            Some("review") => {
+                // Replayed in order, so the analyses after it apply it again.
+                let field = |k: &str| v[k].as_str().unwrap_or("").to_owned();
+                let what = v["item"].as_str().or(v["text"].as_str()).unwrap_or("").to_owned();
+                let step = Step::Review {
+                    case: s.clone(),
+                    finding: field("finding"),
+                    examiner: field("examiner"),
+                    action: field("decision"),
+                    what,
+                    why: field("why"),
+                };
+                if let Err(e) = replay.rederive.run(&step) {
+                    findings_ok = false;
+                    partial.push(format!("a review step could not be recorded again ({e}); findings not re-derived"));
                 }
             }
             Some("analyze") => {

@@ -70,7 +70,7 @@ impl Rederive for Recorder {
                     self.next += 1;
                 }
             }
-            Step::Match { .. } | Step::Analyze { .. } => {}
+            Step::Match { .. } | Step::Analyze { .. } | Step::Review { .. } => {}
         }
         Ok(())
     }

@@ -37,6 +37,8 @@ pub enum Command {
     Match(MatchArgs),
     /// Evaluate every copy of every file of interest: how much more probable are the findings if the subject's own act brought it (Hp) than if it arrived without their act (Hd)?
     Analyze(AnalyzeArgs),
+    /// Record an examiner's review of a finding (accept or reject an item, or a note), list the steps, or apply a drafted file of steps.
+    Review(ReviewArgs),
     /// Check a case: hash chains, evidence hashes, and every derived table re-derived from the evidence.
     Verify(VerifyArgs),
     /// Write the case's reports: HTML, report.json, CASE/UCO JSON-LD, Timesketch JSONL.
@@ -45,6 +47,41 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Simulate a mixed case and run the whole job on it: case new, ingest, match, analyze, report.
     Demo(DemoArgs),
+}
+
+/// `waybill review`
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").args(["accept", "reject", "note", "list", "apply"]).required(true)))]
+pub struct ReviewArgs {
+    /// The case folder.
+    pub case: PathBuf,
+    /// The finding: its id (`<sha256>-<16 hex>`) or a unique prefix of it.
+    #[arg(long, value_name = "ID", required_unless_present_any = ["list", "apply"])]
+    pub finding: Option<String>,
+    /// Accept an item: a rule id of the finding's evidence, or an event as SOURCE:RECORD.
+    #[arg(long, value_name = "ITEM")]
+    pub accept: Option<String>,
+    /// Reject an item (left out of the evaluation): a rule id or SOURCE:RECORD.
+    #[arg(long, value_name = "ITEM")]
+    pub reject: Option<String>,
+    /// A note that stays beside the finding.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// Why (required for every step).
+    #[arg(long, value_name = "TEXT", required_unless_present_any = ["list", "apply"])]
+    pub why: Option<String>,
+    /// Who [default: the case's examiner].
+    #[arg(long, value_name = "NAME")]
+    pub examiner: Option<String>,
+    /// List every review step.
+    #[arg(long)]
+    pub list: bool,
+    /// Record the steps of a file drafted in report.html (`waybill.review-draft/1`).
+    #[arg(long, value_name = "FILE")]
+    pub apply: Option<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// A partition column of `waybill export`.
@@ -328,7 +365,7 @@ pub struct DemoArgs {
 pub struct ReportArgs {
     /// The case folder.
     pub case: PathBuf,
-    /// Which reports, comma-separated: html, json, case, timesketch.
+    /// Which reports, comma-separated: html, json, case, timesketch, pdf (pdf needs headless Chromium and writes report.html too).
     #[arg(long, value_delimiter = ',', default_value = "html,json,case,timesketch")]
     pub format: Vec<ReportFormat>,
     /// Output folder [default: CASE/report].
@@ -356,6 +393,8 @@ pub enum ReportFormat {
     Case,
     /// `timeline.jsonl`: Timesketch JSONL.
     Timesketch,
+    /// `report.pdf`: report.html printed by headless Chromium (with every finding's details).
+    Pdf,
 }
 
 /// `waybill verify`

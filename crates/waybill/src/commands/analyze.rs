@@ -57,7 +57,14 @@ pub fn run(a: &AnalyzeArgs) -> Result<ExitStatus> {
     };
     let evidence = waybill_link::gather(&case, &q, &request)?;
     let inputs = case.manifest_sha256()?;
-    let setup = Setup { subjects: &config.subjects, context: &config.context, book: &book, inputs_sha256: &inputs };
+    let reviews = super::review::steps(&case);
+    let setup = Setup {
+        subjects: &config.subjects,
+        context: &config.context,
+        book: &book,
+        inputs_sha256: &inputs,
+        reviews: &reviews,
+    };
     let findings = analyze_case(&evidence, &setup);
 
     let mut out = std::io::stdout().lock();
@@ -112,6 +119,7 @@ pub fn run(a: &AnalyzeArgs) -> Result<ExitStatus> {
         "rulebook": book.sha256,
         "file": a.file,
         "inputs": inputs,
+        "review_steps": reviews.len(),
         "findings": written,
     });
     // A full analysis replaces every finding (a file no longer of interest loses

@@ -9,6 +9,7 @@ mod hash;
 mod ingest;
 mod matching;
 mod report;
+pub mod review;
 mod rules;
 mod simulate;
 mod sql;
@@ -36,6 +37,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Match(a) => matching::run(&a),
         Command::Analyze(a) => analyze::run(&a),
         Command::Report(a) => report::run(&a),
+        Command::Review(a) => review::run(&a),
         Command::Verify(a) => verify::run(&a),
         Command::Simulate(a) => simulate::run(&a),
         Command::Demo(a) => demo::run(&a),

@@ -18,6 +18,55 @@ use waybill_store::query::Query;
 use crate::args::{ReportArgs, ReportFormat};
 use crate::exit::ExitStatus;
 
+/// Headless Chromium: `$WAYBILL_CHROMIUM`, else the first of chromium,
+/// chromium-browser, google-chrome, google-chrome-stable on `PATH`.
+fn chromium() -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("WAYBILL_CHROMIUM").map(PathBuf::from).filter(|p| p.is_file()) {
+        return Ok(p);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        for n in ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"] {
+            if dir.join(n).is_file() {
+                return Ok(dir.join(n));
+            }
+        }
+    }
+    bail!(
+        "--format pdf prints report.html with headless Chromium, and none was found (install chromium, or set WAYBILL_CHROMIUM to its executable); the other reports need nothing"
+    )
+}
+
+/// Prints `html` to `pdf` with headless Chromium (no network: the page loads
+/// nothing; every finding's details are drawn on load up to 50 findings).
+fn print_pdf(exe: &Path, html: &Path, pdf: &Path) -> Result<(PathBuf, u64, String)> {
+    let abs = std::path::absolute(html)?;
+    let profile = tempfile::tempdir()?;
+    let o = std::process::Command::new(exe)
+        .args([
+            "--headless",
+            "--disable-gpu",
+            "--no-sandbox",
+            "--no-pdf-header-footer",
+            "--run-all-compositor-stages-before-draw",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", abs.display()))
+        .output()
+        .with_context(|| format!("running {}", exe.display()))?;
+    let bytes = std::fs::read(pdf).ok().filter(|b| b.starts_with(b"%PDF"));
+    let Some(bytes) = bytes else {
+        bail!(
+            "{} did not write {}: {}",
+            exe.display(),
+            pdf.display(),
+            String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or("")
+        );
+    };
+    Ok((pdf.to_owned(), bytes.len() as u64, waybill_store::chain::sha256_hex(&bytes)))
+}
+
 /// Writes the reports.
 pub fn run(a: &ReportArgs) -> Result<ExitStatus> {
     let started = super::now();
@@ -50,7 +99,12 @@ pub fn run(a: &ReportArgs) -> Result<ExitStatus> {
         waybill_store::atomic::write(&p, bytes)?;
         Ok((p, bytes.len() as u64, waybill_store::chain::sha256_hex(bytes)))
     };
-    let formats = dedup(&a.format);
+    let mut formats = dedup(&a.format);
+    // The PDF is a print of report.html.
+    if formats.contains(&ReportFormat::Pdf) && !formats.contains(&ReportFormat::Html) {
+        formats.push(ReportFormat::Html);
+    }
+    let chromium = if formats.contains(&ReportFormat::Pdf) { Some(chromium()?) } else { None };
     // The timeline streams the event store; the other reports are built from
     // the findings in memory: on two threads at once.
     let (timeline, others) = std::thread::scope(|s| {
@@ -70,7 +124,7 @@ pub fn run(a: &ReportArgs) -> Result<ExitStatus> {
                         v.push(b'\n');
                         put("case.jsonld", &v)
                     }),
-                ReportFormat::Timesketch => continue,
+                ReportFormat::Timesketch | ReportFormat::Pdf => continue,
             });
         }
         let timeline = t.map(|h| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the timeline writer panicked"))));
@@ -81,6 +135,9 @@ pub fn run(a: &ReportArgs) -> Result<ExitStatus> {
     }
     if let Some(t) = timeline {
         written.push(t?);
+    }
+    if let Some(exe) = &chromium {
+        written.push(print_pdf(exe, &out_dir.join("report.html"), &out_dir.join("report.pdf"))?);
     }
     case.append_custody(&serde_json::json!({
         "command": super::argv(),

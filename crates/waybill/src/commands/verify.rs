@@ -134,5 +134,19 @@ fn args_of(step: &Step) -> Vec<String> {
             }
             args
         }
+        Step::Review { case, finding, examiner, action, what, why } => {
+            vec![
+                "review".into(),
+                sh(case),
+                "--finding".into(),
+                finding.clone(),
+                format!("--{action}"),
+                what.clone(),
+                "--why".into(),
+                why.clone(),
+                "--examiner".into(),
+                examiner.clone(),
+            ]
+        }
     }
 }
