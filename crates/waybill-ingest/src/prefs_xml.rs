@@ -20,6 +20,8 @@ pub struct Entry {
     /// The element's own text, entities resolved (`<string name="k">text</string>`);
     /// `None` for an empty element or one with child elements.
     pub text: Option<String>,
+    /// The texts of its child elements: the members of a `<set>`.
+    pub items: Vec<String>,
 }
 
 const MAX_DEPTH: usize = 16;
@@ -188,14 +190,15 @@ impl<'a> P<'a> {
                 self.until("?>", "unclosed processing instruction")?;
             } else if self.eat("<") {
                 let (name, attrs, empty) = self.start_tag()?;
-                let text = if empty {
-                    None
+                let (text, items) = if empty {
+                    (None, Vec::new())
                 } else {
                     let (inner, text) = self.content(name, depth + 1)?;
-                    inner.is_empty().then_some(text).filter(|t| !t.is_empty())
+                    let items: Vec<String> = inner.iter().filter_map(|c| c.text.clone()).collect();
+                    (inner.is_empty().then_some(text).filter(|t| !t.is_empty()), items)
                 };
                 let get = |k: &str| attrs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
-                children.push(Entry { tag: name.to_owned(), name: get("name"), value: get("value"), text });
+                children.push(Entry { tag: name.to_owned(), name: get("name"), value: get("value"), text, items });
             } else {
                 let at = self.pos;
                 let end = rest.find('<').unwrap_or(rest.len());
@@ -291,6 +294,7 @@ mod tests {
         assert_eq!(e[0].text, None);
         assert_eq!(e[2].tag, "set");
         assert_eq!(e[2].text, None);
+        assert_eq!(e[2].items, ["a"]);
     }
 
     #[test]

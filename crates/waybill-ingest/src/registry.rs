@@ -22,6 +22,7 @@ use crate::sources::{
 use crate::sources::{aws_cloudtrail::AwsCloudtrail, aws_s3_access::AwsS3Access, cloudflare_http::CloudflareHttp};
 use crate::sources::{dropbox_events::DropboxEvents, gdrive_audit::GdriveAudit, m365_audit::M365Audit};
 use crate::sources::{plaso_json_line::PlasoJsonLine, timesketch_jsonl::TimesketchJsonl};
+use crate::sources::{signal_prefs::SignalPrefs, whatsapp_ios::WhatsappIos};
 use crate::sources::{telegram_cache4::TelegramCache4, telegram_mainconfig::TelegramMainconfig};
 use crate::sources::{whatsapp_log::WhatsappLog, whatsapp_msgstore::WhatsappMsgstore, whatsapp_prefs::WhatsappPrefs};
 
@@ -59,12 +60,14 @@ pub static SOURCES: &[&dyn Source] = &[
     &AndroidMmsSms,
     &ImessageChat,
     &WhatsappMsgstore,
+    &WhatsappIos,
     &TelegramCache4,
     // Messaging apps' own logs (download decisions).
     &WhatsappLog,
     // Messaging apps' settings (auto-download masks).
     &WhatsappPrefs,
     &TelegramMainconfig,
+    &SignalPrefs,
     // Download managers and sync clients.
     &AndroidDownloads,
     &DropboxSyncHistory,

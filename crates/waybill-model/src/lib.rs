@@ -34,6 +34,7 @@
 //! | `auto` | bool | the source itself says automatic (`true`) or user-driven (`false`) |
 //! | `attrs` | text (JSON object) | format-specific extras |
 
+pub mod app_defaults;
 mod event;
 pub mod evidence;
 mod kind;

@@ -427,36 +427,28 @@ impl Ctx<'_> {
             };
             // A key the settings file does not hold is the app's documented
             // default: said, as an assumption.
-            let defaults: Vec<&str> = ["wifi", "cellular", "roaming"]
-                .into_iter()
-                .filter(|n| settings.attr_str(&format!("autodownload_{n}_mask_source")) == Some("app_default"))
-                .collect();
-            let telegram_defaults: Vec<&str> = ["wifi", "cellular", "roaming"]
-                .into_iter()
-                .filter(|n| settings.attr_str(&format!("preset_{n}_source")) == Some("app_default"))
-                .collect();
-            let assumed = if app == "telegram" {
-                if telegram_defaults.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        "; the file holds no preset for {}, so Telegram's documented default is assumed there (Wi-Fi: high; on mobile data, medium; roaming: low)",
-                        telegram_defaults.join(", ")
-                    )
-                }
-            } else if defaults.is_empty() || app != "whatsapp" {
-                String::new()
-            } else {
-                format!(
-                    "; the file holds no mask for {}, so WhatsApp's documented default is assumed there (Wi-Fi: everything; on mobile data, images; roaming: nothing)",
-                    defaults.join(", ")
-                )
+            // Values the file does not hold are the app's documented
+            // defaults (`app_defaults.toml`), stated as an assumption.
+            let known = waybill_model::app_defaults::of(&app);
+            let (kind, pattern) = match app.as_str() {
+                "whatsapp" => ("mask", "autodownload_{n}_mask_source"),
+                "telegram" => ("preset", "preset_{n}_source"),
+                _ => ("setting", "autodownload_{n}_source"),
             };
-            let app_name = match app.as_str() {
-                "whatsapp" => "WhatsApp",
-                "telegram" => "Telegram",
-                other => other,
+            let defaulted: Vec<&str> = ["wifi", "cellular", "roaming"]
+                .into_iter()
+                .filter(|n| settings.attr_str(&pattern.replace("{n}", n)) == Some("app_default"))
+                .collect();
+            let assumed = match known.filter(|_| !defaulted.is_empty()) {
+                Some(d) => format!(
+                    "; the file holds no {kind} for {}, so {}'s documented default is assumed there ({})",
+                    defaulted.join(", "),
+                    d.name,
+                    d.words
+                ),
+                None => String::new(),
             };
+            let app_name = known.map_or(app.as_str(), |d| d.name.as_str());
             let from = format!(
                 "{app_name} auto-download settings for {class} ({} {}, last written {}, before the message arrived{assumed})",
                 settings.source,

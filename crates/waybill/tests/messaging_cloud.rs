@@ -663,3 +663,49 @@ fn android_download_manager_visibility_weighs_each_download() {
     let events = hidden["evidence"][0]["events"].as_array().expect("events");
     assert_eq!(events[0]["record"], "downloads rowid 102", "{hidden:#}");
 }
+
+/// WhatsApp for iOS: a group image in `ChatStorage.sqlite` tied to the phone's
+/// file by the media hash IPED reads from `ZVCARDNAME`, written 3 s after the
+/// message. With no iOS auto-download settings known, only the timing speaks:
+/// one group, so the band stays indeterminate (log10 LR −1.0).
+#[test]
+fn whatsapp_ios_media_is_tied_by_hash_and_timed_against_its_message() {
+    let t = tempfile::tempdir().expect("temp");
+    let root = t.path();
+    let image = b"synthetic benign image bytes: an iOS group photo placeholder\n".repeat(30);
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha256(&image));
+    // 789098400 Core Data seconds = 2026-01-03T02:00:00Z.
+    let sql = format!(
+        "CREATE TABLE ZWACHATSESSION (Z_PK INTEGER PRIMARY KEY, ZSESSIONTYPE INTEGER, ZCONTACTJID VARCHAR, ZPARTNERNAME VARCHAR);
+CREATE TABLE ZWAGROUPMEMBER (Z_PK INTEGER PRIMARY KEY, ZCHATSESSION INTEGER, ZMEMBERJID VARCHAR);
+CREATE TABLE ZWAMEDIAITEM (Z_PK INTEGER PRIMARY KEY, ZFILESIZE INTEGER, ZMESSAGE INTEGER, ZMEDIALOCALPATH VARCHAR, ZMEDIAURL VARCHAR, ZVCARDNAME VARCHAR);
+CREATE TABLE ZWAMESSAGE (Z_PK INTEGER PRIMARY KEY, ZISFROMME INTEGER, ZMESSAGETYPE INTEGER, ZCHATSESSION INTEGER, ZGROUPMEMBER INTEGER, ZMEDIAITEM INTEGER, ZMESSAGEDATE TIMESTAMP, ZFROMJID VARCHAR, ZSTANZAID VARCHAR);
+INSERT INTO ZWACHATSESSION VALUES (1, 1, '120363000000000001@g.us', 'Lunch club');
+INSERT INTO ZWAGROUPMEMBER VALUES (1, 1, '15550002222@s.whatsapp.net');
+INSERT INTO ZWAMEDIAITEM VALUES (1, {size}, 1, 'Media/120363000000000001@g.us/5/f/5f2c.jpg', NULL, '{hash}');
+INSERT INTO ZWAMESSAGE VALUES (1, 0, 1, 1, 1, 1, 789098400.0, '120363000000000001@g.us', '3A7F00C1D2E3F4A5B601');
+",
+        size = image.len()
+    );
+    std::fs::write(root.join("chat.sql"), sql).expect("sql");
+    std::fs::create_dir_all(root.join("evidence")).expect("mkdir");
+    waybill_testkit::build_sqlite(&root.join("chat.sql"), &root.join("evidence/ChatStorage.sqlite"));
+    // The copy in the phone's export keeps the file's own name elsewhere.
+    write(&root.join("tree/Message/Media/120363000000000001@g.us/5/f/5f2c.jpg"), &image, 1_767_405_603);
+    std::fs::write(root.join("set.txt"), format!("{}\n", hex(&sha256(&image)))).expect("set");
+    waybill(root, &["case", "new", "case", "--subject", "device=IPHONE-1"]);
+    let out = waybill(root, &["ingest", "case", "evidence/ChatStorage.sqlite", "--device", "IPHONE-1", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["inputs"][0]["format"], "whatsapp.ios_chatstorage", "{v:#}");
+    assert_eq!((&v["inputs"][0]["records"], &v["inputs"][0]["events"]), (&1.into(), &2.into()));
+    waybill(root, &["ingest", "case", "--files", "tree", "--device", "IPHONE-1"]);
+    waybill(root, &["match", "case", "--hashset", "set.txt"]);
+    let f = findings(root, "case");
+    let img = &f[&hex(&sha256(&image))];
+    assert_eq!(img["arrival"]["kind"], "msg.media_fetched", "{img:#}");
+    assert_eq!(img["arrival"]["ts"], "2026-01-03T02:00:00.000000Z");
+    assert_eq!(img["arrival"]["record"], "ZWAMESSAGE rowid 1");
+    assert_eq!(rules(img), ["timing.media_fetched_at_receipt"], "{img:#}");
+    assert_eq!(img["log10_lr"], -1.0);
+    assert_eq!(img["verdict"], "indeterminate", "one group never decides: {img:#}");
+}

@@ -59,18 +59,25 @@ pub struct TelegramMainconfig;
 
 const LIMIT: usize = 4 << 20;
 
-/// The built-in presets: low, medium, high.
-pub const BUILT_IN: [&str; 3] = [
-    "1_1_1_1_1048576_512000_512000_524288_0_0_1_1_50_0",
-    "13_13_13_13_1048576_10485760_1048576_524288_1_1_1_0_100_1",
-    "13_13_13_13_1048576_15728640_3145728_524288_1_1_1_0_100_1",
-];
+/// The built-in presets in `current…Preset` order: 0 low, 1 medium, 2 high.
+pub const PRESET_NAMES: [&str; 3] = ["low", "medium", "high"];
 
-/// (network, `current…Preset` key, custom string key, default preset index).
-const NETWORKS: [(&str, &str, &str, usize); 3] = [
-    ("wifi", "currentWifiPreset", "wifiPreset", 2),
-    ("cellular", "currentMobilePreset", "mobilePreset", 1),
-    ("roaming", "currentRoamingPreset", "roamingPreset", 0),
+/// A built-in preset's string ([`waybill_model::app_defaults`]).
+pub fn built_in(name: &str) -> String {
+    waybill_model::app_defaults::of("telegram").and_then(|d| d.presets.get(name)).cloned().unwrap_or_default()
+}
+
+/// The preset Telegram uses on `network` when the file holds none.
+fn default_preset(network: &str) -> &'static str {
+    let name = waybill_model::app_defaults::of("telegram").and_then(|d| d.preset(network)).map(|p| p.0);
+    PRESET_NAMES.iter().copied().find(|n| Some(*n) == name).unwrap_or("low")
+}
+
+/// (network, `current…Preset` key, custom string key).
+const NETWORKS: [(&str, &str, &str); 3] = [
+    ("wifi", "currentWifiPreset", "wifiPreset"),
+    ("cellular", "currentMobilePreset", "mobilePreset"),
+    ("roaming", "currentRoamingPreset", "roamingPreset"),
 ];
 
 /// Chat classes in mask order.
@@ -107,7 +114,7 @@ pub fn parse_preset(s: &str) -> Result<Preset, String> {
 /// Every attribute name the event carries (attribute names are `'static`).
 static NAMES: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
     let mut v = Vec::new();
-    for (net, _, _, _) in NETWORKS {
+    for (net, _, _) in NETWORKS {
         v.extend([
             format!("preset_{net}"),
             format!("preset_{net}_source"),
@@ -134,7 +141,8 @@ fn find<'a>(entries: &'a [Entry], key: &str) -> Option<&'a Entry> {
 fn active(entries: &[Entry]) -> Result<Vec<(&'static str, bool, String, Preset)>, RejectReason> {
     let string = |key: &str| find(entries, key).filter(|e| e.tag == "string").and_then(|e| e.text.clone());
     let mut out = Vec::new();
-    for (_, current, custom, default) in NETWORKS {
+    for (net, current, custom) in NETWORKS {
+        let default = default_preset(net);
         let chosen = match find(entries, current) {
             Some(e) => {
                 let raw = e.value.as_deref().unwrap_or("");
@@ -151,17 +159,18 @@ fn active(entries: &[Entry]) -> Result<Vec<(&'static str, bool, String, Preset)>
                 let key = format!("preset{idx}");
                 let s = string(&key);
                 let from = s.is_some();
-                (["low", "medium", "high"][idx], from, s.unwrap_or_else(|| BUILT_IN[idx].to_owned()))
+                let name = PRESET_NAMES[idx.min(2)];
+                (name, from, s.unwrap_or_else(|| built_in(name)))
             }
             Some(_) => match string(custom) {
                 Some(s) => ("custom", true, s),
-                None => (["low", "medium", "high"][default], false, BUILT_IN[default].to_owned()),
+                None => (default, false, built_in(default)),
             },
             // No current key: the custom string when there is one (it starts
             // as a copy of the default preset), else the default.
             None => match string(custom) {
                 Some(s) => ("custom", true, s),
-                None => (["low", "medium", "high"][default], false, BUILT_IN[default].to_owned()),
+                None => (default, false, built_in(default)),
             },
         };
         let preset = parse_preset(&s).map_err(|d| RejectReason::Value { field: custom.to_owned(), detail: d })?;
@@ -226,7 +235,7 @@ impl Source for TelegramMainconfig {
         a.push("setting", "media_autodownload");
         a.push("file_name", Cow::Owned(name));
         a.push("ts_from", "settings file mtime (last write of the whole file, not of these keys)");
-        for ((net, _, _, _), (preset_name, from_file, s, p)) in NETWORKS.iter().zip(&presets) {
+        for ((net, _, _), (preset_name, from_file, s, p)) in NETWORKS.iter().zip(&presets) {
             a.push(attr_name(format!("preset_{net}")), *preset_name);
             a.push(attr_name(format!("preset_{net}_source")), if *from_file { "file" } else { "app_default" });
             a.push(attr_name(format!("preset_{net}_string")), s.clone());
@@ -250,7 +259,7 @@ mod tests {
 
     #[test]
     fn presets_decode_and_defaults_apply() {
-        let low = parse_preset(BUILT_IN[0]).expect("low");
+        let low = parse_preset(&built_in("low")).expect("low");
         assert_eq!(low, Preset { masks: [1; 4], sizes: [1_048_576, 512_000, 512_000, 524_288], enabled: true });
         assert!(parse_preset("1_2").is_err());
         assert!(parse_preset("a_1_1_1_1_1_1_1_1_1_1").is_err());

@@ -82,12 +82,23 @@ pub struct WhatsappPrefs;
 /// A preferences file is a few kilobytes; anything larger is not one.
 const LIMIT: usize = 4 << 20;
 
-/// The networks, their mask keys, the source keys and the app defaults.
-static NETWORKS: [(&str, &str, &str, i64); 3] = [
-    ("wifi", "autodownload_wifi_mask", "autodownload_wifi_mask_source", 15),
-    ("cellular", "autodownload_cellular_mask", "autodownload_cellular_mask_source", 1),
-    ("roaming", "autodownload_roaming_mask", "autodownload_roaming_mask_source", 0),
+/// The networks, their mask keys and the source keys.
+static NETWORKS: [(&str, &str, &str); 3] = [
+    ("wifi", "autodownload_wifi_mask", "autodownload_wifi_mask_source"),
+    ("cellular", "autodownload_cellular_mask", "autodownload_cellular_mask_source"),
+    ("roaming", "autodownload_roaming_mask", "autodownload_roaming_mask_source"),
 ];
+
+/// The mask WhatsApp uses for `network` when the file holds none: its
+/// documented default ([`waybill_model::app_defaults`]).
+pub fn default_mask(network: &str) -> i64 {
+    let classes = waybill_model::app_defaults::of("whatsapp").map_or(&[][..], |d| d.classes(network));
+    DECODED
+        .iter()
+        .filter(|(_, keys)| classes.iter().any(|c| keys[0].starts_with(&format!("autodownload_{c}_"))))
+        .map(|(bit, _)| bit)
+        .sum()
+}
 
 /// Mask bits (assumed from decompiled code; see the module docs).
 pub const BIT_IMAGE: i64 = 1;
@@ -137,7 +148,7 @@ impl Source for WhatsappPrefs {
         }
         let key = NETWORKS
             .iter()
-            .any(|(_, k, _, _)| find(format!("name=\"{k}\"").as_bytes()) || find(format!("name='{k}'").as_bytes()));
+            .any(|(_, k, _)| find(format!("name=\"{k}\"").as_bytes()) || find(format!("name='{k}'").as_bytes()));
         if key { Sniff::Yes } else { Sniff::No }
     }
 
@@ -182,7 +193,7 @@ impl Source for WhatsappPrefs {
         a.push("ts_from", "settings file mtime (last write of the whole file, not of these keys)");
         a.push("entries", i64::try_from(entries.len()).unwrap_or(i64::MAX));
         let mut unknown = false;
-        for ((_, key, source_key, _), (value, from_file)) in NETWORKS.iter().zip(masks) {
+        for ((_, key, source_key), (value, from_file)) in NETWORKS.iter().zip(masks) {
             a.push(key, value);
             a.push(source_key, if from_file { "file" } else { "app_default" });
             unknown |= value & !(BIT_IMAGE | BIT_AUDIO | BIT_VIDEO | BIT_DOCUMENT) != 0;
@@ -208,10 +219,10 @@ impl Source for WhatsappPrefs {
 /// `--format whatsapp.prefs`, since nothing in it says it is WhatsApp's.
 fn read_masks(entries: &[crate::prefs_xml::Entry]) -> Result<[(i64, bool); 3], RejectReason> {
     let mut out = [(0, false); 3];
-    for (slot, (_, key, _, default)) in out.iter_mut().zip(NETWORKS) {
+    for (slot, (net, key, _)) in out.iter_mut().zip(NETWORKS) {
         // Android keeps the last of duplicate keys.
         let Some(entry) = entries.iter().rev().find(|e| e.name.as_deref() == Some(key)) else {
-            *slot = (default, false);
+            *slot = (default_mask(net), false);
             continue;
         };
         if entry.tag != "int" && entry.tag != "long" {
@@ -241,8 +252,8 @@ mod tests {
     #[test]
     fn bit_assignment_is_the_decompiled_one() {
         assert_eq!((BIT_IMAGE, BIT_AUDIO, BIT_VIDEO, BIT_DOCUMENT), (1, 2, 4, 8));
-        let [(_, _, _, wifi), (_, _, _, cellular), (_, _, _, roaming)] = NETWORKS;
-        assert_eq!((wifi, cellular, roaming), (15, 1, 0));
+        let defaults = ["wifi", "cellular", "roaming"].map(default_mask);
+        assert_eq!(defaults, [15, 1, 0]);
         for (bit, keys) in DECODED {
             let t = match bit {
                 1 => "image",

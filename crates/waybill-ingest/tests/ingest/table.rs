@@ -393,6 +393,27 @@ pub const CASES: &[Case] = &[
         rejects: &["whole input"],
     },
     Case {
+        source: "whatsapp.ios_chatstorage",
+        file: "group_image_document_undownloaded_system_bad_rows.sql",
+        opts: none,
+        counts: (7, 6, 2),
+        rejects: &["ZWAMESSAGE rowid 6", "ZWAMESSAGE rowid 7"],
+    },
+    Case {
+        source: "signal.prefs",
+        file: "mobile_images_only_roaming_empty_preferences.xml",
+        opts: none,
+        counts: (1, 1, 0),
+        rejects: &[],
+    },
+    Case {
+        source: "signal.prefs",
+        file: "wifi_set_stored_as_string_preferences.xml",
+        opts: none,
+        counts: (1, 0, 1),
+        rejects: &["whole input"],
+    },
+    Case {
         source: "whatsapp.log",
         file: "auto_manual_header_offset_stacktrace.log",
         opts: none,
@@ -477,7 +498,7 @@ pub const CASES: &[Case] = &[
 /// the event's time is the mtime.
 pub fn prepare(case: &Case) -> (PathBuf, Option<tempfile::TempDir>) {
     let p = materialize(&fixture(case.source, case.file));
-    if !["windows.zone_identifier", "whatsapp.prefs", "telegram.mainconfig"].contains(&case.source) {
+    if !["windows.zone_identifier", "whatsapp.prefs", "telegram.mainconfig", "signal.prefs"].contains(&case.source) {
         return (p, None);
     }
     let dir = tempfile::tempdir().expect("temp dir");
@@ -585,6 +606,9 @@ table_tests! {
     whatsapp_prefs_images_off_cellular => "images_off_cellular_no_roaming_key_preferences.xml";
     whatsapp_prefs_truncated => "truncated_preferences.xml";
     telegram_cache4_messages_tapped_queue => "messages_tapped_queue_bad_rows.sql";
+    whatsapp_ios_group_image_document => "group_image_document_undownloaded_system_bad_rows.sql";
+    signal_prefs_mobile_images_only => "mobile_images_only_roaming_empty_preferences.xml";
+    signal_prefs_wifi_as_string => "wifi_set_stored_as_string_preferences.xml";
 telegram_mainconfig_custom_mobile => "custom_mobile_no_group_documents_mainconfig.xml";
 telegram_mainconfig_truncated => "truncated_mainconfig.xml";
 whatsapp_log_auto_manual_header_offset => "auto_manual_header_offset_stacktrace.log";
