@@ -231,6 +231,47 @@ fn a_review_step_is_custody_analyze_applies_it_and_verify_replays_it() {
             .starts_with("fetch.user_activation: A. Examiner: reject")
     );
 
+    // Rejecting the event the rule rests on takes it out before the rules run:
+    // the rule no longer fires and the chain no longer shows the event.
+    let rests_on = disputed["evidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .find(|e| e["rule"] == "fetch.user_activation")
+        .map(|e| e["events"][0].clone())
+        .expect("its event");
+    let event =
+        format!("{}:{}", rests_on["source"].as_str().expect("source"), rests_on["record"].as_str().expect("record"));
+    ok(
+        root,
+        &[
+            "review",
+            "d/case",
+            "--finding",
+            &id,
+            "--reject",
+            &event,
+            "--why",
+            "a proxy's request",
+            "--examiner",
+            "A. Examiner",
+        ],
+    );
+    ok(root, &["analyze", "d/case"]);
+    let struck = finding(root, &id);
+    assert!(
+        struck["evidence"].as_array().expect("evidence").iter().all(|e| e["rule"] != "fetch.user_activation"),
+        "{struck:#}"
+    );
+    assert!(
+        struck["chain"]
+            .as_array()
+            .expect("chain")
+            .iter()
+            .all(|c| c["source"] != rests_on["source"] || c["record"] != rests_on["record"])
+    );
+    assert_eq!(struck["review"]["items"].as_array().map(Vec::len), Some(2));
+
     // The report carries the review.
     ok(root, &["report", "d/case", "--format", "html,json"]);
     let html = std::fs::read_to_string(root.join("d/case/report/report.html")).expect("html");
