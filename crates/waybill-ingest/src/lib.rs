@@ -29,6 +29,7 @@ pub mod registry;
 pub mod source;
 pub mod sources;
 pub mod sqlite;
+pub mod target;
 pub mod tree;
 pub mod zone;
 

@@ -224,6 +224,23 @@ pub fn verify(case_dir: &Path, opts: &Options<'_>, rederive: &mut dyn Rederive) 
         }
         located.push(found);
     }
+    // Containers (`ingest --target` zips) whose members were staged into the
+    // case: the container is the evidence; the staged members are checked as
+    // inputs above.
+    for line in case.custody().lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        let t = &v["target"];
+        let (Some(path), Some(want)) = (t["path"].as_str(), t["sha256"].as_str()) else { continue };
+        match locate(Path::new(path), opts.evidence_root).filter(|p| p.is_file()) {
+            None => notes.push(format!("target {path}: not reachable; its hash was not checked")),
+            Some(p) => {
+                let sha = sha256_file(&p)?;
+                if sha != want {
+                    diffs.push(format!("target {}: SHA-256 is {sha}, recorded {want}", p.display()));
+                }
+            }
+        }
+    }
     // Companions (a WAL, a journal) read with a database, where they are now.
     for m in &entries {
         for c in &m.companions {

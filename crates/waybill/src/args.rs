@@ -166,15 +166,21 @@ pub struct CaseNewArgs {
 }
 
 /// `waybill ingest`
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct IngestArgs {
     /// The case folder.
     pub case: PathBuf,
     /// Evidence files or folders (folders are walked recursively; the
     /// per-entry files of one folder, such as a Chrome cache folder's entries,
     /// are read as one input).
-    #[arg(required_unless_present_any = ["files", "entries"])]
+    #[arg(required_unless_present_any = ["files", "entries", "target"])]
     pub paths: Vec<PathBuf>,
+    /// Evidence as received: an extracted or mounted file system (a folder) or
+    /// a triage collection (a Velociraptor or KAPE zip, staged into the case):
+    /// every file hashed with its times as `--files` does, and every
+    /// recognised artifact in it parsed, in one command.
+    #[arg(long, value_name = "PATH", conflicts_with = "files")]
+    pub target: Option<PathBuf>,
     /// A folder of per-entry files (a Chrome cache folder, exported
     /// Zone.Identifier streams): the entries directly in it, found by content,
     /// as one input per format (with `--format`, that format's only); other

@@ -97,6 +97,22 @@ pub fn run(a: &IngestArgs) -> Result<ExitStatus> {
     let ctx = ParseContext { tz, log_format: log_format.clone() };
     let mut failed = false;
     let mut tree_outcome = None;
+    // A target is a file tree and the artifacts in it: a folder where it is,
+    // a zip staged into the case first.
+    let mut target_info = serde_json::Value::Null;
+    let resolved;
+    let a = match &a.target {
+        Some(t) => {
+            let (root, info) = stage_target(&case, t)?;
+            target_info = info;
+            let mut with = a.clone();
+            with.files = Some(root.clone());
+            with.paths.push(root);
+            resolved = with;
+            &resolved
+        }
+        None => a,
+    };
     if let Some(dir) = &a.files {
         let (outcome, ok) = ingest_tree(&mut case, dir, a)?;
         failed |= !ok;
@@ -214,9 +230,55 @@ pub fn run(a: &IngestArgs) -> Result<ExitStatus> {
         "finished": super::now(),
         "inputs": inputs,
         "errors": outcomes.iter().filter(|o| o.status == "error").count(),
+        "target": target_info,
     }))?;
+    if !target_info.is_null() && !a.json {
+        let formats: std::collections::BTreeSet<&str> =
+            outcomes.iter().filter(|o| o.status == "ingested").filter_map(|o| o.format.as_deref()).collect();
+        println!(
+            "target: {} {} ({}); operating system: {}; artifacts: {}",
+            target_info["kind"].as_str().unwrap_or(""),
+            target_info["path"].as_str().unwrap_or(""),
+            target_info["layout"].as_str().unwrap_or("as is"),
+            target_info["os"].as_str().unwrap_or("unknown"),
+            formats.into_iter().collect::<Vec<_>>().join(", ")
+        );
+    }
     print(&outcomes, a.json)?;
     Ok(if failed { ExitStatus::Failure } else { ExitStatus::Success })
+}
+
+/// The file tree of `--target`: a folder as it is, a zip staged into
+/// `CASE/targets/<16 hex>/`; and what the custody log records of it.
+fn stage_target(case: &Case, target: &Path) -> Result<(std::path::PathBuf, serde_json::Value)> {
+    use waybill_ingest::target::{Kind, detect, guess_os, stage_zip};
+    let abs = std::path::absolute(target).unwrap_or_else(|_| target.to_owned());
+    match detect(target)? {
+        Kind::Folder => {
+            let os = guess_os(target);
+            Ok((target.to_owned(), serde_json::json!({"kind": "folder", "path": abs.display().to_string(), "os": os})))
+        }
+        Kind::Zip => {
+            // Staged under the case, named by the container's hash (read twice:
+            // once to name the folder, once while staging).
+            let probe = waybill_ingest::target::sha256_of(target)?;
+            let into = case.root().join("targets").join(&probe[..16]);
+            let s = stage_zip(target, &into)?;
+            let os = guess_os(&s.root);
+            let info = serde_json::json!({
+                "kind": "zip",
+                "path": abs.display().to_string(),
+                "sha256": s.sha256,
+                "size": s.size,
+                "layout": s.layout,
+                "staged": s.root.display().to_string(),
+                "members": s.members,
+                "left_out": s.left_out.iter().map(|(n, why)| serde_json::json!({"member": n, "why": why})).collect::<Vec<_>>(),
+                "os": os,
+            });
+            Ok((s.root, info))
+        }
+    }
 }
 
 /// A folder of per-entry files (`f.path`), read as one input.

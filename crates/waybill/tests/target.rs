@@ -1,0 +1,184 @@
+//! `ingest --target` on the shared laptop containers (`../shared/data/targets`,
+//! read in place): the Velociraptor-style zip staged into the case yields
+//! exactly the listing of `expected.json` (path, size, SHA-256, mtime), its
+//! artifacts give the same events as the same files ingested loose from the
+//! real-artifact corpus, a folder target gives the same listing, a disk image
+//! is refused naming what it is, and `verify` checks the container's hash.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sha2::Digest as _;
+
+fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_waybill")).args(args).current_dir(dir).env_clear().output().expect("run");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let (code, out, err) = run(dir, args);
+    assert_eq!(code, 0, "waybill {args:?}\n{out}\n{err}");
+    out
+}
+
+fn targets() -> Option<PathBuf> {
+    let t = waybill_testkit::corpus()?.join("../targets");
+    assert!(t.join("expected.json").is_file(), "{} has no expected.json", t.display());
+    Some(t)
+}
+
+/// The tree's listing as the case holds it: (path, size, sha256, mtime in s).
+fn listing(dir: &Path, case: &str) -> Vec<(String, u64, String, i64)> {
+    let out = ok(
+        dir,
+        &[
+            "sql",
+            case,
+            "SELECT c.path, c.size, c.sha256, e.ts FROM content c JOIN events e ON e.source = c.source AND e.record = c.record AND e.kind = 'fs.modified' ORDER BY c.path",
+            "--format",
+            "json",
+        ],
+    );
+    out.lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+        .map(|v| {
+            let ts = v["ts"].as_str().expect("ts");
+            let secs = waybill_model::Timestamp::parse_rfc3339(ts).expect("rfc3339").unix_micros() / 1_000_000;
+            (
+                v["path"].as_str().expect("path").to_owned(),
+                v["size"].as_u64().expect("size"),
+                v["sha256"].as_str().expect("sha").to_owned(),
+                secs,
+            )
+        })
+        .collect()
+}
+
+/// (format, records, events, rejects) of every input but the file tree, by SHA-256.
+fn inputs(case: &Path) -> BTreeMap<String, (String, u64, u64, u64)> {
+    std::fs::read_to_string(case.join("manifest.jsonl"))
+        .expect("manifest")
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+        .filter(|m| m["format"] != "files.tree")
+        .map(|m| {
+            (
+                m["sha256"].as_str().expect("sha").to_owned(),
+                (
+                    m["format"].as_str().expect("format").to_owned(),
+                    m["records"].as_u64().expect("records"),
+                    m["events"].as_u64().expect("events"),
+                    m["rejects"].as_u64().expect("rejects"),
+                ),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_velociraptor_zip_target_is_the_laptop_listing_and_its_artifacts() {
+    let Some(dir) = targets() else { return };
+    let t = tempfile::tempdir().expect("temp");
+    let root = t.path();
+    let expected: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("expected.json")).expect("expected")).expect("json");
+    let mut want: Vec<(String, u64, String, i64)> = expected["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().expect("path").to_owned(),
+                f["size"].as_u64().expect("size"),
+                f["sha256"].as_str().expect("sha").to_owned(),
+                f["mtime"].as_i64().expect("mtime"),
+            )
+        })
+        .collect();
+    want.sort();
+    // The container is copied so that changing it later does not touch the corpus.
+    let zip = root.join("laptop-velociraptor.zip");
+    std::fs::copy(dir.join("laptop-velociraptor.zip"), &zip).expect("copy");
+    ok(root, &["case", "new", "case"]);
+    let out = ok(root, &["ingest", "case", "--target", "laptop-velociraptor.zip", "--device", "LAPTOP-ANA"]);
+    assert!(
+        out.contains("target: zip ") && out.contains("(velociraptor); operating system: Windows; artifacts: chrome.history, files.tree, firefox.downloads_json, firefox.places, windows.evtx"),
+        "{out}"
+    );
+    assert_eq!(listing(root, "case"), want);
+    let custody = std::fs::read_to_string(root.join("case/custody.jsonl")).expect("custody");
+    let line: serde_json::Value = serde_json::from_str(custody.lines().last().expect("line")).expect("json");
+    let zip_sha = hex::encode(sha2::Sha256::digest(std::fs::read(&zip).expect("zip")));
+    assert_eq!(line["target"]["sha256"], zip_sha.as_str());
+    assert_eq!(line["target"]["members"], 11);
+    assert_eq!(line["target"]["left_out"][0]["member"], "uploads.json");
+    // Staged inside the case, nowhere else.
+    let staged = root.join("case/targets").join(&zip_sha[..16]);
+    assert!(staged.join("Users/ana/Documents/notes.txt").is_file());
+
+    // The same artifacts ingested loose, from the corpus: the same events.
+    let target_inputs = inputs(&root.join("case"));
+    assert_eq!(target_inputs.len(), 4, "{target_inputs:?}");
+    let corpus = waybill_testkit::corpus().expect("corpus");
+    let mut loose: Vec<PathBuf> = Vec::new();
+    let mut stack = vec![corpus];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read_dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.metadata().is_ok_and(|m| m.len() < 4 << 20)
+                && target_inputs.contains_key(&hex::encode(sha2::Sha256::digest(std::fs::read(&p).expect("read"))))
+            {
+                loose.push(p);
+            }
+        }
+    }
+    loose.sort();
+    assert!(loose.len() >= 3, "corpus copies of the laptop's artifacts: {loose:?}");
+    ok(root, &["case", "new", "loose"]);
+    for p in &loose {
+        ok(root, &["ingest", "loose", p.to_str().expect("utf-8"), "--device", "LAPTOP-ANA"]);
+    }
+    for (sha, counts) in inputs(&root.join("loose")) {
+        assert_eq!(target_inputs.get(&sha), Some(&counts), "{sha}: the same events from the target as loose");
+    }
+
+    // The staged tree as a folder target: the same listing.
+    ok(root, &["case", "new", "folder"]);
+    let out = ok(root, &["ingest", "folder", "--target", staged.to_str().expect("utf-8")]);
+    assert!(out.contains("target: folder "), "{out}");
+    assert_eq!(listing(root, "folder"), want);
+
+    // verify checks the container; a changed container is named.
+    let (code, out, err) = run(root, &["verify", "case"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let mut bytes = std::fs::read(&zip).expect("zip");
+    bytes.push(0);
+    std::fs::write(&zip, bytes).expect("write");
+    let (code, out, _) = run(root, &["verify", "case"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("DIFFERS  target ") && out.contains("laptop-velociraptor.zip: SHA-256 is"), "{out}");
+}
+
+#[test]
+fn disk_images_are_recognised_and_refused_by_name() {
+    let Some(dir) = targets() else { return };
+    let t = tempfile::tempdir().expect("temp");
+    ok(t.path(), &["case", "new", "case"]);
+    let e01 = dir.join("laptop-ntfs.E01");
+    let (code, _, err) = run(t.path(), &["ingest", "case", "--target", e01.to_str().expect("utf-8")]);
+    assert_ne!(code, 0);
+    assert!(err.contains("an EWF (E01/Ex01) image is recognised but not read yet"), "{err}");
+    let gz = dir.join("laptop-ntfs.raw.gz");
+    let (code, _, err) = run(t.path(), &["ingest", "case", "--target", gz.to_str().expect("utf-8")]);
+    assert_ne!(code, 0);
+    assert!(err.contains("a gzip file"), "{err}");
+    // Nothing was recorded.
+    assert_eq!(std::fs::read_to_string(t.path().join("case/manifest.jsonl")).unwrap_or_default(), "");
+}
