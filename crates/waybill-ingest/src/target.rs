@@ -16,8 +16,14 @@
 //! not evidence of the device and are left out of the tree. Nothing is
 //! written outside the case.
 //!
-//! Disk images (E01, raw, VHD/VHDX) and file systems inside them (NTFS, ext4)
-//! are recognised and refused with a message: not read yet.
+//! A raw NTFS volume (no partition table) is read with the `ntfs` crate and
+//! staged the same way: every file under `fs/` with its `$STANDARD_INFORMATION`
+//! modification time, every `Zone.Identifier` stream under `streams/` as
+//! `<path>:Zone.Identifier` (outside the file tree, so the tree lists exactly
+//! the volume's files; the stream gets its file's time, having none).
+//!
+//! Other disk images (E01, VHD/VHDX, a disk with a partition table, gzip) and
+//! ext4 are recognised and refused with a message: not read yet.
 
 use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
@@ -33,6 +39,8 @@ pub enum Kind {
     Folder,
     /// A zip collection.
     Zip,
+    /// A raw NTFS volume (no partition table).
+    Ntfs,
 }
 
 impl Kind {
@@ -41,6 +49,7 @@ impl Kind {
         match self {
             Self::Folder => "folder",
             Self::Zip => "zip",
+            Self::Ntfs => "ntfs",
         }
     }
 }
@@ -57,9 +66,9 @@ pub enum TargetError {
         #[source]
         source: io::Error,
     },
-    /// The zip is damaged.
-    #[error("{path}: not a readable zip ({reason})")]
-    Zip {
+    /// The container is damaged or not what it seemed.
+    #[error("{path}: cannot be read ({reason})")]
+    Damaged {
         /// The container.
         path: PathBuf,
         /// What the zip reader said.
@@ -111,7 +120,7 @@ pub fn detect(path: &Path) -> Result<Kind, TargetError> {
     } else if head.starts_with(b"vhdxfile") {
         unsupported("a VHDX image")
     } else if head.get(3..11) == Some(b"NTFS    ") {
-        unsupported("a raw NTFS volume")
+        Ok(Kind::Ntfs)
     } else if head.get(0x438..0x43a) == Some(&[0x53, 0xef]) {
         unsupported("a raw ext2/3/4 volume")
     } else if head.get(510..512) == Some(&[0x55, 0xaa]) {
@@ -231,14 +240,13 @@ pub fn sha256_of(path: &Path) -> Result<String, TargetError> {
     Ok(hex(&h.finalize()))
 }
 
-/// Stages the members of the zip `path` into `into` (created; emptied first
-/// if it holds an earlier staging).
-pub fn stage_zip(path: &Path, into: &Path) -> Result<Staged, TargetError> {
-    let sha256 = sha256_of(path)?;
+/// Stages the members of the zip `path` (whose SHA-256 is `sha256`) into
+/// `into` (created; emptied first if it holds an earlier staging).
+pub fn stage_zip(path: &Path, sha256: String, into: &Path) -> Result<Staged, TargetError> {
     let size = std::fs::metadata(path).map_err(io_at(path))?.len();
     let file = open_evidence(path).map_err(io_at(path))?;
     let mut zip = zip::ZipArchive::new(io::BufReader::new(file))
-        .map_err(|e| TargetError::Zip { path: path.to_owned(), reason: e.to_string() })?;
+        .map_err(|e| TargetError::Damaged { path: path.to_owned(), reason: e.to_string() })?;
     let names: Vec<String> = zip.file_names().filter_map(|n| n.ok().map(|c| c.into_owned())).collect();
     let layout = if names.iter().any(|n| n.starts_with("uploads/")) && names.iter().any(|n| n == "uploads.json") {
         "velociraptor"
@@ -281,7 +289,8 @@ pub fn stage_zip(path: &Path, into: &Path) -> Result<Staged, TargetError> {
     let mut members = 0;
     let mut left_out = Vec::new();
     for i in 0..zip.len() {
-        let mut m = zip.by_index(i).map_err(|e| TargetError::Zip { path: path.to_owned(), reason: e.to_string() })?;
+        let mut m =
+            zip.by_index(i).map_err(|e| TargetError::Damaged { path: path.to_owned(), reason: e.to_string() })?;
         if m.is_dir() {
             continue;
         }
@@ -306,7 +315,7 @@ pub fn stage_zip(path: &Path, into: &Path) -> Result<Staged, TargetError> {
         }
         let mut out = std::fs::File::create(&dest).map_err(io_at(&dest))?;
         io::copy(&mut m, &mut out)
-            .map_err(|e| TargetError::Zip { path: path.to_owned(), reason: format!("{name}: {e}") })?;
+            .map_err(|e| TargetError::Damaged { path: path.to_owned(), reason: format!("{name}: {e}") })?;
         out.flush().map_err(io_at(&dest))?;
         // The member's time: as `uploads.json` lists it, else the extended
         // timestamp (Unix seconds) when present, else the DOS time read as UTC.
@@ -332,6 +341,155 @@ pub fn stage_zip(path: &Path, into: &Path) -> Result<Staged, TargetError> {
         members += 1;
     }
     Ok(Staged { root: into.to_owned(), sha256, size, layout, members, left_out })
+}
+
+/// An NTFS volume staged into the case.
+#[derive(Debug, Clone)]
+pub struct StagedNtfs {
+    /// The files, under their paths in the volume.
+    pub root: PathBuf,
+    /// The `Zone.Identifier` streams, as `<path>:Zone.Identifier` files
+    /// under the same relative paths (outside the file tree's folder).
+    pub streams: PathBuf,
+    /// SHA-256 of the volume.
+    pub sha256: String,
+    /// Its size.
+    pub size: u64,
+    /// Files written.
+    pub files: usize,
+    /// Streams written.
+    pub stream_count: usize,
+    /// Entries left out, with why.
+    pub left_out: Vec<(String, String)>,
+}
+
+/// Seconds since 1970 of an NTFS time (100 ns since 1601).
+fn nt_to_unix(t: u64) -> Option<i64> {
+    let secs = i64::try_from(t / 10_000_000).ok()?;
+    let unix = secs - 11_644_473_600;
+    (unix >= 0).then_some(unix)
+}
+
+/// Stages the files of the raw NTFS volume `path` into `into/fs` and its
+/// `Zone.Identifier` streams into `into/streams` (read with the `ntfs`
+/// crate, the upcase table read first; the volume is opened read-only).
+/// Each file gets its `$STANDARD_INFORMATION` modification time. NTFS system
+/// files (`$MFT`, `$LogFile`, …) and `System Volume Information` are left out.
+pub fn stage_ntfs(path: &Path, sha256: String, into: &Path) -> Result<StagedNtfs, TargetError> {
+    use ntfs::{Ntfs, NtfsFile, NtfsReadSeek};
+    let size = std::fs::metadata(path).map_err(io_at(path))?.len();
+    let bad = |what: String| TargetError::Damaged { path: path.to_owned(), reason: what };
+    let mut fs = io::BufReader::new(open_evidence(path).map_err(io_at(path))?);
+    let mut volume = Ntfs::new(&mut fs).map_err(|e| bad(format!("NTFS boot sector: {e}")))?;
+    volume.read_upcase_table(&mut fs).map_err(|e| bad(format!("NTFS upcase table: {e}")))?;
+    if into.exists() {
+        std::fs::remove_dir_all(into).map_err(io_at(into))?;
+    }
+    let (root, streams) = (into.join("fs"), into.join("streams"));
+    std::fs::create_dir_all(&root).map_err(io_at(&root))?;
+    std::fs::create_dir_all(&streams).map_err(io_at(&streams))?;
+    let mut out = StagedNtfs { root, streams, sha256, size, files: 0, stream_count: 0, left_out: Vec::new() };
+    // Depth-first over directories: (file record number, relative path).
+    let top = volume.root_directory(&mut fs).map_err(|e| bad(format!("root directory: {e}")))?;
+    let mut stack: Vec<(u64, String)> = vec![(top.file_record_number(), String::new())];
+    let copy_value = |file: &NtfsFile<'_>,
+                      stream: &str,
+                      fs: &mut io::BufReader<std::fs::File>,
+                      dest: &Path|
+     -> Result<bool, String> {
+        let Some(item) = file.data(fs, stream) else { return Ok(false) };
+        let item = item.map_err(|e| e.to_string())?;
+        let attr = item.to_attribute().map_err(|e| e.to_string())?;
+        let mut value = attr.value(fs).map_err(|e| e.to_string())?;
+        let mut w = io::BufWriter::new(std::fs::File::create(dest).map_err(|e| e.to_string())?);
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = value.read(fs, &mut buf).map_err(|e| e.to_string())?;
+            if n == 0 {
+                break;
+            }
+            w.write_all(&buf[..n]).map_err(|e| e.to_string())?;
+        }
+        w.flush().map_err(|e| e.to_string())?;
+        Ok(true)
+    };
+    while let Some((record, rel)) = stack.pop() {
+        let dir = volume.file(&mut fs, record).map_err(|e| bad(format!("{rel}: {e}")))?;
+        let index = dir.directory_index(&mut fs).map_err(|e| bad(format!("{rel}: index: {e}")))?;
+        let mut entries = index.entries();
+        let mut children: Vec<(String, u64, bool)> = Vec::new();
+        while let Some(entry) = entries.next(&mut fs) {
+            let entry = entry.map_err(|e| bad(format!("{rel}: index entry: {e}")))?;
+            let Some(key) = entry.key() else { continue };
+            let key = key.map_err(|e| bad(format!("{rel}: index key: {e}")))?;
+            // Every long name once: the DOS 8.3 alias is a second entry.
+            if key.namespace() == ntfs::structured_values::NtfsFileNamespace::Dos {
+                continue;
+            }
+            let name = key.name().to_string_lossy();
+            if name == "." {
+                continue;
+            }
+            children.push((name, entry.file_reference().file_record_number(), key.is_directory()));
+        }
+        children.sort();
+        for (name, number, is_dir) in children {
+            let child_rel = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            if rel.is_empty() && (name.starts_with('$') || name == "System Volume Information") {
+                out.left_out.push((child_rel, "an NTFS system file".into()));
+                continue;
+            }
+            let Some(safe_rel) = safe(&child_rel) else {
+                out.left_out.push((child_rel, "its name cannot be a path".into()));
+                continue;
+            };
+            if is_dir {
+                stack.push((number, child_rel));
+                continue;
+            }
+            let file = volume.file(&mut fs, number).map_err(|e| bad(format!("{child_rel}: {e}")))?;
+            let dest = out.root.join(&safe_rel);
+            if let Some(parent) = dest.parent() {
+                std::fs::create_dir_all(parent).map_err(io_at(parent))?;
+            }
+            match copy_value(&file, "", &mut fs, &dest) {
+                Ok(true) => {}
+                Ok(false) => {
+                    out.left_out.push((child_rel, "no unnamed data stream".into()));
+                    continue;
+                }
+                Err(e) => {
+                    out.left_out.push((child_rel, format!("its data could not be read: {e}")));
+                    continue;
+                }
+            }
+            let mtime = file.info().ok().and_then(|i| nt_to_unix(i.modification_time().nt_timestamp()));
+            let set_time = |p: &Path| -> Result<(), TargetError> {
+                if let Some(t) = mtime {
+                    let f = std::fs::File::options().write(true).open(p).map_err(io_at(p))?;
+                    f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(t.unsigned_abs()))
+                        .map_err(io_at(p))?;
+                }
+                Ok(())
+            };
+            set_time(&dest)?;
+            out.files += 1;
+            let sdest = out.streams.join(format!("{}:Zone.Identifier", safe_rel.display()));
+            if let Some(parent) = sdest.parent() {
+                std::fs::create_dir_all(parent).map_err(io_at(parent))?;
+            }
+            match copy_value(&file, "Zone.Identifier", &mut fs, &sdest) {
+                // A stream has no time of its own: it gets its file's.
+                Ok(true) => {
+                    set_time(&sdest)?;
+                    out.stream_count += 1;
+                }
+                Ok(false) => {}
+                Err(e) => out.left_out.push((format!("{child_rel}:Zone.Identifier"), format!("unreadable: {e}"))),
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The operating system a file system's layout suggests.

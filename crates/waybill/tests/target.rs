@@ -166,6 +166,62 @@ fn a_velociraptor_zip_target_is_the_laptop_listing_and_its_artifacts() {
     assert!(out.contains("DIFFERS  target ") && out.contains("laptop-velociraptor.zip: SHA-256 is"), "{out}");
 }
 
+/// The raw NTFS volume (gunzipped here into a temp folder): the same listing,
+/// and its two `Zone.Identifier` streams read as Marks of the Web tied to
+/// their files.
+#[test]
+fn a_raw_ntfs_volume_target_is_the_laptop_listing_with_its_streams() {
+    let Some(dir) = targets() else { return };
+    let t = tempfile::tempdir().expect("temp");
+    let root = t.path();
+    let raw = root.join("laptop-ntfs.raw");
+    let mut gz = flate2::read::GzDecoder::new(std::fs::File::open(dir.join("laptop-ntfs.raw.gz")).expect("gz"));
+    std::io::copy(&mut gz, &mut std::fs::File::create(&raw).expect("raw")).expect("gunzip");
+    let expected: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("expected.json")).expect("expected")).expect("json");
+    let mut want: Vec<(String, u64, String, i64)> = expected["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().expect("path").to_owned(),
+                f["size"].as_u64().expect("size"),
+                f["sha256"].as_str().expect("sha").to_owned(),
+                f["mtime"].as_i64().expect("mtime"),
+            )
+        })
+        .collect();
+    want.sort();
+    ok(root, &["case", "new", "case"]);
+    let out = ok(root, &["ingest", "case", "--target", "laptop-ntfs.raw", "--device", "LAPTOP-ANA"]);
+    assert!(out.contains("target: ntfs ") && out.contains("operating system: Windows"), "{out}");
+    assert!(out.contains("windows.zone_identifier"), "{out}");
+    assert_eq!(listing(root, "case"), want);
+    let marks = ok(
+        root,
+        &[
+            "sql",
+            "case",
+            "SELECT path, url, referrer FROM events WHERE kind = 'fs.origin_marker' ORDER BY path",
+            "--format",
+            "json",
+        ],
+    );
+    let marks: Vec<serde_json::Value> = marks.lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+    assert_eq!(marks.len(), 2, "{marks:?}");
+    for (m, s) in marks.iter().zip(expected["ntfs_streams"].as_array().expect("streams")) {
+        let file = s["path"].as_str().expect("path");
+        assert!(m["path"].as_str().expect("path").ends_with(&format!("streams/{file}")), "{m}");
+        let text = s["text"].as_str().expect("text");
+        let host = text.lines().find_map(|l| l.strip_prefix("HostUrl=")).expect("host");
+        let referrer = text.lines().find_map(|l| l.strip_prefix("ReferrerUrl=")).expect("referrer");
+        assert_eq!((m["url"].as_str(), m["referrer"].as_str()), (Some(host), Some(referrer)));
+    }
+    let (code, out, err) = run(root, &["verify", "case"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+}
+
 #[test]
 fn disk_images_are_recognised_and_refused_by_name() {
     let Some(dir) = targets() else { return };

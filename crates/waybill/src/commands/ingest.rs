@@ -103,11 +103,12 @@ pub fn run(a: &IngestArgs) -> Result<ExitStatus> {
     let resolved;
     let a = match &a.target {
         Some(t) => {
-            let (root, info) = stage_target(&case, t)?;
+            let (root, more, info) = stage_target(&case, t)?;
             target_info = info;
             let mut with = a.clone();
             with.files = Some(root.clone());
             with.paths.push(root);
+            with.paths.extend(more);
             resolved = with;
             &resolved
         }
@@ -250,20 +251,45 @@ pub fn run(a: &IngestArgs) -> Result<ExitStatus> {
 
 /// The file tree of `--target`: a folder as it is, a zip staged into
 /// `CASE/targets/<16 hex>/`; and what the custody log records of it.
-fn stage_target(case: &Case, target: &Path) -> Result<(std::path::PathBuf, serde_json::Value)> {
+fn stage_target(
+    case: &Case,
+    target: &Path,
+) -> Result<(std::path::PathBuf, Vec<std::path::PathBuf>, serde_json::Value)> {
     use waybill_ingest::target::{Kind, detect, guess_os, stage_zip};
     let abs = std::path::absolute(target).unwrap_or_else(|_| target.to_owned());
     match detect(target)? {
         Kind::Folder => {
             let os = guess_os(target);
-            Ok((target.to_owned(), serde_json::json!({"kind": "folder", "path": abs.display().to_string(), "os": os})))
+            Ok((
+                target.to_owned(),
+                Vec::new(),
+                serde_json::json!({"kind": "folder", "path": abs.display().to_string(), "os": os}),
+            ))
+        }
+        Kind::Ntfs => {
+            let sha = waybill_ingest::target::sha256_of(target)?;
+            let into = case.root().join("targets").join(&sha[..16]);
+            let s = waybill_ingest::target::stage_ntfs(target, sha, &into)?;
+            let os = guess_os(&s.root);
+            let info = serde_json::json!({
+                "kind": "ntfs",
+                "path": abs.display().to_string(),
+                "sha256": s.sha256,
+                "size": s.size,
+                "layout": "NTFS volume",
+                "staged": s.root.display().to_string(),
+                "members": s.files,
+                "streams": s.stream_count,
+                "left_out": s.left_out.iter().map(|(n, why)| serde_json::json!({"member": n, "why": why})).collect::<Vec<_>>(),
+                "os": os,
+            });
+            Ok((s.root, vec![s.streams], info))
         }
         Kind::Zip => {
-            // Staged under the case, named by the container's hash (read twice:
-            // once to name the folder, once while staging).
-            let probe = waybill_ingest::target::sha256_of(target)?;
-            let into = case.root().join("targets").join(&probe[..16]);
-            let s = stage_zip(target, &into)?;
+            // Staged under the case, in a folder named by the container's hash.
+            let sha = waybill_ingest::target::sha256_of(target)?;
+            let into = case.root().join("targets").join(&sha[..16]);
+            let s = stage_zip(target, sha, &into)?;
             let os = guess_os(&s.root);
             let info = serde_json::json!({
                 "kind": "zip",
@@ -276,7 +302,7 @@ fn stage_target(case: &Case, target: &Path) -> Result<(std::path::PathBuf, serde
                 "left_out": s.left_out.iter().map(|(n, why)| serde_json::json!({"member": n, "why": why})).collect::<Vec<_>>(),
                 "os": os,
             });
-            Ok((s.root, info))
+            Ok((s.root, Vec::new(), info))
         }
     }
 }
