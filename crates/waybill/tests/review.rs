@@ -214,9 +214,24 @@ fn a_review_step_is_custody_analyze_applies_it_and_verify_replays_it() {
     )
     .expect("write");
     ok(root, &["review", "d/case", "--apply", "draft.json", "--examiner", "A. Examiner"]);
+    // A reason that starts with a dash is a value, here and when verify replays it.
+    ok(
+        root,
+        &[
+            "review",
+            "d/case",
+            "--finding",
+            &id,
+            "--note=-- see the ISP's letter",
+            "--why=- filed with the case",
+            "--examiner",
+            "B. Second",
+        ],
+    );
     let list: serde_json::Value =
         serde_json::from_str(&ok(root, &["review", "d/case", "--list", "--json"])).expect("json");
-    assert_eq!(list.as_array().map(Vec::len), Some(3));
+    assert_eq!(list.as_array().map(Vec::len), Some(4));
+    assert_eq!(list[3]["text"], "-- see the ISP's letter");
     assert_eq!(list[2]["action"], "note");
     assert_eq!(list[2]["text"], "ask the ISP for the proxy's records");
     ok(root, &["analyze", "d/case"]);

@@ -134,19 +134,14 @@ fn args_of(step: &Step) -> Vec<String> {
             }
             args
         }
-        Step::Review { case, finding, examiner, action, what, why } => {
-            vec![
-                "review".into(),
-                sh(case),
-                "--finding".into(),
-                finding.clone(),
-                format!("--{action}"),
-                what.clone(),
-                "--why".into(),
-                why.clone(),
-                "--examiner".into(),
-                examiner.clone(),
-            ]
-        }
+        // `--name=value`: a note or a reason that starts with `-` stays a value.
+        Step::Review { case, finding, examiner, action, what, why } => vec![
+            "review".into(),
+            sh(case),
+            format!("--finding={finding}"),
+            format!("--{action}={what}"),
+            format!("--why={why}"),
+            format!("--examiner={examiner}"),
+        ],
     }
 }
