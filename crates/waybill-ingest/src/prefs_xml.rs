@@ -8,6 +8,66 @@
 //!
 //! Used by `whatsapp.prefs` and `telegram.mainconfig`.
 
+use std::borrow::Cow;
+
+use waybill_model::{Attrs, Event, EventKind, EventSink, Precision, RecordRef, Reject, RejectReason, Timestamp};
+
+use crate::input::Input;
+use crate::source::SourceError;
+
+/// A settings file is a few kilobytes; anything larger is not one.
+pub const LIMIT: usize = 4 << 20;
+
+/// Reads a messaging app's settings file as one record: its `<map>` decoded by
+/// `decode`, then one `app.setting` event at the file's modification time
+/// (whole seconds: the last write of any key), with `app`, `setting` =
+/// `media_autodownload`, `file_name`, `ts_from`, and what `fill` adds. A file
+/// that is not well-formed, that `decode` refuses, or that has no
+/// modification time is one reject.
+pub fn read_setting<T>(
+    input: &mut Input<'_>,
+    out: &mut dyn EventSink,
+    app: &'static str,
+    decode: impl FnOnce(&[Entry]) -> Result<T, RejectReason>,
+    fill: impl FnOnce(&[Entry], T, &mut Attrs<'static>),
+) -> Result<(), SourceError> {
+    let bytes = input.read_to_end(LIMIT)?;
+    let record = RecordRef::Whole;
+    let decoded = match std::str::from_utf8(&bytes) {
+        Ok(text) => parse_map(text).map_err(RejectReason::Malformed),
+        Err(e) => Err(RejectReason::Malformed(format!("not UTF-8 at byte {}", e.valid_up_to()))),
+    }
+    .and_then(|entries| decode(&entries).map(|v| (entries, v)));
+    let (entries, value) = match decoded {
+        Ok(d) => d,
+        Err(reason) => {
+            out.reject(Reject { record, reason, raw: &bytes });
+            return Ok(());
+        }
+    };
+    let ts = match input.modified().map(|us| Timestamp::from_unix_micros(us.div_euclid(1_000_000) * 1_000_000)) {
+        Some(Ok(t)) => t,
+        _ => {
+            out.reject(Reject {
+                record,
+                reason: RejectReason::Timestamp("the settings file has no modification time".into()),
+                raw: &bytes,
+            });
+            return Ok(());
+        }
+    };
+    let mut e = Event::new(EventKind::AppSetting, ts, Precision::Second, record);
+    let name = input.path().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    e.attrs.push("app", app);
+    e.attrs.push("setting", "media_autodownload");
+    e.attrs.push("file_name", Cow::Owned(name));
+    e.attrs.push("ts_from", "settings file mtime (last write of the whole file, not of these keys)");
+    fill(&entries, value, &mut e.attrs);
+    out.event(e);
+    out.accepted();
+    Ok(())
+}
+
 /// One child element of `<map>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {

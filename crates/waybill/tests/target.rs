@@ -59,6 +59,27 @@ fn listing(dir: &Path, case: &str) -> Vec<(String, u64, String, i64)> {
         .collect()
 }
 
+/// `expected.json`, and its file listing sorted as [`listing`] gives it.
+fn expected(dir: &Path) -> (serde_json::Value, Vec<(String, u64, String, i64)>) {
+    let expected: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("expected.json")).expect("expected")).expect("json");
+    let mut want: Vec<(String, u64, String, i64)> = expected["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().expect("path").to_owned(),
+                f["size"].as_u64().expect("size"),
+                f["sha256"].as_str().expect("sha").to_owned(),
+                f["mtime"].as_i64().expect("mtime"),
+            )
+        })
+        .collect();
+    want.sort();
+    (expected, want)
+}
+
 /// (format, records, events, rejects) of every input but the file tree, by SHA-256.
 fn inputs(case: &Path) -> BTreeMap<String, (String, u64, u64, u64)> {
     std::fs::read_to_string(case.join("manifest.jsonl"))
@@ -85,22 +106,7 @@ fn a_velociraptor_zip_target_is_the_laptop_listing_and_its_artifacts() {
     let Some(dir) = targets() else { return };
     let t = tempfile::tempdir().expect("temp");
     let root = t.path();
-    let expected: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("expected.json")).expect("expected")).expect("json");
-    let mut want: Vec<(String, u64, String, i64)> = expected["files"]
-        .as_array()
-        .expect("files")
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().expect("path").to_owned(),
-                f["size"].as_u64().expect("size"),
-                f["sha256"].as_str().expect("sha").to_owned(),
-                f["mtime"].as_i64().expect("mtime"),
-            )
-        })
-        .collect();
-    want.sort();
+    let (_, want) = expected(&dir);
     // The container is copied so that changing it later does not touch the corpus.
     let zip = root.join("laptop-velociraptor.zip");
     std::fs::copy(dir.join("laptop-velociraptor.zip"), &zip).expect("copy");
@@ -177,22 +183,7 @@ fn a_raw_ntfs_volume_target_is_the_laptop_listing_with_its_streams() {
     let raw = root.join("laptop-ntfs.raw");
     let mut gz = flate2::read::GzDecoder::new(std::fs::File::open(dir.join("laptop-ntfs.raw.gz")).expect("gz"));
     std::io::copy(&mut gz, &mut std::fs::File::create(&raw).expect("raw")).expect("gunzip");
-    let expected: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("expected.json")).expect("expected")).expect("json");
-    let mut want: Vec<(String, u64, String, i64)> = expected["files"]
-        .as_array()
-        .expect("files")
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().expect("path").to_owned(),
-                f["size"].as_u64().expect("size"),
-                f["sha256"].as_str().expect("sha").to_owned(),
-                f["mtime"].as_i64().expect("mtime"),
-            )
-        })
-        .collect();
-    want.sort();
+    let (expected, want) = expected(&dir);
     ok(root, &["case", "new", "case"]);
     let out = ok(root, &["ingest", "case", "--target", "laptop-ntfs.raw", "--device", "LAPTOP-ANA"]);
     assert!(out.contains("target: ntfs ") && out.contains("operating system: Windows"), "{out}");

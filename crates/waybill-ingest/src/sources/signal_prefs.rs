@@ -43,16 +43,14 @@
 
 use std::borrow::Cow;
 
-use waybill_model::{Event, EventKind, EventSink, Precision, RecordRef, Reject, RejectReason, Timestamp, Value};
+use waybill_model::{EventSink, RejectReason, Value};
 
 use crate::input::Input;
-use crate::prefs_xml::{Entry, parse_map};
+use crate::prefs_xml::Entry;
 use crate::source::{Probe, Sniff, Source, SourceError};
 
 /// Signal shared preferences (auto-download sets).
 pub struct SignalPrefs;
-
-const LIMIT: usize = 4 << 20;
 
 /// (network, key, list attribute, source attribute).
 const NETWORKS: [(&str, &str, &str, &str); 3] = [
@@ -126,54 +124,22 @@ impl Source for SignalPrefs {
     }
 
     fn parse(&self, input: &mut Input<'_>, out: &mut dyn EventSink) -> Result<(), SourceError> {
-        let bytes = input.read_to_end(LIMIT)?;
-        let record = RecordRef::Whole;
-        let sets = match std::str::from_utf8(&bytes) {
-            Ok(text) => parse_map(text).map_err(RejectReason::Malformed),
-            Err(e) => Err(RejectReason::Malformed(format!("not UTF-8 at byte {}", e.valid_up_to()))),
-        }
-        .and_then(|entries| read_sets(&entries));
-        let sets = match sets {
-            Ok(s) => s,
-            Err(reason) => {
-                out.reject(Reject { record, reason, raw: &bytes });
-                return Ok(());
+        crate::prefs_xml::read_setting(input, out, "signal", read_sets, |_, sets, a| {
+            for (i, ((_, _, list, source), (members, from_file))) in NETWORKS.iter().zip(sets).enumerate() {
+                for (_, member, keys) in CLASSES {
+                    a.push(keys[i], members.iter().any(|m| m == member));
+                }
+                a.push(list, Value::List(members.into_iter().map(Cow::Owned).collect()));
+                a.push(source, if from_file { "file" } else { "app_default" });
             }
-        };
-        let ts = match input.modified().map(|us| Timestamp::from_unix_micros(us.div_euclid(1_000_000) * 1_000_000)) {
-            Some(Ok(t)) => t,
-            _ => {
-                out.reject(Reject {
-                    record,
-                    reason: RejectReason::Timestamp("the settings file has no modification time".into()),
-                    raw: &bytes,
-                });
-                return Ok(());
-            }
-        };
-        let mut e = Event::new(EventKind::AppSetting, ts, Precision::Second, record);
-        let name = input.path().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let a = &mut e.attrs;
-        a.push("app", "signal");
-        a.push("setting", "media_autodownload");
-        a.push("file_name", Cow::Owned(name));
-        a.push("ts_from", "settings file mtime (last write of the whole file, not of these keys)");
-        for (i, ((_, _, list, source), (members, from_file))) in NETWORKS.iter().zip(&sets).enumerate() {
-            a.push(list, Value::List(members.iter().cloned().map(Cow::Owned).collect()));
-            a.push(source, if *from_file { "file" } else { "app_default" });
-            for (_, member, keys) in CLASSES {
-                a.push(keys[i], members.iter().any(|m| m == member));
-            }
-        }
-        out.event(e);
-        out.accepted();
-        Ok(())
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prefs_xml::parse_map;
 
     #[test]
     fn sets_and_defaults() {

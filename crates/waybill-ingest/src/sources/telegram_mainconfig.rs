@@ -46,18 +46,14 @@
 //! (`Preset`, `getCurrentMobilePreset`, `canDownloadMedia`);
 //! shared/knowledge/artifacts.md §7.2, §7.9.
 
-use std::borrow::Cow;
-
-use waybill_model::{Event, EventKind, EventSink, Precision, RecordRef, Reject, RejectReason, Timestamp};
+use waybill_model::{EventSink, RejectReason};
 
 use crate::input::Input;
-use crate::prefs_xml::{Entry, parse_map};
+use crate::prefs_xml::Entry;
 use crate::source::{Probe, Sniff, Source, SourceError};
 
 /// Telegram Android `mainconfig.xml` (auto-download presets).
 pub struct TelegramMainconfig;
-
-const LIMIT: usize = 4 << 20;
 
 /// The built-in presets in `current…Preset` order: 0 low, 1 medium, 2 high.
 pub const PRESET_NAMES: [&str; 3] = ["low", "medium", "high"];
@@ -203,59 +199,27 @@ impl Source for TelegramMainconfig {
     }
 
     fn parse(&self, input: &mut Input<'_>, out: &mut dyn EventSink) -> Result<(), SourceError> {
-        let bytes = input.read_to_end(LIMIT)?;
-        let record = RecordRef::Whole;
-        let parsed = match std::str::from_utf8(&bytes) {
-            Ok(text) => parse_map(text).map_err(RejectReason::Malformed),
-            Err(e) => Err(RejectReason::Malformed(format!("not UTF-8 at byte {}", e.valid_up_to()))),
-        }
-        .and_then(|entries| active(&entries));
-        let presets = match parsed {
-            Ok(p) => p,
-            Err(reason) => {
-                out.reject(Reject { record, reason, raw: &bytes });
-                return Ok(());
-            }
-        };
-        let ts = match input.modified().map(|us| Timestamp::from_unix_micros(us.div_euclid(1_000_000) * 1_000_000)) {
-            Some(Ok(t)) => t,
-            _ => {
-                out.reject(Reject {
-                    record,
-                    reason: RejectReason::Timestamp("the settings file has no modification time".into()),
-                    raw: &bytes,
-                });
-                return Ok(());
-            }
-        };
-        let mut e = Event::new(EventKind::AppSetting, ts, Precision::Second, record);
-        let name = input.path().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let a = &mut e.attrs;
-        a.push("app", "telegram");
-        a.push("setting", "media_autodownload");
-        a.push("file_name", Cow::Owned(name));
-        a.push("ts_from", "settings file mtime (last write of the whole file, not of these keys)");
-        for ((net, _, _), (preset_name, from_file, s, p)) in NETWORKS.iter().zip(&presets) {
-            a.push(attr_name(format!("preset_{net}")), *preset_name);
-            a.push(attr_name(format!("preset_{net}_source")), if *from_file { "file" } else { "app_default" });
-            a.push(attr_name(format!("preset_{net}_string")), s.clone());
-            a.push(attr_name(format!("enabled_{net}")), p.enabled);
-            for (class, bit, size_idx) in CLASSES {
-                for (chat, mask) in CHATS.iter().zip(p.masks) {
-                    a.push(attr_name(format!("autodownload_{class}_{net}_{chat}")), p.enabled && mask & bit != 0);
+        crate::prefs_xml::read_setting(input, out, "telegram", active, |_, presets, a| {
+            for ((net, _, _), (preset_name, from_file, s, p)) in NETWORKS.iter().zip(presets) {
+                a.push(attr_name(format!("preset_{net}")), preset_name);
+                a.push(attr_name(format!("preset_{net}_source")), if from_file { "file" } else { "app_default" });
+                a.push(attr_name(format!("preset_{net}_string")), s);
+                a.push(attr_name(format!("enabled_{net}")), p.enabled);
+                for (class, bit, size_idx) in CLASSES {
+                    for (chat, mask) in CHATS.iter().zip(p.masks) {
+                        a.push(attr_name(format!("autodownload_{class}_{net}_{chat}")), p.enabled && mask & bit != 0);
+                    }
+                    a.push(attr_name(format!("autodownload_max_bytes_{class}_{net}")), p.sizes[size_idx]);
                 }
-                a.push(attr_name(format!("autodownload_max_bytes_{class}_{net}")), p.sizes[size_idx]);
             }
-        }
-        out.event(e);
-        out.accepted();
-        Ok(())
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prefs_xml::parse_map;
 
     #[test]
     fn presets_decode_and_defaults_apply() {

@@ -69,18 +69,13 @@
 //! "Audio messages" (developers.facebook.com/documentation/business-messaging/whatsapp/messages/audio-messages);
 //! shared/knowledge/artifacts.md §7.1.
 
-use std::borrow::Cow;
-
-use waybill_model::{Event, EventKind, EventSink, Precision, RecordRef, Reject, RejectReason, Timestamp};
+use waybill_model::{EventSink, RejectReason};
 
 use crate::input::Input;
 use crate::source::{Probe, Sniff, Source, SourceError};
 
 /// WhatsApp shared preferences (auto-download masks).
 pub struct WhatsappPrefs;
-
-/// A preferences file is a few kilobytes; anything larger is not one.
-const LIMIT: usize = 4 << 20;
 
 /// The networks, their mask keys and the source keys.
 static NETWORKS: [(&str, &str, &str); 3] = [
@@ -153,62 +148,23 @@ impl Source for WhatsappPrefs {
     }
 
     fn parse(&self, input: &mut Input<'_>, out: &mut dyn EventSink) -> Result<(), SourceError> {
-        let bytes = input.read_to_end(LIMIT)?;
-        let record = RecordRef::Whole;
-        let entries = match std::str::from_utf8(&bytes) {
-            Ok(text) => crate::prefs_xml::parse_map(text),
-            Err(e) => Err(format!("not UTF-8 at byte {}", e.valid_up_to())),
-        };
-        let entries = match entries {
-            Ok(v) => v,
-            Err(msg) => {
-                out.reject(Reject { record, reason: RejectReason::Malformed(msg), raw: &bytes });
-                return Ok(());
+        crate::prefs_xml::read_setting(input, out, "whatsapp", read_masks, |entries, masks, a| {
+            a.push("entries", i64::try_from(entries.len()).unwrap_or(i64::MAX));
+            let mut unknown = false;
+            for ((_, key, source_key), (value, from_file)) in NETWORKS.iter().zip(masks) {
+                a.push(key, value);
+                a.push(source_key, if from_file { "file" } else { "app_default" });
+                unknown |= value & !(BIT_IMAGE | BIT_AUDIO | BIT_VIDEO | BIT_DOCUMENT) != 0;
             }
-        };
-        let masks = match read_masks(&entries) {
-            Ok(m) => m,
-            Err(reason) => {
-                out.reject(Reject { record, reason, raw: &bytes });
-                return Ok(());
+            for (bit, keys) in DECODED {
+                for (key, (value, _)) in keys.iter().zip(masks) {
+                    a.push(key, mask_allows(value, bit));
+                }
             }
-        };
-        let ts = match input.modified().map(|us| Timestamp::from_unix_micros(us.div_euclid(1_000_000) * 1_000_000)) {
-            Some(Ok(t)) => t,
-            _ => {
-                out.reject(Reject {
-                    record,
-                    reason: RejectReason::Timestamp("the settings file has no modification time".into()),
-                    raw: &bytes,
-                });
-                return Ok(());
+            if unknown {
+                a.push("unknown_mask_bits", true);
             }
-        };
-        let mut e = Event::new(EventKind::AppSetting, ts, Precision::Second, record);
-        let name = input.path().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let a = &mut e.attrs;
-        a.push("app", "whatsapp");
-        a.push("setting", "media_autodownload");
-        a.push("file_name", Cow::Owned(name));
-        a.push("ts_from", "settings file mtime (last write of the whole file, not of these keys)");
-        a.push("entries", i64::try_from(entries.len()).unwrap_or(i64::MAX));
-        let mut unknown = false;
-        for ((_, key, source_key), (value, from_file)) in NETWORKS.iter().zip(masks) {
-            a.push(key, value);
-            a.push(source_key, if from_file { "file" } else { "app_default" });
-            unknown |= value & !(BIT_IMAGE | BIT_AUDIO | BIT_VIDEO | BIT_DOCUMENT) != 0;
-        }
-        for (bit, keys) in DECODED {
-            for (key, (value, _)) in keys.iter().zip(masks) {
-                a.push(key, mask_allows(value, bit));
-            }
-        }
-        if unknown {
-            a.push("unknown_mask_bits", true);
-        }
-        out.event(e);
-        out.accepted();
-        Ok(())
+        })
     }
 }
 
