@@ -336,9 +336,47 @@ impl Ctx<'_> {
         for m in media {
             let e = self.e(m);
             let fetched = written.filter(|&w| self.ordered(w, m) && self.corr(w) >= self.corr(m));
-            if let Some(w) = fetched {
-                let delay = (self.corr(w) - self.corr(m)) as f64 / 1e6;
-                self.overlay.set(m, "fetch_delay_s", format!("{delay:.3}"));
+            // The delay counts only where the app is known to write its media
+            // file as the download completes; it runs from this phone's
+            // receipt, or only from the message's own time (a phone offline
+            // when it was sent receives it later, and auto-downloads then).
+            match (fetched, e.attr_str("media_mtime")) {
+                (Some(w), Some(_)) => {
+                    let delay = (self.corr(w) - self.corr(m)) as f64 / 1e6;
+                    self.overlay.set(m, "fetch_delay_s", format!("{delay:.3}"));
+                    let exact = e.attr_bool("ts_is_receipt") == Some(true)
+                        && e.attr_str("media_mtime") == Some("download_completion");
+                    self.overlay.set(m, "fetch_delay_from", if exact { "receipt" } else { "message_date" });
+                    // A restore from a cloud backup writes the app's media
+                    // files again, together, long after their messages: a
+                    // late write among many is not the download's.
+                    let burst = if delay >= 600.0 { self.media_burst(w) } else { 0 };
+                    if burst >= MEDIA_BURST_MIN {
+                        self.overlay.set(m, "written_in_burst", burst.to_string());
+                        gaps.push(Gap {
+                            rule: "timing.media_fetched_late".into(),
+                            needs: format!(
+                                "the download's own time: the file was written at {} among {burst} other files of the app's media folder within {} minutes, as a restore from a backup writes them, so its write time is not read as the download's",
+                                fmt_ts(self.corr(w)),
+                                MEDIA_BURST_US / 60_000_000
+                            ),
+                            from: Some(fmt_ts(self.corr(m))),
+                            to: Some(fmt_ts(self.corr(w))),
+                        });
+                    }
+                }
+                (Some(w), None) => gaps.push(Gap {
+                    rule: "timing.media_fetched_at_receipt, timing.media_fetched_late".into(),
+                    needs: format!(
+                        "what the media file's modification time records for {} on {}: not documented, so the file written at {} is not read as the download's time",
+                        e.attr_str("app").unwrap_or("this app"),
+                        e.attr_str("platform").unwrap_or("this platform"),
+                        fmt_ts(self.corr(w))
+                    ),
+                    from: Some(fmt_ts(self.corr(m))),
+                    to: Some(fmt_ts(self.corr(w))),
+                }),
+                _ => {}
             }
             let network = self.app_log_facts(m, fetched, open, gaps);
             if e.auto.is_some() {
@@ -578,6 +616,42 @@ impl Ctx<'_> {
             });
         }
         None
+    }
+}
+
+/// Files of an app's media folder written within [`MEDIA_BURST_US`] either
+/// side of a media file that make its write a mass write (a restore), not a
+/// download: more than a person tapping media one by one writes.
+pub(crate) const MEDIA_BURST_MIN: usize = 10;
+
+/// The half-width of the window of [`MEDIA_BURST_MIN`].
+pub(crate) const MEDIA_BURST_US: i64 = 300_000_000;
+
+impl Ctx<'_> {
+    /// Other files of the same media folder (the media file's grandparent
+    /// directory: `WhatsApp/Media`, `Telegram`) on the same device written
+    /// within [`MEDIA_BURST_US`] of the write `w`.
+    fn media_burst(&self, w: usize) -> usize {
+        let e = self.e(w);
+        let Some(path) = e.path.as_deref() else { return 0 };
+        let Some(root) = path.rsplitn(3, '/').nth(2).filter(|r| !r.is_empty()) else { return 0 };
+        let prefix = format!("{root}/");
+        let device = crate::engine::device_of(self.ev, &self.inputs, w);
+        let others: BTreeSet<&str> = self
+            .device_events_between(e.ts - MEDIA_BURST_US, e.ts + MEDIA_BURST_US)
+            .iter()
+            .copied()
+            .filter(|&i| i != w)
+            .map(|i| (i, self.e(i)))
+            .filter(|(i, x)| {
+                x.kind == EventKind::FsModified
+                    && x.clock == e.clock
+                    && crate::engine::device_of(self.ev, &self.inputs, *i) == device
+            })
+            .filter_map(|(_, x)| x.path.as_deref())
+            .filter(|p| p.starts_with(&prefix) && *p != path)
+            .collect();
+        others.len()
     }
 }
 

@@ -390,7 +390,18 @@ pub const CTX_FACTS: &[(&str, &str)] = &[
         "after_own_thumbnail",
         "http.request, browser.cache_entry: fetched 3 s or more after its page loaded, after an image of the same name from that page (a thumbnail opened in a lightbox)",
     ),
-    ("fetch_delay_s", "msg.media_fetched: seconds from the message's receipt to the media file's last write"),
+    (
+        "fetch_delay_s",
+        "msg.media_fetched: seconds from the message's receipt (or its own time) to the media file's last write, where the app writes the file as its download completes",
+    ),
+    (
+        "written_in_burst",
+        "msg.media_fetched: how many other files of the app's media folder were written within 5 minutes of its media file, when 10 or more (a restore): its write is then not the download's",
+    ),
+    (
+        "fetch_delay_from",
+        "msg.media_fetched: `receipt` when the delay runs from this phone's receipt to the download's completion, `message_date` when only from the message's own time (a lower bound of receipt) or to a write that may come later",
+    ),
     (
         "settings_order",
         "msg.media_fetched: `before` or `after`: the auto-download settings file's last write against the fetch",

@@ -897,6 +897,10 @@ fn wa_fetch(chat_read: Option<&str>) -> StoredEvent {
         ("attrs.media_type", "image"),
         ("attrs.autodownload_class", "image"),
         ("attrs.key_id", "3EB0AA"),
+        // As WhatsApp for Android's reader states them: the time is this
+        // phone's receipt, and the app writes the file as its download ends.
+        ("attrs.ts_is_receipt", "true"),
+        ("attrs.media_mtime", "download_completion"),
     ];
     if let Some(r) = chat_read {
         cols.push(("attrs.chat_read", r));

@@ -22,6 +22,9 @@
 //! - `settings-after-fetch`: the auto-download settings were changed after a
 //!   fetch, so the settings file shows values that were not in force.
 //! - `whatsapp-default`: a group image under WhatsApp's default settings.
+//! - `whatsapp-restore`: a group image the app fetched by itself, on a phone
+//!   later restored from a cloud backup: the restore writes every media file
+//!   again, days after its message, in one burst.
 
 use crate::content;
 use crate::scenario::{Builder, Init, Present, Truth};
@@ -63,6 +66,7 @@ impl Builder {
             "placeholder-opened" => self.placeholder_opened(t0, k),
             "settings-after-fetch" => self.settings_after_fetch(t0, k),
             "whatsapp-default" => self.whatsapp_default(t0, k),
+            "whatsapp-restore" => self.whatsapp_restore(t0, k),
             _ => return false,
         }
         true
@@ -539,5 +543,45 @@ impl Builder {
             self.w.phone = Some(p);
         }
         self.messaging_group_auto_as("whatsapp-default", t0, k);
+    }
+
+    /// A group image fetched by the app; days later the subject restores the
+    /// phone from its cloud backup. The messages keep their receipt times,
+    /// the media files are written again in one burst (each download's
+    /// completion), and the settings file and WhatsApp's log are the new
+    /// install's, both begun after the message.
+    fn whatsapp_restore(&mut self, t0: Micros, k: usize) {
+        let restore = t0 + self.rng.range(2 * 86_400_000_000, 12 * 86_400_000_000);
+        {
+            let p = self.phone();
+            p.log.in_bundle = false;
+            p.prefs_written = p.prefs_written.max(restore + 60_000_000);
+        }
+        let before = self.files.len();
+        self.messaging_group_auto_as("whatsapp-restore", t0, k);
+        let n = self.rng.range(12, 60);
+        let mut fillers = Vec::new();
+        for i in 0..n {
+            let body = self.body(true);
+            let mtime = restore + self.rng.range(0, 240_000_000);
+            fillers.push(TreeFile {
+                path: format!("WhatsApp/Media/WhatsApp Images/IMG-RESTORED-{k}-{i:03}.jpg"),
+                body,
+                mtime,
+            });
+        }
+        let written = restore + self.rng.range(0, 240_000_000);
+        let p = self.phone();
+        if let Some(f) = p.files.last_mut() {
+            f.mtime = written;
+        }
+        p.files.extend(fillers);
+        for f in &mut self.files[before..] {
+            // The write is the restore's, the settings and log the new
+            // install's: only the chat's read mark is left, one group.
+            f.discriminating.clear();
+            f.story.push_str("; days later the phone was restored from its cloud backup, which wrote the media again");
+        }
+        self.extend_span(restore + 300_000_000);
     }
 }

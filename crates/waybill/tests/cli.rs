@@ -861,6 +861,7 @@ fn simulate_lists_scenarios_and_is_deterministic() {
             "placeholder-opened",
             "settings-after-fetch",
             "whatsapp-default",
+            "whatsapp-restore",
             "telegram-tap",
             "telegram-auto",
             "auto-then-opened",

@@ -293,6 +293,59 @@ INSERT INTO message_media (message_row_id, chat_row_id, transferred, file_path, 
     assert_eq!(line["summary"], "decision=manual key_id=3EB0C4D5E6F708192A12 network=mobile");
 }
 
+/// A phone restored from its cloud backup: the messages keep their receipt
+/// times and the restore writes every media file again, together, days later.
+/// A document written three days after its message among 12 other media files
+/// within two minutes is not read as a late tap: `timing.media_fetched_late`
+/// stays out and a gap names the burst; the settings (documents off
+/// everywhere) remain, one group, so the band stays indeterminate.
+#[test]
+fn a_media_file_written_in_a_restore_burst_is_not_a_late_tap() {
+    let t = tempfile::tempdir().expect("temp");
+    let root = t.path();
+    let doc = b"synthetic benign document: a club newsletter, nothing else\n".repeat(25);
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(sha256(b));
+    // Received 2026-01-03T03:00:03Z; restored 2026-01-06T09:00:00Z.
+    let sql = format!(
+        "{ddl}
+INSERT INTO jid VALUES (1, '15550001111', 's.whatsapp.net', 0, 0, 0, '15550001111@s.whatsapp.net');
+INSERT INTO chat (_id, jid_row_id, hidden, subject) VALUES (1, 1, 0, NULL);
+INSERT INTO message VALUES (1, -1, 0, '-1', NULL, -1, 0, 0, NULL, 0, 0, 0, 0, 0, 0, NULL, 0, 0, 0, 0);
+INSERT INTO message VALUES (2, 1, 0, '3EB0C4D5E6F708192A77', NULL, 0, 0, 0, NULL, 0, 0, 1767409200000, 1767409203000, 0, 9, NULL, 0, 0, 0, 2);
+INSERT INTO message_media (message_row_id, chat_row_id, transferred, file_path, file_size, mime_type, file_hash, media_name)
+  VALUES (2, 1, 1, 'Media/WhatsApp Documents/news.pdf', {dsize}, 'application/pdf', '{dhash}', 'news.pdf');
+",
+        ddl = msgstore_ddl(),
+        dsize = doc.len(),
+        dhash = b64(&doc),
+    );
+    let restore = 1_767_690_000_u64;
+    for i in 0..12_u64 {
+        let other = format!("synthetic benign restored image {i}\n").repeat(20);
+        write(
+            &root.join(format!("tree/WhatsApp/Media/WhatsApp Images/IMG-20251220-WA{i:04}.jpg")),
+            other.as_bytes(),
+            restore + i * 10,
+        );
+    }
+    let f = phone_case(root, &sql, [1, 1, 0], &[("WhatsApp Documents/news.pdf", &doc, restore + 65)]);
+    let d = &f[&hex(&sha256(&doc))];
+    assert_eq!(rules(d), ["messaging.manual_download"], "{d:#}");
+    assert_eq!(d["log10_lr"], 1.5);
+    assert_eq!(d["verdict"], "indeterminate", "{d:#}");
+    let gap = d["gaps"]
+        .as_array()
+        .expect("gaps")
+        .iter()
+        .find(|g| g["rule"] == "timing.media_fetched_late")
+        .expect("burst gap");
+    assert_eq!(
+        gap["needs"],
+        "the download's own time: the file was written at 2026-01-06T09:01:05.000000Z among 12 other files of the app's media folder within 5 minutes, as a restore from a backup writes them, so its write time is not read as the download's",
+        "{d:#}"
+    );
+}
+
 /// WhatsApp's default settings (images on Wi-Fi and cellular, nothing while
 /// roaming) and a group image written a second after its receipt: automatic
 /// by two facts (the settings, the timing), with whether the phone was roaming
@@ -666,10 +719,11 @@ fn android_download_manager_visibility_weighs_each_download() {
 
 /// WhatsApp for iOS: a group image in `ChatStorage.sqlite` tied to the phone's
 /// file by the media hash IPED reads from `ZVCARDNAME`, written 3 s after the
-/// message. With no iOS auto-download settings known, only the timing speaks:
-/// one group, so the band stays indeterminate (log10 LR −1.0).
+/// message. What an iOS media file's modification time records is not
+/// documented, so the write is not read as the download's: no rule, LR 1, and
+/// a gap naming the timing rules.
 #[test]
-fn whatsapp_ios_media_is_tied_by_hash_and_timed_against_its_message() {
+fn whatsapp_ios_media_is_tied_by_hash_and_its_undocumented_file_time_is_a_gap() {
     let t = tempfile::tempdir().expect("temp");
     let root = t.path();
     let image = b"synthetic benign image bytes: an iOS group photo placeholder\n".repeat(30);
@@ -705,7 +759,21 @@ INSERT INTO ZWAMESSAGE VALUES (1, 0, 1, 1, 1, 1, 789098400.0, '12036300000000000
     assert_eq!(img["arrival"]["kind"], "msg.media_fetched", "{img:#}");
     assert_eq!(img["arrival"]["ts"], "2026-01-03T02:00:00.000000Z");
     assert_eq!(img["arrival"]["record"], "ZWAMESSAGE rowid 1");
-    assert_eq!(rules(img), ["timing.media_fetched_at_receipt"], "{img:#}");
-    assert_eq!(img["log10_lr"], -1.0);
-    assert_eq!(img["verdict"], "indeterminate", "one group never decides: {img:#}");
+    assert!(rules(img).is_empty(), "{img:#}");
+    assert_eq!(img["log10_lr"], 0.0);
+    assert_eq!(img["verdict"], "indeterminate", "{img:#}");
+    let gap = img["gaps"]
+        .as_array()
+        .expect("gaps")
+        .iter()
+        .find(|g| {
+            g["rule"] == "timing.media_fetched_at_receipt, timing.media_fetched_late"
+                && g["needs"].as_str().is_some_and(|n| n.starts_with("what the media file's"))
+        })
+        .expect("timing gap");
+    assert_eq!(
+        gap["needs"],
+        "what the media file's modification time records for whatsapp on ios: not documented, so the file written at 2026-01-03T02:00:03.000000Z is not read as the download's time",
+        "{img:#}"
+    );
 }

@@ -44,7 +44,11 @@
 //!   say which), `read_state`, `media`.
 //! - `msg.media_fetched` for a received message with a `paths_by_dialog_id`
 //!   row, at the message's `date` (a lower bound: the download's own time is
-//!   not kept; `ts_is_lower_bound` = true), `path` = the saved file.
+//!   not kept; `ts_is_lower_bound` = true; `ts_is_receipt` = false: `date` is
+//!   the server's time of the message, and a phone that was offline receives
+//!   it later), `path` = the saved file; `media_mtime` =
+//!   `not_before_download` (the file is written as its download completes,
+//!   or later when moved into `Telegram/Telegram …`).
 //!   `attrs` as the message's plus `message_type` (Telegram's
 //!   `MessageObject.type`), `media_type`, `autodownload_class` (`image`,
 //!   `audio`, `video`, `document`: the preset bit that governs it),
@@ -320,6 +324,8 @@ fn messages(schema: &SqliteSchema, conn: &Db, paths: &Paths, out: &mut dyn Event
                 f.path = Some(Cow::Owned(path.clone()));
                 f.attrs.push("ts_from", "messages_v2.date (the message's date; the download's own time is not kept)");
                 f.attrs.push("ts_is_lower_bound", true);
+                f.attrs.push("ts_is_receipt", false);
+                f.attrs.push("media_mtime", "not_before_download");
                 f.attrs.push_opt("message_type", *mtype);
                 f.attrs.push("media_type", name);
                 f.attrs.push_opt("autodownload_class", class);

@@ -27,7 +27,9 @@
 //!   has a local path (`ZMEDIALOCALPATH`, relative to the app's shared
 //!   container, e.g. `Media/<chat JID>/a/b/<uuid>.jpg`): at the message's time
 //!   (a lower bound, `ts_is_lower_bound`: the store keeps no time of the
-//!   download), `size` = `ZFILESIZE`, `provider_hash` = `ZVCARDNAME` when it is
+//!   download; `ts_is_receipt` = false: the message's own time, not this
+//!   phone's receipt; no `media_mtime`: what an iOS media file's
+//!   modification time records is not documented), `size` = `ZFILESIZE`, `provider_hash` = `ZVCARDNAME` when it is
 //!   Base64 of 32 bytes (WhatsApp's SHA-256 of the plaintext, as IPED reads
 //!   it; `sha256` = the same in hex), `url` = `ZMEDIAURL`.
 //!
@@ -266,6 +268,7 @@ impl Source for WhatsappIos {
                 f.attrs.push_opt("media_duration", int(row, "duration")?);
                 f.attrs.push("ts_from", "ZMESSAGEDATE (the message's time; the download's own is not kept)");
                 f.attrs.push("ts_is_lower_bound", true);
+                f.attrs.push("ts_is_receipt", false);
                 events.push(f);
             }
             Ok(events)

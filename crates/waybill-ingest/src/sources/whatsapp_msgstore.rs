@@ -43,7 +43,11 @@
 //!   database keeps **no time of the download itself**, which happens at or
 //!   after that moment (auto-download starts at once, a tap may come days
 //!   later); `attrs.ts_from` says which column was used (`timestamp` when
-//!   `received_timestamp` is missing) and `attrs.ts_is_lower_bound` = true.
+//!   `received_timestamp` is missing) and `attrs.ts_is_lower_bound` = true;
+//!   `attrs.ts_is_receipt` says whether the time is this device's receipt.
+//!   `attrs.media_mtime` = `download_completion`: WhatsApp sets the media
+//!   file's modification time when its download finishes (decompiled
+//!   2.24.6.77; `../shared/knowledge/artifacts.md` section 7.9).
 //!
 //! Common columns where the row has them: `path` = `file_path` (relative to the
 //! WhatsApp media folder in the current schema, absolute in legacy `MediaData`),
@@ -604,6 +608,8 @@ fn events(m: Msg, record: RecordRef) -> Result<Vec<Event<'static>>, RejectReason
         let mut e = base(EventKind::MsgMediaFetched, fts);
         e.attrs.push("ts_from", from);
         e.attrs.push("ts_is_lower_bound", true);
+        e.attrs.push("ts_is_receipt", from == "received_timestamp");
+        e.attrs.push("media_mtime", "download_completion");
         out.push(e);
     }
     Ok(out)

@@ -19,8 +19,9 @@ use crate::exit::ExitStatus;
 
 /// Event kinds every analysis reads around the arrivals beside the windowed
 /// rules' own: the device's visits (the pages a download or cache entry came
-/// from) and the sync downloads of the same sync (the start of a retrieval).
-const ALWAYS_NEAR: &[&str] = &["browser.visit", "cloud.sync_download"];
+/// from), the sync downloads of the same sync (the start of a retrieval) and
+/// file writes (a messaging app's media written in one burst by a restore).
+const ALWAYS_NEAR: &[&str] = &["browser.visit", "cloud.sync_download", "fs.modified"];
 
 /// Runs the analysis.
 pub fn run(a: &AnalyzeArgs) -> Result<ExitStatus> {

@@ -18,7 +18,7 @@ pub fn run(a: &SimulateArgs) -> Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     }
     let Some(dir) = &a.out else { bail!("give the bundle folder to write (or --list)") };
-    let files = a.files.unwrap_or(if a.scenario == "mixed" { list().len() - 1 } else { 1 });
+    let files = a.files.unwrap_or(if a.scenario == "mixed" { waybill_sim::mixed_names().len() } else { 1 });
     let spec = Spec { scenario: a.scenario.clone(), seed: a.seed, noise: a.noise, files };
     let summary = simulate(dir, &spec)?;
     if a.json {
