@@ -16,16 +16,22 @@
 //! not evidence of the device and are left out of the tree. Nothing is
 //! written outside the case.
 //!
-//! A raw NTFS volume (no partition table) is read with the `ntfs` crate and
-//! staged the same way: every file under `fs/` with its `$STANDARD_INFORMATION`
-//! modification time, every `Zone.Identifier` stream under `streams/` as
-//! `<path>:Zone.Identifier` (outside the file tree, so the tree lists exactly
-//! the volume's files; the stream gets its file's time, having none).
+//! A raw NTFS volume is read with the `ntfs` crate and staged the same way:
+//! every file under `fs/` with its `$STANDARD_INFORMATION` modification time,
+//! every `Zone.Identifier` stream under `streams/` as `<path>:Zone.Identifier`
+//! (outside the file tree, so the tree lists exactly the volume's files; the
+//! stream gets its file's time, having none). A raw disk with a partition
+//! table (MBR, or GPT behind a protective MBR; 512-byte sectors) has each NTFS
+//! partition staged under `p<N>/`, its number in the table; other partitions
+//! are named and left out. An EWF image (E01/Ex01, with its segments found
+//! beside it and each hashed) is read through the `ewf` crate the same way,
+//! after its media's MD5 is recomputed against the one it stores (what
+//! `ewfverify` checks).
 //!
-//! Other disk images (E01, VHD/VHDX, a disk with a partition table, gzip) and
-//! ext4 are recognised and refused with a message: not read yet.
+//! Other images (VHD/VHDX, gzip) and ext4 are recognised and refused with a
+//! message: not read yet.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, Write};
 use std::path::{Component, Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -41,6 +47,11 @@ pub enum Kind {
     Zip,
     /// A raw NTFS volume (no partition table).
     Ntfs,
+    /// A raw disk image with a partition table (MBR, or GPT behind a
+    /// protective MBR).
+    Disk,
+    /// An EWF (E01/Ex01) image, its segments beside it.
+    Ewf,
 }
 
 impl Kind {
@@ -50,6 +61,8 @@ impl Kind {
             Self::Folder => "folder",
             Self::Zip => "zip",
             Self::Ntfs => "ntfs",
+            Self::Disk => "disk",
+            Self::Ewf => "ewf",
         }
     }
 }
@@ -116,7 +129,7 @@ pub fn detect(path: &Path) -> Result<Kind, TargetError> {
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
         Ok(Kind::Zip)
     } else if head.starts_with(b"EVF\x09\x0d\x0a\xff\x00") || head.starts_with(b"EVF2\x0d\x0a\x81\x00") {
-        unsupported("an EWF (E01/Ex01) image")
+        Ok(Kind::Ewf)
     } else if head.starts_with(b"vhdxfile") {
         unsupported("a VHDX image")
     } else if head.get(3..11) == Some(b"NTFS    ") {
@@ -124,7 +137,7 @@ pub fn detect(path: &Path) -> Result<Kind, TargetError> {
     } else if head.get(0x438..0x43a) == Some(&[0x53, 0xef]) {
         unsupported("a raw ext2/3/4 volume")
     } else if head.get(510..512) == Some(&[0x55, 0xaa]) {
-        unsupported("a raw disk image with a partition table")
+        Ok(Kind::Disk)
     } else if head.starts_with(&[0x1f, 0x8b]) {
         unsupported("a gzip file (an image or a tar collection)")
     } else {
@@ -343,24 +356,121 @@ pub fn stage_zip(path: &Path, sha256: String, into: &Path) -> Result<Staged, Tar
     Ok(Staged { root: into.to_owned(), sha256, size, layout, members, left_out })
 }
 
-/// An NTFS volume staged into the case.
+/// A disk image (raw NTFS volume, raw disk, EWF) staged into the case.
 #[derive(Debug, Clone)]
-pub struct StagedNtfs {
-    /// The files, under their paths in the volume.
+pub struct StagedImage {
+    /// The files, under their paths in the volume (a partitioned disk's
+    /// under `p<N>/`, its partition number).
     pub root: PathBuf,
     /// The `Zone.Identifier` streams, as `<path>:Zone.Identifier` files
     /// under the same relative paths (outside the file tree's folder).
     pub streams: PathBuf,
-    /// SHA-256 of the volume.
+    /// SHA-256 of the image file (an EWF image's first segment).
     pub sha256: String,
     /// Its size.
     pub size: u64,
+    /// An EWF image's further segments, in order: path, SHA-256, size.
+    pub segments: Vec<(PathBuf, String, u64)>,
+    /// The media's size (an EWF image's acquired bytes).
+    pub media_size: u64,
+    /// What the media holds: `NTFS volume`, `MBR disk`, `GPT disk`.
+    pub layout: &'static str,
+    /// The volumes read: partition number (none for an unpartitioned
+    /// volume), byte offset, and the files and streams written.
+    pub volumes: Vec<StagedVolume>,
+    /// An EWF image's MD5 check: the MD5 it stores (hex; none when it stores
+    /// none), the MD5 of the media read now, and whether they agree.
+    pub md5: Option<MediaCheck>,
     /// Files written.
     pub files: usize,
     /// Streams written.
     pub stream_count: usize,
-    /// Entries left out, with why.
+    /// Entries (and partitions) left out, with why.
     pub left_out: Vec<(String, String)>,
+}
+
+/// One volume of a staged image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StagedVolume {
+    /// Partition number (1-based, as in the table); none for a volume
+    /// without a partition table.
+    pub partition: Option<u32>,
+    /// Byte offset in the media.
+    pub offset: u64,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Files written.
+    pub files: usize,
+    /// Streams written.
+    pub streams: usize,
+}
+
+/// An EWF image's media hash against the one it stores (what `ewfverify`
+/// checks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaCheck {
+    /// The MD5 the image stores, hex.
+    pub stored: Option<String>,
+    /// The MD5 of the media as read now, hex.
+    pub computed: String,
+}
+
+impl MediaCheck {
+    /// Whether the stored MD5 is present and equal to the computed one.
+    pub fn matches(&self) -> Option<bool> {
+        self.stored.as_ref().map(|s| *s == self.computed)
+    }
+}
+
+/// A window of a reader: a partition of a disk, read as a volume.
+struct Window<R> {
+    inner: R,
+    start: u64,
+    len: u64,
+    pos: u64,
+    /// The inner reader is at `start + pos` (no seek needed).
+    synced: bool,
+}
+
+impl<R: io::Seek> Window<R> {
+    fn new(inner: R, start: u64, len: u64) -> Self {
+        Self { inner, start, len, pos: 0, synced: false }
+    }
+}
+
+impl<R: Read + io::Seek> Read for Window<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.len.saturating_sub(self.pos);
+        if left == 0 || buf.is_empty() {
+            return Ok(0);
+        }
+        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        if !self.synced {
+            self.inner.seek(io::SeekFrom::Start(self.start + self.pos))?;
+            self.synced = true;
+        }
+        let n = self.inner.read(&mut buf[..want])?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: io::Seek> io::Seek for Window<R> {
+    fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
+        let target = match to {
+            io::SeekFrom::Start(n) => Some(n),
+            io::SeekFrom::End(d) => self.len.checked_add_signed(d),
+            io::SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        match target {
+            Some(t) => {
+                self.synced &= t == self.pos;
+                self.pos = t;
+                Ok(t)
+            }
+            None => Err(io::Error::new(io::ErrorKind::InvalidInput, "seek before the start of the volume")),
+        }
+    }
 }
 
 /// Seconds since 1970 of an NTFS time (100 ns since 1601).
@@ -370,58 +480,242 @@ fn nt_to_unix(t: u64) -> Option<i64> {
     (unix >= 0).then_some(unix)
 }
 
-/// Stages the files of the raw NTFS volume `path` into `into/fs` and its
-/// `Zone.Identifier` streams into `into/streams` (read with the `ntfs`
-/// crate, the upcase table read first; the volume is opened read-only).
-/// Each file gets its `$STANDARD_INFORMATION` modification time. NTFS system
-/// files (`$MFT`, `$LogFile`, …) and `System Volume Information` are left out.
-pub fn stage_ntfs(path: &Path, sha256: String, into: &Path) -> Result<StagedNtfs, TargetError> {
-    use ntfs::{Ntfs, NtfsFile, NtfsReadSeek};
+/// The segment files of the EWF image whose first segment is `first`, in
+/// order: the files beside it with its name and an extension of the same
+/// length and first letter (`.E01`, `.E02`, … `.EAA`; `.Ex01`, `.Ex02`, …).
+pub fn ewf_segments(first: &Path) -> Result<Vec<PathBuf>, TargetError> {
+    let parent = first.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let (Some(stem), Some(ext)) = (first.file_stem(), first.extension().and_then(|e| e.to_str())) else {
+        return Ok(vec![first.to_owned()]);
+    };
+    let Some(letter) = ext.chars().next() else { return Ok(vec![first.to_owned()]) };
+    let mut found: Vec<(String, PathBuf)> = Vec::new();
+    for entry in std::fs::read_dir(parent).map_err(io_at(parent))? {
+        let entry = entry.map_err(io_at(parent))?;
+        let p = entry.path();
+        let Some(e) = p.extension().and_then(|e| e.to_str()) else { continue };
+        if p.file_stem() == Some(stem)
+            && e.len() == ext.len()
+            && e.chars().next().is_some_and(|c| c.eq_ignore_ascii_case(&letter))
+            && e.chars().skip(1).all(|c| c.is_ascii_alphanumeric())
+            && p.is_file()
+        {
+            found.push((e.to_ascii_uppercase(), p));
+        }
+    }
+    // E01 < E99 < EAA: digits sort before letters.
+    found.sort();
+    let mut out: Vec<PathBuf> = found.into_iter().map(|(_, p)| p).collect();
+    if out.first().map(|p| p.file_name()) != Some(first.file_name()) {
+        out.retain(|p| p.file_name() != first.file_name());
+        out.insert(0, first.to_owned());
+    }
+    Ok(out)
+}
+
+/// Stages a raw image (`kind` [`Kind::Ntfs`] or [`Kind::Disk`]) or an EWF
+/// image ([`Kind::Ewf`], its segments found beside it) into `into`: every
+/// NTFS volume's files under `into/fs` (a partitioned disk's under
+/// `p<N>/`) and its `Zone.Identifier` streams under `into/streams`. The
+/// image is opened read-only; `sha256` is the image file's (the first
+/// segment's).
+pub fn stage_image(path: &Path, kind: Kind, sha256: String, into: &Path) -> Result<StagedImage, TargetError> {
     let size = std::fs::metadata(path).map_err(io_at(path))?.len();
-    let bad = |what: String| TargetError::Damaged { path: path.to_owned(), reason: what };
-    let mut fs = io::BufReader::new(open_evidence(path).map_err(io_at(path))?);
-    let mut volume = Ntfs::new(&mut fs).map_err(|e| bad(format!("NTFS boot sector: {e}")))?;
-    volume.read_upcase_table(&mut fs).map_err(|e| bad(format!("NTFS upcase table: {e}")))?;
     if into.exists() {
         std::fs::remove_dir_all(into).map_err(io_at(into))?;
     }
     let (root, streams) = (into.join("fs"), into.join("streams"));
     std::fs::create_dir_all(&root).map_err(io_at(&root))?;
     std::fs::create_dir_all(&streams).map_err(io_at(&streams))?;
-    let mut out = StagedNtfs { root, streams, sha256, size, files: 0, stream_count: 0, left_out: Vec::new() };
-    // Depth-first over directories: (file record number, relative path).
-    let top = volume.root_directory(&mut fs).map_err(|e| bad(format!("root directory: {e}")))?;
-    let mut stack: Vec<(u64, String)> = vec![(top.file_record_number(), String::new())];
-    let copy_value = |file: &NtfsFile<'_>,
-                      stream: &str,
-                      fs: &mut io::BufReader<std::fs::File>,
-                      dest: &Path|
-     -> Result<bool, String> {
-        let Some(item) = file.data(fs, stream) else { return Ok(false) };
-        let item = item.map_err(|e| e.to_string())?;
-        let attr = item.to_attribute().map_err(|e| e.to_string())?;
-        let mut value = attr.value(fs).map_err(|e| e.to_string())?;
-        let mut w = io::BufWriter::new(std::fs::File::create(dest).map_err(|e| e.to_string())?);
-        let mut buf = vec![0u8; 1 << 16];
-        loop {
-            let n = value.read(fs, &mut buf).map_err(|e| e.to_string())?;
-            if n == 0 {
-                break;
-            }
-            w.write_all(&buf[..n]).map_err(|e| e.to_string())?;
-        }
-        w.flush().map_err(|e| e.to_string())?;
-        Ok(true)
+    let mut out = StagedImage {
+        root,
+        streams,
+        sha256,
+        size,
+        segments: Vec::new(),
+        media_size: size,
+        layout: "",
+        volumes: Vec::new(),
+        md5: None,
+        files: 0,
+        stream_count: 0,
+        left_out: Vec::new(),
     };
+    let bad = |what: String| TargetError::Damaged { path: path.to_owned(), reason: what };
+    if kind == Kind::Ewf {
+        let segments = ewf_segments(path)?;
+        for s in segments.iter().skip(1) {
+            let len = std::fs::metadata(s).map_err(io_at(s))?.len();
+            out.segments.push((s.clone(), sha256_of(s)?, len));
+        }
+        let reader = ewf::EwfReader::open_segments(&segments).map_err(|e| bad(format!("EWF: {e}")))?;
+        out.media_size = reader.total_size();
+        let check = reader.verify().map_err(|e| bad(format!("EWF media: {e}")))?;
+        out.md5 = Some(MediaCheck {
+            stored: reader.stored_hashes().md5.map(|h| hex(&h)),
+            computed: hex(&check.computed_md5),
+        });
+        stage_media(path, reader, &mut out)?;
+    } else {
+        let f = open_evidence(path).map_err(io_at(path))?;
+        stage_media(path, f, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// A partition: its number in the table (1-based), byte offset and length.
+type Partition = (u32, u64, u64);
+
+/// Partitions of a disk: (number, byte offset, length), from its MBR or,
+/// behind a protective MBR, its GPT (512-byte sectors); the layout's name.
+fn partitions<R: Read + io::Seek>(media: &mut R, sector0: &[u8]) -> io::Result<(&'static str, Vec<Partition>)> {
+    let entry = |i: usize| {
+        let e = &sector0[446 + 16 * i..446 + 16 * (i + 1)];
+        let lba = u64::from(u32::from_le_bytes([e[8], e[9], e[10], e[11]]));
+        let count = u64::from(u32::from_le_bytes([e[12], e[13], e[14], e[15]]));
+        (e[4], lba, count)
+    };
+    if (0..4).any(|i| entry(i).0 == 0xee) {
+        let mut header = [0u8; 512];
+        media.seek(io::SeekFrom::Start(512))?;
+        media.read_exact(&mut header)?;
+        if &header[..8] != b"EFI PART" {
+            return Ok(("GPT disk (header not found)", Vec::new()));
+        }
+        let le64 = |b: &[u8]| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+        let le32 = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        let (table, count, size) = (le64(&header[72..80]), le32(&header[80..84]), le32(&header[84..88]) as usize);
+        if !(128..=4096).contains(&size) || count > 1024 {
+            return Ok(("GPT disk (implausible partition table)", Vec::new()));
+        }
+        let mut entries = vec![0u8; size * count as usize];
+        media.seek(io::SeekFrom::Start(table * 512))?;
+        media.read_exact(&mut entries)?;
+        let mut out = Vec::new();
+        for (i, e) in entries.chunks(size).enumerate() {
+            if e[..16].iter().all(|&b| b == 0) {
+                continue;
+            }
+            let (first, last) = (le64(&e[32..40]), le64(&e[40..48]));
+            if last >= first {
+                out.push((i as u32 + 1, first * 512, (last - first + 1) * 512));
+            }
+        }
+        return Ok(("GPT disk", out));
+    }
+    let out = (0..4)
+        .map(|i| (i, entry(i)))
+        .filter(|(_, (kind, _, count))| *kind != 0 && *count > 0)
+        .map(|(i, (_, lba, count))| (i as u32 + 1, lba * 512, count * 512))
+        .collect();
+    Ok(("MBR disk", out))
+}
+
+/// Stages the NTFS volume(s) of `media` (a volume, or a disk with a
+/// partition table) into `out`.
+fn stage_media<R: Read + io::Seek>(path: &Path, media: R, out: &mut StagedImage) -> Result<(), TargetError> {
+    let mut media = io::BufReader::with_capacity(1 << 16, media);
+    let mut sector0 = [0u8; 512];
+    media.seek(io::SeekFrom::Start(0)).map_err(io_at(path))?;
+    media.read_exact(&mut sector0).map_err(io_at(path))?;
+    if sector0.get(3..11) == Some(b"NTFS    ") {
+        out.layout = "NTFS volume";
+        let len = out.media_size;
+        let (root, streams) = (out.root.clone(), out.streams.clone());
+        let (files, streams_n) = stage_ntfs_volume(path, &mut media, "", &root, &streams, &mut out.left_out)?;
+        out.volumes.push(StagedVolume { partition: None, offset: 0, size: len, files, streams: streams_n });
+        out.files += files;
+        out.stream_count += streams_n;
+        return Ok(());
+    }
+    if sector0[510..512] != [0x55, 0xaa] {
+        return Err(TargetError::Damaged {
+            path: path.to_owned(),
+            reason: "the media holds neither an NTFS volume nor a partition table".into(),
+        });
+    }
+    let (layout, parts) = partitions(&mut media, &sector0).map_err(io_at(path))?;
+    out.layout = layout;
+    for (number, offset, len) in parts {
+        let label = format!("partition {number}");
+        let mut volume = Window::new(&mut media, offset, len);
+        let mut boot = [0u8; 512];
+        let read = volume.seek(io::SeekFrom::Start(0)).and_then(|_| volume.read_exact(&mut boot));
+        if read.is_err() || boot.get(3..11) != Some(b"NTFS    ") {
+            let why = if read.is_err() { "beyond the end of the media" } else { "not NTFS: not read" };
+            out.left_out.push((label, why.into()));
+            continue;
+        }
+        let prefix = format!("p{number}");
+        let (root, streams) = (out.root.join(&prefix), out.streams.join(&prefix));
+        std::fs::create_dir_all(&root).map_err(io_at(&root))?;
+        std::fs::create_dir_all(&streams).map_err(io_at(&streams))?;
+        let (files, streams_n) = stage_ntfs_volume(path, &mut volume, &prefix, &root, &streams, &mut out.left_out)?;
+        out.volumes.push(StagedVolume { partition: Some(number), offset, size: len, files, streams: streams_n });
+        out.files += files;
+        out.stream_count += streams_n;
+    }
+    Ok(())
+}
+
+/// Copies a file's data stream (`stream` "" for the unnamed one) to `dest`;
+/// `false` when it has no such stream.
+fn copy_stream<R: Read + io::Seek>(
+    file: &ntfs::NtfsFile<'_>,
+    stream: &str,
+    fs: &mut R,
+    dest: &Path,
+) -> Result<bool, String> {
+    use ntfs::NtfsReadSeek;
+    let Some(item) = file.data(fs, stream) else { return Ok(false) };
+    let item = item.map_err(|e| e.to_string())?;
+    let attr = item.to_attribute().map_err(|e| e.to_string())?;
+    let mut value = attr.value(fs).map_err(|e| e.to_string())?;
+    let mut w = io::BufWriter::new(std::fs::File::create(dest).map_err(|e| e.to_string())?);
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = value.read(fs, &mut buf).map_err(|e| e.to_string())?;
+        if n == 0 {
+            break;
+        }
+        w.write_all(&buf[..n]).map_err(|e| e.to_string())?;
+    }
+    w.flush().map_err(|e| e.to_string())?;
+    Ok(true)
+}
+
+/// Stages the files of the NTFS volume read by `fs` into `root` and its
+/// `Zone.Identifier` streams into `streams` (read with the `ntfs` crate, the
+/// upcase table read first). Each file gets its `$STANDARD_INFORMATION`
+/// modification time. NTFS system files (`$MFT`, `$LogFile`, …) and `System
+/// Volume Information` are left out, named in `left_out` under `prefix`.
+/// Returns the files and streams written.
+fn stage_ntfs_volume<R: Read + io::Seek>(
+    path: &Path,
+    fs: &mut R,
+    prefix: &str,
+    root: &Path,
+    streams: &Path,
+    left_out: &mut Vec<(String, String)>,
+) -> Result<(usize, usize), TargetError> {
+    use ntfs::Ntfs;
+    let where_ = |rel: &str| if prefix.is_empty() { rel.to_owned() } else { format!("{prefix}/{rel}") };
+    let bad = |what: String| TargetError::Damaged { path: path.to_owned(), reason: what };
+    let mut volume = Ntfs::new(fs).map_err(|e| bad(format!("{}NTFS boot sector: {e}", where_(""))))?;
+    volume.read_upcase_table(fs).map_err(|e| bad(format!("{}NTFS upcase table: {e}", where_(""))))?;
+    let (mut files, mut stream_count) = (0, 0);
+    // Depth-first over directories: (file record number, relative path).
+    let top = volume.root_directory(fs).map_err(|e| bad(format!("root directory: {e}")))?;
+    let mut stack: Vec<(u64, String)> = vec![(top.file_record_number(), String::new())];
     while let Some((record, rel)) = stack.pop() {
-        let dir = volume.file(&mut fs, record).map_err(|e| bad(format!("{rel}: {e}")))?;
-        let index = dir.directory_index(&mut fs).map_err(|e| bad(format!("{rel}: index: {e}")))?;
+        let dir = volume.file(fs, record).map_err(|e| bad(format!("{}: {e}", where_(&rel))))?;
+        let index = dir.directory_index(fs).map_err(|e| bad(format!("{}: index: {e}", where_(&rel))))?;
         let mut entries = index.entries();
         let mut children: Vec<(String, u64, bool)> = Vec::new();
-        while let Some(entry) = entries.next(&mut fs) {
-            let entry = entry.map_err(|e| bad(format!("{rel}: index entry: {e}")))?;
+        while let Some(entry) = entries.next(fs) {
+            let entry = entry.map_err(|e| bad(format!("{}: index entry: {e}", where_(&rel))))?;
             let Some(key) = entry.key() else { continue };
-            let key = key.map_err(|e| bad(format!("{rel}: index key: {e}")))?;
+            let key = key.map_err(|e| bad(format!("{}: index key: {e}", where_(&rel))))?;
             // Every long name once: the DOS 8.3 alias is a second entry.
             if key.namespace() == ntfs::structured_values::NtfsFileNamespace::Dos {
                 continue;
@@ -436,30 +730,30 @@ pub fn stage_ntfs(path: &Path, sha256: String, into: &Path) -> Result<StagedNtfs
         for (name, number, is_dir) in children {
             let child_rel = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
             if rel.is_empty() && (name.starts_with('$') || name == "System Volume Information") {
-                out.left_out.push((child_rel, "an NTFS system file".into()));
+                left_out.push((where_(&child_rel), "an NTFS system file".into()));
                 continue;
             }
             let Some(safe_rel) = safe(&child_rel) else {
-                out.left_out.push((child_rel, "its name cannot be a path".into()));
+                left_out.push((where_(&child_rel), "its name cannot be a path".into()));
                 continue;
             };
             if is_dir {
                 stack.push((number, child_rel));
                 continue;
             }
-            let file = volume.file(&mut fs, number).map_err(|e| bad(format!("{child_rel}: {e}")))?;
-            let dest = out.root.join(&safe_rel);
+            let file = volume.file(fs, number).map_err(|e| bad(format!("{}: {e}", where_(&child_rel))))?;
+            let dest = root.join(&safe_rel);
             if let Some(parent) = dest.parent() {
                 std::fs::create_dir_all(parent).map_err(io_at(parent))?;
             }
-            match copy_value(&file, "", &mut fs, &dest) {
+            match copy_stream(&file, "", fs, &dest) {
                 Ok(true) => {}
                 Ok(false) => {
-                    out.left_out.push((child_rel, "no unnamed data stream".into()));
+                    left_out.push((where_(&child_rel), "no unnamed data stream".into()));
                     continue;
                 }
                 Err(e) => {
-                    out.left_out.push((child_rel, format!("its data could not be read: {e}")));
+                    left_out.push((where_(&child_rel), format!("its data could not be read: {e}")));
                     continue;
                 }
             }
@@ -473,23 +767,23 @@ pub fn stage_ntfs(path: &Path, sha256: String, into: &Path) -> Result<StagedNtfs
                 Ok(())
             };
             set_time(&dest)?;
-            out.files += 1;
-            let sdest = out.streams.join(format!("{}:Zone.Identifier", safe_rel.display()));
+            files += 1;
+            let sdest = streams.join(format!("{}:Zone.Identifier", safe_rel.display()));
             if let Some(parent) = sdest.parent() {
                 std::fs::create_dir_all(parent).map_err(io_at(parent))?;
             }
-            match copy_value(&file, "Zone.Identifier", &mut fs, &sdest) {
+            match copy_stream(&file, "Zone.Identifier", fs, &sdest) {
                 // A stream has no time of its own: it gets its file's.
                 Ok(true) => {
                     set_time(&sdest)?;
-                    out.stream_count += 1;
+                    stream_count += 1;
                 }
                 Ok(false) => {}
-                Err(e) => out.left_out.push((format!("{child_rel}:Zone.Identifier"), format!("unreadable: {e}"))),
+                Err(e) => left_out.push((where_(&format!("{child_rel}:Zone.Identifier")), format!("unreadable: {e}"))),
             }
         }
     }
-    Ok(out)
+    Ok((files, stream_count))
 }
 
 /// The operating system a file system's layout suggests.

@@ -230,13 +230,18 @@ pub fn verify(case_dir: &Path, opts: &Options<'_>, rederive: &mut dyn Rederive) 
     for line in case.custody().lines() {
         let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else { continue };
         let t = &v["target"];
-        let (Some(path), Some(want)) = (t["path"].as_str(), t["sha256"].as_str()) else { continue };
-        match locate(Path::new(path), opts.evidence_root).filter(|p| p.is_file()) {
-            None => notes.push(format!("target {path}: not reachable; its hash was not checked")),
-            Some(p) => {
-                let sha = sha256_file(&p)?;
-                if sha != want {
-                    diffs.push(format!("target {}: SHA-256 is {sha}, recorded {want}", p.display()));
+        // An EWF image's further segments are evidence as much as its first.
+        let segments = t["segments"].as_array().into_iter().flatten();
+        let files = std::iter::once(t).chain(segments);
+        for f in files {
+            let (Some(path), Some(want)) = (f["path"].as_str(), f["sha256"].as_str()) else { continue };
+            match locate(Path::new(path), opts.evidence_root).filter(|p| p.is_file()) {
+                None => notes.push(format!("target {path}: not reachable; its hash was not checked")),
+                Some(p) => {
+                    let sha = sha256_file(&p)?;
+                    if sha != want {
+                        diffs.push(format!("target {}: SHA-256 is {sha}, recorded {want}", p.display()));
+                    }
                 }
             }
         }

@@ -266,17 +266,46 @@ fn stage_target(
                 serde_json::json!({"kind": "folder", "path": abs.display().to_string(), "os": os}),
             ))
         }
-        Kind::Ntfs => {
+        kind @ (Kind::Ntfs | Kind::Disk | Kind::Ewf) => {
             let sha = waybill_ingest::target::sha256_of(target)?;
             let into = case.root().join("targets").join(&sha[..16]);
-            let s = waybill_ingest::target::stage_ntfs(target, sha, &into)?;
-            let os = guess_os(&s.root);
+            let s = waybill_ingest::target::stage_image(target, kind, sha, &into)?;
+            // A partitioned disk's OS is its first partition's that shows one.
+            let os = s
+                .volumes
+                .iter()
+                .map(|v| guess_os(&v.partition.map_or_else(|| s.root.clone(), |n| s.root.join(format!("p{n}")))))
+                .find(|os| *os != "unknown")
+                .unwrap_or("unknown");
+            if let Some(check) = &s.md5
+                && check.matches() == Some(false)
+            {
+                writeln!(
+                    std::io::stderr(),
+                    "warning: {}: the media's MD5 is {}, the image stores {}: the image is damaged or altered",
+                    target.display(),
+                    check.computed,
+                    check.stored.as_deref().unwrap_or("")
+                )?;
+            }
             let info = serde_json::json!({
-                "kind": "ntfs",
+                "kind": kind.as_str(),
                 "path": abs.display().to_string(),
                 "sha256": s.sha256,
                 "size": s.size,
-                "layout": "NTFS volume",
+                "segments": s.segments.iter().map(|(p, sha, size)| serde_json::json!({
+                    "path": std::path::absolute(p).unwrap_or_else(|_| p.clone()).display().to_string(),
+                    "sha256": sha,
+                    "size": size,
+                })).collect::<Vec<_>>(),
+                "media_size": s.media_size,
+                "media_md5": s.md5.as_ref().map(|c| serde_json::json!({
+                    "stored": c.stored, "computed": c.computed, "match": c.matches(),
+                })),
+                "layout": s.layout,
+                "volumes": s.volumes.iter().map(|v| serde_json::json!({
+                    "partition": v.partition, "offset": v.offset, "size": v.size, "files": v.files, "streams": v.streams,
+                })).collect::<Vec<_>>(),
                 "staged": s.root.display().to_string(),
                 "members": s.files,
                 "streams": s.stream_count,
