@@ -28,8 +28,12 @@
 //! after its media's MD5 is recomputed against the one it stores (what
 //! `ewfverify` checks).
 //!
-//! Other images (VHD/VHDX, gzip) and ext4 are recognised and refused with a
-//! message: not read yet.
+//! A VHDX virtual disk (fixed or dynamic, as KAPE and Hyper-V write them) is
+//! read through the `vhdx-core` crate (blocks fetched on demand: memory does
+//! not grow with the image) the same way.
+//!
+//! Other images (a dynamic VHD, gzip) and ext4 are recognised and refused
+//! with a message: not read yet.
 
 use std::io::{self, Read, Seek, Write};
 use std::path::{Component, Path, PathBuf};
@@ -52,6 +56,8 @@ pub enum Kind {
     Disk,
     /// An EWF (E01/Ex01) image, its segments beside it.
     Ewf,
+    /// A VHDX virtual disk (fixed or dynamic; not differencing).
+    Vhdx,
 }
 
 impl Kind {
@@ -63,6 +69,7 @@ impl Kind {
             Self::Ntfs => "ntfs",
             Self::Disk => "disk",
             Self::Ewf => "ewf",
+            Self::Vhdx => "vhdx",
         }
     }
 }
@@ -131,7 +138,9 @@ pub fn detect(path: &Path) -> Result<Kind, TargetError> {
     } else if head.starts_with(b"EVF\x09\x0d\x0a\xff\x00") || head.starts_with(b"EVF2\x0d\x0a\x81\x00") {
         Ok(Kind::Ewf)
     } else if head.starts_with(b"vhdxfile") {
-        unsupported("a VHDX image")
+        Ok(Kind::Vhdx)
+    } else if head.starts_with(b"conectix") {
+        unsupported("a dynamic VHD image")
     } else if head.get(3..11) == Some(b"NTFS    ") {
         Ok(Kind::Ntfs)
     } else if head.get(0x438..0x43a) == Some(&[0x53, 0xef]) {
@@ -513,8 +522,9 @@ pub fn ewf_segments(first: &Path) -> Result<Vec<PathBuf>, TargetError> {
     Ok(out)
 }
 
-/// Stages a raw image (`kind` [`Kind::Ntfs`] or [`Kind::Disk`]) or an EWF
-/// image ([`Kind::Ewf`], its segments found beside it) into `into`: every
+/// Stages a raw image (`kind` [`Kind::Ntfs`] or [`Kind::Disk`]), an EWF
+/// image ([`Kind::Ewf`], its segments found beside it) or a VHDX
+/// ([`Kind::Vhdx`]) into `into`: every
 /// NTFS volume's files under `into/fs` (a partitioned disk's under
 /// `p<N>/`) and its `Zone.Identifier` streams under `into/streams`. The
 /// image is opened read-only; `sha256` is the image file's (the first
@@ -555,6 +565,10 @@ pub fn stage_image(path: &Path, kind: Kind, sha256: String, into: &Path) -> Resu
             stored: reader.stored_hashes().md5.map(|h| hex(&h)),
             computed: hex(&check.computed_md5),
         });
+        stage_media(path, reader, &mut out)?;
+    } else if kind == Kind::Vhdx {
+        let reader = vhdx::VhdxReader::open(path).map_err(|e| bad(format!("VHDX: {e}")))?;
+        out.media_size = reader.virtual_disk_size();
         stage_media(path, reader, &mut out)?;
     } else {
         let f = open_evidence(path).map_err(io_at(path))?;
