@@ -16,6 +16,7 @@
 
 pub mod access;
 pub mod driver;
+pub mod ext4;
 pub mod http;
 pub mod input;
 pub mod json;

@@ -32,8 +32,12 @@
 //! read through the `vhdx-core` crate (blocks fetched on demand: memory does
 //! not grow with the image) the same way.
 //!
-//! Other images (a dynamic VHD, gzip) and ext4 are recognised and refused
-//! with a message: not read yet.
+//! An ext2/3/4 volume (raw, or a partition of any of these) is read by this
+//! crate's own reader ([`crate::ext4`]: `ext4-view` exposes no inode times)
+//! and its regular files staged with their modification times.
+//!
+//! Other images (a dynamic VHD, gzip) are recognised and refused with a
+//! message: not read yet.
 
 use std::io::{self, Read, Seek, Write};
 use std::path::{Component, Path, PathBuf};
@@ -51,6 +55,8 @@ pub enum Kind {
     Zip,
     /// A raw NTFS volume (no partition table).
     Ntfs,
+    /// A raw ext2/3/4 volume (no partition table).
+    Ext,
     /// A raw disk image with a partition table (MBR, or GPT behind a
     /// protective MBR).
     Disk,
@@ -67,6 +73,7 @@ impl Kind {
             Self::Folder => "folder",
             Self::Zip => "zip",
             Self::Ntfs => "ntfs",
+            Self::Ext => "ext",
             Self::Disk => "disk",
             Self::Ewf => "ewf",
             Self::Vhdx => "vhdx",
@@ -143,8 +150,8 @@ pub fn detect(path: &Path) -> Result<Kind, TargetError> {
         unsupported("a dynamic VHD image")
     } else if head.get(3..11) == Some(b"NTFS    ") {
         Ok(Kind::Ntfs)
-    } else if head.get(0x438..0x43a) == Some(&[0x53, 0xef]) {
-        unsupported("a raw ext2/3/4 volume")
+    } else if crate::ext4::is_ext(head) {
+        Ok(Kind::Ext)
     } else if head.get(510..512) == Some(&[0x55, 0xaa]) {
         Ok(Kind::Disk)
     } else if head.starts_with(&[0x1f, 0x8b]) {
@@ -629,14 +636,23 @@ fn partitions<R: Read + io::Seek>(media: &mut R, sector0: &[u8]) -> io::Result<(
 /// partition table) into `out`.
 fn stage_media<R: Read + io::Seek>(path: &Path, media: R, out: &mut StagedImage) -> Result<(), TargetError> {
     let mut media = io::BufReader::with_capacity(1 << 16, media);
-    let mut sector0 = [0u8; 512];
+    let mut head = [0u8; 2048];
     media.seek(io::SeekFrom::Start(0)).map_err(io_at(path))?;
-    media.read_exact(&mut sector0).map_err(io_at(path))?;
-    if sector0.get(3..11) == Some(b"NTFS    ") {
-        out.layout = "NTFS volume";
+    media.read_exact(&mut head[..512]).map_err(io_at(path))?;
+    // An ext superblock is at byte 1024; a tiny media may end before it.
+    let mut n = 512;
+    while n < head.len() {
+        match media.read(&mut head[n..]).map_err(io_at(path))? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    let sector0: [u8; 512] = head[..512].try_into().unwrap_or([0u8; 512]);
+    if let Some(fs) = volume_kind(&head) {
+        out.layout = if fs == "ntfs" { "NTFS volume" } else { "ext2/3/4 volume" };
         let len = out.media_size;
         let (root, streams) = (out.root.clone(), out.streams.clone());
-        let (files, streams_n) = stage_ntfs_volume(path, &mut media, "", &root, &streams, &mut out.left_out)?;
+        let (files, streams_n) = stage_volume(path, fs, &mut media, "", &root, &streams, &mut out.left_out)?;
         out.volumes.push(StagedVolume { partition: None, offset: 0, size: len, files, streams: streams_n });
         out.files += files;
         out.stream_count += streams_n;
@@ -653,23 +669,125 @@ fn stage_media<R: Read + io::Seek>(path: &Path, media: R, out: &mut StagedImage)
     for (number, offset, len) in parts {
         let label = format!("partition {number}");
         let mut volume = Window::new(&mut media, offset, len);
-        let mut boot = [0u8; 512];
+        let mut boot = [0u8; 2048];
         let read = volume.seek(io::SeekFrom::Start(0)).and_then(|_| volume.read_exact(&mut boot));
-        if read.is_err() || boot.get(3..11) != Some(b"NTFS    ") {
-            let why = if read.is_err() { "beyond the end of the media" } else { "not NTFS: not read" };
+        let fs = if read.is_ok() { volume_kind(&boot) } else { None };
+        let Some(fs) = fs else {
+            let why = if read.is_err() { "beyond the end of the media" } else { "neither NTFS nor ext2/3/4: not read" };
             out.left_out.push((label, why.into()));
             continue;
-        }
+        };
         let prefix = format!("p{number}");
         let (root, streams) = (out.root.join(&prefix), out.streams.join(&prefix));
         std::fs::create_dir_all(&root).map_err(io_at(&root))?;
         std::fs::create_dir_all(&streams).map_err(io_at(&streams))?;
-        let (files, streams_n) = stage_ntfs_volume(path, &mut volume, &prefix, &root, &streams, &mut out.left_out)?;
+        let (files, streams_n) = stage_volume(path, fs, &mut volume, &prefix, &root, &streams, &mut out.left_out)?;
         out.volumes.push(StagedVolume { partition: Some(number), offset, size: len, files, streams: streams_n });
         out.files += files;
         out.stream_count += streams_n;
     }
     Ok(())
+}
+
+/// The file system at the start of a volume: `ntfs` or `ext`.
+fn volume_kind(head: &[u8]) -> Option<&'static str> {
+    if head.get(3..11) == Some(b"NTFS    ") {
+        Some("ntfs")
+    } else if crate::ext4::is_ext(head) {
+        Some("ext")
+    } else {
+        None
+    }
+}
+
+/// Stages one volume of file system `fs` ([`volume_kind`]); returns the
+/// files and streams written.
+fn stage_volume<R: Read + io::Seek>(
+    path: &Path,
+    fs: &str,
+    volume: &mut R,
+    prefix: &str,
+    root: &Path,
+    streams: &Path,
+    left_out: &mut Vec<(String, String)>,
+) -> Result<(usize, usize), TargetError> {
+    if fs == "ntfs" {
+        stage_ntfs_volume(path, volume, prefix, root, streams, left_out)
+    } else {
+        Ok((stage_ext_volume(path, volume, prefix, root, left_out)?, 0))
+    }
+}
+
+/// Sets a staged file's modification time (seconds and nanoseconds since
+/// 1970; a time before 1970 is left as the staging's).
+fn set_mtime(p: &Path, secs: i64, nanos: u32) -> Result<(), TargetError> {
+    let Ok(secs) = u64::try_from(secs) else { return Ok(()) };
+    let f = std::fs::File::options().write(true).open(p).map_err(io_at(p))?;
+    f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::new(secs, nanos.min(999_999_999))).map_err(io_at(p))
+}
+
+/// Stages the regular files of the ext2/3/4 volume read by `fs` into `root`,
+/// each with its inode's modification time. Symbolic links, devices and
+/// other special files are named in `left_out` and not staged; a file whose
+/// data cannot be read is named with why.
+fn stage_ext_volume<R: Read + io::Seek>(
+    path: &Path,
+    fs: &mut R,
+    prefix: &str,
+    root: &Path,
+    left_out: &mut Vec<(String, String)>,
+) -> Result<usize, TargetError> {
+    let where_ = |rel: &str| if prefix.is_empty() { rel.to_owned() } else { format!("{prefix}/{rel}") };
+    let bad = |what: String| TargetError::Damaged { path: path.to_owned(), reason: what };
+    let mut volume = crate::ext4::Ext4::open(fs).map_err(|e| bad(format!("{}ext superblock: {e}", where_(""))))?;
+    let mut files = 0;
+    let mut stack: Vec<(u32, String)> = vec![(2, String::new())];
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some((number, rel)) = stack.pop() {
+        // A directory reached twice (a corrupt tree) is read once.
+        if !seen.insert(number) {
+            continue;
+        }
+        let dir = volume.inode(number).map_err(|e| bad(format!("{}: inode {number}: {e}", where_(&rel))))?;
+        let entries = volume.read_dir(&dir).map_err(|e| bad(format!("{}: directory: {e}", where_(&rel))))?;
+        for (name, child) in entries {
+            let child_rel = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            let inode = match volume.inode(child) {
+                Ok(i) => i,
+                Err(e) => {
+                    left_out.push((where_(&child_rel), format!("its inode {child} could not be read: {e}")));
+                    continue;
+                }
+            };
+            if inode.is_dir() {
+                stack.push((child, child_rel));
+                continue;
+            }
+            if !inode.is_file() {
+                left_out.push((where_(&child_rel), "not a regular file (a link or a special file)".into()));
+                continue;
+            }
+            let Some(safe_rel) = safe(&child_rel) else {
+                left_out.push((where_(&child_rel), "its name cannot be a path".into()));
+                continue;
+            };
+            let dest = root.join(&safe_rel);
+            if let Some(parent) = dest.parent() {
+                std::fs::create_dir_all(parent).map_err(io_at(parent))?;
+            }
+            let mut w = io::BufWriter::new(std::fs::File::create(&dest).map_err(io_at(&dest))?);
+            let copied = volume.copy(&inode, &mut w).and_then(|_| w.flush());
+            drop(w);
+            if let Err(e) = copied {
+                let _ = std::fs::remove_file(&dest);
+                left_out.push((where_(&child_rel), format!("its data could not be read: {e}")));
+                continue;
+            }
+            set_mtime(&dest, inode.mtime, inode.mtime_nsec)?;
+            files += 1;
+        }
+    }
+    Ok(files)
 }
 
 /// Copies a file's data stream (`stream` "" for the unnamed one) to `dest`;

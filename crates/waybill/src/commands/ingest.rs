@@ -266,7 +266,7 @@ fn stage_target(
                 serde_json::json!({"kind": "folder", "path": abs.display().to_string(), "os": os}),
             ))
         }
-        kind @ (Kind::Ntfs | Kind::Disk | Kind::Ewf | Kind::Vhdx) => {
+        kind @ (Kind::Ntfs | Kind::Ext | Kind::Disk | Kind::Ewf | Kind::Vhdx) => {
             let sha = waybill_ingest::target::sha256_of(target)?;
             let into = case.root().join("targets").join(&sha[..16]);
             let s = waybill_ingest::target::stage_image(target, kind, sha, &into)?;
