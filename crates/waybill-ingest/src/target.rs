@@ -36,7 +36,10 @@
 //! crate's own reader ([`crate::ext4`]: `ext4-view` exposes no inode times)
 //! and its regular files staged with their modification times.
 //!
-//! Other images (a dynamic VHD, gzip) are recognised and refused with a
+//! A tar or tar.gz collection is streamed and staged like a zip; UAC's layout
+//! (`[root]/` beside its own output) makes `[root]` the tree.
+//!
+//! Other images (a dynamic VHD, a gzip that is not a tar) are recognised and refused with a
 //! message: not read yet.
 
 use std::io::{self, Read, Seek, Write};
@@ -53,6 +56,11 @@ pub enum Kind {
     Folder,
     /// A zip collection.
     Zip,
+    /// A tar collection (UAC's `.tar`, or `.tar.gz`: `gzip` true).
+    Tar {
+        /// Compressed with gzip.
+        gzip: bool,
+    },
     /// A raw NTFS volume (no partition table).
     Ntfs,
     /// A raw ext2/3/4 volume (no partition table).
@@ -72,6 +80,8 @@ impl Kind {
         match self {
             Self::Folder => "folder",
             Self::Zip => "zip",
+            Self::Tar { gzip: false } => "tar",
+            Self::Tar { gzip: true } => "tar.gz",
             Self::Ntfs => "ntfs",
             Self::Ext => "ext",
             Self::Disk => "disk",
@@ -154,8 +164,18 @@ pub fn detect(path: &Path) -> Result<Kind, TargetError> {
         Ok(Kind::Ext)
     } else if head.get(510..512) == Some(&[0x55, 0xaa]) {
         Ok(Kind::Disk)
+    } else if head.get(257..262) == Some(b"ustar") {
+        Ok(Kind::Tar { gzip: false })
     } else if head.starts_with(&[0x1f, 0x8b]) {
-        unsupported("a gzip file (an image or a tar collection)")
+        // A tar.gz collection, or a compressed image (not read).
+        let mut inner = [0u8; 512];
+        let mut gz = flate2::read::GzDecoder::new(open_evidence(path).map_err(io_at(path))?);
+        let tar = gz.read_exact(&mut inner).is_ok() && inner.get(257..262) == Some(b"ustar");
+        if tar {
+            Ok(Kind::Tar { gzip: true })
+        } else {
+            unsupported("a gzip file that is not a tar collection (a compressed image: decompress it first)")
+        }
     } else {
         Err(TargetError::Unknown { path: path.to_owned() })
     }
@@ -170,7 +190,7 @@ pub struct Staged {
     pub sha256: String,
     /// Its size.
     pub size: u64,
-    /// `velociraptor`, `kape` or `plain`.
+    /// `velociraptor`, `kape`, `uac` or `plain`.
     pub layout: &'static str,
     /// Members written.
     pub members: usize,
@@ -370,6 +390,73 @@ pub fn stage_zip(path: &Path, sha256: String, into: &Path) -> Result<Staged, Tar
         members += 1;
     }
     Ok(Staged { root: into.to_owned(), sha256, size, layout, members, left_out })
+}
+
+/// UAC's own output in a collection (its log, hash lists, live response,
+/// bodyfile) lies beside this folder, which holds the collected files.
+const UAC_ROOT: &str = "[root]/";
+
+/// Stages the members of the tar (or tar.gz) collection `path` into `into`:
+/// every regular file under its member path, with the tar header's
+/// modification time. UAC's layout (collected files under `[root]/`, its
+/// own output beside them) makes `[root]` the tree's root, so the tree holds
+/// exactly the collected files; any other tar is staged as it is. Links,
+/// devices and names that would leave the folder are named and left out.
+pub fn stage_tar(path: &Path, gzip: bool, sha256: String, into: &Path) -> Result<Staged, TargetError> {
+    let size = std::fs::metadata(path).map_err(io_at(path))?.len();
+    if into.exists() {
+        std::fs::remove_dir_all(into).map_err(io_at(into))?;
+    }
+    let members_dir = into.join("members");
+    std::fs::create_dir_all(&members_dir).map_err(io_at(&members_dir))?;
+    let file = io::BufReader::new(open_evidence(path).map_err(io_at(path))?);
+    let reader: Box<dyn Read> = if gzip { Box::new(flate2::read::GzDecoder::new(file)) } else { Box::new(file) };
+    let mut archive = tar::Archive::new(reader);
+    let damaged = |e: io::Error| TargetError::Damaged { path: path.to_owned(), reason: e.to_string() };
+    let (mut members, mut left_out, mut uac) = (0usize, Vec::new(), false);
+    let mut written: Vec<String> = Vec::new();
+    for entry in archive.entries().map_err(damaged)? {
+        let mut entry = entry.map_err(damaged)?;
+        let name = String::from_utf8_lossy(&entry.path_bytes()).trim_start_matches("./").to_owned();
+        let kind = entry.header().entry_type();
+        if kind.is_dir() {
+            continue;
+        }
+        if !(kind.is_file() || kind == tar::EntryType::Continuous) {
+            left_out.push((name, "not a regular file (a link or a special file)".into()));
+            continue;
+        }
+        let Some(rel) = safe(&name) else {
+            left_out.push((name, "its name would leave the staging folder".into()));
+            continue;
+        };
+        uac |= name.starts_with(UAC_ROOT);
+        let dest = members_dir.join(&rel);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent).map_err(io_at(parent))?;
+        }
+        let mut w = io::BufWriter::new(std::fs::File::create(&dest).map_err(io_at(&dest))?);
+        io::copy(&mut entry, &mut w).map_err(damaged)?;
+        w.flush().map_err(io_at(&dest))?;
+        drop(w);
+        if let Ok(mtime) = entry.header().mtime() {
+            set_mtime(&dest, i64::try_from(mtime).unwrap_or(0), 0)?;
+        }
+        written.push(name);
+        members += 1;
+    }
+    let (root, layout) = if uac { (members_dir.join("[root]"), "uac") } else { (members_dir, "plain") };
+    if uac {
+        // UAC's own output stays staged beside the tree, and is named.
+        for name in written.iter().filter(|n| !n.starts_with(UAC_ROOT)) {
+            left_out.push((
+                name.clone(),
+                "UAC's own output (log, hash lists, live response, bodyfile), not the collected file system".into(),
+            ));
+            members -= 1;
+        }
+    }
+    Ok(Staged { root, sha256, size, layout, members, left_out })
 }
 
 /// A disk image (raw NTFS volume, raw disk, EWF) staged into the case.

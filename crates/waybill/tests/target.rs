@@ -408,6 +408,65 @@ fn a_partitioned_raw_disk_target_lists_each_partition_under_its_number() {
     assert_eq!(marks, "{\"n\":2}\n");
 }
 
+/// A UAC-style collection (`.tar.gz`: collected files under `[root]/`, UAC's
+/// log and live response beside them; built here with the `tar` crate from
+/// the real Chrome History of the corpus and a generated file): exactly the
+/// collected files with their tar times, UAC's own output and a symbolic
+/// link named and left out, Chrome's History read.
+#[test]
+fn a_uac_tar_gz_target_is_the_collected_files() {
+    let Some(dir) = targets() else { return };
+    let corpus = dir.join("../real");
+    let t = tempfile::tempdir().expect("temp");
+    let root = t.path();
+    let history = std::fs::read(corpus.join("chrome/History")).expect("History");
+    let notes = b"synthetic benign notes: a shopping list\n".repeat(20);
+    let file = std::fs::File::create(root.join("uac-laptop-linux-20260310080000.tar.gz")).expect("create");
+    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(file, flate2::Compression::default()));
+    let mut add = |name: &str, data: &[u8], mtime: u64| {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mtime(mtime);
+        h.set_mode(0o644);
+        tar.append_data(&mut h, name, data).expect("append");
+    };
+    add("uac.log", b"UAC (Unix-like Artifacts Collector) log\n", 1_773_129_600);
+    add("live_response/process/ps.txt", b"PID TTY TIME CMD\n", 1_773_129_601);
+    add("[root]/home/ana/.config/google-chrome/Default/History", &history, 1_772_359_210);
+    add("[root]/home/ana/Downloads/notes.txt", &notes, 1_772_900_000);
+    let mut link = tar::Header::new_gnu();
+    link.set_entry_type(tar::EntryType::Symlink);
+    link.set_mtime(1_772_900_001);
+    link.set_size(0);
+    tar.append_link(&mut link, "[root]/home/ana/latest", "Downloads/notes.txt").expect("link");
+    tar.into_inner().expect("tar").finish().expect("gzip");
+    let sha = |b: &[u8]| hex::encode(sha2::Sha256::digest(b));
+    let want = vec![
+        (
+            "home/ana/.config/google-chrome/Default/History".to_owned(),
+            history.len() as u64,
+            sha(&history),
+            1_772_359_210,
+        ),
+        ("home/ana/Downloads/notes.txt".to_owned(), notes.len() as u64, sha(&notes), 1_772_900_000),
+    ];
+    ok(root, &["case", "new", "case"]);
+    let out = ok(root, &["ingest", "case", "--target", "uac-laptop-linux-20260310080000.tar.gz", "--device", "LAPTOP"]);
+    assert!(
+        out.contains("target: tar.gz ")
+            && out.contains("(uac); operating system: Linux; artifacts: chrome.history, files.tree"),
+        "{out}"
+    );
+    assert_eq!(listing(root, "case"), want);
+    let line = last_custody(&root.join("case"));
+    assert_eq!(line["target"]["members"], 2);
+    let left: Vec<&str> =
+        line["target"]["left_out"].as_array().expect("left out").iter().filter_map(|l| l["member"].as_str()).collect();
+    assert_eq!(left, ["[root]/home/ana/latest", "uac.log", "live_response/process/ps.txt"]);
+    let (code, out, err) = run(root, &["verify", "case"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+}
+
 /// The dynamic VHDX (qemu-img, 1 MiB blocks; gunzipped here): the same
 /// listing and streams as the raw volume, and `verify` re-hashes it.
 #[test]

@@ -255,7 +255,7 @@ fn stage_target(
     case: &Case,
     target: &Path,
 ) -> Result<(std::path::PathBuf, Vec<std::path::PathBuf>, serde_json::Value)> {
-    use waybill_ingest::target::{Kind, detect, guess_os, stage_zip};
+    use waybill_ingest::target::{Kind, detect, guess_os, stage_tar, stage_zip};
     let abs = std::path::absolute(target).unwrap_or_else(|_| target.to_owned());
     match detect(target)? {
         Kind::Folder => {
@@ -314,14 +314,17 @@ fn stage_target(
             });
             Ok((s.root, vec![s.streams], info))
         }
-        Kind::Zip => {
+        kind @ (Kind::Zip | Kind::Tar { .. }) => {
             // Staged under the case, in a folder named by the container's hash.
             let sha = waybill_ingest::target::sha256_of(target)?;
             let into = case.root().join("targets").join(&sha[..16]);
-            let s = stage_zip(target, sha, &into)?;
+            let s = match kind {
+                Kind::Tar { gzip } => stage_tar(target, gzip, sha, &into)?,
+                _ => stage_zip(target, sha, &into)?,
+            };
             let os = guess_os(&s.root);
             let info = serde_json::json!({
-                "kind": "zip",
+                "kind": kind.as_str(),
                 "path": abs.display().to_string(),
                 "sha256": s.sha256,
                 "size": s.size,
