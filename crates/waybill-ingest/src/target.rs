@@ -20,7 +20,8 @@
 //! every file under `fs/` with its `$STANDARD_INFORMATION` modification time,
 //! every `Zone.Identifier` stream under `streams/` as `<path>:Zone.Identifier`
 //! (outside the file tree, so the tree lists exactly the volume's files; the
-//! stream gets its file's time, having none). A raw disk with a partition
+//! stream gets its file's time, having none), and a TSK bodyfile of both its
+//! `$STANDARD_INFORMATION` and `$FILE_NAME` times under `bodyfile/`. A raw disk with a partition
 //! table (MBR, or GPT behind a protective MBR; 512-byte sectors) has each NTFS
 //! partition staged under `p<N>/`, its number in the table; other partitions
 //! are named and left out. An EWF image (E01/Ex01, with its segments found
@@ -490,6 +491,10 @@ pub struct StagedImage {
     pub stream_count: usize,
     /// Entries (and partitions) left out, with why.
     pub left_out: Vec<(String, String)>,
+    /// A TSK bodyfile of the NTFS volumes' files with both their
+    /// `$STANDARD_INFORMATION` and `$FILE_NAME` times (none when no NTFS
+    /// volume was read), written beside the tree.
+    pub bodyfile: Option<PathBuf>,
 }
 
 /// One volume of a staged image.
@@ -644,6 +649,7 @@ pub fn stage_image(path: &Path, kind: Kind, sha256: String, into: &Path) -> Resu
         files: 0,
         stream_count: 0,
         left_out: Vec::new(),
+        bodyfile: None,
     };
     let bad = |what: String| TargetError::Damaged { path: path.to_owned(), reason: what };
     if kind == Kind::Ewf {
@@ -722,6 +728,26 @@ fn partitions<R: Read + io::Seek>(media: &mut R, sector0: &[u8]) -> io::Result<(
 /// Stages the NTFS volume(s) of `media` (a volume, or a disk with a
 /// partition table) into `out`.
 fn stage_media<R: Read + io::Seek>(path: &Path, media: R, out: &mut StagedImage) -> Result<(), TargetError> {
+    let mut body = Vec::new();
+    stage_volumes(path, media, out, &mut body)?;
+    if !body.is_empty() {
+        let dir = out.root.parent().unwrap_or(&out.root).join("bodyfile");
+        std::fs::create_dir_all(&dir).map_err(io_at(&dir))?;
+        let file = dir.join("ntfs.body");
+        body.sort();
+        std::fs::write(&file, body.concat()).map_err(io_at(&file))?;
+        out.bodyfile = Some(file);
+    }
+    Ok(())
+}
+
+/// [`stage_media`]'s work: each volume staged, NTFS bodyfile lines in `body`.
+fn stage_volumes<R: Read + io::Seek>(
+    path: &Path,
+    media: R,
+    out: &mut StagedImage,
+    body: &mut Vec<String>,
+) -> Result<(), TargetError> {
     let mut media = io::BufReader::with_capacity(1 << 16, media);
     let mut head = [0u8; 2048];
     media.seek(io::SeekFrom::Start(0)).map_err(io_at(path))?;
@@ -739,7 +765,7 @@ fn stage_media<R: Read + io::Seek>(path: &Path, media: R, out: &mut StagedImage)
         out.layout = if fs == "ntfs" { "NTFS volume" } else { "ext2/3/4 volume" };
         let len = out.media_size;
         let (root, streams) = (out.root.clone(), out.streams.clone());
-        let (files, streams_n) = stage_volume(path, fs, &mut media, "", &root, &streams, &mut out.left_out)?;
+        let (files, streams_n) = stage_volume(path, fs, &mut media, "", (&root, &streams), &mut out.left_out, body)?;
         out.volumes.push(StagedVolume { partition: None, offset: 0, size: len, files, streams: streams_n });
         out.files += files;
         out.stream_count += streams_n;
@@ -768,7 +794,8 @@ fn stage_media<R: Read + io::Seek>(path: &Path, media: R, out: &mut StagedImage)
         let (root, streams) = (out.root.join(&prefix), out.streams.join(&prefix));
         std::fs::create_dir_all(&root).map_err(io_at(&root))?;
         std::fs::create_dir_all(&streams).map_err(io_at(&streams))?;
-        let (files, streams_n) = stage_volume(path, fs, &mut volume, &prefix, &root, &streams, &mut out.left_out)?;
+        let (files, streams_n) =
+            stage_volume(path, fs, &mut volume, &prefix, (&root, &streams), &mut out.left_out, body)?;
         out.volumes.push(StagedVolume { partition: Some(number), offset, size: len, files, streams: streams_n });
         out.files += files;
         out.stream_count += streams_n;
@@ -794,12 +821,12 @@ fn stage_volume<R: Read + io::Seek>(
     fs: &str,
     volume: &mut R,
     prefix: &str,
-    root: &Path,
-    streams: &Path,
+    (root, streams): (&Path, &Path),
     left_out: &mut Vec<(String, String)>,
+    body: &mut Vec<String>,
 ) -> Result<(usize, usize), TargetError> {
     if fs == "ntfs" {
-        stage_ntfs_volume(path, volume, prefix, root, streams, left_out)
+        stage_ntfs_volume(path, volume, prefix, (root, streams), left_out, body)
     } else {
         Ok((stage_ext_volume(path, volume, prefix, root, left_out)?, 0))
     }
@@ -877,6 +904,20 @@ fn stage_ext_volume<R: Read + io::Seek>(
     Ok(files)
 }
 
+/// A bodyfile line (`MD5|name|inode|mode|UID|GID|size|atime|mtime|ctime|crtime`)
+/// for a regular file with NT times (100 ns since 1601), written as Unix
+/// seconds with their seven decimals (0: unknown).
+fn body_line(name: &str, record: u64, size: u64, [a, m, c, b]: [u64; 4]) -> String {
+    let t = |nt: u64| {
+        let secs = (nt / 10_000_000).checked_sub(11_644_473_600);
+        match secs {
+            Some(s) if nt != 0 => format!("{s}.{:07}", nt % 10_000_000),
+            _ => "0".to_owned(),
+        }
+    };
+    format!("0|{name}|{record}|r/rrwxrwxrwx|0|0|{size}|{}|{}|{}|{}\n", t(a), t(m), t(c), t(b))
+}
+
 /// Copies a file's data stream (`stream` "" for the unnamed one) to `dest`;
 /// `false` when it has no such stream.
 fn copy_stream<R: Read + io::Seek>(
@@ -913,9 +954,9 @@ fn stage_ntfs_volume<R: Read + io::Seek>(
     path: &Path,
     fs: &mut R,
     prefix: &str,
-    root: &Path,
-    streams: &Path,
+    (root, streams): (&Path, &Path),
     left_out: &mut Vec<(String, String)>,
+    body: &mut Vec<String>,
 ) -> Result<(usize, usize), TargetError> {
     use ntfs::Ntfs;
     let where_ = |rel: &str| if prefix.is_empty() { rel.to_owned() } else { format!("{prefix}/{rel}") };
@@ -987,6 +1028,34 @@ fn stage_ntfs_volume<R: Read + io::Seek>(
             };
             set_time(&dest)?;
             files += 1;
+            // Both sets of times, as `fls -m` writes them: the file's own
+            // ($STANDARD_INFORMATION, which any program can set) and its
+            // $FILE_NAME attribute's (set by the file system).
+            let name = format!("/{}", where_(&child_rel)).replace('\\', "\\\\").replace('|', "\\|");
+            let size = std::fs::metadata(&dest).map_or(0, |m| m.len());
+            if let Ok(si) = file.info() {
+                body.push(body_line(
+                    &name,
+                    number,
+                    size,
+                    [si.access_time(), si.modification_time(), si.mft_record_modification_time(), si.creation_time()]
+                        .map(|t| t.nt_timestamp()),
+                ));
+            }
+            if let Some(Ok(fname)) = file.name(fs, None, None) {
+                body.push(body_line(
+                    &format!("{name} ($FILE_NAME)"),
+                    number,
+                    size,
+                    [
+                        fname.access_time(),
+                        fname.modification_time(),
+                        fname.mft_record_modification_time(),
+                        fname.creation_time(),
+                    ]
+                    .map(|t| t.nt_timestamp()),
+                ));
+            }
             let sdest = streams.join(format!("{}:Zone.Identifier", safe_rel.display()));
             if let Some(parent) = sdest.parent() {
                 std::fs::create_dir_all(parent).map_err(io_at(parent))?;

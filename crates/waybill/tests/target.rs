@@ -246,6 +246,26 @@ fn an_e01_target_is_the_laptop_listing_and_its_media_md5_matches_ewfverify() {
         &["sql", "case", "SELECT count(*) AS n FROM events WHERE kind = 'fs.origin_marker'", "--format", "json"],
     );
     assert_eq!(marks, "{\"n\":2}\n", "{expected}");
+    // Both sets of NTFS times, as a bodyfile beside the tree: the History's
+    // $STANDARD_INFORMATION mtime is the one the maker set; its $FILE_NAME
+    // mtime is when ntfs-3g created the file.
+    assert!(out.contains("tsk.bodyfile"), "{out}");
+    let times = ok(
+        root,
+        &[
+            "sql",
+            "case",
+            "SELECT ts FROM events WHERE format = 'tsk.bodyfile' AND kind = 'fs.modified' AND path LIKE '%Default/History%' ORDER BY ts",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(times, "{\"ts\":\"2026-03-01T10:00:10.000000Z\"}\n{\"ts\":\"2026-12-07T04:41:48.413685Z\"}\n");
+    let n = ok(
+        root,
+        &["sql", "case", "SELECT count(*) AS n FROM events WHERE format = 'tsk.bodyfile'", "--format", "json"],
+    );
+    assert_eq!(n, "{\"n\":88}\n");
     let line = last_custody(&root.join("case"));
     let target = &line["target"];
     assert_eq!(target["kind"], "ewf");

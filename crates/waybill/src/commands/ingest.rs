@@ -312,7 +312,10 @@ fn stage_target(
                 "left_out": s.left_out.iter().map(|(n, why)| serde_json::json!({"member": n, "why": why})).collect::<Vec<_>>(),
                 "os": os,
             });
-            Ok((s.root, vec![s.streams], info))
+            // The NTFS bodyfile (both sets of times) is read as its own input.
+            let mut more = vec![s.streams];
+            more.extend(s.bodyfile);
+            Ok((s.root, more, info))
         }
         kind @ (Kind::Zip | Kind::Tar { .. }) => {
             // Staged under the case, in a folder named by the container's hash.
