@@ -1074,6 +1074,20 @@ fn stage_ntfs_volume<R: Read + io::Seek>(
     Ok((files, stream_count))
 }
 
+/// Stages the container `path` of kind `kind` (not a folder) into `into`
+/// as `ingest --target` does; returns the folder whose listing it wrote
+/// (`into` itself: tree, streams, bodyfile and UAC's own output included).
+pub fn restage(path: &Path, kind: Kind, sha256: String, into: &Path) -> Result<PathBuf, TargetError> {
+    match kind {
+        Kind::Folder => Ok(path.to_owned()),
+        Kind::Zip => stage_zip(path, sha256, into).map(|_| into.to_owned()),
+        Kind::Tar { gzip } => stage_tar(path, gzip, sha256, into).map(|_| into.to_owned()),
+        Kind::Ntfs | Kind::Ext | Kind::Disk | Kind::Ewf | Kind::Vhdx => {
+            stage_image(path, kind, sha256, into).map(|_| into.to_owned())
+        }
+    }
+}
+
 /// The operating system a file system's layout suggests.
 pub fn guess_os(root: &Path) -> &'static str {
     let has = |p: &str| root.join(p).exists();

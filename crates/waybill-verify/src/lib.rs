@@ -233,17 +233,25 @@ pub fn verify(case_dir: &Path, opts: &Options<'_>, rederive: &mut dyn Rederive) 
         // An EWF image's further segments are evidence as much as its first.
         let segments = t["segments"].as_array().into_iter().flatten();
         let files = std::iter::once(t).chain(segments);
+        let mut intact = true;
         for f in files {
             let (Some(path), Some(want)) = (f["path"].as_str(), f["sha256"].as_str()) else { continue };
             match locate(Path::new(path), opts.evidence_root).filter(|p| p.is_file()) {
-                None => notes.push(format!("target {path}: not reachable; its hash was not checked")),
+                None => {
+                    intact = false;
+                    notes.push(format!("target {path}: not reachable; its hash was not checked"));
+                }
                 Some(p) => {
                     let sha = sha256_file(&p)?;
                     if sha != want {
+                        intact = false;
                         diffs.push(format!("target {}: SHA-256 is {sha}, recorded {want}", p.display()));
                     }
                 }
             }
+        }
+        if intact {
+            restaged(&case, t, opts.evidence_root, &mut diffs)?;
         }
     }
     // Companions (a WAL, a journal) read with a database, where they are now.
@@ -713,6 +721,66 @@ fn compare_tree(
         }
     }
     Ok(())
+}
+
+/// Stages an intact container again, as `ingest --target` did, and compares
+/// what it writes (relative path, SHA-256, modification time) with what the
+/// case holds under `targets/<16 hex>/`: the staged files are derived from
+/// the container, and are re-derived from it here.
+fn restaged(
+    case: &Case,
+    t: &serde_json::Value,
+    evidence_root: Option<&Path>,
+    diffs: &mut Vec<String>,
+) -> Result<(), VerifyError> {
+    use waybill_ingest::target::{detect, restage};
+    let (Some(path), Some(sha)) = (t["path"].as_str(), t["sha256"].as_str()) else { return Ok(()) };
+    let Some(p) = locate(Path::new(path), evidence_root).filter(|p| p.is_file()) else { return Ok(()) };
+    let Some(hex) = sha.get(..16) else { return Ok(()) };
+    let staged = case.root().join("targets").join(hex);
+    let Ok(kind) = detect(&p) else {
+        diffs.push(format!("target {}: no longer recognised as a container", p.display()));
+        return Ok(());
+    };
+    let scratch = tempfile::tempdir().map_err(io_at(case.root()))?;
+    let into = scratch.path().join("restaged");
+    if let Err(e) = restage(&p, kind, sha.to_owned(), &into) {
+        diffs.push(format!("target {}: could not be staged again ({e})", p.display()));
+        return Ok(());
+    }
+    let (a, b) = (timed_listing(&staged)?, timed_listing(&into)?);
+    let names: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    for n in names {
+        match (a.get(n), b.get(n)) {
+            (Some(x), Some(y)) if x == y => {}
+            (Some(_), Some(_)) => diffs.push(format!("targets/{hex}/{n}: differs from the container staged again")),
+            (Some(_), None) => diffs.push(format!("targets/{hex}/{n}: not in the container staged again")),
+            (None, Some(_)) => {
+                diffs.push(format!("targets/{hex}/{n}: missing from the case (staging the container gives it)"))
+            }
+            (None, None) => {}
+        }
+    }
+    Ok(())
+}
+
+/// [`listing`] with each staged file's modification time (seconds and
+/// nanoseconds), which the tree's events come from. A file waybill writes
+/// itself (the NTFS bodyfile) has the staging's time and is compared by its
+/// bytes only.
+fn timed_listing(root: &Path) -> Result<BTreeMap<String, (String, Option<std::time::SystemTime>)>, VerifyError> {
+    let hashes = listing(root)?;
+    Ok(hashes
+        .into_iter()
+        .map(|(rel, sha)| {
+            let mtime = if rel.starts_with("bodyfile/") {
+                None
+            } else {
+                std::fs::metadata(root.join(&rel)).and_then(|m| m.modified()).ok()
+            };
+            (rel, (sha, mtime))
+        })
+        .collect())
 }
 
 /// Relative path → SHA-256 of every file below `root` (hidden temp files left out).

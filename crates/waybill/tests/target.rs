@@ -298,6 +298,16 @@ fn an_e01_target_is_the_laptop_listing_and_its_media_md5_matches_ewfverify() {
     }
     let (code, out, err) = run(root, &["verify", "case"]);
     assert_eq!(code, 0, "{out}\n{err}");
+    // verify stages the E01 again and compares: a staged file whose time was
+    // changed in the case is named.
+    let sha = target["sha256"].as_str().expect("sha");
+    let staged = root.join("case/targets").join(&sha[..16]).join("fs/Users/ana/Documents/notes.txt");
+    let f = std::fs::File::options().write(true).open(&staged).expect("staged");
+    f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000)).expect("touch");
+    drop(f);
+    let (code, out, _) = run(root, &["verify", "case"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("fs/Users/ana/Documents/notes.txt: differs from the container staged again"), "{out}");
 }
 
 /// The laptop's files in the Linux layout the ext4 image holds them
