@@ -321,6 +321,11 @@ impl<R: Read + Seek> Ext4<R> {
     pub fn read_dir(&mut self, dir: &Inode) -> io::Result<Vec<Entry>> {
         let mut data = Vec::new();
         self.copy(dir, &mut data)?;
+        // An inline directory starts with its parent's inode number, then
+        // its entries.
+        if dir.flags & INLINE_DATA != 0 {
+            data.drain(..data.len().min(4));
+        }
         let mut out = Vec::new();
         let bs = usize::try_from(self.block).map_err(|_| bad("block size"))?;
         for block in data.chunks(bs) {

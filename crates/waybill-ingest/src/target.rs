@@ -862,8 +862,16 @@ fn stage_ext_volume<R: Read + io::Seek>(
         if !seen.insert(number) {
             continue;
         }
-        let dir = volume.inode(number).map_err(|e| bad(format!("{}: inode {number}: {e}", where_(&rel))))?;
-        let entries = volume.read_dir(&dir).map_err(|e| bad(format!("{}: directory: {e}", where_(&rel))))?;
+        // The root must be readable; a damaged directory below it is named
+        // and the rest of the volume read.
+        let entries = match volume.inode(number).and_then(|dir| volume.read_dir(&dir)) {
+            Ok(entries) => entries,
+            Err(e) if number == 2 => return Err(bad(format!("{}root directory: {e}", where_("")))),
+            Err(e) => {
+                left_out.push((where_(&rel), format!("its directory entries could not be read: {e}")));
+                continue;
+            }
+        };
         for (name, child) in entries {
             let child_rel = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
             let inode = match volume.inode(child) {
