@@ -134,6 +134,18 @@ fn io_at(path: &Path) -> impl Fn(io::Error) -> TargetError + '_ {
     move |source| TargetError::Io { path: path.to_owned(), source }
 }
 
+/// Reads into `buf` until it is full or the input ends; the bytes read.
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
 /// What a target is, from its type and its first bytes.
 pub fn detect(path: &Path) -> Result<Kind, TargetError> {
     let meta = std::fs::metadata(path).map_err(io_at(path))?;
@@ -142,13 +154,7 @@ pub fn detect(path: &Path) -> Result<Kind, TargetError> {
     }
     let mut head = [0u8; 4096];
     let mut f = open_evidence(path).map_err(io_at(path))?;
-    let mut n = 0;
-    while n < head.len() {
-        match f.read(&mut head[n..]).map_err(io_at(path))? {
-            0 => break,
-            k => n += k,
-        }
-    }
+    let n = read_up_to(&mut f, &mut head).map_err(io_at(path))?;
     let head = &head[..n];
     let unsupported = |what| Err(TargetError::Unsupported { path: path.to_owned(), what });
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
@@ -751,16 +757,12 @@ fn stage_volumes<R: Read + io::Seek>(
     let mut media = io::BufReader::with_capacity(1 << 16, media);
     let mut head = [0u8; 2048];
     media.seek(io::SeekFrom::Start(0)).map_err(io_at(path))?;
-    media.read_exact(&mut head[..512]).map_err(io_at(path))?;
-    // An ext superblock is at byte 1024; a tiny media may end before it.
-    let mut n = 512;
-    while n < head.len() {
-        match media.read(&mut head[n..]).map_err(io_at(path))? {
-            0 => break,
-            k => n += k,
-        }
+    // An ext superblock is at byte 1024; a tiny media may end before it, but
+    // not before its first sector.
+    if read_up_to(&mut media, &mut head).map_err(io_at(path))? < 512 {
+        return Err(TargetError::Damaged { path: path.to_owned(), reason: "shorter than one sector".into() });
     }
-    let sector0: [u8; 512] = head[..512].try_into().unwrap_or([0u8; 512]);
+    let sector0 = &head[..512];
     if let Some(fs) = volume_kind(&head) {
         out.layout = if fs == "ntfs" { "NTFS volume" } else { "ext2/3/4 volume" };
         let len = out.media_size;
@@ -777,7 +779,7 @@ fn stage_volumes<R: Read + io::Seek>(
             reason: "the media holds neither an NTFS volume nor a partition table".into(),
         });
     }
-    let (layout, parts) = partitions(&mut media, &sector0).map_err(io_at(path))?;
+    let (layout, parts) = partitions(&mut media, sector0).map_err(io_at(path))?;
     out.layout = layout;
     for (number, offset, len) in parts {
         let label = format!("partition {number}");
@@ -916,12 +918,9 @@ fn stage_ext_volume<R: Read + io::Seek>(
 /// for a regular file with NT times (100 ns since 1601), written as Unix
 /// seconds with their seven decimals (0: unknown).
 fn body_line(name: &str, record: u64, size: u64, [a, m, c, b]: [u64; 4]) -> String {
-    let t = |nt: u64| {
-        let secs = (nt / 10_000_000).checked_sub(11_644_473_600);
-        match secs {
-            Some(s) if nt != 0 => format!("{s}.{:07}", nt % 10_000_000),
-            _ => "0".to_owned(),
-        }
+    let t = |nt: u64| match nt_to_unix(nt) {
+        Some(s) if nt != 0 => format!("{s}.{:07}", nt % 10_000_000),
+        _ => "0".to_owned(),
     };
     format!("0|{name}|{record}|r/rrwxrwxrwx|0|0|{size}|{}|{}|{}|{}\n", t(a), t(m), t(c), t(b))
 }
@@ -1025,15 +1024,9 @@ fn stage_ntfs_volume<R: Read + io::Seek>(
                     continue;
                 }
             }
-            let mtime = file.info().ok().and_then(|i| nt_to_unix(i.modification_time().nt_timestamp()));
-            let set_time = |p: &Path| -> Result<(), TargetError> {
-                if let Some(t) = mtime {
-                    let f = std::fs::File::options().write(true).open(p).map_err(io_at(p))?;
-                    f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(t.unsigned_abs()))
-                        .map_err(io_at(p))?;
-                }
-                Ok(())
-            };
+            let info = file.info().ok();
+            let mtime = info.as_ref().and_then(|i| nt_to_unix(i.modification_time().nt_timestamp()));
+            let set_time = |p: &Path| mtime.map_or(Ok(()), |t| set_mtime(p, t, 0));
             set_time(&dest)?;
             files += 1;
             // Both sets of times, as `fls -m` writes them: the file's own
@@ -1041,7 +1034,7 @@ fn stage_ntfs_volume<R: Read + io::Seek>(
             // $FILE_NAME attribute's (set by the file system).
             let name = format!("/{}", where_(&child_rel)).replace('\\', "\\\\").replace('|', "\\|");
             let size = std::fs::metadata(&dest).map_or(0, |m| m.len());
-            if let Ok(si) = file.info() {
+            if let Some(si) = &info {
                 body.push(body_line(
                     &name,
                     number,
@@ -1082,17 +1075,15 @@ fn stage_ntfs_volume<R: Read + io::Seek>(
     Ok((files, stream_count))
 }
 
-/// Stages the container `path` of kind `kind` (not a folder) into `into`
-/// as `ingest --target` does; returns the folder whose listing it wrote
-/// (`into` itself: tree, streams, bodyfile and UAC's own output included).
-pub fn restage(path: &Path, kind: Kind, sha256: String, into: &Path) -> Result<PathBuf, TargetError> {
+/// Stages the container `path` of kind `kind` into `into` as `ingest
+/// --target` does (tree, streams, bodyfile and UAC's own output); a folder
+/// is read in place and stages nothing.
+pub fn restage(path: &Path, kind: Kind, sha256: String, into: &Path) -> Result<(), TargetError> {
     match kind {
-        Kind::Folder => Ok(path.to_owned()),
-        Kind::Zip => stage_zip(path, sha256, into).map(|_| into.to_owned()),
-        Kind::Tar { gzip } => stage_tar(path, gzip, sha256, into).map(|_| into.to_owned()),
-        Kind::Ntfs | Kind::Ext | Kind::Disk | Kind::Ewf | Kind::Vhdx => {
-            stage_image(path, kind, sha256, into).map(|_| into.to_owned())
-        }
+        Kind::Folder => Ok(()),
+        Kind::Zip => stage_zip(path, sha256, into).map(drop),
+        Kind::Tar { gzip } => stage_tar(path, gzip, sha256, into).map(drop),
+        Kind::Ntfs | Kind::Ext | Kind::Disk | Kind::Ewf | Kind::Vhdx => stage_image(path, kind, sha256, into).map(drop),
     }
 }
 

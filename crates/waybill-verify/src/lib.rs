@@ -707,20 +707,38 @@ fn compare_tree(
             });
         }
         let y = listing(&b.join(d))?;
-        let names: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
-        for n in names {
-            match (x.get(n), y.get(n)) {
-                (Some(p), Some(q)) if p == q => {}
-                (Some(_), Some(_)) => diffs.push(format!("{d}/{n}: differs from its re-derivation")),
-                (Some(_), None) => diffs.push(format!("{d}/{n}: not produced by the re-derivation")),
-                (None, Some(_)) => {
-                    diffs.push(format!("{d}/{n}: missing from the case (the re-derivation produces it)"));
-                }
-                (None, None) => {}
-            }
+        for (n, side) in differences(&x, &y) {
+            diffs.push(match side {
+                Side::Both => format!("{d}/{n}: differs from its re-derivation"),
+                Side::Case => format!("{d}/{n}: not produced by the re-derivation"),
+                Side::Rederived => format!("{d}/{n}: missing from the case (the re-derivation produces it)"),
+            });
         }
     }
     Ok(())
+}
+
+/// Where a name of two listings differs: in both with other values, only in
+/// the case's, only in the re-derived one.
+enum Side {
+    Both,
+    Case,
+    Rederived,
+}
+
+/// The names whose values differ between the case's listing `a` and the
+/// re-derived `b`, in name order.
+fn differences<'a, V: PartialEq>(a: &'a BTreeMap<String, V>, b: &'a BTreeMap<String, V>) -> Vec<(&'a str, Side)> {
+    let names: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    names
+        .into_iter()
+        .filter_map(|n| match (a.get(n), b.get(n)) {
+            (Some(x), Some(y)) if x == y => None,
+            (Some(_), Some(_)) => Some((n.as_str(), Side::Both)),
+            (Some(_), None) => Some((n.as_str(), Side::Case)),
+            (None, _) => Some((n.as_str(), Side::Rederived)),
+        })
+        .collect()
 }
 
 /// Stages an intact container again, as `ingest --target` did, and compares
@@ -749,17 +767,12 @@ fn restaged(
         return Ok(());
     }
     let (a, b) = (timed_listing(&staged)?, timed_listing(&into)?);
-    let names: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-    for n in names {
-        match (a.get(n), b.get(n)) {
-            (Some(x), Some(y)) if x == y => {}
-            (Some(_), Some(_)) => diffs.push(format!("targets/{hex}/{n}: differs from the container staged again")),
-            (Some(_), None) => diffs.push(format!("targets/{hex}/{n}: not in the container staged again")),
-            (None, Some(_)) => {
-                diffs.push(format!("targets/{hex}/{n}: missing from the case (staging the container gives it)"))
-            }
-            (None, None) => {}
-        }
+    for (n, side) in differences(&a, &b) {
+        diffs.push(match side {
+            Side::Both => format!("targets/{hex}/{n}: differs from the container staged again"),
+            Side::Case => format!("targets/{hex}/{n}: not in the container staged again"),
+            Side::Rederived => format!("targets/{hex}/{n}: missing from the case (staging the container gives it)"),
+        });
     }
     Ok(())
 }
