@@ -407,9 +407,11 @@ pub fn ingest_with_chunk_size(
                     compression.is_none().then(|| std::fs::metadata(path).map_or(0, |m| m.len())),
                 )
             };
-            let (counts, content) = match source.line_parser_for(req.ctx, &head).map_err(fail)? {
+            let (counts, content, companions) = match source.line_parser_for(req.ctx, &head).map_err(fail)? {
                 Some(parser) => {
-                    run_lines(path, source.id(), parser.as_ref(), content, &ictx, parts, reporter, chunk_size)?
+                    let (counts, content) =
+                        run_lines(path, source.id(), parser.as_ref(), content, &ictx, parts, reporter, chunk_size)?;
+                    (counts, content, Vec::new())
                 }
                 None => {
                     let mut sink = FlushingSink::new(ictx, parts);
@@ -420,9 +422,10 @@ pub fn ingest_with_chunk_size(
                         crate::progress::watch(reporter, size, &progress, || source.parse(&mut input, &mut sink));
                     let counts = sink.finish(path, source.id())?;
                     result.map_err(fail)?;
+                    let companions = input.take_companions();
                     let content =
                         input.into_content().ok_or_else(|| fail(SourceError::Invalid("content lost".into())))?;
-                    (counts, content)
+                    (counts, content, companions)
                 }
             };
             let (sha256, size) = content.into_raw().finish().map_err(|source| IngestError::Read {
@@ -431,7 +434,7 @@ pub fn ingest_with_chunk_size(
                 source,
             })?;
             reporter.read(size);
-            (counts, sha256, size, compression, Vec::new())
+            (counts, sha256, size, compression, companions)
         }
     };
     // Nothing read although the format was forced or only guessed: almost always
@@ -781,7 +784,7 @@ fn walk(dir: &Path, exclude: Option<&Path>, found: &mut Vec<Found>, skipped: &mu
             }
             Ok(m) if m.is_dir() => walk(&p, exclude, found, skipped),
             Ok(m) if m.is_file() => {
-                if is_sqlite_companion(&p) {
+                if is_sqlite_companion(&p) || is_blockfile_companion(&p) {
                     continue;
                 }
                 found.push(Found { path: p, explicit: false, entries: None });
@@ -790,6 +793,25 @@ fn walk(dir: &Path, exclude: Option<&Path>, found: &mut Vec<Found>, skipped: &mu
             Err(e) => skipped.push(Skipped { path: p, reason: e.to_string() }),
         }
     }
+}
+
+/// `data_N` and `f_XXXXXX` files beside a Chrome blockfile cache's `index`
+/// are read with it (and recorded as its companions), not alone.
+fn is_blockfile_companion(p: &Path) -> bool {
+    let name = p.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let numbered = |rest: &str, hex: bool| {
+        !rest.is_empty()
+            && rest.bytes().all(|b| if hex { b.is_ascii_hexdigit() } else { b.is_ascii_digit() })
+            && (!hex || rest.len() == 6)
+    };
+    let is_part = name.strip_prefix("data_").is_some_and(|r| numbered(r, false))
+        || name.strip_prefix("f_").is_some_and(|r| numbered(r, true));
+    if !is_part {
+        return false;
+    }
+    let Ok(mut f) = crate::input::open_evidence(&p.with_file_name("index")) else { return false };
+    let mut magic = [0u8; 4];
+    read_full(&mut f, &mut magic).ok() == Some(4) && u32::from_le_bytes(magic) == 0xC103_CAC3
 }
 
 /// `-wal`, `-shm` and `-journal` files beside a database are read with it, not alone.

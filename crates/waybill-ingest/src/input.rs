@@ -440,6 +440,8 @@ pub struct Input<'a> {
     /// Raw bytes read of a text input (rows of a database: see [`Db`]).
     progress: Arc<Progress>,
     size: u64,
+    /// Files read with a text input (a cache's block files beside its index).
+    companions: Vec<Companion>,
 }
 
 enum Body<'a> {
@@ -451,12 +453,26 @@ impl<'a> Input<'a> {
     /// A text input over `content`.
     pub fn text(path: &'a Path, ctx: &'a ParseContext, content: Content) -> Self {
         let size = std::fs::metadata(path).map_or(0, |m| m.len());
-        Self { path, ctx, body: Body::Text(Some(Box::new(Chunker::new(content)))), progress: Arc::default(), size }
+        Self {
+            path,
+            ctx,
+            body: Body::Text(Some(Box::new(Chunker::new(content)))),
+            progress: Arc::default(),
+            size,
+            companions: Vec::new(),
+        }
     }
 
     /// An SQLite input.
     pub fn sqlite_input(path: &'a Path, ctx: &'a ParseContext, db: &'a SqliteInput) -> Self {
-        Self { path, ctx, body: Body::Sqlite(db), progress: Arc::clone(db.conn.progress()), size: db.size }
+        Self {
+            path,
+            ctx,
+            body: Body::Sqlite(db),
+            progress: Arc::clone(db.conn.progress()),
+            size: db.size,
+            companions: Vec::new(),
+        }
     }
 
     /// How far the parse has got: raw bytes of a text input, rows of a
@@ -474,6 +490,25 @@ impl<'a> Input<'a> {
     /// The evidence path (to name in messages, never to open or write).
     pub fn path(&self) -> &Path {
         self.path
+    }
+
+    /// Records `path`, a file this input's source read besides the input
+    /// itself (a cache's block files beside its index), with its SHA-256 and
+    /// size from a read of the whole file: it goes into the manifest as a
+    /// companion (`role`), so `verify` checks it too. A file recorded twice is
+    /// hashed once.
+    pub fn add_companion(&mut self, path: &Path, role: &'static str) -> io::Result<()> {
+        if self.companions.iter().any(|c| c.path == path) {
+            return Ok(());
+        }
+        let (sha256, size) = RawReader::open(path)?.finish()?;
+        self.companions.push(Companion { path: path.to_owned(), role, size, sha256 });
+        Ok(())
+    }
+
+    /// The files recorded with [`Self::add_companion`], in the order read.
+    pub fn take_companions(&mut self) -> Vec<Companion> {
+        std::mem::take(&mut self.companions)
     }
 
     /// The input file's modification time as recorded by the file system that

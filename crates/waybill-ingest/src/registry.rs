@@ -14,10 +14,11 @@ use crate::sources::{
 };
 use crate::sources::{
     apache_access::ApacheAccess, apple_cfurl_cache::AppleCfurlCache, aws_elb::AwsElb, bodyfile::Bodyfile,
-    caddy_access::CaddyAccess, chrome_cache::ChromeCache, chrome_history::ChromeHistory, firefox_cache2::FirefoxCache2,
-    firefox_downloads::FirefoxDownloads, firefox_downloads_json::FirefoxDownloadsJson, firefox_places::FirefoxPlaces,
-    macos_quarantine::MacosQuarantine, nginx_access::NginxAccess, safari_history::SafariHistory,
-    w3c_extended::W3cExtended, windows_evtx::WindowsEvtx, zone_identifier::ZoneIdentifier,
+    caddy_access::CaddyAccess, chrome_blockfile::ChromeBlockfile, chrome_cache::ChromeCache,
+    chrome_history::ChromeHistory, firefox_cache2::FirefoxCache2, firefox_downloads::FirefoxDownloads,
+    firefox_downloads_json::FirefoxDownloadsJson, firefox_places::FirefoxPlaces, macos_quarantine::MacosQuarantine,
+    nginx_access::NginxAccess, safari_history::SafariHistory, w3c_extended::W3cExtended, windows_evtx::WindowsEvtx,
+    zone_identifier::ZoneIdentifier,
 };
 use crate::sources::{aws_cloudtrail::AwsCloudtrail, aws_s3_access::AwsS3Access, cloudflare_http::CloudflareHttp};
 use crate::sources::{dropbox_events::DropboxEvents, gdrive_audit::GdriveAudit, m365_audit::M365Audit};
@@ -48,6 +49,7 @@ pub static SOURCES: &[&dyn Source] = &[
     &FirefoxDownloadsJson,
     &SafariHistory,
     &ChromeCache,
+    &ChromeBlockfile,
     &FirefoxCache2,
     &AppleCfurlCache,
     // File-system timelines and origin markers.

@@ -52,6 +52,12 @@ pub enum RecordRef {
         /// The record id.
         id: u64,
     },
+    /// An entry of a Chrome blockfile cache, by its cache address (the
+    /// 32-bit `CacheAddr` that names its block file and first block).
+    CacheAddress {
+        /// The address.
+        addr: u32,
+    },
     /// The whole input is one record (a Zone.Identifier stream, a small settings file).
     Whole,
 }
@@ -99,6 +105,7 @@ impl fmt::Display for RecordRef {
             Self::LineItem { offset, line, list: "", index } => write!(f, "offset {offset} line {line} entry {index}"),
             Self::LineItem { offset, line, list, index } => write!(f, "offset {offset} line {line} {list}[{index}]"),
             Self::EventRecord { id } => write!(f, "EventRecordID {id}"),
+            Self::CacheAddress { addr } => write!(f, "cache address 0x{addr:08x}"),
             Self::Whole => f.write_str("whole input"),
         }
     }
@@ -118,6 +125,7 @@ mod tests {
             RecordRef::LineItem { offset: 7, line: 2, list: "items", index: 3 },
             RecordRef::LineItem { offset: 7, line: 2, list: "", index: 0 },
             RecordRef::EventRecord { id: 4711 },
+            RecordRef::CacheAddress { addr: 0xa001_0003 },
             RecordRef::Whole,
         ] {
             let mut s = String::new();

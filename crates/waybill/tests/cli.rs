@@ -1383,6 +1383,68 @@ fn a_file_only_in_a_firefox_cache_is_matched_and_linked_to_its_url() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 }
 
+/// A Chrome blockfile cache folder (`index`, `data_0`..`data_3`, `f_000001`)
+/// is one input: the index, with the block and stream files read through it
+/// and recorded as its companions. A file of interest held only in the cache
+/// (a body in `f_000001`) is matched and linked to its URL; `verify` sees a
+/// byte changed in a block file.
+#[test]
+fn a_blockfile_cache_is_one_input_whose_block_files_verify_checks() {
+    let t = tempfile::tempdir().expect("temp");
+    let cache = t.path().join("ev/Default/Cache");
+    std::fs::create_dir_all(&cache).expect("mkdir");
+    let src = fixture_dir("chrome.blockfile").join("chained_long_key_external_and_damaged");
+    for e in std::fs::read_dir(&src).expect("fixture folder") {
+        let f = e.expect("entry").path();
+        std::fs::copy(&f, cache.join(f.file_name().expect("name"))).expect("copy");
+    }
+    // The decoded body of the gzip entry in f_000001 (see the fixture README).
+    let sha = "c1a673dc000940f9fde9b2e2ca8d493ba44a6f1511c370240a5f0c730accce29";
+    std::fs::write(t.path().join("set.txt"), format!("# reference hash set\n{sha}\n")).expect("write");
+    ok(t.path(), &["case", "new", "case"]);
+    let out = ok(t.path(), &["ingest", "case", "ev", "--device", "laptop"]);
+    assert_eq!(
+        out.lines().next(),
+        Some(
+            "I0001  chrome.blockfile       records         7  events         4  rejects       3  ev/Default/Cache/index"
+        ),
+        "{out}"
+    );
+    assert_eq!(out.lines().filter(|l| l.starts_with('I')).count(), 1, "the block files are not inputs: {out}");
+    let manifest = std::fs::read_to_string(t.path().join("case/manifest.jsonl")).expect("manifest");
+    let entry: serde_json::Value = serde_json::from_str(manifest.lines().next().expect("a line")).expect("json");
+    let companions: Vec<String> = entry["companions"]
+        .as_array()
+        .expect("companions")
+        .iter()
+        .map(|c| {
+            let p = c["path"].as_str().unwrap_or("");
+            format!("{} {}", c["role"].as_str().unwrap_or(""), p.rsplit('/').next().unwrap_or(p))
+        })
+        .collect();
+    assert_eq!(
+        companions,
+        ["cache_file data_0", "cache_file data_1", "cache_file data_2", "cache_file data_3", "cache_file f_000001"]
+    );
+    ok(t.path(), &["match", "case", "--hashset", "set.txt"]);
+    ok(t.path(), &["analyze", "case"]);
+    let path = only_finding(&t.path().join("case/findings"), sha);
+    let f: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).expect("finding")).expect("json");
+    assert!(f.to_string().contains("https://files.example.net/notes.txt"), "the entry's URL is in the finding: {f}");
+    assert_eq!(f["arrival"]["what"], "cache write");
+    assert_eq!(f["arrival"]["record"], "cache address 0xa0010001");
+    let r = waybill(t.path(), &["verify", "case"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // A byte of a block file changed: its companion hash no longer matches.
+    let data2 = cache.join("data_2");
+    let mut bytes = std::fs::read(&data2).expect("read");
+    bytes[8192] ^= 1;
+    std::fs::write(&data2, bytes).expect("write");
+    let r = waybill(t.path(), &["verify", "case"]);
+    assert_ne!(r.code, 0);
+    assert!(r.stdout.contains("I0001 companion") && r.stdout.contains("data_2"), "{}{}", r.stdout, r.stderr);
+}
+
 /// An app's CFNetwork `Cache.db` whose image body is a file in
 /// `fsCachedData/` beside it: the body is hashed from there, the file of
 /// interest is matched and linked to the response's URL, and verify

@@ -10,6 +10,7 @@ pub mod aws_elb;
 pub mod aws_s3_access;
 pub mod bodyfile;
 pub mod caddy_access;
+pub mod chrome_blockfile;
 pub mod chrome_cache;
 pub mod chrome_history;
 pub mod cloudflare_http;

@@ -134,6 +134,13 @@ pub const CASES: &[Case] = &[
     Case { source: "chrome.cache", file: "a93d890c06361912_0", opts: none, counts: (1, 1, 0), rejects: &[] },
     Case { source: "chrome.cache", file: "unclosed_entry_0", opts: none, counts: (1, 0, 1), rejects: &["whole input"] },
     Case {
+        source: "chrome.blockfile",
+        file: "chained_long_key_external_and_damaged/index",
+        opts: none,
+        counts: (7, 4, 3),
+        rejects: &["cache address 0xa0010fa0", "cache address 0xa001000d", "cache address 0xa001000f"],
+    },
+    Case {
         source: "apple.cfurl_cache",
         file: "app_cache_inline_fs_damaged.sql",
         opts: none,
@@ -519,7 +526,7 @@ fn run(case: &Case) {
     assert_eq!(got.events.len() as u64, c.events);
     let rejects: Vec<&str> = got.rejects.iter().map(|r| r.record.as_str()).collect();
     assert_eq!(rejects, case.rejects, "{}: reject records", case.file);
-    let name = format!("{}__{}", case.source.replace('.', "_"), case.file.replace([':', '.'], "_"));
+    let name = format!("{}__{}", case.source.replace('.', "_"), case.file.replace([':', '.', '/'], "_"));
     insta::assert_snapshot!(name, got.canonical());
 }
 
@@ -577,6 +584,7 @@ table_tests! {
     cache_partitioned_minimal_pickle => "600a24a7de3d970d_0";
     cache_current_pickle_gzip_cross_site => "a93d890c06361912_0";
     cache_unclosed_entry => "unclosed_entry_0";
+    blockfile_chained_long_key_external_and_damaged => "chained_long_key_external_and_damaged/index";
     chrome_v70_typed_search_click_download => "v70_typed_search_click_download.sql";
     chrome_v16_linux_legacy => "v16_linux_unix_epoch_legacy_downloads.sql";
     firefox_places_modern_downloads => "modern_download_annotations.sql";
