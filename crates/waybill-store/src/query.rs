@@ -78,7 +78,7 @@ pub fn memory_limit() -> Result<usize, StoreError> {
 }
 
 /// `2147483648`, `512M`, `2G` → bytes; `None` for anything else (zero too).
-fn parse_memory_limit(v: &str) -> Option<usize> {
+pub fn parse_memory_limit(v: &str) -> Option<usize> {
     let v = v.trim();
     let (n, mult) = match v.char_indices().last() {
         Some((i, 'k' | 'K')) => (&v[..i], 1usize << 10),
@@ -93,46 +93,57 @@ fn parse_memory_limit(v: &str) -> Option<usize> {
 pub struct Query {
     rt: tokio::runtime::Runtime,
     ctx: SessionContext,
+    /// On a cluster: a local session over the same tables, for the queries
+    /// that read an in-memory table (which the cluster cannot be sent).
+    local: Option<SessionContext>,
 }
 
 impl Query {
     /// Registers the case's tables.
     pub fn open(case: &Case) -> Result<Self, StoreError> {
         let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        let ctx = local_session()?;
+        rt.block_on(register_tables(&ctx, case))?;
+        Ok(Self { rt, ctx, local: None })
+    }
+
+    /// Registers the case's tables on an Apache DataFusion Ballista cluster
+    /// (`df://HOST:PORT`, its scheduler): every query of this session is
+    /// planned here and run by the cluster's executors, which read the
+    /// case's Parquet and JSON files at the same absolute paths (a folder
+    /// the scheduler and every executor see). A query that reads an
+    /// in-memory table (`inputs`, a table of which the case has no files yet,
+    /// a batch given to [`Self::register_batch`]) cannot be sent to the
+    /// cluster and runs here, on the same tables.
+    #[cfg(feature = "ballista")]
+    pub fn open_cluster(case: &Case, url: &str) -> Result<Self, StoreError> {
+        use ballista::prelude::SessionContextExt as _;
+        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
         let config = SessionConfig::new().with_information_schema(true);
-        // Operators that can spill (sorts, joins, aggregations) spill to the
-        // temp folder beyond this budget instead of growing without bound.
-        let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
-            .with_memory_pool(Arc::new(datafusion::execution::memory_pool::FairSpillPool::new(memory_limit()?)))
-            .build_arc()
-            .map_err(df)?;
-        let ctx = SessionContext::new_with_config_rt(config, runtime);
-        let entries = case.manifest_entries()?;
-        let event_dirs = case.event_dirs()?;
-        let reject_files = case.reject_files()?;
-        let content_dirs = case.content_dirs()?;
-        rt.block_on(async {
-            register_listing(&ctx, "events", &event_dirs, waybill_model::schema::event_schema(), Format::Parquet)
-                .await?;
-            register_listing(&ctx, "rejects", &reject_files, rejects_schema(), Format::Json).await?;
-            register_listing(&ctx, "content", &content_dirs, waybill_model::schema::content_schema(), Format::Parquet)
-                .await?;
-            let interest: Vec<std::path::PathBuf> =
-                Some(case.interest_path()).into_iter().filter(|p| p.is_file()).collect();
-            register_listing(&ctx, "interest", &interest, interest_schema(), Format::Parquet).await?;
-            ctx.sql(FILES_VIEW).await.map_err(df)?;
-            let inputs = inputs_batch(&entries)?;
-            let table = MemTable::try_new(inputs.schema(), vec![vec![inputs]]).map_err(df)?;
-            ctx.register_table("inputs", Arc::new(table)).map_err(df)?;
-            Ok::<_, StoreError>(())
-        })?;
-        Ok(Self { rt, ctx })
+        let state =
+            datafusion::execution::SessionStateBuilder::new().with_config(config).with_default_features().build();
+        let ctx = rt.block_on(SessionContext::remote_with_state(url, state)).map_err(df)?;
+        rt.block_on(register_tables(&ctx, case))?;
+        let local = local_session()?;
+        rt.block_on(register_tables(&local, case))?;
+        Ok(Self { rt, ctx, local: Some(local) })
+    }
+
+    /// The session a query runs in: the cluster's, unless the query reads
+    /// an in-memory table.
+    async fn session_for(&self, sql: &str) -> Result<&SessionContext, StoreError> {
+        let Some(local) = &self.local else { return Ok(&self.ctx) };
+        let plan = self.ctx.state().create_logical_plan(sql).await.map_err(df)?;
+        Ok(if reads_memory(&plan)? { local } else { &self.ctx })
     }
 
     /// Registers an in-memory table (for joins against a list of keys).
     pub fn register_batch(&self, name: &str, batch: RecordBatch) -> Result<(), StoreError> {
-        let table = MemTable::try_new(batch.schema(), vec![vec![batch]]).map_err(df)?;
-        self.ctx.register_table(name, Arc::new(table)).map_err(df)?;
+        let table = Arc::new(MemTable::try_new(batch.schema(), vec![vec![batch]]).map_err(df)?);
+        self.ctx.register_table(name, table.clone()).map_err(df)?;
+        if let Some(local) = &self.local {
+            local.register_table(name, table).map_err(df)?;
+        }
         Ok(())
     }
 
@@ -144,7 +155,7 @@ impl Query {
     /// Runs a query and collects the result.
     pub fn sql(&self, sql: &str) -> Result<(SchemaRef, Vec<RecordBatch>), StoreError> {
         self.rt.block_on(async {
-            let frame = self.ctx.sql(sql).await.map_err(df)?;
+            let frame = self.session_for(sql).await?.sql(sql).await.map_err(df)?;
             let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
             let batches = frame.collect().await.map_err(df)?;
             Ok((schema, batches))
@@ -159,7 +170,7 @@ impl Query {
         mut f: impl FnMut(&RecordBatch) -> Result<bool, StoreError>,
     ) -> Result<SchemaRef, StoreError> {
         self.rt.block_on(async {
-            let frame = self.ctx.sql(sql).await.map_err(df)?;
+            let frame = self.session_for(sql).await?.sql(sql).await.map_err(df)?;
             let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
             let mut stream = frame.execute_stream().await.map_err(df)?;
             while let Some(batch) = stream.next().await {
@@ -176,6 +187,56 @@ impl Query {
 enum Format {
     Parquet,
     Json,
+}
+
+/// A local session: the memory budget of [`memory_limit`], spilling beyond it.
+fn local_session() -> Result<SessionContext, StoreError> {
+    let config = SessionConfig::new().with_information_schema(true);
+    // Operators that can spill (sorts, joins, aggregations) spill to the
+    // temp folder beyond this budget instead of growing without bound.
+    let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
+        .with_memory_pool(Arc::new(datafusion::execution::memory_pool::FairSpillPool::new(memory_limit()?)))
+        .build_arc()
+        .map_err(df)?;
+    Ok(SessionContext::new_with_config_rt(config, runtime))
+}
+
+/// Does a plan (its subqueries included) scan an in-memory table?
+#[cfg_attr(not(feature = "ballista"), allow(dead_code))]
+fn reads_memory(plan: &datafusion::logical_expr::LogicalPlan) -> Result<bool, StoreError> {
+    use datafusion::common::tree_node::TreeNodeRecursion;
+    use datafusion::logical_expr::LogicalPlan;
+    let mut found = false;
+    plan.apply_with_subqueries(|node| {
+        if let LogicalPlan::TableScan(scan) = node
+            && datafusion::datasource::source_as_provider(&scan.source)?.is::<MemTable>()
+        {
+            found = true;
+            return Ok(TreeNodeRecursion::Stop);
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })
+    .map_err(df)?;
+    Ok(found)
+}
+
+/// Registers the case's tables: `events`, `rejects`, `content` and
+/// `interest` over their files, the `files` view, and `inputs`.
+async fn register_tables(ctx: &SessionContext, case: &Case) -> Result<(), StoreError> {
+    let entries = case.manifest_entries()?;
+    let event_dirs = case.event_dirs()?;
+    let reject_files = case.reject_files()?;
+    let content_dirs = case.content_dirs()?;
+    register_listing(ctx, "events", &event_dirs, waybill_model::schema::event_schema(), Format::Parquet).await?;
+    register_listing(ctx, "rejects", &reject_files, rejects_schema(), Format::Json).await?;
+    register_listing(ctx, "content", &content_dirs, waybill_model::schema::content_schema(), Format::Parquet).await?;
+    let interest: Vec<std::path::PathBuf> = Some(case.interest_path()).into_iter().filter(|p| p.is_file()).collect();
+    register_listing(ctx, "interest", &interest, interest_schema(), Format::Parquet).await?;
+    ctx.sql(FILES_VIEW).await.map_err(df)?;
+    let inputs = inputs_batch(&entries)?;
+    let table = MemTable::try_new(inputs.schema(), vec![vec![inputs]]).map_err(df)?;
+    ctx.register_table("inputs", Arc::new(table)).map_err(df)?;
+    Ok(())
 }
 
 async fn register_listing(

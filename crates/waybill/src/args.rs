@@ -47,6 +47,9 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Simulate a mixed case and run the whole job on it: case new, ingest, match, analyze, report.
     Demo(DemoArgs),
+    /// Run a Ballista scheduler or executor for `sql` and `analyze --cluster` (needs the `ballista` feature).
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
 }
 
 /// `waybill review`
@@ -252,6 +255,12 @@ pub struct SqlArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = SqlFormat::Table)]
     pub format: SqlFormat,
+    /// Run the query on an Apache DataFusion Ballista cluster: its scheduler as
+    /// df://HOST:PORT (needs the `ballista` feature; every executor must see the
+    /// case folder at the same path; a query of an in-memory table, such as
+    /// `inputs`, runs here).
+    #[arg(long, value_name = "URL")]
+    pub cluster: Option<String>,
 }
 
 /// `waybill timeline`
@@ -324,6 +333,55 @@ pub struct AnalyzeArgs {
     /// Print one JSON object per copy instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Run the candidate-selection queries on an Apache DataFusion Ballista
+    /// cluster (df://HOST:PORT; needs the `ballista` feature); the evaluation
+    /// stays here.
+    #[arg(long, value_name = "URL")]
+    pub cluster: Option<String>,
+}
+
+/// `waybill cluster …`
+#[derive(Debug, Subcommand)]
+pub enum ClusterCommand {
+    /// A Ballista scheduler (in-memory cluster state) listening on --bind.
+    Scheduler(SchedulerArgs),
+    /// A Ballista executor that registers with the scheduler and runs its tasks.
+    Executor(ExecutorArgs),
+}
+
+/// `waybill cluster scheduler`
+#[derive(Debug, Args)]
+pub struct SchedulerArgs {
+    /// The address to listen on.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:50050")]
+    pub bind: String,
+}
+
+/// `waybill cluster executor`
+#[derive(Debug, Args)]
+pub struct ExecutorArgs {
+    /// The scheduler.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:50050")]
+    pub scheduler: String,
+    /// The host to listen on (and to give the scheduler).
+    #[arg(long, value_name = "HOST", default_value = "127.0.0.1")]
+    pub bind: String,
+    /// The Arrow Flight port (shuffle and results).
+    #[arg(long, default_value_t = 50051)]
+    pub port: u16,
+    /// The gRPC port.
+    #[arg(long, default_value_t = 50052)]
+    pub grpc_port: u16,
+    /// Tasks run at once [default: the number of CPUs].
+    #[arg(long, value_name = "N")]
+    pub tasks: Option<usize>,
+    /// The memory pool of the executor's queries: bytes, or with K, M or G (e.g. 2G);
+    /// operators that can spill do so beyond it.
+    #[arg(long, value_name = "BYTES")]
+    pub memory: Option<String>,
+    /// Where shuffle files go [default: a temporary folder].
+    #[arg(long, value_name = "DIR")]
+    pub work_dir: Option<PathBuf>,
 }
 
 /// `waybill simulate`

@@ -12,7 +12,6 @@ use waybill_model::SubjectKind;
 use waybill_reason::engine::Setup;
 use waybill_reason::{Rulebook, analyze_case};
 use waybill_store::Case;
-use waybill_store::query::Query;
 
 use crate::args::AnalyzeArgs;
 use crate::exit::ExitStatus;
@@ -34,7 +33,7 @@ pub fn run(a: &AnalyzeArgs) -> Result<ExitStatus> {
     if let Some(f) = a.file.as_ref().filter(|f| !(f.len() == 64 && f.bytes().all(|b| b.is_ascii_hexdigit()))) {
         bail!("--file takes a SHA-256 (64 hex digits), not {f:?}");
     }
-    let q = Query::open(&case)?;
+    let q = super::query(&case, a.cluster.as_deref())?;
     let config = case.config().clone();
     for s in &config.subjects {
         s.bounds()?;

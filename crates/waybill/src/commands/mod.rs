@@ -2,6 +2,7 @@
 
 mod analyze;
 mod case;
+mod cluster;
 mod demo;
 mod export;
 mod formats;
@@ -18,7 +19,7 @@ mod verify;
 
 use anyhow::Result;
 
-use crate::args::{CaseCommand, Cli, Command};
+use crate::args::{CaseCommand, Cli, ClusterCommand, Command};
 use crate::exit::ExitStatus;
 
 /// Runs the command.
@@ -41,6 +42,16 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Verify(a) => verify::run(&a),
         Command::Simulate(a) => simulate::run(&a),
         Command::Demo(a) => demo::run(&a),
+        Command::Cluster(ClusterCommand::Scheduler(a)) => cluster::scheduler(&a),
+        Command::Cluster(ClusterCommand::Executor(a)) => cluster::executor(&a),
+    }
+}
+
+/// The case's query session: local, or on the Ballista cluster at `cluster`.
+pub fn query(case: &waybill_store::Case, cluster: Option<&str>) -> Result<waybill_store::query::Query> {
+    match cluster {
+        None => Ok(waybill_store::query::Query::open(case)?),
+        Some(url) => cluster::query(case, url),
     }
 }
 

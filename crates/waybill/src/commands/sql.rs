@@ -4,7 +4,6 @@ use std::io::Write as _;
 
 use anyhow::Result;
 use waybill_store::Case;
-use waybill_store::query::Query;
 
 use crate::args::{SqlArgs, SqlFormat};
 use crate::exit::ExitStatus;
@@ -13,7 +12,7 @@ use crate::printer;
 /// Runs SQL over a case.
 pub fn run(a: &SqlArgs) -> Result<ExitStatus> {
     let case = Case::open(&a.case)?;
-    let q = Query::open(&case)?;
+    let q = super::query(&case, a.cluster.as_deref())?;
     let stdout = std::io::stdout();
     match a.format {
         SqlFormat::Table => {
