@@ -202,7 +202,6 @@ fn local_session() -> Result<SessionContext, StoreError> {
 }
 
 /// Does a plan (its subqueries included) scan an in-memory table?
-#[cfg_attr(not(feature = "ballista"), allow(dead_code))]
 fn reads_memory(plan: &datafusion::logical_expr::LogicalPlan) -> Result<bool, StoreError> {
     use datafusion::common::tree_node::TreeNodeRecursion;
     use datafusion::logical_expr::LogicalPlan;
