@@ -49,15 +49,14 @@
 //! `addr.h`, `entry_impl.cc`, `block_files.cc`; libyal dtformats "Chrome
 //! Cache file format"; see [`super::chrome_cache`] for the key and the pickle.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{Read as _, Seek as _, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use waybill_model::{Event, EventKind, EventSink, Precision, RecordRef, Reject, RejectReason, Timestamp};
+use waybill_model::{Event, EventSink, RecordRef, Reject, RejectReason, Timestamp};
 
-use super::chrome_cache::{parse_key, response_info};
+use super::chrome_cache::{i64_at, response_event, response_info, u32_at};
 use crate::input::Input;
 use crate::source::{Probe, Sniff, Source, SourceError};
 
@@ -82,16 +81,8 @@ const KEY_LIMIT: usize = 1 << 20;
 const PARENT_ENTRY: u32 = 1;
 const CHILD_ENTRY: u32 = 2;
 
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
-}
-
 fn i32_at(b: &[u8], at: usize) -> Option<i32> {
     Some(i32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
-}
-
-fn i64_at(b: &[u8], at: usize) -> Option<i64> {
-    Some(i64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
 }
 
 /// A cache address (`CacheAddr`).
@@ -206,7 +197,7 @@ impl Files {
                     ));
                 }
                 let mut buf = vec![0; n as usize];
-                let f = &mut self.block_file(file)?.file;
+                let f = &mut b.file;
                 f.seek(SeekFrom::Start(at)).map_err(|e| format!("data_{file}: {e}"))?;
                 f.read_exact(&mut buf).map_err(|e| format!("data_{file}: {e}"))?;
                 if let Some(w) = want {
@@ -305,43 +296,14 @@ impl ChromeBlockfile {
         let (info, _) =
             files.read(at(0), Some(size(0) as u64)).map_err(|e| bad(format!("stream 0 (response info): {e}")))?;
         let info = response_info(&info).map_err(|e| bad(format!("stream 0 (response info): {e}")))?;
-        let ts = Timestamp::from_webkit_micros(info.response_time).map_err(|e| Bad::Time(e.to_string()))?;
         let body_len = u64::try_from(size(1)).map_err(|_| bad(format!("body size {} is negative", size(1))))?;
         let (body, body_in) = if body_len == 0 {
-            (Vec::new(), None)
+            (None, None)
         } else {
             let (b, from) = files.read(at(1), Some(body_len)).map_err(|e| bad(format!("stream 1 (body): {e}")))?;
-            (b, Some(from))
+            (Some(b), Some(from))
         };
-        let header = |name: &str| {
-            info.headers.iter().skip(1).find_map(|h| {
-                let (n, v) = h.split_once(':')?;
-                n.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
-            })
-        };
-        let encoding = header("content-encoding").map(|e| e.to_ascii_lowercase());
-        let (top, frame, url, subframe, cross) = parse_key(&key);
-        let mut e = Event::new(EventKind::BrowserCacheEntry, ts, Precision::Microsecond, record);
-        e.url = Some(Cow::Owned(url.to_owned()));
-        if body_in.is_some() {
-            crate::http::cached_body(&mut e, encoding.as_deref(), &body);
-        } else {
-            e.size = Some(0);
-        }
-        e.status = info.headers.first().and_then(|s| s.split_whitespace().nth(1)).and_then(|c| c.parse().ok());
-        e.attrs.push_opt("top_frame_site", top.map(str::to_owned));
-        e.attrs.push_opt("frame_site", frame.map(str::to_owned));
-        if let Ok(t) = Timestamp::from_webkit_micros(info.request_time) {
-            e.attrs.push("request_time", t);
-        }
-        e.attrs.push_opt("content_type", header("content-type"));
-        e.attrs.push_opt("content_encoding", encoding);
-        if subframe {
-            e.attrs.push("subframe_document", true);
-        }
-        if cross {
-            e.attrs.push("cross_site_navigation", true);
-        }
+        let mut e = response_event(record, &key, &info, body.as_deref()).map_err(Bad::Time)?;
         if let Some(t) = i64_at(raw, 24).filter(|&t| t > 0).and_then(|t| Timestamp::from_webkit_micros(t).ok()) {
             e.attrs.push("entry_created", t);
         }
@@ -353,7 +315,6 @@ impl ChromeBlockfile {
             e.attrs.push("sparse_parent", true);
         }
         e.attrs.push_opt("body_in", body_in);
-        e.attrs.push("ts_from", "response_time");
         Ok(e)
     }
 

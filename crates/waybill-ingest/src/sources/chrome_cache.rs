@@ -50,15 +50,15 @@ const EOF: usize = 24;
 /// Entries larger than this are rejected (bodies are hashed in memory).
 const LIMIT: u64 = 1 << 30;
 
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+pub(super) fn u32_at(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
 
-fn u64_at(b: &[u8], at: usize) -> Option<u64> {
+pub(super) fn u64_at(b: &[u8], at: usize) -> Option<u64> {
     Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
 }
 
-fn i64_at(b: &[u8], at: usize) -> Option<i64> {
+pub(super) fn i64_at(b: &[u8], at: usize) -> Option<i64> {
     Some(i64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
 }
 
@@ -183,6 +183,51 @@ pub fn parse_key(key: &str) -> (Option<&str>, Option<&str>, &str, bool, bool) {
     (parts.next(), parts.next().filter(|f| *f != url), url, subframe, cross)
 }
 
+/// The `browser.cache_entry` of a cached response (the simple cache's and the
+/// blockfile cache's alike): at the response time, the URL and sites of the
+/// key, the status, request time, `Content-Type` and `Content-Encoding` of the
+/// response info, and the body's hashes (decoded when gzip or deflate; `None`
+/// when the entry holds no body: size 0, no hashes). Err: the response time
+/// is not a time.
+pub(super) fn response_event(
+    record: RecordRef,
+    key: &str,
+    info: &ResponseInfo,
+    body: Option<&[u8]>,
+) -> Result<Event<'static>, String> {
+    let ts = Timestamp::from_webkit_micros(info.response_time).map_err(|e| e.to_string())?;
+    let header = |name: &str| {
+        info.headers.iter().skip(1).find_map(|h| {
+            let (n, v) = h.split_once(':')?;
+            n.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+        })
+    };
+    let encoding = header("content-encoding").map(|e| e.to_ascii_lowercase());
+    let (top, frame, url, subframe, cross) = parse_key(key);
+    let mut e = Event::new(EventKind::BrowserCacheEntry, ts, Precision::Microsecond, record);
+    e.url = Some(Cow::Owned(url.to_owned()));
+    match body {
+        Some(b) => crate::http::cached_body(&mut e, encoding.as_deref(), b),
+        None => e.size = Some(0),
+    }
+    e.status = info.headers.first().and_then(|s| s.split_whitespace().nth(1)).and_then(|c| c.parse().ok());
+    e.attrs.push_opt("top_frame_site", top.map(str::to_owned));
+    e.attrs.push_opt("frame_site", frame.map(str::to_owned));
+    if let Ok(t) = Timestamp::from_webkit_micros(info.request_time) {
+        e.attrs.push("request_time", t);
+    }
+    e.attrs.push_opt("content_type", header("content-type"));
+    e.attrs.push_opt("content_encoding", encoding);
+    if subframe {
+        e.attrs.push("subframe_document", true);
+    }
+    if cross {
+        e.attrs.push("cross_site_navigation", true);
+    }
+    e.attrs.push("ts_from", "response_time");
+    Ok(e)
+}
+
 impl Source for ChromeCache {
     fn id(&self) -> &'static str {
         "chrome.cache"
@@ -241,40 +286,14 @@ impl Source for ChromeCache {
                 return Ok(());
             }
         };
-        let ts = match Timestamp::from_webkit_micros(info.response_time) {
-            Ok(t) => t,
-            Err(e) => {
-                out.reject(Reject { record, reason: RejectReason::Timestamp(e.to_string()), raw: excerpt });
+        let mut e = match response_event(record, entry.key, &info, Some(entry.body)) {
+            Ok(e) => e,
+            Err(why) => {
+                out.reject(Reject { record, reason: RejectReason::Timestamp(why), raw: excerpt });
                 return Ok(());
             }
         };
-        let header = |name: &str| {
-            info.headers.iter().skip(1).find_map(|h| {
-                let (n, v) = h.split_once(':')?;
-                n.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
-            })
-        };
-        let encoding = header("content-encoding").map(|e| e.to_ascii_lowercase());
-        let (top, frame, url, subframe, cross) = parse_key(entry.key);
-        let mut e = Event::new(EventKind::BrowserCacheEntry, ts, Precision::Microsecond, record);
-        e.url = Some(Cow::Borrowed(url));
-        crate::http::cached_body(&mut e, encoding.as_deref(), entry.body);
-        e.status = info.headers.first().and_then(|s| s.split_whitespace().nth(1)).and_then(|c| c.parse().ok());
-        e.attrs.push_opt("top_frame_site", top);
-        e.attrs.push_opt("frame_site", frame);
-        if let Ok(t) = Timestamp::from_webkit_micros(info.request_time) {
-            e.attrs.push("request_time", t);
-        }
-        e.attrs.push_opt("content_type", header("content-type"));
-        e.attrs.push_opt("content_encoding", encoding);
-        if subframe {
-            e.attrs.push("subframe_document", true);
-        }
-        if cross {
-            e.attrs.push("cross_site_navigation", true);
-        }
         e.attrs.push("crc_ok", entry.crc_ok);
-        e.attrs.push("ts_from", "response_time");
         out.event(e);
         out.accepted();
         Ok(())
