@@ -5,6 +5,7 @@
 //! bench_accuracy --waybill target/release/waybill --set tuning|heldout [--bundles N] [--files 10]
 //!                [--seed S] [--jobs 2] [--out DIR] [--rulebook DIR] [--json]
 //!                [--tippett FILE.svg] [--write-validation FILE.json]
+//!                [--copies FILE.jsonl]
 //! ```
 //!
 //! **Seeds.** Rule values are chosen on the *tuning* seeds (1000 and up) and
@@ -21,7 +22,8 @@
 //! decisive-wrong, indeterminate, discriminating and Cllr, every decisive
 //! verdict that contradicts the truth, and writes a Tippett plot. With
 //! `--out DIR`, bundles with a contradiction, a miss or a missing finding are
-//! kept for review. `--write-validation` writes the validation table that the
+//! kept for review; `--copies` writes every scored copy (scenario, truth,
+//! band, log10 LR, label) as a JSON line. `--write-validation` writes the validation table that the
 //! reports carry (`crates/waybill-reason/validation.json`). Findings of a
 //! binary older than per-copy findings (one per content) are applied to every
 //! copy of their content, so the same bundles can score an old build (A/B).
@@ -172,6 +174,14 @@ fn main() -> anyhow::Result<()> {
     score.files.sort_by(|a, b| a.label.cmp(&b.label));
     let sum = score.summary();
     let seeds = format!("{set} seeds {seed0}..{}", seed0 + bundles as u64 - 1);
+    if let Some(p) = get("--copies") {
+        let mut out = String::new();
+        for f in &score.files {
+            out.push_str(&serde_json::to_string(f)?);
+            out.push('\n');
+        }
+        std::fs::write(&p, out).with_context(|| format!("writing {p}"))?;
+    }
     if let Some(p) = get("--tippett") {
         let title = format!("Tippett plot: {} copies, {seeds}", sum.overall.files);
         std::fs::write(&p, score.tippett_svg(&title)).with_context(|| format!("writing {p}"))?;
