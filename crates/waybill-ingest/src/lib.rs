@@ -17,6 +17,7 @@
 pub mod access;
 pub mod driver;
 pub mod ext4;
+pub mod fat;
 pub mod http;
 pub mod input;
 pub mod json;

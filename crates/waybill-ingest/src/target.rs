@@ -40,6 +40,13 @@
 //! A tar or tar.gz collection is streamed and staged like a zip; UAC's layout
 //! (`[root]/` beside its own output) makes `[root]` the tree.
 //!
+//! A FAT12/16/32 or exFAT volume (raw, or a partition of any of these: a
+//! memory card, a USB stick) is read by [`crate::fat`] (FAT through the
+//! `fatfs` crate over a reader that refuses writes; exFAT by this crate) and
+//! its regular files staged with their modification times: FAT's local time
+//! read in the zone given (`ingest --tz`, else the case's), exFAT's with the
+//! UTC offset it stores when it stores one.
+//!
 //! Other images (a dynamic VHD, a gzip that is not a tar) are recognised and refused with a
 //! message: not read yet.
 
@@ -47,6 +54,8 @@ use std::io::{self, Read, Seek, Write};
 use std::path::{Component, Path, PathBuf};
 
 use sha2::{Digest, Sha256};
+
+use crate::zone::Zone;
 
 use crate::input::{hex, open_evidence};
 
@@ -66,6 +75,9 @@ pub enum Kind {
     Ntfs,
     /// A raw ext2/3/4 volume (no partition table).
     Ext,
+    /// A raw FAT12/16/32 or exFAT volume (no partition table): a memory
+    /// card, a USB stick imaged as a volume.
+    Fat,
     /// A raw disk image with a partition table (MBR, or GPT behind a
     /// protective MBR).
     Disk,
@@ -85,6 +97,7 @@ impl Kind {
             Self::Tar { gzip: true } => "tar.gz",
             Self::Ntfs => "ntfs",
             Self::Ext => "ext",
+            Self::Fat => "fat",
             Self::Disk => "disk",
             Self::Ewf => "ewf",
             Self::Vhdx => "vhdx",
@@ -169,6 +182,9 @@ pub fn detect(path: &Path) -> Result<Kind, TargetError> {
         Ok(Kind::Ntfs)
     } else if crate::ext4::is_ext(head) {
         Ok(Kind::Ext)
+    } else if crate::fat::is_fat(head) || crate::fat::is_exfat(head) {
+        // Before the partition table: a FAT boot sector ends in 55 AA too.
+        Ok(Kind::Fat)
     } else if head.get(510..512) == Some(&[0x55, 0xaa]) {
         Ok(Kind::Disk)
     } else if head.get(257..262) == Some(b"ustar") {
@@ -501,6 +517,8 @@ pub struct StagedImage {
     /// `$STANDARD_INFORMATION` and `$FILE_NAME` times (none when no NTFS
     /// volume was read), written beside the tree.
     pub bodyfile: Option<PathBuf>,
+    /// Where FAT's local times were read.
+    pub zone: Zone,
 }
 
 /// One volume of a staged image.
@@ -633,8 +651,15 @@ pub fn ewf_segments(first: &Path) -> Result<Vec<PathBuf>, TargetError> {
 /// NTFS volume's files under `into/fs` (a partitioned disk's under
 /// `p<N>/`) and its `Zone.Identifier` streams under `into/streams`. The
 /// image is opened read-only; `sha256` is the image file's (the first
-/// segment's).
-pub fn stage_image(path: &Path, kind: Kind, sha256: String, into: &Path) -> Result<StagedImage, TargetError> {
+/// segment's). `zone` is where FAT's local times are read (exFAT's carry their
+/// UTC offset when the writer set one).
+pub fn stage_image(
+    path: &Path,
+    kind: Kind,
+    sha256: String,
+    into: &Path,
+    zone: Zone,
+) -> Result<StagedImage, TargetError> {
     let size = std::fs::metadata(path).map_err(io_at(path))?.len();
     if into.exists() {
         std::fs::remove_dir_all(into).map_err(io_at(into))?;
@@ -656,6 +681,7 @@ pub fn stage_image(path: &Path, kind: Kind, sha256: String, into: &Path) -> Resu
         stream_count: 0,
         left_out: Vec::new(),
         bodyfile: None,
+        zone,
     };
     let bad = |what: String| TargetError::Damaged { path: path.to_owned(), reason: what };
     if kind == Kind::Ewf {
@@ -764,10 +790,16 @@ fn stage_volumes<R: Read + io::Seek>(
     }
     let sector0 = &head[..512];
     if let Some(fs) = volume_kind(&head) {
-        out.layout = if fs == "ntfs" { "NTFS volume" } else { "ext2/3/4 volume" };
+        out.layout = match fs {
+            "ntfs" => "NTFS volume",
+            "fat" => "FAT volume",
+            "exfat" => "exFAT volume",
+            _ => "ext2/3/4 volume",
+        };
         let len = out.media_size;
         let (root, streams) = (out.root.clone(), out.streams.clone());
-        let (files, streams_n) = stage_volume(path, fs, &mut media, "", (&root, &streams), &mut out.left_out, body)?;
+        let sink = (&mut out.left_out, body);
+        let (files, streams_n) = stage_volume(path, (fs, out.zone), &mut media, "", (&root, &streams), sink)?;
         out.volumes.push(StagedVolume { partition: None, offset: 0, size: len, files, streams: streams_n });
         out.files += files;
         out.stream_count += streams_n;
@@ -788,7 +820,11 @@ fn stage_volumes<R: Read + io::Seek>(
         let read = volume.seek(io::SeekFrom::Start(0)).and_then(|_| volume.read_exact(&mut boot));
         let fs = if read.is_ok() { volume_kind(&boot) } else { None };
         let Some(fs) = fs else {
-            let why = if read.is_err() { "beyond the end of the media" } else { "neither NTFS nor ext2/3/4: not read" };
+            let why = if read.is_err() {
+                "beyond the end of the media"
+            } else {
+                "neither NTFS, ext2/3/4, FAT nor exFAT: not read"
+            };
             out.left_out.push((label, why.into()));
             continue;
         };
@@ -796,8 +832,8 @@ fn stage_volumes<R: Read + io::Seek>(
         let (root, streams) = (out.root.join(&prefix), out.streams.join(&prefix));
         std::fs::create_dir_all(&root).map_err(io_at(&root))?;
         std::fs::create_dir_all(&streams).map_err(io_at(&streams))?;
-        let (files, streams_n) =
-            stage_volume(path, fs, &mut volume, &prefix, (&root, &streams), &mut out.left_out, body)?;
+        let sink = (&mut out.left_out, &mut *body);
+        let (files, streams_n) = stage_volume(path, (fs, out.zone), &mut volume, &prefix, (&root, &streams), sink)?;
         out.volumes.push(StagedVolume { partition: Some(number), offset, size: len, files, streams: streams_n });
         out.files += files;
         out.stream_count += streams_n;
@@ -805,33 +841,113 @@ fn stage_volumes<R: Read + io::Seek>(
     Ok(())
 }
 
-/// The file system at the start of a volume: `ntfs` or `ext`.
+/// The file system at the start of a volume: `ntfs`, `ext`, `fat` or `exfat`.
 fn volume_kind(head: &[u8]) -> Option<&'static str> {
     if head.get(3..11) == Some(b"NTFS    ") {
         Some("ntfs")
     } else if crate::ext4::is_ext(head) {
         Some("ext")
+    } else if crate::fat::is_exfat(head) {
+        Some("exfat")
+    } else if crate::fat::is_fat(head) {
+        Some("fat")
     } else {
         None
     }
 }
 
-/// Stages one volume of file system `fs` ([`volume_kind`]); returns the
-/// files and streams written.
+/// Stages one volume of file system `fs` ([`volume_kind`]; FAT's local times
+/// read in `zone`); returns the files and streams written. What is left out
+/// goes to the first of `sink`, NTFS bodyfile lines to the second.
 fn stage_volume<R: Read + io::Seek>(
     path: &Path,
-    fs: &str,
+    (fs, zone): (&str, Zone),
     volume: &mut R,
     prefix: &str,
     (root, streams): (&Path, &Path),
-    left_out: &mut Vec<(String, String)>,
-    body: &mut Vec<String>,
+    (left_out, body): (&mut Vec<(String, String)>, &mut Vec<String>),
 ) -> Result<(usize, usize), TargetError> {
-    if fs == "ntfs" {
-        stage_ntfs_volume(path, volume, prefix, (root, streams), left_out, body)
-    } else {
-        Ok((stage_ext_volume(path, volume, prefix, root, left_out)?, 0))
+    match fs {
+        "ntfs" => stage_ntfs_volume(path, volume, prefix, (root, streams), left_out, body),
+        "fat" | "exfat" => Ok((stage_fat_volume(path, volume, prefix, root, zone, left_out)?, 0)),
+        _ => Ok((stage_ext_volume(path, volume, prefix, root, left_out)?, 0)),
     }
+}
+
+/// Writes one file of a volume to `root/<rel>` from `copy` and sets its
+/// modification time; a file whose data cannot be read is removed and named
+/// in `left_out`. Whether it was written.
+fn stage_file(
+    root: &Path,
+    (rel, shown): (&Path, String),
+    mtime: Option<(i64, u32)>,
+    copy: impl FnOnce(&mut dyn Write) -> io::Result<u64>,
+    left_out: &mut Vec<(String, String)>,
+) -> Result<bool, TargetError> {
+    let dest = root.join(rel);
+    if let Some(parent) = dest.parent() {
+        std::fs::create_dir_all(parent).map_err(io_at(parent))?;
+    }
+    let mut w = io::BufWriter::new(std::fs::File::create(&dest).map_err(io_at(&dest))?);
+    let copied = copy(&mut w).and_then(|_| w.flush());
+    drop(w);
+    if let Err(e) = copied {
+        let _ = std::fs::remove_file(&dest);
+        left_out.push((shown, format!("its data could not be read: {e}")));
+        return Ok(false);
+    }
+    if let Some((secs, nanos)) = mtime {
+        set_mtime(&dest, secs, nanos)?;
+    }
+    Ok(true)
+}
+
+/// Stages the regular files of the FAT12/16/32 or exFAT volume `fs` into
+/// `root` ([`crate::fat`]), each with its modification time (FAT's local
+/// time read in `zone`). A file whose time cannot be read is staged and
+/// named; one whose data cannot be read is named and not staged.
+fn stage_fat_volume<R: Read + io::Seek>(
+    path: &Path,
+    fs: &mut R,
+    prefix: &str,
+    root: &Path,
+    zone: Zone,
+    left_out: &mut Vec<(String, String)>,
+) -> Result<usize, TargetError> {
+    use crate::fat::Visit;
+    let where_ = |rel: &str| if prefix.is_empty() { rel.to_owned() } else { format!("{prefix}/{rel}") };
+    let bad =
+        |e: crate::fat::FatError| TargetError::Damaged { path: path.to_owned(), reason: format!("{}{e}", where_("")) };
+    let mut files = 0;
+    crate::fat::walk(fs, zone, bad, &mut |v| {
+        match v {
+            Visit::Skipped { rel, why } => left_out.push((where_(rel), why)),
+            Visit::File { rel, modified, caveat, data } => {
+                let Some(safe_rel) = safe(rel) else {
+                    left_out.push((where_(rel), "its name cannot be a path".into()));
+                    return Ok(());
+                };
+                let mtime = match &modified {
+                    Ok(t) => {
+                        let us = t.unix_micros();
+                        Some((us.div_euclid(1_000_000), (us.rem_euclid(1_000_000) * 1000) as u32))
+                    }
+                    Err(_) => None,
+                };
+                if stage_file(root, (&safe_rel, where_(rel)), mtime, |w| io::copy(data, w), left_out)? {
+                    files += 1;
+                    if let Err(why) = modified {
+                        left_out.push((where_(rel), format!("staged, but its modification time {why}")));
+                    }
+                    if let Some(c) = caveat {
+                        left_out.push((where_(rel), format!("staged; {c}")));
+                    }
+                }
+            }
+        }
+        Ok(())
+    })?;
+    Ok(files)
 }
 
 /// Sets a staged file's modification time (seconds and nanoseconds since
@@ -895,20 +1011,11 @@ fn stage_ext_volume<R: Read + io::Seek>(
                 left_out.push((where_(&child_rel), "its name cannot be a path".into()));
                 continue;
             };
-            let dest = root.join(&safe_rel);
-            if let Some(parent) = dest.parent() {
-                std::fs::create_dir_all(parent).map_err(io_at(parent))?;
+            let mtime = Some((inode.mtime, inode.mtime_nsec));
+            let shown = where_(&child_rel);
+            if stage_file(root, (&safe_rel, shown), mtime, |mut w| volume.copy(&inode, &mut w), left_out)? {
+                files += 1;
             }
-            let mut w = io::BufWriter::new(std::fs::File::create(&dest).map_err(io_at(&dest))?);
-            let copied = volume.copy(&inode, &mut w).and_then(|_| w.flush());
-            drop(w);
-            if let Err(e) = copied {
-                let _ = std::fs::remove_file(&dest);
-                left_out.push((where_(&child_rel), format!("its data could not be read: {e}")));
-                continue;
-            }
-            set_mtime(&dest, inode.mtime, inode.mtime_nsec)?;
-            files += 1;
         }
     }
     Ok(files)
@@ -1077,13 +1184,16 @@ fn stage_ntfs_volume<R: Read + io::Seek>(
 
 /// Stages the container `path` of kind `kind` into `into` as `ingest
 /// --target` does (tree, streams, bodyfile and UAC's own output); a folder
-/// is read in place and stages nothing.
-pub fn restage(path: &Path, kind: Kind, sha256: String, into: &Path) -> Result<(), TargetError> {
+/// is read in place and stages nothing. `zone` is the one the image was
+/// staged with (FAT's local times).
+pub fn restage(path: &Path, kind: Kind, sha256: String, into: &Path, zone: Zone) -> Result<(), TargetError> {
     match kind {
         Kind::Folder => Ok(()),
         Kind::Zip => stage_zip(path, sha256, into).map(drop),
         Kind::Tar { gzip } => stage_tar(path, gzip, sha256, into).map(drop),
-        Kind::Ntfs | Kind::Ext | Kind::Disk | Kind::Ewf | Kind::Vhdx => stage_image(path, kind, sha256, into).map(drop),
+        Kind::Ntfs | Kind::Ext | Kind::Fat | Kind::Disk | Kind::Ewf | Kind::Vhdx => {
+            stage_image(path, kind, sha256, into, zone).map(drop)
+        }
     }
 }
 

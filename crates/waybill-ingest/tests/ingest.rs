@@ -9,6 +9,7 @@
 //! - `progress`: inputs read in one call record how far the parse has got;
 //! - `malformed`: numeric fields that do not parse are named, never silently NULL;
 //! - `tree`: `ingest --files` over a file tree, with its bad inputs;
+//! - `volumes`: FAT and exFAT volumes, clean and damaged;
 //! - `batched`: sources that parse records in batches on several threads give
 //!   the events of a sequential read, in order.
 
@@ -28,3 +29,5 @@ mod registry;
 mod table;
 #[path = "ingest/tree.rs"]
 mod tree;
+#[path = "ingest/volumes.rs"]
+mod volumes;

@@ -762,7 +762,9 @@ fn restaged(
     };
     let scratch = tempfile::tempdir().map_err(io_at(case.root()))?;
     let into = scratch.path().join("restaged");
-    if let Err(e) = restage(&p, kind, sha.to_owned(), &into) {
+    // FAT's local times are read in the zone the target was staged with.
+    let zone = t["zone"].as_str().and_then(|z| z.parse().ok()).unwrap_or_default();
+    if let Err(e) = restage(&p, kind, sha.to_owned(), &into, zone) {
         diffs.push(format!("target {}: could not be staged again ({e})", p.display()));
         return Ok(());
     }

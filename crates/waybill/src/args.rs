@@ -178,9 +178,10 @@ pub struct IngestArgs {
     /// are read as one input).
     #[arg(required_unless_present_any = ["files", "entries", "target"])]
     pub paths: Vec<PathBuf>,
-    /// Evidence as received: an extracted or mounted file system (a folder) or
-    /// a triage collection (a Velociraptor or KAPE zip, staged into the case):
-    /// every file hashed with its times as `--files` does, and every
+    /// Evidence as received: an extracted or mounted file system (a folder), a
+    /// triage collection (a Velociraptor or KAPE zip, a UAC tar) or an image
+    /// (E01, VHDX, raw disk or volume: NTFS, ext2/3/4, FAT, exFAT), staged into
+    /// the case: every file hashed with its times as `--files` does, and every
     /// recognised artifact in it parsed, in one command.
     #[arg(long, value_name = "PATH", conflicts_with = "files")]
     pub target: Option<PathBuf>,
@@ -204,7 +205,8 @@ pub struct IngestArgs {
     /// Name of the clock that produced the timestamps (default: the device, or the log's host).
     #[arg(long, value_name = "NAME")]
     pub clock: Option<String>,
-    /// Zone of sources that write local time without an offset (default: the case zone).
+    /// Zone of sources that write local time without an offset, FAT volumes
+    /// among them (default: the case zone).
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
     /// Access-log format: apache:'LogFormat string' or nginx:'log_format string'.

@@ -430,7 +430,10 @@ fn a_partitioned_raw_disk_target_lists_each_partition_under_its_number() {
         .iter()
         .filter(|l| l["why"] != "an NTFS system file")
         .collect();
-    assert_eq!(left, [&serde_json::json!({"member": "partition 3", "why": "neither NTFS nor ext2/3/4: not read"})]);
+    assert_eq!(
+        left,
+        [&serde_json::json!({"member": "partition 3", "why": "neither NTFS, ext2/3/4, FAT nor exFAT: not read"})]
+    );
     let marks = ok(
         root,
         &["sql", "case", "SELECT count(*) AS n FROM events WHERE kind = 'fs.origin_marker'", "--format", "json"],
@@ -539,4 +542,127 @@ fn images_not_read_yet_are_recognised_and_refused_by_name() {
     assert!(err.contains("a gzip file"), "{err}");
     // Nothing was recorded.
     assert_eq!(std::fs::read_to_string(t.path().join("case/manifest.jsonl")).unwrap_or_default(), "");
+}
+
+/// The FAT fixtures (`waybill-ingest/tests/fixtures/fat`, made by its
+/// `make.sh` with mkfs.fat/mtools and mkfs.exfat/exfat-fuse): the image's
+/// path and its listing from the fixture's `expected.json` (computed from the
+/// source files), prefixed with `prefix`.
+fn fat_fixture(image: &str, prefix: &str) -> (PathBuf, Vec<(String, u64, String, i64)>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../waybill-ingest/tests/fixtures/fat");
+    let expected: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("expected.json")).expect("expected")).expect("json");
+    let mut want: Vec<(String, u64, String, i64)> = expected[image]["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| {
+            let ts = waybill_model::Timestamp::parse_rfc3339(f["mtime"].as_str().expect("mtime")).expect("rfc3339");
+            (
+                format!("{prefix}{}", f["path"].as_str().expect("path")),
+                f["size"].as_u64().expect("size"),
+                f["sha256"].as_str().expect("sha").to_owned(),
+                ts.unix_micros() / 1_000_000,
+            )
+        })
+        .collect();
+    want.sort();
+    (std::path::absolute(dir.join(image)).expect("absolute"), want)
+}
+
+/// A USB stick imaged as a disk: an MBR with one FAT12 partition at sector
+/// 128, written by mtools in Europe/Berlin (long names, a fragmented chain,
+/// an empty file, a deleted file). Read in the zone given, its files are the
+/// source tree's with their UTC times (2-second steps); read as UTC they are
+/// off by Berlin's offset, summer and winter. `verify` stages it again in the
+/// recorded zone.
+#[test]
+fn a_fat_usb_disk_target_reads_its_local_times_in_the_zone_given() {
+    let t = tempfile::tempdir().expect("temp");
+    let root = t.path();
+    let (image, want) = fat_fixture("mbr_fat12_lfn_fragmented_berlin.img", "p1/");
+    assert_eq!(want.len(), 5, "{want:?}");
+    let image = image.to_str().expect("utf-8");
+    ok(root, &["case", "new", "case"]);
+    let out = ok(root, &["ingest", "case", "--target", image, "--tz", "Europe/Berlin", "--device", "USB-1"]);
+    assert!(out.contains("target: disk ") && out.contains("(MBR disk)"), "{out}");
+    assert_eq!(listing(root, "case"), want);
+    let line = last_custody(&root.join("case"));
+    assert_eq!(
+        line["target"]["volumes"],
+        serde_json::json!([{"partition": 1, "offset": 65536, "size": 1048576, "files": 5, "streams": 0}])
+    );
+    assert_eq!(line["target"]["left_out"], serde_json::json!([]));
+    assert_eq!(line["target"]["zone"], "Europe/Berlin");
+    let (code, out, err) = run(root, &["verify", "case"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+
+    // The same image read as UTC (the case's zone): Berlin's local times
+    // taken for UTC, two hours late in July and one in January.
+    ok(root, &["case", "new", "utc"]);
+    ok(root, &["ingest", "utc", "--target", image]);
+    let shifted: Vec<(String, i64)> =
+        listing(root, "utc").into_iter().zip(&want).map(|(got, w)| (got.0, got.3 - w.3)).collect();
+    assert_eq!(
+        shifted,
+        [
+            ("p1/README.TXT".to_owned(), 7200),
+            ("p1/Users/alice/Documents/winter.txt".to_owned(), 3600),
+            ("p1/Users/alice/Downloads/Quarterly report (draft) – ünïcode.txt".to_owned(), 7200),
+            ("p1/Users/alice/Downloads/fragmented-caption.txt".to_owned(), 7200),
+            ("p1/Users/alice/empty.txt".to_owned(), 7200),
+        ]
+    );
+}
+
+/// An exFAT memory card imaged as a volume, written through exfat-fuse in
+/// New York: every time carries its UTC offset, so the zone given does not
+/// change it; a file grown by appending and one written around a deleted
+/// file are read whole. An entry set whose checksum fails (a name byte
+/// changed) is named and left out, and the rest read; damaged copies are
+/// read or refused with a message, never a crash.
+#[test]
+fn an_exfat_volume_target_uses_the_utc_offsets_it_stores() {
+    let t = tempfile::tempdir().expect("temp");
+    let root = t.path();
+    let (image, want) = fat_fixture("exfat_utc_offset_new_york.img", "");
+    assert_eq!(want.len(), 6, "{want:?}");
+    ok(root, &["case", "new", "case"]);
+    let out = ok(root, &["ingest", "case", "--target", image.to_str().expect("utf-8"), "--tz", "Asia/Tokyo"]);
+    assert!(out.contains("target: fat ") && out.contains("(exFAT volume)"), "{out}");
+    assert_eq!(listing(root, "case"), want);
+    let line = last_custody(&root.join("case"));
+    assert_eq!(line["target"]["left_out"], serde_json::json!([]));
+    let (code, out, err) = run(root, &["verify", "case"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+
+    let bytes = std::fs::read(&image).expect("image");
+    let name: Vec<u8> = "winter".encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let at = bytes.windows(name.len()).position(|w| w == name.as_slice()).expect("winter's name entry");
+    let mut bad = bytes.clone();
+    bad[at] = b'W';
+    std::fs::write(root.join("renamed.img"), &bad).expect("write");
+    ok(root, &["case", "new", "renamed"]);
+    ok(root, &["ingest", "renamed", "--target", "renamed.img"]);
+    let got = listing(root, "renamed");
+    assert_eq!(got.len(), 5);
+    assert!(got.iter().all(|f| !f.0.contains("inter")), "{got:?}");
+    let left = last_custody(&root.join("renamed"))["target"]["left_out"].clone();
+    let left = left.as_array().expect("left out");
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left[0]["member"], "Users/alice/Documents");
+    let why = left[0]["why"].as_str().expect("why");
+    assert!(why.starts_with("entry 0 of its directory: its entry set's checksum is 0x"), "{why}");
+
+    for k in 0..16 {
+        let mut bad = bytes.clone();
+        let at = k * (bytes.len() / 16);
+        bad[at..at + 4096].iter_mut().for_each(|b| *b = 0xA5);
+        let name = format!("damaged-{k}.img");
+        std::fs::write(root.join(&name), &bad).expect("write");
+        let case = format!("d{k}");
+        ok(root, &["case", "new", &case]);
+        let (code, out, err) = run(root, &["ingest", &case, "--target", &name]);
+        assert!(code == 0 || (code == 1 || code == 2) && err.contains("error: "), "{k}: {code}\n{out}\n{err}");
+    }
 }

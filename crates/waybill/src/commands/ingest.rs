@@ -103,7 +103,7 @@ pub fn run(a: &IngestArgs) -> Result<ExitStatus> {
     let resolved;
     let a = match &a.target {
         Some(t) => {
-            let (root, more, info) = stage_target(&case, t)?;
+            let (root, more, info) = stage_target(&case, t, ctx.tz)?;
             target_info = info;
             let mut with = a.clone();
             with.files = Some(root.clone());
@@ -254,6 +254,7 @@ pub fn run(a: &IngestArgs) -> Result<ExitStatus> {
 fn stage_target(
     case: &Case,
     target: &Path,
+    zone: Zone,
 ) -> Result<(std::path::PathBuf, Vec<std::path::PathBuf>, serde_json::Value)> {
     use waybill_ingest::target::{Kind, detect, guess_os, stage_tar, stage_zip};
     let abs = std::path::absolute(target).unwrap_or_else(|_| target.to_owned());
@@ -266,10 +267,10 @@ fn stage_target(
                 serde_json::json!({"kind": "folder", "path": abs.display().to_string(), "os": os}),
             ))
         }
-        kind @ (Kind::Ntfs | Kind::Ext | Kind::Disk | Kind::Ewf | Kind::Vhdx) => {
+        kind @ (Kind::Ntfs | Kind::Ext | Kind::Fat | Kind::Disk | Kind::Ewf | Kind::Vhdx) => {
             let sha = waybill_ingest::target::sha256_of(target)?;
             let into = case.root().join("targets").join(&sha[..16]);
-            let s = waybill_ingest::target::stage_image(target, kind, sha, &into)?;
+            let s = waybill_ingest::target::stage_image(target, kind, sha, &into, zone)?;
             // A partitioned disk's OS is its first partition's that shows one.
             let os = s
                 .volumes
@@ -311,6 +312,8 @@ fn stage_target(
                 "streams": s.stream_count,
                 "left_out": s.left_out.iter().map(|(n, why)| serde_json::json!({"member": n, "why": why})).collect::<Vec<_>>(),
                 "os": os,
+                // FAT's local times were read in this zone; verify stages again with it.
+                "zone": s.zone.to_string(),
             });
             // The NTFS bodyfile (both sets of times) is read as its own input.
             let mut more = vec![s.streams];
