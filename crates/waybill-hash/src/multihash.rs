@@ -184,7 +184,10 @@ pub fn hash_reader(reader: &mut dyn Read, size_hint: u64, keep_up_to: u64) -> st
         (size_hint <= keep_up_to).then(|| Vec::with_capacity(usize::try_from(size_hint).unwrap_or(0)));
     if size_hint < PARALLEL_FROM {
         let mut h = MultiHasher::default();
-        let mut buf = vec![0u8; BUF];
+        // A small file's buffer is its size (and a byte to see it end): a
+        // walk of many small files zeroes no megabyte per file.
+        let len = usize::try_from(size_hint.saturating_add(1)).map_or(BUF, |n| n.clamp(8 << 10, BUF));
+        let mut buf = vec![0u8; len];
         loop {
             let n = read_some(reader, &mut buf)?;
             if n == 0 {

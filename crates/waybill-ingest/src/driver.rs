@@ -241,7 +241,13 @@ fn open_input(path: &Path, scratch: Option<&Path>) -> Result<Opened, IngestError
         return Err(IngestError::NotAFile(path.to_owned()));
     }
     let mut content = Content::open(path).map_err(|source| IngestError::Open { path: path.to_owned(), source })?;
-    let mut head = vec![0u8; PROBE_LEN];
+    // A plain file smaller than the probe gets a buffer of its size and one
+    // byte more (to see that it ended); a compressed one may grow.
+    let cap = match content.compression() {
+        None => usize::try_from(meta.len().saturating_add(1)).map_or(PROBE_LEN, |n| n.min(PROBE_LEN)),
+        Some(_) => PROBE_LEN,
+    };
+    let mut head = vec![0u8; cap];
     // The head is what could be read: a compressed stream cut short or damaged
     // inside the probe keeps the bytes before the damage (the parse reads it
     // again and rejects the damage with its offset).
@@ -256,7 +262,7 @@ fn open_input(path: &Path, scratch: Option<&Path>) -> Result<Opened, IngestError
         }
     }
     head.truncate(n);
-    let complete = n < PROBE_LEN;
+    let complete = n < cap;
     if content.compression().is_none() && head.starts_with(SQLITE_MAGIC) {
         let db = open_sqlite(path, scratch).map_err(|source| IngestError::Sqlite { path: path.to_owned(), source })?;
         return Ok(Opened::Sqlite(Box::new(db)));
@@ -836,13 +842,15 @@ fn is_sqlite_companion(p: &Path) -> bool {
 /// The per-entry format ([`Source::per_entry`]) a file's content is, if any.
 fn per_entry_format(path: &Path, ctx: &ParseContext) -> Option<&'static str> {
     let mut f = crate::input::open_evidence(path).ok()?;
-    let mut head = vec![0u8; PROBE_LEN];
+    let len = f.metadata().ok()?.len();
+    let cap = usize::try_from(len.saturating_add(1)).map_or(PROBE_LEN, |n| n.min(PROBE_LEN));
+    let mut head = vec![0u8; cap];
     let n = read_full(&mut f, &mut head).ok()?;
     head.truncate(n);
     if head.starts_with(SQLITE_MAGIC) {
         return None;
     }
-    let complete = n < PROBE_LEN;
+    let complete = n < cap;
     let (tail, size) = if complete { (head.clone(), n as u64) } else { crate::input::read_tail(path).ok()? };
     let probe = Probe { head: &head, complete, tail: &tail, size, file_name: file_name(path), sqlite: None, ctx };
     SOURCES

@@ -280,7 +280,7 @@ impl<R: Read + Seek> Ext4<R> {
         }
         let runs = self.runs(inode)?;
         let mut written = 0u64;
-        let zeros = vec![0u8; 1 << 16];
+        let zeros = [0u8; 4096];
         let pad = |w: &mut dyn Write, mut n: u64| -> io::Result<()> {
             while n > 0 {
                 let k = n.min(zeros.len() as u64);
@@ -289,7 +289,9 @@ impl<R: Read + Seek> Ext4<R> {
             }
             Ok(())
         };
-        let mut buf = vec![0u8; 1 << 20];
+        // A small file's buffer is its size: staging many small files zeroes
+        // no megabyte for each.
+        let mut buf = vec![0u8; usize::try_from(inode.size).map_or(1 << 20, |n| n.clamp(1, 1 << 20))];
         for (logical, physical, count) in runs {
             let at = logical * self.block;
             if at >= inode.size {

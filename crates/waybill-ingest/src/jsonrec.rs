@@ -133,8 +133,12 @@ pub fn strip_bom(line: &[u8]) -> &[u8] {
 /// whitespace (so key/value pairs can be searched whatever the indentation),
 /// or `None` when it does not start like a JSON object or array.
 pub fn compact_head(head: &[u8]) -> Option<Vec<u8>> {
-    let compact: Vec<u8> = strip_bom(head).iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
-    matches!(compact.first(), Some(b'{' | b'[')).then_some(compact)
+    let head = strip_bom(head);
+    // Decided by the first byte that is not whitespace, before any copy.
+    if !matches!(head.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{' | b'[')) {
+        return None;
+    }
+    Some(head.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect())
 }
 
 /// The precision of an ISO 8601 time as written (`2026-01-03T02:14:07` → s,

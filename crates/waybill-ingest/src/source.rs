@@ -123,7 +123,8 @@ impl<'a> Probe<'a> {
 
     /// Judges a line format by its first lines: `Yes` when most of the first `n`
     /// non-comment lines parse (damaged lines happen in real logs); `Maybe` when
-    /// some do; `No` otherwise.
+    /// some do; `No` otherwise. A line holding a NUL byte is binary, not a
+    /// line of a text log: it counts as one that does not parse, unread.
     pub fn judge_lines(&self, n: usize, comment: Option<u8>, mut ok: impl FnMut(&[u8]) -> bool) -> Sniff {
         let mut tried = 0;
         let mut good = 0;
@@ -132,7 +133,7 @@ impl<'a> Probe<'a> {
                 continue;
             }
             tried += 1;
-            if ok(line) {
+            if !line.contains(&0) && ok(line) {
                 good += 1;
             }
             if tried == n {

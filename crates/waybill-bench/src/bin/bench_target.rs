@@ -3,11 +3,12 @@
 //! /dev/null` on the same file.
 //!
 //! ```text
-//! bench_target --waybill PATH [--mib N] [--work DIR] [--e01] [--cold]
+//! bench_target --waybill PATH [--mib N | --files N] [--work DIR] [--e01] [--cold] [--keep]
 //! ```
 //!
 //! Writes `N` MiB (default 1024) of generated, benign files (64 KiB to 64 MiB,
-//! pseudo-random bytes) into `WORK/src`, makes an ext4 image of them with
+//! pseudo-random bytes) into `WORK/src` — or, with `--files N`, N small files
+//! of 1 to 16 KiB in 256 folders, as a system disk holds them — makes an ext4 image of them with
 //! `mke2fs -d` (e2fsprogs) and, with `--e01`, an E01 with `ewfacquire`
 //! (ewf-tools, deflate fast). Then, each with a warm page cache, or with
 //! `--cold` after dropping the page cache before each run (root: `sync` and
@@ -15,7 +16,9 @@
 //! rate of the image by this process (the `cat` baseline, 1 MiB reads), and
 //! the wall time and peak RSS (the child's `VmHWM`) of `waybill case new` +
 //! `waybill ingest CASE --target IMAGE` (stage every file, hash it with every
-//! hash, read every artifact). Build with `--release`.
+//! hash, read every artifact). Build with `--release`. With `--keep`, the
+//! work folder and its images are left for other tools (the plaso parity
+//! script, `peer/plaso_e01_parity.sh`).
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -60,6 +63,21 @@ fn generate(dir: &Path, mib: u64) -> Result<u64> {
         f.flush()?;
         total += size;
         n += 1;
+    }
+    Ok(total)
+}
+
+/// `n` small files (1–16 KiB) in 256 folders; their total size.
+fn generate_small(dir: &Path, n: u32) -> Result<u64> {
+    let mut fill = Fill(0x2545_F491_4F6C_DD1D);
+    let mut total = 0u64;
+    for i in 0..n {
+        let sub = dir.join(format!("d{:03}", i % 256));
+        std::fs::create_dir_all(&sub)?;
+        let size = 1024 + (fill.next() % (15 * 1024)) as usize;
+        let bytes: Vec<u8> = (0..size.div_ceil(8)).flat_map(|_| fill.next().to_le_bytes()).take(size).collect();
+        std::fs::write(sub.join(format!("file-{i:06}.bin")), &bytes)?;
+        total += size as u64;
     }
     Ok(total)
 }
@@ -155,9 +173,13 @@ fn main() -> Result<()> {
         std::fs::remove_dir_all(&work)?;
     }
     let src = work.join("src");
-    let total = generate(&src, mib)?;
+    let total = match get("--files") {
+        Some(n) => generate_small(&src, n.parse()?)?,
+        None => generate(&src, mib)?,
+    };
     let image = work.join("disk-ext4.img");
-    let fs_mib = total / 1048576 * 11 / 10 + 64;
+    // Room for the data, a block's slack per file and the inode tables.
+    let fs_mib = total / 1048576 * 11 / 10 + 64 + get("--files").map_or(0, |n| n.parse::<u64>().unwrap_or(0) / 128);
     let ok = Command::new("mke2fs")
         .args(["-q", "-t", "ext4", "-d"])
         .arg(&src)
@@ -183,9 +205,12 @@ fn main() -> Result<()> {
         if !ok.success() {
             bail!("ewfacquire failed");
         }
-        std::fs::remove_file(&image)?;
         measure(&waybill, &work, &work.join("disk.E01"), "ext4 in E01", cold)?;
     }
-    std::fs::remove_dir_all(&work)?;
+    if args.iter().any(|a| a == "--keep") {
+        println!("kept {}", work.display());
+    } else {
+        std::fs::remove_dir_all(&work)?;
+    }
     Ok(())
 }

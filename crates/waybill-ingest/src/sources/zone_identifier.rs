@@ -103,7 +103,9 @@ impl Source for ZoneIdentifier {
         if !probe.complete || probe.head.len() > LIMIT {
             return Sniff::No;
         }
-        let text = decode(probe.head);
+        // The first line decides: the head's first KiB is enough (decoding a
+        // whole binary file of a walk is not).
+        let text = decode(&probe.head[..probe.head.len().min(1024)]);
         let first = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
         if first.eq_ignore_ascii_case("[ZoneTransfer]") { Sniff::Yes } else { Sniff::No }
     }

@@ -165,6 +165,16 @@ pub fn run(a: &IngestArgs) -> Result<ExitStatus> {
             outcomes.push(Outcome::duplicate(&f.path, dup));
             continue;
         }
+        // A file of a walk that no source recognises is skipped before a
+        // staging folder is made for it: a disk holds hundreds of thousands.
+        if !f.explicit
+            && a.format.is_none()
+            && let Err(e) = waybill_ingest::detect(&f.path, &ctx, None, None)
+            && e.is_unrecognised()
+        {
+            outcomes.push(Outcome { message: Some(short_reason(&e)), ..Outcome::new(&f.path, "skipped") });
+            continue;
+        }
         let staging = case.begin_input()?;
         let progress =
             InputProgress::new(size, &f.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
