@@ -615,6 +615,27 @@ fn a_fat_usb_disk_target_reads_its_local_times_in_the_zone_given() {
     );
 }
 
+/// A FAT32 volume with no partition table (33 MiB, the smallest FAT32
+/// mkfs.fat makes; its root directory is a cluster chain, unlike FAT12's):
+/// the same files in Berlin time, gunzipped from the fixture.
+#[test]
+fn a_raw_fat32_volume_target_gives_its_files_in_utc() {
+    let t = tempfile::tempdir().expect("temp");
+    let root = t.path();
+    let (gz, want) = fat_fixture("fat32_volume_berlin.img.gz", "");
+    assert_eq!(want.len(), 5, "{want:?}");
+    std::fs::write(root.join("fat32.img"), gunzip(&gz)).expect("fat32");
+    ok(root, &["case", "new", "case", "--tz", "Europe/Berlin"]);
+    let out = ok(root, &["ingest", "case", "--target", "fat32.img"]);
+    assert!(out.contains("target: fat ") && out.contains("(FAT volume)"), "{out}");
+    assert_eq!(listing(root, "case"), want);
+    let line = last_custody(&root.join("case"));
+    assert_eq!(line["target"]["zone"], "Europe/Berlin");
+    assert_eq!(line["target"]["left_out"], serde_json::json!([]));
+    let (code, out, err) = run(root, &["verify", "case"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+}
+
 /// An exFAT memory card imaged as a volume, written through exfat-fuse in
 /// New York: every time carries its UTC offset, so the zone given does not
 /// change it; a file grown by appending and one written around a deleted

@@ -1,5 +1,5 @@
 //! FAT and exFAT volumes made hostile: the fixtures of `fixtures/fat` (real
-//! mkfs.fat/mtools and mkfs.exfat/exfat-fuse output) with bytes overwritten
+//! mkfs.fat/mtools (FAT12 and FAT32) and mkfs.exfat/exfat-fuse output) with bytes overwritten
 //! at seeded places (boot sector, FATs, directories, data) are walked to the
 //! end, every file read whole, without a panic or an endless loop; what
 //! cannot be read is reported.
@@ -42,10 +42,15 @@ fn fat_and_exfat_volumes_read_whole_and_damaged_copies_never_panic() {
     let disk = fixture("mbr_fat12_lfn_fragmented_berlin.img");
     let fat = disk[128 * 512..].to_vec();
     let exfat = fixture("exfat_utc_offset_new_york.img");
+    let mut fat32 = Vec::new();
+    flate2::read::GzDecoder::new(fixture("fat32_volume_berlin.img.gz").as_slice())
+        .read_to_end(&mut fat32)
+        .expect("gunzip");
     // Clean: every file, all their bytes (8,320 + 3,540 + 51 + 45 + 0; the
     // exFAT card also holds grown.txt, 16,640).
     assert_eq!(walk_all(&fat), Ok((5, 11_956, 0)));
     assert_eq!(walk_all(&exfat), Ok((6, 28_596, 0)));
+    assert_eq!(walk_all(&fat32), Ok((5, 11_956, 0)));
     let mut state = 0x9E37_79B9_7F4A_7C15u64;
     let mut next = move || {
         state ^= state << 13;
@@ -53,7 +58,7 @@ fn fat_and_exfat_volumes_read_whole_and_damaged_copies_never_panic() {
         state ^= state << 17;
         state
     };
-    for (name, clean) in [("fat12", &fat), ("exfat", &exfat)] {
+    for (name, clean) in [("fat12", &fat), ("fat32", &fat32), ("exfat", &exfat)] {
         let (mut refused, mut read) = (0, 0);
         for _ in 0..300 {
             let mut bad = clean.clone();
