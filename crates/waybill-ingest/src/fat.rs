@@ -428,7 +428,7 @@ impl<'r, R: Read + Seek> ExFat<'r, R> {
                 if set.directory {
                     if depth >= MAX_DEPTH {
                         visit(Visit::Skipped { rel: &child, why: format!("deeper than {MAX_DEPTH} directories") })?;
-                    } else if !seen.insert(set.first) {
+                    } else if set.first != 0 && !seen.insert(set.first) {
                         visit(Visit::Skipped { rel: &child, why: "a directory already read (a loop)".into() })?;
                     } else {
                         stack.push((chain, Some(set.data_len), child, depth + 1));
