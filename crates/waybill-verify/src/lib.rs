@@ -762,8 +762,16 @@ fn restaged(
     };
     let scratch = tempfile::tempdir().map_err(io_at(case.root()))?;
     let into = scratch.path().join("restaged");
-    // FAT's local times are read in the zone the target was staged with.
-    let zone = t["zone"].as_str().and_then(|z| z.parse().ok()).unwrap_or_default();
+    // FAT's local times are read in the zone the target was staged with (a
+    // case staged before zones were recorded read no FAT volume: UTC).
+    let zone = match t["zone"].as_str().map(str::parse::<waybill_ingest::Zone>) {
+        None => waybill_ingest::Zone::Utc,
+        Some(Ok(z)) => z,
+        Some(Err(e)) => {
+            diffs.push(format!("target {}: not staged again: its recorded zone is unknown here ({e})", p.display()));
+            return Ok(());
+        }
+    };
     if let Err(e) = restage(&p, kind, sha.to_owned(), &into, zone) {
         diffs.push(format!("target {}: could not be staged again ({e})", p.display()));
         return Ok(());
