@@ -202,6 +202,19 @@ pub fn detect(
     choose(path, &opened, ctx, format).map(|(s, _)| s)
 }
 
+/// Why no source reads `path`, judged from its head alone, for a walk to skip
+/// it before preparing anything: `None` when a source takes it, when it could
+/// not be opened (the ingest reports that), and for an SQLite database, which
+/// only [`ingest`] opens (a copy of it and its WAL) and judges by its schema.
+pub fn unrecognised(path: &Path, ctx: &ParseContext) -> Option<IngestError> {
+    let mut magic = [0u8; 16];
+    let mut f = crate::input::open_evidence(path).ok()?;
+    if read_full(&mut f, &mut magic).ok()? == 16 && magic == SQLITE_MAGIC {
+        return None;
+    }
+    detect(path, ctx, None, None).err().filter(IngestError::is_unrecognised)
+}
+
 /// What every source of the input's kind says about `path` (for diagnostics and
 /// the registry's sniff-matrix test).
 pub fn sniff_all(

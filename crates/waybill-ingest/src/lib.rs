@@ -37,7 +37,7 @@ pub mod zone;
 
 pub use driver::{
     Found, IngestError, IngestRequest, InputSummary, NoReporter, PartSink, Reporter, Skipped, detect, entries_in,
-    expand, gather_entries, ingest, ingest_entries, sniff_all,
+    expand, gather_entries, ingest, ingest_entries, sniff_all, unrecognised,
 };
 pub use input::{Input, PROBE_LEN};
 pub use logformat::{LogFormatError, LogFormatSpec};

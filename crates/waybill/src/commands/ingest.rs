@@ -169,8 +169,7 @@ pub fn run(a: &IngestArgs) -> Result<ExitStatus> {
         // staging folder is made for it: a disk holds hundreds of thousands.
         if !f.explicit
             && a.format.is_none()
-            && let Err(e) = waybill_ingest::detect(&f.path, &ctx, None, None)
-            && e.is_unrecognised()
+            && let Some(e) = waybill_ingest::unrecognised(&f.path, &ctx)
         {
             outcomes.push(Outcome { message: Some(short_reason(&e)), ..Outcome::new(&f.path, "skipped") });
             continue;
