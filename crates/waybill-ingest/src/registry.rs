@@ -18,7 +18,7 @@ use crate::sources::{
     chrome_history::ChromeHistory, firefox_cache2::FirefoxCache2, firefox_downloads::FirefoxDownloads,
     firefox_downloads_json::FirefoxDownloadsJson, firefox_places::FirefoxPlaces, macos_quarantine::MacosQuarantine,
     nginx_access::NginxAccess, safari_history::SafariHistory, w3c_extended::W3cExtended, windows_evtx::WindowsEvtx,
-    zone_identifier::ZoneIdentifier,
+    windows_lnk::WindowsLnk, zone_identifier::ZoneIdentifier,
 };
 use crate::sources::{aws_cloudtrail::AwsCloudtrail, aws_s3_access::AwsS3Access, cloudflare_http::CloudflareHttp};
 use crate::sources::{dropbox_events::DropboxEvents, gdrive_audit::GdriveAudit, m365_audit::M365Audit};
@@ -55,6 +55,7 @@ pub static SOURCES: &[&dyn Source] = &[
     // File-system timelines and origin markers.
     &Bodyfile,
     &ZoneIdentifier,
+    &WindowsLnk,
     &MacosQuarantine,
     // Device state: sessions and power.
     &WindowsEvtx,

@@ -9,10 +9,11 @@
 //! 1. any content hash (SHA-256, MD5, SHA-1);
 //! 2. origin markers (Zone.Identifier, quarantine) whose path ends with the
 //!    file's name (the reasoning keeps only those whose folder matches a copy);
-//! 3. delivery records (downloads, messaging media, cloud transfers) whose path
-//!    and a copy's path end the same at a folder boundary, with a folder in
-//!    common, or with the name alone and the same size; never when the
-//!    record's own hash is another content's;
+//! 3. delivery records (downloads, messaging media, cloud transfers) and the
+//!    shell's records of an open (`fs.opened`) whose path and a copy's path
+//!    end the same at a folder boundary, with a folder in common, or with the
+//!    name alone and the same size; never when the record's own hash is
+//!    another content's;
 //! 4. server responses `200` of exactly the file's size for a URL whose last
 //!    segment is its name;
 //! 5. every event naming the same resource as a URL those name (normalised);
@@ -323,7 +324,8 @@ fn link_by_keys(
             }
         }
     }
-    // Delivery records name the file by a path and may have no hash.
+    // Delivery records name the file by a path and may have no hash; so do
+    // the shell's records of a person opening it (Recent Items shortcuts).
     let mut by_tail: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
     for (sha, f) in files {
         for c in &f.copies {
@@ -331,7 +333,7 @@ fn link_by_keys(
         }
     }
     if !by_tail.is_empty() {
-        let kinds = in_list(DELIVERY_KINDS.iter().copied());
+        let kinds = in_list(DELIVERY_KINDS.iter().copied().chain(["fs.opened"]));
         let cond = format!("kind IN ({kinds}) AND path IS NOT NULL");
         for e in q.events(&cond).map_err(ctx("selecting delivery records"))? {
             let Some(full) = e.path.as_deref().map(path_key) else { continue };

@@ -75,6 +75,10 @@ kinds! {
     FsAccessed => "fs.accessed",
     /// A file's metadata (inode/MFT entry) changed.
     FsChanged => "fs.changed",
+    /// A file opened by the person through the shell, as a Recent Items
+    /// shortcut records it (the shortcut's modification time is the last
+    /// open; `path` is the opened file's).
+    FsOpened => "fs.opened",
     /// An origin marker written beside a file (Zone.Identifier, quarantine record).
     FsOriginMarker => "fs.origin_marker",
     /// A user session started (logon).

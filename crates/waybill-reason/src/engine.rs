@@ -592,6 +592,9 @@ fn prepare<'a>(
                 e.path.as_deref().map(path_key).is_some_and(|p| p == key)
             }
             (CopyKind::Record, EventKind::FsOriginMarker) => false,
+            // The shell's record of an open names the file by its path.
+            (CopyKind::File, EventKind::FsOpened) => names_copy(e, &key) == Some(true),
+            (_, EventKind::FsOpened) => false,
             (_, _) => true,
         };
         if mine {

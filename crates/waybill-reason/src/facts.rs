@@ -17,6 +17,10 @@
 //! - **How long after the message did its media arrive?** The media file's last
 //!   write is the download's completion (WhatsApp sets it when the download
 //!   ends); the message's receipt time is in the database.
+//! - **Did the person's open bring the file down?** A Files On-Demand
+//!   placeholder is downloaded when the person opens it: the shell's record
+//!   of that open (a Recent Items shortcut) is at the sync download's time. A
+//!   file pushed by the sync client is there before anyone opens it.
 //! - **What were the auto-download settings at the fetch?** Only when the
 //!   settings file was last written before the message arrived does it show
 //!   them; written after, it is a gap.
@@ -41,11 +45,45 @@ const QUICK_START_US: i64 = 3_000_000;
 /// followed time on the page.
 const READING_US: i64 = 10_000_000;
 
+/// An open within this (µs) of a sync download, beyond the clocks'
+/// uncertainty, is at the download when the two clocks are aligned; on
+/// clocks that cannot be aligned, the engine's five minutes either side.
+const OPEN_AT_SYNC_US: i64 = 30_000_000;
+
 impl Ctx<'_> {
     pub(crate) fn derive_facts(&mut self, setup: &Setup<'_>, open: &mut Vec<String>, gaps: &mut Vec<Gap>) {
         self.download_facts();
         self.page_timing_facts();
         self.messaging_facts(setup, open, gaps);
+        self.open_facts();
+    }
+
+    /// `opened_at_sync` on a sync-download arrival: seconds from the download
+    /// to the nearest of the file's shell opens (Recent Items shortcuts)
+    /// within [`OPEN_AT_SYNC_US`] of it.
+    fn open_facts(&mut self) {
+        let Some((a, _)) = self.arrival else { return };
+        if self.e(a).kind != EventKind::CloudSyncDownload {
+            return;
+        }
+        let at = self
+            .own
+            .iter()
+            .copied()
+            .filter(|&o| self.e(o).kind == EventKind::FsOpened)
+            .map(|o| {
+                let margin = if self.ordered(o, a) {
+                    self.unc(o) + self.unc(a) + OPEN_AT_SYNC_US
+                } else {
+                    crate::engine::UNALIGNED_CLOCK_US
+                };
+                (self.corr(o) - self.corr(a), margin, o)
+            })
+            .filter(|(d, margin, _)| d.abs() <= *margin)
+            .min_by_key(|(d, _, o)| (d.abs(), *o));
+        if let Some((d, _, _)) = at {
+            self.overlay.set(a, "opened_at_sync", format!("{:.3}", d as f64 / 1e6));
+        }
     }
 
     fn local_visits_near(&self) -> Vec<usize> {

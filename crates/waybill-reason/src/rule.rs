@@ -343,6 +343,10 @@ pub const GROUPS: &[(&str, &str)] = &[
     ),
     ("cloud_origin", "who put the content where it came from: another account's upload, or the subject's own"),
     (
+        "open",
+        "the person opened the file through the shell at the moment a sync client downloaded it (a Files On-Demand placeholder is downloaded by its open)",
+    ),
+    (
         "cloud",
         "how the cloud or CDN service says it transferred the file: a browser or app download, or the service's own machinery",
     ),
@@ -417,6 +421,10 @@ pub const CTX_FACTS: &[(&str, &str)] = &[
     (
         "download_line",
         "msg.media_download: the line that set the media's `app_logged` (shown in the chain as part of the delivery)",
+    ),
+    (
+        "opened_at_sync",
+        "cloud.sync_download (the arrival): seconds from the sync download to the person's open of the file through the shell (a Recent Items shortcut) within 30 s of it beyond the clocks' uncertainty, or 5 minutes when the device clock cannot be aligned",
     ),
     ("weak", "a server record attributed to the subject only by address: no User-Agent of the device is known"),
 ];
@@ -516,6 +524,7 @@ embedded!(
     "messaging/messaging.auto_download_unless_roaming.toml",
     "messaging/messaging.manual_download.toml",
     "navigation/navigation.page_triggered.toml",
+    "open/open.at_sync_download.toml",
     "origin/origin.quarantine_messaging.toml",
     "origin/origin.quarantine_web_download.toml",
     "origin/origin.zone_identifier_referrer.toml",

@@ -41,6 +41,7 @@ fn input(source: &str) -> (&'static str, &'static str, Option<&'static str>, boo
         "I0013" => ("files.tree", "phone", Some("phone"), false),
         "I0014" => ("whatsapp.log", "phone", Some("phone"), false),
         "I0015" => ("imessage.chat", "phone", Some("phone"), false),
+        "I0016" => ("windows.lnk", "laptop", Some("laptop"), false),
         other => panic!("unknown test source {other}"),
     }
 }
@@ -783,6 +784,40 @@ fn a_preview_a_day_after_the_sync_is_after_the_arrival_never_its_origin() {
         f.chain.iter().filter(|c| c.role == "origin").map(|c| c.kind.as_str()).collect::<Vec<_>>(),
         ["cloud.upload"]
     );
+}
+
+fn shell_open(ts: &str, path: &str) -> StoredEvent {
+    ev(ts, "I0016", "whole input", &[("kind", "fs.opened"), ("path", path), ("size", "2048")])
+}
+
+/// A colleague's file that came as a Files On-Demand placeholder and was
+/// downloaded by the person's open: the Recent Items shortcut is at the
+/// sync download's time (the laptop's clock not aligned: five minutes).
+#[test]
+fn an_open_at_the_sync_download_is_a_placeholder_opened_and_weighs_weakly() {
+    let b = sync_case("bob@example.com", "198.51.100.20");
+    let with_open = |ts: &str, path: &str| {
+        let mut x = b.clone();
+        x.linked.push(shell_open(ts, path));
+        x.run()
+    };
+    let here = r"Users\alice\Contoso\x - Documents\report.txt";
+    let f = with_open("2026-01-03T02:10:06Z", here);
+    assert_eq!(fired(&f), ["cloud.other_party_upload", "open.at_sync_download"]);
+    assert_eq!((f.log10_lr, f.log10_lr_range), (0.1, [-0.7, 0.7]));
+    assert_eq!(f.verdict, "indeterminate");
+    assert!(f.chain.iter().any(|c| c.kind == "fs.opened"), "the open is in the chain");
+    // Four minutes after the download (within the unaligned five minutes):
+    // still at the download, as a push opened from its notification may be.
+    assert!(fired(&with_open("2026-01-03T02:14:07Z", here)).contains(&"open.at_sync_download"));
+    // Twenty minutes after: an open of a file already there.
+    let f = with_open("2026-01-03T02:30:07Z", here);
+    assert_eq!(fired(&f), ["cloud.other_party_upload"]);
+    assert!(f.after_arrival.iter().any(|c| c.kind == "fs.opened"), "listed after the arrival");
+    // A file of the same name in another folder is another file.
+    let f = with_open("2026-01-03T02:10:06Z", r"Users\alice\Desktop\report.txt");
+    assert_eq!(fired(&f), ["cloud.other_party_upload"]);
+    assert!(!f.chain.iter().any(|c| c.kind == "fs.opened"));
 }
 
 /// A folder pinned to sync: its files come down one after another, and the

@@ -28,7 +28,7 @@
 
 use crate::content;
 use crate::scenario::{Builder, Init, Present, Truth};
-use crate::world::{Browser, CloudOp, Download, Marker, Micros, Os, TreeFile, VisitHow};
+use crate::world::{Browser, CloudOp, Download, Marker, Micros, Os, Shortcut, TreeFile, VisitHow};
 
 /// A housemate's or a spouse's phone: its User-Agent and whether it sends
 /// `Sec-Fetch-User` (Safari does not).
@@ -97,6 +97,25 @@ impl Builder {
         self.noise_path(page);
         self.noise_path(url);
         self.w.cache.last().map_or(t2, |c| c.response_time)
+    }
+
+    /// The person opens the tree file `target` through the Windows shell at
+    /// `opened`: Explorer writes its Recent Items shortcut (Windows laptops
+    /// only; the last open of a name is the one kept).
+    pub(crate) fn shell_open(
+        &mut self,
+        opened: Micros,
+        target: &str,
+        size: u64,
+        (created, modified): (Micros, Micros),
+    ) {
+        if self.w.device.os != Os::Windows {
+            return;
+        }
+        // The system volume's serial number, fixed per laptop.
+        let serial =
+            self.w.device.name.bytes().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+        self.w.shortcuts.push(Shortcut { opened, target: target.to_owned(), size, created, modified, serial });
     }
 
     fn tree_home(&self) -> String {
@@ -482,6 +501,19 @@ impl Builder {
         let local = format!("{}/Contoso/{team}{k} - Documents/{name}", self.tree_home());
         let edited = uploaded - self.rng.range(60_000_000, 5 * 86_400_000_000);
         self.w.files.push(TreeFile { path: local.clone(), body: body.clone(), mtime: edited });
+        // The open goes through the shell (Explorer, the notification) most
+        // of the time, which writes the Recent Items shortcut as it starts,
+        // just before the download; from inside a program's own recent list
+        // it writes none. A later open rewrites the shortcut.
+        let placeholder = uploaded + self.rng.range(5_000_000, 120_000_000);
+        if self.rng.chance(0.85) {
+            let at = opened - self.rng.range(200_000, 1_500_000);
+            self.shell_open(at, &local, body.len() as u64, (placeholder, edited));
+        }
+        if self.rng.chance(0.25) {
+            let again = opened + self.rng.range(3_600_000_000, 3 * 86_400_000_000);
+            self.shell_open(again, &local, body.len() as u64, (placeholder, edited));
+        }
         self.extend_span(opened + 1_000_000);
         self.record(
             "placeholder-opened",

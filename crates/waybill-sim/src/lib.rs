@@ -203,7 +203,8 @@ pub fn simulate(out: &Path, spec: &Spec) -> Result<Summary, SimError> {
     }
     let mut rng = Rng::new(spec.seed);
     let epoch = BASE + rng.range(0, 300) * 86_400_000_000 + rng.range(0, 36_000) * 1_000_000;
-    let constraints = Constraints { cache: scenario::needs_cache(&spec.scenario) };
+    let constraints =
+        Constraints { cache: scenario::needs_cache(&spec.scenario), windows: scenario::needs_windows(&spec.scenario) };
     let device = scenario::device(&mut rng, constraints, epoch);
     let mut b = Builder::new(&mut rng, device, epoch);
     let mut t = epoch;
@@ -338,6 +339,17 @@ pub fn write_world(
         write::tree::write_markers(&dir, &w.markers).map_err(io(&dir))?;
         inputs.push(PlanInput {
             path: format!("evidence/{}/markers", d.name),
+            files: false,
+            device: Some(d.name.clone()),
+            log_format: None,
+            format: None,
+        });
+    }
+    if !w.shortcuts.is_empty() && d.os == Os::Windows {
+        let dir = dev.join("recent");
+        write::lnk::write(&dir, d, &w.shortcuts).map_err(io(&dir))?;
+        inputs.push(PlanInput {
+            path: format!("evidence/{}/recent", d.name),
             files: false,
             device: Some(d.name.clone()),
             log_format: None,

@@ -47,10 +47,17 @@ pub struct ScenarioInfo {
     needs_cache: bool,
 }
 
-/// Scenarios that change the whole phone (a restore rewrites its media, and
-/// its settings and log begin again): `mixed` leaves them out, so the other
-/// scenarios of a mixed bundle keep their evidence.
-pub const NOT_IN_MIXED: &[&str] = &["whatsapp-restore"];
+/// Scenarios `mixed` leaves out: those that change the whole phone (a
+/// restore rewrites its media, and its settings and log begin again), so the
+/// other scenarios of a mixed bundle keep their evidence; and those of
+/// Files On-Demand (placeholders, pinning), which exist on Windows and macOS
+/// only, while a mixed bundle's laptop runs Linux (Chrome's simple cache).
+pub const NOT_IN_MIXED: &[&str] = &["whatsapp-restore", "pinned-folder-sync", "placeholder-opened"];
+
+/// Scenarios that need a Windows laptop: OneDrive's Files On-Demand
+/// (online-only placeholders, "Always keep on this device") exists on
+/// Windows and macOS, not in Linux sync clients.
+pub const NEEDS_WINDOWS: &[&str] = &["pinned-folder-sync", "placeholder-opened"];
 
 /// Every scenario, in `simulate --list` order. `mixed` draws from all others
 /// but [`NOT_IN_MIXED`].
@@ -261,12 +268,17 @@ pub struct FileTruth {
 pub struct Constraints {
     /// The simple cache is needed (Chrome on Linux).
     pub cache: bool,
+    /// A Windows laptop is needed ([`NEEDS_WINDOWS`]).
+    pub windows: bool,
 }
 
 /// Draws the subject's device.
 pub fn device(rng: &mut Rng, c: Constraints, epoch: Micros) -> Device {
     let user = *rng.pick(&["alice", "bob", "carol", "dana", "erin"]);
-    let os = if c.cache || rng.chance(0.5) { Os::Linux } else { Os::Windows };
+    // Drawn the same way whatever `windows` says, so that the other
+    // scenarios' bundles do not change with it.
+    let linux = c.cache || rng.chance(0.5);
+    let os = if linux && !c.windows { Os::Linux } else { Os::Windows };
     let browser = if c.cache || rng.chance(0.7) {
         Browser::Chrome(rng.range(120, 131) as u32)
     } else if rng.chance(0.8) {
@@ -1341,6 +1353,17 @@ impl Builder {
         // the colleague's upload shortly before: a placeholder the person
         // opens is downloaded the same way, so upload and sync alone are not.
         let (presence, end, mut discriminating) = self.sync_presence(synced);
+        // Half the time the person opens the pushed file through the shell:
+        // at the laptop, often within minutes from the notification of the
+        // share; otherwise after coming back, or hours later.
+        if self.rng.chance(0.5) {
+            let at = if presence == "present" && self.rng.chance(0.5) {
+                synced + self.rng.range(15_000_000, 300_000_000)
+            } else {
+                end.max(synced) + self.rng.range(60_000_000, 6 * 3_600_000_000)
+            };
+            self.shell_open(at, &local, body.len() as u64, (synced, edited));
+        }
         if !discriminating.is_empty() {
             discriminating.insert(0, format!("{colleague}'s upload shortly before, in the audit log"));
         }
@@ -1408,6 +1431,11 @@ impl Builder {
 /// Lower-case hex.
 pub fn hex(b: &[u8]) -> String {
     hex::encode(b)
+}
+
+/// Does `name` need a Windows laptop?
+pub fn needs_windows(name: &str) -> bool {
+    NEEDS_WINDOWS.contains(&name)
 }
 
 /// Does `name` need Chrome's simple cache?

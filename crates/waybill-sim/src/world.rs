@@ -245,6 +245,24 @@ pub struct Marker {
     pub host_url: String,
 }
 
+/// The person's open of a file through the Windows shell, which writes a
+/// Recent Items shortcut.
+#[derive(Debug, Clone)]
+pub struct Shortcut {
+    /// When it was opened (true time).
+    pub opened: Micros,
+    /// The opened file's path below the tree root.
+    pub target: String,
+    /// Its size.
+    pub size: u64,
+    /// Its creation and last write (true time).
+    pub created: Micros,
+    /// Its last write.
+    pub modified: Micros,
+    /// The volume's serial number.
+    pub serial: u32,
+}
+
 /// A file on the device, relative to the exported tree's root.
 #[derive(Debug, Clone)]
 pub struct TreeFile {
@@ -552,6 +570,8 @@ pub struct World {
     pub markers: Vec<Marker>,
     /// Files of the device tree.
     pub files: Vec<TreeFile>,
+    /// The person's opens of files through the Windows shell (Recent Items).
+    pub shortcuts: Vec<Shortcut>,
     /// Whether the browser history was obtained at all.
     pub history_in_bundle: bool,
     /// Whether the browser cache was obtained.
@@ -584,6 +604,7 @@ impl World {
             cache: Vec::new(),
             markers: Vec::new(),
             files: Vec::new(),
+            shortcuts: Vec::new(),
             history_in_bundle: true,
             cache_in_bundle: true,
             noise_requests: 0,

@@ -873,8 +873,8 @@ fn simulate_lists_scenarios_and_is_deterministic() {
     );
     let out = ok(t.path(), &["simulate", "a", "--seed", "42", "--noise", "500"]);
     assert!(out.starts_with("wrote a ("), "{out}");
-    assert!(out.contains("26 copies of 24 files of interest)"), "{out}");
-    assert_eq!(out.lines().filter(|l| l.starts_with("  ")).count(), 26, "{out}");
+    assert!(out.contains("24 copies of 22 files of interest)"), "{out}");
+    assert_eq!(out.lines().filter(|l| l.starts_with("  ")).count(), 24, "{out}");
     ok(t.path(), &["simulate", "b", "--seed", "42", "--noise", "500"]);
     let (a, b) = (files_under(&t.path().join("a")), files_under(&t.path().join("b")));
     assert_eq!(a.iter().map(|(p, _)| p).collect::<Vec<_>>(), b.iter().map(|(p, _)| p).collect::<Vec<_>>());
@@ -888,7 +888,7 @@ fn simulate_lists_scenarios_and_is_deterministic() {
     let truth: serde_json::Value =
         serde_json::from_slice(&std::fs::read(t.path().join("a/truth.json")).expect("truth")).expect("json");
     assert_eq!(truth["schema"], "waybill.truth/2");
-    assert_eq!(truth["files"].as_array().map(Vec::len), Some(26));
+    assert_eq!(truth["files"].as_array().map(Vec::len), Some(24));
     // Another seed, other bytes; a bundle folder is never written over.
     ok(t.path(), &["simulate", "c", "--seed", "43", "--noise", "500"]);
     assert!(files_under(&t.path().join("c")) != a);
@@ -905,8 +905,8 @@ fn demo_runs_the_whole_job_and_reruns_in_place() {
     let out = ok(t.path(), &["demo", "d", "--noise", "2000"]);
     assert!(out.starts_with("simulated d/bundle ("), "{out}");
     assert!(out.contains("waybill case new … created case d/case (5 subjects, zone UTC)"), "{out}");
-    assert!(out.contains("26 copies of 24 files of interest"), "{out}");
-    assert!(out.contains("waybill match … files of interest: 24"), "{out}");
+    assert!(out.contains("24 copies of 22 files of interest"), "{out}");
+    assert!(out.contains("waybill match … files of interest: 22"), "{out}");
     // One table: each copy's finding beside its ground truth, and whether they agree.
     let table: Vec<&str> = out
         .lines()
@@ -914,7 +914,7 @@ fn demo_runs_the_whole_job_and_reruns_in_place() {
         .skip(2)
         .take_while(|l| !l.is_empty())
         .collect();
-    assert_eq!(table.len(), 26, "{out}");
+    assert_eq!(table.len(), 24, "{out}");
     assert!(table.iter().all(|l| l.contains("log10 LR")), "{out}");
     assert!(table.iter().all(|l| l.ends_with("agrees") || l.ends_with("no decision")), "{out}");
     assert!(table.iter().any(|l| l.ends_with("agrees")), "{out}");
@@ -922,7 +922,7 @@ fn demo_runs_the_whole_job_and_reruns_in_place() {
     let truth: serde_json::Value =
         serde_json::from_slice(&std::fs::read(t.path().join("d/bundle/truth.json")).expect("truth")).expect("json");
     let copies = truth["files"].as_array().expect("files");
-    assert_eq!(copies.len(), 26);
+    assert_eq!(copies.len(), 24);
     // Every copy has its finding, and no decisive verdict contradicts the truth.
     let mut matched = 0;
     for entry in std::fs::read_dir(t.path().join("d/case/findings")).expect("findings") {
@@ -943,7 +943,7 @@ fn demo_runs_the_whole_job_and_reruns_in_place() {
         assert!(verdict == "indeterminate" || verdict == truth["truth"], "{copy}: {verdict} vs {}", truth["truth"]);
         matched += 1;
     }
-    assert_eq!(matched, 26);
+    assert_eq!(matched, 24);
     // A rerun replaces the earlier demo; a folder holding anything else is refused.
     ok(t.path(), &["demo", "d", "--noise", "2000"]);
     std::fs::write(t.path().join("d/notes.txt"), "mine\n").expect("write");
@@ -985,7 +985,7 @@ fn report_writes_html_json_case_and_timesketch() {
     }
     let out = ok(t.path(), &["report", "d/case", "--json"]);
     let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
-    assert_eq!(doc["findings"], 26);
+    assert_eq!(doc["findings"], 24);
     assert_eq!(doc["outputs"].as_array().map(Vec::len), Some(4));
     assert_eq!(doc["integrity_root"].as_str().map(str::len), Some(64));
 
@@ -996,7 +996,7 @@ fn report_writes_html_json_case_and_timesketch() {
     assert_eq!(json["schema"], "waybill.report/2");
     assert!(json["propositions"]["hp"].as_str().is_some_and(|h| h.starts_with("the subject, by their own act")));
     let findings = json["findings"].as_array().expect("findings");
-    assert_eq!(findings.len(), 26);
+    assert_eq!(findings.len(), 24);
     assert!(findings.iter().all(|f| f["schema"] == "waybill.finding/2"));
     assert_eq!(json["case"]["subjects"].as_array().map(Vec::len), Some(5));
     let one = std::fs::read_to_string(
@@ -1060,7 +1060,7 @@ fn report_writes_html_json_case_and_timesketch() {
             .count()
     };
     assert_eq!(typed("case-investigation:Investigation"), 1);
-    assert_eq!(typed("uco-analysis:AnalyticResult"), 26);
+    assert_eq!(typed("uco-analysis:AnalyticResult"), 24);
     assert!(typed("uco-observable:ObservableAction") >= 10);
     let venv =
         std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/waybill-peers/case-venv/bin/case_validate"));
@@ -1091,7 +1091,7 @@ fn report_writes_html_json_case_and_timesketch() {
             .expect("run chromium");
         let dom = String::from_utf8_lossy(&o.stdout);
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(dom.contains("26 of 26 findings (copies)"), "the overview was drawn:\n{}", &dom[..dom.len().min(2000)]);
+        assert!(dom.contains("24 of 24 findings (copies)"), "the overview was drawn:\n{}", &dom[..dom.len().min(2000)]);
         for f in findings {
             let v = f["verdict"].as_str().expect("verdict");
             assert!(dom.contains(&format!("class=\"v-{v}\">{v}</td>")), "verdict {v} shown");
@@ -1757,7 +1757,7 @@ fn rules_lists_the_rulebook_by_group_with_its_sha256() {
     let t = tempfile::tempdir().expect("temp");
     let text = ok(t.path(), &["rules"]);
     let first = text.lines().next().expect("first line");
-    assert!(first.starts_with("rulebook ") && first.ends_with(" (48 rules)"), "{first}");
+    assert!(first.starts_with("rulebook ") && first.ends_with(" (49 rules)"), "{first}");
     assert!(text.contains("\nnavigation: how the navigation to the file started"), "{text}");
     assert!(
         text.lines().any(|l| l.trim_start().starts_with("fetch.user_activation") && l.contains("+1.3 [+0.5, +1.8]")),
@@ -1765,8 +1765,8 @@ fn rules_lists_the_rulebook_by_group_with_its_sha256() {
     );
     let v: serde_json::Value = serde_json::from_str(&ok(t.path(), &["rules", "--json"])).expect("json");
     assert_eq!(v["sha256"].as_str(), first.split_whitespace().nth(1));
-    assert_eq!(v["rules"].as_array().map(Vec::len), Some(48));
-    assert_eq!(v["groups"].as_array().map(Vec::len), Some(12));
+    assert_eq!(v["rules"].as_array().map(Vec::len), Some(49));
+    assert_eq!(v["groups"].as_array().map(Vec::len), Some(13));
     assert!(
         v["rules"].as_array().expect("rules").iter().all(|r| r["alternatives"].as_str().is_some_and(|a| !a.is_empty()))
     );

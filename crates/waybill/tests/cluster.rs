@@ -135,7 +135,7 @@ fn demo_case_queries_and_analysis_on_two_executors_equal_the_local_run() {
     let remote = ok(dir, &["analyze", case_s, "--json", "--cluster", &url]);
     assert_eq!(remote, local, "analyze --json");
     assert_eq!(findings(&case), local_findings, "the finding files");
-    assert_eq!(local_findings.len(), 26, "the demo's 26 copies");
+    assert_eq!(local_findings.len(), 24, "the demo's 24 copies");
 
     // In-memory tables (`inputs`; `rejects`, of which the demo case has no
     // file) cannot be sent to the cluster: those queries run in the client.

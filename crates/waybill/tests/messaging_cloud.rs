@@ -620,6 +620,96 @@ fn a_colleagues_upload_before_the_sync_is_its_origin_and_an_own_upload_is_the_su
     );
 }
 
+/// A colleague's file that reached the laptop as a Files On-Demand
+/// placeholder and was downloaded when the person opened it: the Recent Items
+/// shortcut Explorer wrote at the open (`windows.lnk`) is one second before
+/// the sync download. A shortcut that weighs alone is weak support, never a
+/// band; an open twenty minutes after another file's sync is an open of a file
+/// already there, listed after its arrival.
+#[test]
+fn an_open_through_the_shell_at_the_sync_download_is_weak_support_for_a_person() {
+    use waybill_sim::world::{Browser, Device, Os, Shortcut};
+    let t = tempfile::tempdir().expect("temp");
+    let root = t.path();
+    let sync_ua = "Microsoft SkyDriveSync 25.001.0105.0002 ship; Windows NT 10.0 (19045)";
+    let mut lines = String::new();
+    let mut shas = Vec::new();
+    let mut shortcuts = Vec::new();
+    // (name, uploaded, synced, opened): 2026-01-03T12:00:00Z = 1_767_441_600.
+    for (n, (name, up, sync, open)) in
+        [("budget.xlsx", 600, 1_500, 1_499), ("notes.docx", 620, 700, 1_900)].into_iter().enumerate()
+    {
+        let body = format!("synthetic benign document {name}\n").repeat(40).into_bytes();
+        for (at, op, user, ip, ua) in [
+            (
+                1_767_441_600 + up,
+                "FileUploaded",
+                "bob@example.com",
+                "198.51.100.20",
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64)",
+            ),
+            (1_767_441_600 + sync, "FileSyncDownloadedFull", "alice@example.com", "203.0.113.7", sync_ua),
+        ] {
+            let when = waybill_model::Timestamp::from_unix_micros(at * 1_000_000).expect("time").to_string();
+            let line = serde_json::json!({
+                "CreationTime": &when[..19], "Id": format!("7b3c0c01-0000-4000-8000-{n:06}{at:06}"),
+                "Operation": op, "RecordType": 6, "UserType": 0, "Version": 1,
+                "Workload": "SharePoint", "ClientIP": ip, "UserId": user,
+                "ObjectId": format!("https://contoso.example.com/sites/team/Shared Documents/{name}"),
+                "SiteUrl": "https://contoso.example.com/sites/team/", "SourceRelativeUrl": "Shared Documents",
+                "SourceFileName": name, "ItemType": "File", "FileSizeBytes": body.len(), "UserAgent": ua
+            });
+            lines.push_str(&format!("{line}\n"));
+        }
+        let target = format!("Users/alice/Contoso/Shared Documents/{name}");
+        write(&root.join("tree").join(&target), &body, 1_767_000_000);
+        shortcuts.push(Shortcut {
+            opened: (1_767_441_600 + open) * 1_000_000,
+            target,
+            size: body.len() as u64,
+            created: (1_767_441_600 + up + 10) * 1_000_000,
+            modified: 1_767_000_000_000_000,
+            serial: 0x1234_abcd,
+        });
+        shas.push(hex(&sha256(&body)));
+    }
+    let laptop = Device {
+        name: "LAPTOP-1".into(),
+        os: Os::Windows,
+        user: "alice".into(),
+        browser: Browser::Chrome(131),
+        clock_offset: 0,
+        drift_per_hour: 0,
+        epoch: 1_767_441_600_000_000,
+    };
+    waybill_sim::write::lnk::write(&root.join("recent"), &laptop, &shortcuts).expect("shortcuts");
+    std::fs::create_dir_all(root.join("evidence")).expect("mkdir");
+    std::fs::write(root.join("evidence/audit.jsonl"), lines).expect("audit");
+    std::fs::write(root.join("set.txt"), format!("{}\n", shas.join("\n"))).expect("set");
+    waybill(root, &["case", "new", "case", "--subject", "account=alice@example.com"]);
+    waybill(root, &["ingest", "case", "evidence/audit.jsonl"]);
+    let out = waybill(root, &["ingest", "case", "recent", "--device", "LAPTOP-1", "--json"]);
+    assert!(out.contains("windows.lnk"), "{out}");
+    waybill(root, &["ingest", "case", "--files", "tree", "--device", "LAPTOP-1"]);
+    waybill(root, &["match", "case", "--hashset", "set.txt"]);
+    let f = findings(root, "case");
+    // Uploaded 12:10:00, opened 12:24:59, synced 12:25:00.
+    let opened = &f[&shas[0]];
+    assert_eq!(opened["arrival"]["ts"], "2026-01-03T12:25:00.000000Z", "{opened:#}");
+    assert_eq!(rules(opened), ["open.at_sync_download"], "{opened:#}");
+    assert_eq!(
+        (opened["log10_lr"].as_f64(), opened["verdict"].as_str()),
+        (Some(0.6), Some("indeterminate")),
+        "{opened:#}"
+    );
+    let open = opened["chain"].as_array().expect("chain").iter().find(|c| c["kind"] == "fs.opened").expect("the open");
+    assert_eq!(open["ts"], "2026-01-03T12:24:59.000000Z", "{opened:#}");
+    // Synced 12:11:40, opened 12:31:40: pushed, then opened.
+    let pushed = &f[&shas[1]];
+    assert_eq!(rules(pushed), ["cloud.other_party_upload"], "{pushed:#}");
+    assert!(pushed["after_arrival"].as_array().expect("after").iter().any(|c| c["kind"] == "fs.opened"), "{pushed:#}");
+}
+
 /// The same sync while the laptop's Security log shows the session locked
 /// (the windows.evtx fixture: locked 12:30, screen saver 12:40–13:05, unlocked
 /// 13:05:09, on the laptop's clock, which nothing aligns with the service's):

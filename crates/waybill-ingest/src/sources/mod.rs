@@ -38,4 +38,5 @@ pub mod whatsapp_log;
 pub mod whatsapp_msgstore;
 pub mod whatsapp_prefs;
 pub mod windows_evtx;
+pub mod windows_lnk;
 pub mod zone_identifier;

@@ -130,6 +130,30 @@ pub const CASES: &[Case] = &[
         counts: (1, 0, 1),
         rejects: &["whole input"],
     },
+    Case { source: "windows.lnk", file: "NeroInfoTool.lnk", opts: none, counts: (1, 1, 0), rejects: &[] },
+    Case { source: "windows.lnk", file: "unpaired_surrogate.lnk", opts: none, counts: (1, 1, 0), rejects: &[] },
+    Case { source: "windows.lnk", file: "recent_network_share.lnk", opts: none, counts: (1, 1, 0), rejects: &[] },
+    Case {
+        source: "windows.lnk",
+        file: "no_link_info_example.lnk",
+        opts: none,
+        counts: (1, 0, 1),
+        rejects: &["whole input"],
+    },
+    Case {
+        source: "windows.lnk",
+        file: "cut_in_link_info.lnk",
+        opts: none,
+        counts: (1, 0, 1),
+        rejects: &["whole input"],
+    },
+    Case {
+        source: "windows.lnk",
+        file: "desktop_shortcut.lnk",
+        opts: none,
+        counts: (1, 0, 1),
+        rejects: &["whole input"],
+    },
     Case { source: "chrome.cache", file: "600a24a7de3d970d_0", opts: none, counts: (1, 1, 0), rejects: &[] },
     Case { source: "chrome.cache", file: "a93d890c06361912_0", opts: none, counts: (1, 1, 0), rejects: &[] },
     Case { source: "chrome.cache", file: "unclosed_entry_0", opts: none, counts: (1, 0, 1), rejects: &["whole input"] },
@@ -500,16 +524,25 @@ pub const CASES: &[Case] = &[
     },
 ];
 
-/// The path to parse for a case: SQL scripts are built; Zone.Identifier streams
-/// and WhatsApp preference files are copied (name kept) with a fixed mtime, since
-/// the event's time is the mtime.
+/// The path to parse for a case: SQL scripts are built; Zone.Identifier streams,
+/// preference files and shortcuts are copied (name kept) with a fixed mtime,
+/// since the event's time is the mtime; a shortcut into a Recent Items folder
+/// (a Desktop folder for `desktop_*`).
 pub fn prepare(case: &Case) -> (PathBuf, Option<tempfile::TempDir>) {
     let p = materialize(&fixture(case.source, case.file));
-    if !["windows.zone_identifier", "whatsapp.prefs", "telegram.mainconfig", "signal.prefs"].contains(&case.source) {
+    if !["windows.zone_identifier", "whatsapp.prefs", "telegram.mainconfig", "signal.prefs", "windows.lnk"]
+        .contains(&case.source)
+    {
         return (p, None);
     }
     let dir = tempfile::tempdir().expect("temp dir");
-    let copy = dir.path().join(case.file);
+    let folder = match case.source {
+        "windows.lnk" if case.file.starts_with("desktop_") => dir.path().join("Users/alice/Desktop"),
+        "windows.lnk" => dir.path().join("Users/alice/AppData/Roaming/Microsoft/Windows/Recent"),
+        _ => dir.path().to_owned(),
+    };
+    std::fs::create_dir_all(&folder).expect("folder");
+    let copy = folder.join(case.file);
     std::fs::copy(&p, &copy).expect("copy fixture");
     let f = std::fs::File::options().write(true).open(&copy).expect("open copy");
     f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(ZONE_MTIME)).expect("set mtime");
@@ -557,6 +590,12 @@ macro_rules! table_tests {
 }
 
 table_tests! {
+    windows_lnk_nero_info_tool => "NeroInfoTool.lnk";
+    windows_lnk_unpaired_surrogate => "unpaired_surrogate.lnk";
+    windows_lnk_recent_network_share => "recent_network_share.lnk";
+    windows_lnk_no_link_info => "no_link_info_example.lnk";
+    windows_lnk_cut_in_link_info => "cut_in_link_info.lnk";
+    windows_lnk_desktop_shortcut => "desktop_shortcut.lnk";
     apple_cfurl_cache_inline_fs_damaged => "app_cache_inline_fs_damaged.sql";
     firefox_cache2_v3_partitioned_gzip => "DC041165F80703B144097FD310372EEAD6588C62";
     firefox_cache2_v1_no_flags => "1D0232E41158F8B0C8B445A5DE0529A19B732AC6";

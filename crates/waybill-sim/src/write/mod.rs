@@ -6,6 +6,7 @@ pub mod cache;
 pub mod chrome;
 pub mod evtx;
 pub mod firefox;
+pub mod lnk;
 pub mod m365;
 pub mod telegram;
 pub mod tree;
