@@ -66,11 +66,19 @@ impl Ctx<'_> {
         if self.e(a).kind != EventKind::CloudSyncDownload {
             return;
         }
+        // An open from another Windows account's Recent Items is another
+        // person's: only the profile that holds the copy counts, when both
+        // are known.
+        let copy_profile = profile_of_path(&self.copy.path);
         let at = self
             .own
             .iter()
             .copied()
             .filter(|&o| self.e(o).kind == EventKind::FsOpened)
+            .filter(|&o| match (self.e(o).attr_str("profile"), copy_profile) {
+                (Some(p), Some(c)) => p.eq_ignore_ascii_case(c),
+                _ => true,
+            })
             .map(|o| {
                 let margin = if self.ordered(o, a) {
                     self.unc(o) + self.unc(a) + OPEN_AT_SYNC_US
@@ -691,6 +699,13 @@ impl Ctx<'_> {
             .collect();
         others.len()
     }
+}
+
+/// The Windows account of a path in a profile (`…/Users/alice/…`).
+fn profile_of_path(path: &str) -> Option<&str> {
+    let mut parts = path.split(['/', '\\']).filter(|p| !p.is_empty());
+    parts.by_ref().find(|p| p.eq_ignore_ascii_case("Users"))?;
+    parts.next()
 }
 
 fn on_off(v: Option<bool>) -> &'static str {

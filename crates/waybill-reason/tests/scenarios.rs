@@ -814,6 +814,17 @@ fn an_open_at_the_sync_download_is_a_placeholder_opened_and_weighs_weakly() {
     let f = with_open("2026-01-03T02:30:07Z", here);
     assert_eq!(fired(&f), ["cloud.other_party_upload"]);
     assert!(f.after_arrival.iter().any(|c| c.kind == "fs.opened"), "listed after the arrival");
+    // Another Windows account's Recent Items: another person's open.
+    let mut x = b.clone();
+    let mut open = shell_open("2026-01-03T02:10:06Z", here);
+    open.attrs.insert("profile".into(), serde_json::json!("bob"));
+    x.linked.push(open);
+    assert_eq!(fired(&x.run()), ["cloud.other_party_upload"]);
+    let mut x = b.clone();
+    let mut open = shell_open("2026-01-03T02:10:06Z", here);
+    open.attrs.insert("profile".into(), serde_json::json!("Alice"));
+    x.linked.push(open);
+    assert!(fired(&x.run()).contains(&"open.at_sync_download"));
     // A file of the same name in another folder is another file.
     let f = with_open("2026-01-03T02:10:06Z", r"Users\alice\Desktop\report.txt");
     assert_eq!(fired(&f), ["cloud.other_party_upload"]);

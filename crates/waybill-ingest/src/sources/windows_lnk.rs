@@ -34,7 +34,9 @@
 //! `target_modified`, `target_accessed` (RFC 3339, absent when zero),
 //! `file_attributes` (hex), `drive_type`, `drive_serial` (hex),
 //! `volume_label`, `relative_path`, `working_dir`, `arguments`,
-//! `machine_id`.
+//! `machine_id`, and `profile`: the Windows account whose Recent Items hold
+//! the shortcut (the folder before `AppData` in the shortcut's own path),
+//! since an open by another account of the same laptop is another person's.
 //!
 //! A shortcut elsewhere (the Desktop, the Start menu) records no open: its
 //! time is when it was made. It is a reject (`value: location`), counted and
@@ -324,6 +326,14 @@ pub fn in_recent(path: &str) -> bool {
     parts.len() >= 2 && parts[parts.len() - 2].eq_ignore_ascii_case("Recent")
 }
 
+/// The Windows account whose Recent Items hold the shortcut: the folder
+/// before `AppData` (`…/Users/alice/AppData/Roaming/…/Recent/x.lnk`).
+pub fn profile_of(path: &str) -> Option<&str> {
+    let parts: Vec<&str> = path.split(['/', '\\']).filter(|p| !p.is_empty()).collect();
+    let i = parts.iter().rposition(|p| p.eq_ignore_ascii_case("AppData"))?;
+    i.checked_sub(1).map(|j| parts[j])
+}
+
 /// `C:\Users\…` → `Users\…`; other paths unchanged.
 pub fn without_drive(path: &str) -> &str {
     let b = path.as_bytes();
@@ -416,6 +426,9 @@ impl Source for WindowsLnk {
             }
         }
         e.attrs.push("file_attributes", format!("0x{:08x}", link.file_attributes));
+        if let Some(p) = profile_of(&shown) {
+            e.attrs.push("profile", p.to_owned());
+        }
         if let Some(t) = link.drive_type {
             e.attrs.push("drive_type", i64::from(t));
         }
@@ -450,6 +463,13 @@ mod tests {
         assert!(in_recent("/case/t/Users/alice/AppData/Roaming/Microsoft/Windows/Recent/a.lnk"));
         assert!(!in_recent("/case/t/Users/alice/Desktop/a.lnk"));
         assert!(!in_recent("Recent"));
+    }
+
+    #[test]
+    fn the_profile_is_the_folder_before_appdata() {
+        assert_eq!(profile_of("/case/t/Users/alice/AppData/Roaming/Microsoft/Windows/Recent/a.lnk"), Some("alice"));
+        assert_eq!(profile_of(r"C:\Users\bob\AppData\Roaming\Microsoft\Windows\Recent\a.lnk"), Some("bob"));
+        assert_eq!(profile_of("/evidence/Recent/a.lnk"), None);
     }
 
     #[test]
