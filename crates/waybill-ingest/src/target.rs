@@ -692,12 +692,21 @@ pub fn stage_image(
         }
         let reader = ewf::EwfReader::open_segments(&segments).map_err(|e| bad(format!("EWF: {e}")))?;
         out.media_size = reader.total_size();
-        let check = reader.verify().map_err(|e| bad(format!("EWF media: {e}")))?;
-        out.md5 = Some(MediaCheck {
-            stored: reader.stored_hashes().md5.map(|h| hex(&h)),
-            computed: hex(&check.computed_md5),
+        // The media hash reads (and inflates) every chunk; staging reads the
+        // file systems' data. Each through its own reader, side by side.
+        let (check, staged) = std::thread::scope(|s| {
+            let verifier = s.spawn(|| -> Result<MediaCheck, TargetError> {
+                let r = ewf::EwfReader::open_segments(&segments).map_err(|e| bad(format!("EWF: {e}")))?;
+                let check = r.verify().map_err(|e| bad(format!("EWF media: {e}")))?;
+                Ok(MediaCheck { stored: r.stored_hashes().md5.map(|h| hex(&h)), computed: hex(&check.computed_md5) })
+            });
+            let staged = stage_media(path, reader, &mut out);
+            let check =
+                verifier.join().unwrap_or_else(|_| Err(bad("EWF media: the check stopped unexpectedly".into())));
+            (check, staged)
         });
-        stage_media(path, reader, &mut out)?;
+        out.md5 = Some(check?);
+        staged?;
     } else if kind == Kind::Vhdx {
         let reader = vhdx::VhdxReader::open(path).map_err(|e| bad(format!("VHDX: {e}")))?;
         out.media_size = reader.virtual_disk_size();
