@@ -156,7 +156,7 @@ fn u64_at(b: &[u8], at: usize) -> Result<u64, LinkError> {
 
 /// A NUL-terminated ANSI string at `at` (Windows-1252).
 fn ansi_z(b: &[u8], at: usize) -> Result<String, LinkError> {
-    let rest = b.get(at..).ok_or_else(|| err(at, "a string offset points past the end"))?;
+    let rest = b.get(at..).ok_or_else(|| err(b.len(), format!("a string offset ({at}) points past the end")))?;
     let end = memchr::memchr(0, rest).ok_or_else(|| err(at, "a string has no terminating NUL"))?;
     Ok(ansi(&rest[..end]))
 }
@@ -167,7 +167,7 @@ fn ansi(bytes: &[u8]) -> String {
 
 /// A NUL-terminated UTF-16LE string at `at` (an unpaired surrogate becomes U+FFFD).
 fn unicode_z(b: &[u8], at: usize) -> Result<String, LinkError> {
-    let rest = b.get(at..).ok_or_else(|| err(at, "a string offset points past the end"))?;
+    let rest = b.get(at..).ok_or_else(|| err(b.len(), format!("a string offset ({at}) points past the end")))?;
     let units: Vec<u16> =
         rest.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).take_while(|&u| u != 0).collect();
     if units.len() * 2 + 2 > rest.len() {
@@ -288,7 +288,7 @@ fn link_info(info: &[u8], base: usize, l: &mut Link) -> Result<(), LinkError> {
         if volume_off != 0 {
             let v = info
                 .get(volume_off..)
-                .ok_or_else(|| err(at(volume_off), "the VolumeID offset points past LinkInfo"))?;
+                .ok_or_else(|| err(at(12), format!("the VolumeID offset ({volume_off}) points past LinkInfo")))?;
             let relv = |e: LinkError| rel(LinkError { offset: volume_off + e.offset, ..e });
             l.drive_type = Some(u32_at(v, 4).map_err(relv)?);
             l.drive_serial = Some(u32_at(v, 8).map_err(relv)?);
@@ -303,8 +303,9 @@ fn link_info(info: &[u8], base: usize, l: &mut Link) -> Result<(), LinkError> {
         let local = if local_u != 0 { unicode_z(info, local_u) } else { ansi_z(info, local_off) }.map_err(rel)?;
         l.target = Some(format!("{local}{suffix}"));
     } else if flags & 0x2 != 0 && net_off != 0 {
-        let cnrl =
-            info.get(net_off..).ok_or_else(|| err(at(net_off), "the network link offset points past LinkInfo"))?;
+        let cnrl = info
+            .get(net_off..)
+            .ok_or_else(|| err(at(20), format!("the network link offset ({net_off}) points past LinkInfo")))?;
         let relc = |e: LinkError| rel(LinkError { offset: net_off + e.offset, ..e });
         let name_off = u32_at(cnrl, 8).map_err(relc)? as usize;
         let name = if name_off > 0x14 {
@@ -470,6 +471,37 @@ mod tests {
         assert_eq!(profile_of("/case/t/Users/alice/AppData/Roaming/Microsoft/Windows/Recent/a.lnk"), Some("alice"));
         assert_eq!(profile_of(r"C:\Users\bob\AppData\Roaming\Microsoft\Windows\Recent\a.lnk"), Some("bob"));
         assert_eq!(profile_of("/evidence/Recent/a.lnk"), None);
+    }
+
+    /// Every cut and every byte set to 0x00, 0x7F or 0xFF of a real
+    /// shortcut: parsed or an error naming a byte inside the file, never a
+    /// panic.
+    #[test]
+    fn every_cut_and_damaged_byte_of_a_real_shortcut_is_parsed_or_named() {
+        let real: &[u8] = include_bytes!("../../tests/fixtures/windows_lnk/NeroInfoTool.lnk");
+        let whole = parse_link(real).map(|l| l.target);
+        assert_eq!(
+            whole.as_ref().ok().and_then(|t| t.as_deref()),
+            Some(r"C:\Program Files (x86)\Nero\Nero 9\Nero InfoTool\InfoTool.exe")
+        );
+        let mut parsed = 0;
+        for cut in 0..real.len() {
+            match parse_link(&real[..cut]) {
+                Ok(_) => parsed += 1,
+                Err(e) => assert!(e.offset <= cut, "cut {cut}: {e}"),
+            }
+        }
+        // Cut inside the extra data, what was read is kept.
+        assert!(parsed > 0);
+        for at in 0..real.len() {
+            for v in [0x00, 0x7F, 0xFF] {
+                let mut b = real.to_vec();
+                b[at] = v;
+                if let Err(e) = parse_link(&b) {
+                    assert!(e.offset <= b.len(), "byte {at} = {v:#x}: {e}");
+                }
+            }
+        }
     }
 
     #[test]
