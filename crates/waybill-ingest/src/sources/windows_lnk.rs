@@ -165,15 +165,20 @@ fn ansi(bytes: &[u8]) -> String {
     encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned()
 }
 
-/// A NUL-terminated UTF-16LE string at `at` (an unpaired surrogate becomes U+FFFD).
+/// UTF-16LE text (an unpaired surrogate becomes U+FFFD).
+fn utf16le(bytes: &[u8]) -> String {
+    let units: Vec<u16> = bytes.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+    String::from_utf16_lossy(&units)
+}
+
+/// A NUL-terminated UTF-16LE string at `at`.
 fn unicode_z(b: &[u8], at: usize) -> Result<String, LinkError> {
     let rest = b.get(at..).ok_or_else(|| err(b.len(), format!("a string offset ({at}) points past the end")))?;
-    let units: Vec<u16> =
-        rest.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).take_while(|&u| u != 0).collect();
-    if units.len() * 2 + 2 > rest.len() {
-        return Err(err(at, "a UTF-16 string has no terminating NUL"));
-    }
-    Ok(String::from_utf16_lossy(&units))
+    let end = rest
+        .chunks_exact(2)
+        .position(|c| c == [0, 0])
+        .ok_or_else(|| err(at, "a UTF-16 string has no terminating NUL"))?;
+    Ok(utf16le(&rest[..end * 2]))
 }
 
 /// Does this look like a Shell Link header?
@@ -234,12 +239,7 @@ pub fn parse_link(b: &[u8]) -> Result<Link, LinkError> {
         let s = b
             .get(pos + 2..pos + 2 + len)
             .ok_or_else(|| err(pos, format!("a string of {count} characters runs past the end")))?;
-        *slot = Some(if unicode {
-            let units: Vec<u16> = s.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
-            String::from_utf16_lossy(&units)
-        } else {
-            ansi(s)
-        });
+        *slot = Some(if unicode { utf16le(s) } else { ansi(s) });
         pos += 2 + len;
     }
     // Extra data: blocks until a terminal block (size below 4). A shortcut cut

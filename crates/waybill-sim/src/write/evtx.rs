@@ -134,7 +134,7 @@ impl Val {
     }
 }
 
-fn utf16(s: &str) -> Vec<u8> {
+pub(crate) fn utf16(s: &str) -> Vec<u8> {
     s.encode_utf16().flat_map(u16::to_le_bytes).collect()
 }
 

@@ -15,10 +15,11 @@ fn filetime(us: i64) -> u64 {
     u64::try_from((us + super::WEBKIT_OFFSET_US).max(0)).unwrap_or(0) * 10
 }
 
+/// A StringData entry: its count of UTF-16 units, then the units.
 fn utf16(s: &str) -> Vec<u8> {
-    let units: Vec<u16> = s.encode_utf16().collect();
-    let mut out = (units.len() as u16).to_le_bytes().to_vec();
-    out.extend(units.iter().flat_map(|u| u.to_le_bytes()));
+    let text = super::evtx::utf16(s);
+    let mut out = ((text.len() / 2) as u16).to_le_bytes().to_vec();
+    out.extend(text);
     out
 }
 
